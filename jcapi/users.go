@@ -1,0 +1,163 @@
+package jcapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+
+	"github.com/adjc/adjc/config"
+)
+
+// SystemUsers lists v1 system users (GET /systemusers), sorted by id.
+func (c *Client) SystemUsers(ctx context.Context, opts ListOptions) iter.Seq2[SystemUser, error] {
+	return paginate(ctx, "system users", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+		var page struct {
+			TotalCount int          `json:"totalCount"`
+			Results    []SystemUser `json:"results"`
+		}
+		_, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/systemusers", query: opts.v1Query(skip, limit), out: &page})
+		return page.Results, page.TotalCount, err
+	})
+}
+
+// Search is the body of POST /search/systemusers (components.schemas.search).
+type Search struct {
+	// Filter is {"and": [...]} or {"or": [...]} of {field: value} terms.
+	Filter map[string]any `json:"filter,omitempty"`
+	// SearchFilter is {"searchTerm": "...", "fields": ["username", ...]}.
+	SearchFilter map[string]any `json:"searchFilter,omitempty"`
+	Fields       string         `json:"fields,omitempty"`
+}
+
+// SearchSystemUsers pages POST /search/systemusers with limit=100.
+func (c *Client) SearchSystemUsers(ctx context.Context, s Search) iter.Seq2[SystemUser, error] {
+	return paginate(ctx, "system users (search)", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+		var page struct {
+			TotalCount int          `json:"totalCount"`
+			Results    []SystemUser `json:"results"`
+		}
+		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
+		_, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/search/systemusers", query: q, body: s, out: &page})
+		return page.Results, page.TotalCount, err
+	})
+}
+
+// GetSystemUser reads one user.
+func (c *Client) GetSystemUser(ctx context.Context, id string) (SystemUser, error) {
+	var u SystemUser
+	if _, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/systemusers/" + url.PathEscape(id), out: &u}); err != nil {
+		return SystemUser{}, fmt.Errorf("jcapi: get system user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// SystemUserByUsername finds the user with exactly this username; the error
+// matches [ErrNotFound] when there is none.
+func (c *Client) SystemUserByUsername(ctx context.Context, username string) (SystemUser, error) {
+	return c.userBy(ctx, "username", username)
+}
+
+func (c *Client) userBy(ctx context.Context, field, value string) (SystemUser, error) {
+	for u, err := range c.SystemUsers(ctx, ListOptions{Filter: []string{field + ":$eq:" + value}}) {
+		if err != nil {
+			return SystemUser{}, err
+		}
+		return u, nil
+	}
+	return SystemUser{}, fmt.Errorf("jcapi: system user with %s %q: %w", field, value, ErrNotFound)
+}
+
+// CreateSystemUser creates u (POST /systemusers); username and email are
+// required. Read-only fields are dropped. If the response is lost, the user
+// is looked up by username, then email, before the create is retried, so a
+// retry never makes a duplicate.
+func (c *Client) CreateSystemUser(ctx context.Context, u SystemUser) (SystemUser, error) {
+	u.ID, u.Created, u.Organization, u.CreationSource, u.PasswordDate = "", "", "", "", ""
+	u.PasswordExpired, u.PasswordExpirationDate = nil, ""
+	var out SystemUser
+	cl := call{method: "POST", base: c.v1, path: "/systemusers", body: u, out: &out,
+		beforeRetry: func(ctx context.Context, _ error) (bool, error) {
+			for _, f := range []struct{ field, value string }{{"username", u.Username}, {"email", u.Email}} {
+				if f.value == "" {
+					continue
+				}
+				found, err := c.userBy(ctx, f.field, f.value)
+				if err == nil {
+					c.log.Info("create retried: user already created", "user", u.Username, "jc_id", found.ID)
+					out = found
+					return true, nil
+				}
+				if !errors.Is(err, ErrNotFound) {
+					return true, err
+				}
+			}
+			return false, nil
+		}}
+	if _, err := c.do(ctx, cl); err != nil {
+		return SystemUser{}, fmt.Errorf("jcapi: create system user %s: %w", u.Username, err)
+	}
+	return out, nil
+}
+
+// UpdateSystemUser changes the fields set in upd (PUT /systemusers/{id}).
+func (c *Client) UpdateSystemUser(ctx context.Context, id string, upd SystemUserUpdate) (SystemUser, error) {
+	var out SystemUser
+	if _, err := c.do(ctx, call{method: "PUT", base: c.v1, path: "/systemusers/" + url.PathEscape(id), body: upd, out: &out}); err != nil {
+		return SystemUser{}, fmt.Errorf("jcapi: update system user %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteSystemUser deletes a user. A retried delete that finds the user gone
+// counts as done.
+func (c *Client) DeleteSystemUser(ctx context.Context, id string) error {
+	_, err := c.do(ctx, call{method: "DELETE", base: c.v1, path: "/systemusers/" + url.PathEscape(id),
+		retryOK: func(status int) bool { return status == 404 }})
+	if err != nil {
+		return fmt.Errorf("jcapi: delete system user %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetPassword sets a user's password through PUT /systemusers/{id} with
+// fullValidationDetails=password, so a policy rejection is an *[APIError]
+// whose FieldViolations name every rule the password broke.
+func (c *Client) SetPassword(ctx context.Context, id string, password config.Secret) error {
+	body := map[string]string{"password": password.Reveal()}
+	q := url.Values{"fullValidationDetails": {"password"}}
+	if _, err := c.do(ctx, call{method: "PUT", base: c.v1, path: "/systemusers/" + url.PathEscape(id), query: q, body: body}); err != nil {
+		return fmt.Errorf("jcapi: set password of system user %s: %w", id, err)
+	}
+	return nil
+}
+
+// ForceSetPassword sets a password through POST /systemusers/{id}/password
+// (the admin reset); a rejection carries one message, no field details.
+func (c *Client) ForceSetPassword(ctx context.Context, id string, password config.Secret) error {
+	body := map[string]string{"password": password.Reveal()}
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/password", body: body}); err != nil {
+		return fmt.Errorf("jcapi: force-set password of system user %s: %w", id, err)
+	}
+	return nil
+}
+
+// SuspendSystemUser suspends a user (POST /systemusers/{id}/state/suspend,
+// whose body must be empty).
+func (c *Client) SuspendSystemUser(ctx context.Context, id string) error {
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/suspend"}); err != nil {
+		return fmt.Errorf("jcapi: suspend system user %s: %w", id, err)
+	}
+	return nil
+}
+
+// ActivateSystemUser lifts a suspension or activates a staged user
+// (POST /systemusers/{id}/state/activate) without sending an email.
+func (c *Client) ActivateSystemUser(ctx context.Context, id string) error {
+	var out any
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/activate", out: &out}); err != nil {
+		return fmt.Errorf("jcapi: activate system user %s: %w", id, err)
+	}
+	return nil
+}
