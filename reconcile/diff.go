@@ -1,0 +1,773 @@
+package reconcile
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Diff plans the AD → JumpCloud direction: the changes that make actual
+// (JumpCloud) match desired (Active Directory) under policy p.
+//
+// Diff is pure: no I/O, clock, logging or randomness, and it never modifies
+// its inputs, so a plan can be computed, shown and saved freely. Applying the
+// plan and diffing again yields an empty plan (level-based, STYLE §3).
+//
+// The rules, from DESIGN.md and the seeds:
+//   - A JumpCloud user is matched by its anchor (objectGUID); failing that an
+//     unanchored one is adopted by username, then email ([Adopt]); failing
+//     that a user is created. A changed username is an update of the same id.
+//   - firstname ← givenName, lastname ← sn, email ← mail or else
+//     userPrincipalName, username ← the configured attribute; usernames and
+//     emails compare case-insensitively, as JumpCloud does.
+//   - A user without username or email, and a privileged (adminCount=1)
+//     user, is skipped with the reason; if already imported it is left as is.
+//   - Disabled in AD → suspend (or delete, [Policy.OnDisabled]); enabled
+//     again → unsuspend; a managed user out of scope → delete (or suspend,
+//     [Policy.OnRemoved]). A disabled user never imported is not created.
+//   - Groups mirror AD groups with flattened membership; only anchored groups
+//     are renamed or deleted, and only memberships of AD-managed users are
+//     removed: JumpCloud-only users keep theirs (seed 001).
+//   - `sudo` follows membership of `JumpCloud Admins`.
+func Diff(desired Directory, actual Cloud, p Policy) Plan {
+	d := newDiffer(&desired, &actual, p)
+	d.indexCloud()
+	d.diffUsers()
+	d.diffRemoved()
+	d.diffAdmins()
+	d.diffGroups()
+	d.report()
+	plan := Plan{
+		Version:     PlanVersion,
+		Direction:   ToJumpCloud,
+		Fingerprint: Fingerprint(desired, actual),
+		Managed:     d.managed,
+		Changes:     d.changes,
+		Skipped:     d.skipped,
+	}
+	sortPlan(&plan)
+	return plan
+}
+
+// fate is what the plan does with an AD user.
+type fate uint8
+
+const (
+	fateNone    fate = iota // not in JumpCloud and not created (skipped)
+	fateFrozen              // in JumpCloud, left as is this run (privileged, incomplete)
+	fateActive              // managed: matched, adopted or created; follows AD
+	fateDeleted             // deleted by this plan
+)
+
+// role is what the plan does with a JumpCloud user or group.
+type role uint8
+
+const (
+	roleUnmanaged role = iota // no anchor: JumpCloud-only, never touched
+	roleAnchored              // anchored, not (yet) matched to an AD object
+	roleActive                // matched or adopted; follows AD
+	roleFrozen                // matched to a skipped AD user; left as is
+	roleDeleted               // deleted by this plan
+	roleOutKept               // out of scope but suspended, not deleted
+	roleDuplicate             // a second object with an anchor already seen
+)
+
+type adUser struct {
+	u    *ADUser
+	guid string // lower-cased objectGUID
+	fate fate
+	jc   int    // index into Cloud.Users, -1 when created or absent
+	name string // username that JumpCloud will hold after the plan
+}
+
+type differ struct {
+	dir *Directory
+	jc  *Cloud
+	pol Policy
+
+	users  []adUser
+	byGUID map[string]int // lower objectGUID → index in users
+
+	jcRole     []role
+	jcAnchor   []string       // effective anchor after adoption, lower-cased
+	jcByID     map[string]int // JumpCloud id → index
+	jcByAnchor map[string]int
+	jcByName   map[string]int // lower username → index
+	jcByEmail  map[string]int // lower email → index
+	claimName  map[string]int // lower username → AD user index claiming it
+	claimEmail map[string]int
+	managed    int
+
+	grRole     []role
+	grByAnchor map[string]int
+	grByName   map[string]int
+
+	changes []Change
+	skipped []Skip
+}
+
+func newDiffer(dir *Directory, jc *Cloud, p Policy) *differ {
+	n := len(dir.Users)
+	return &differ{
+		dir:        dir,
+		jc:         jc,
+		pol:        p,
+		users:      make([]adUser, n),
+		byGUID:     make(map[string]int, n),
+		jcRole:     make([]role, len(jc.Users)),
+		jcAnchor:   make([]string, len(jc.Users)),
+		jcByID:     make(map[string]int, len(jc.Users)),
+		jcByAnchor: make(map[string]int, len(jc.Users)),
+		jcByName:   make(map[string]int, len(jc.Users)),
+		jcByEmail:  make(map[string]int, len(jc.Users)),
+		claimName:  make(map[string]int, n),
+		claimEmail: make(map[string]int, n),
+		grRole:     make([]role, len(jc.Groups)),
+		grByAnchor: make(map[string]int, len(jc.Groups)),
+		grByName:   make(map[string]int, len(jc.Groups)),
+		changes:    make([]Change, 0),
+		skipped:    make([]Skip, 0),
+	}
+}
+
+func (d *differ) skip(k Kind, key, format string, args ...any) {
+	d.skipped = append(d.skipped, Skip{Kind: k, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (d *differ) indexCloud() {
+	for i := range d.jc.Users {
+		cu := &d.jc.Users[i]
+		d.jcByID[cu.ID] = i
+		if cu.Username != "" {
+			d.jcByName[strings.ToLower(cu.Username)] = i
+		}
+		if cu.Email != "" {
+			d.jcByEmail[strings.ToLower(cu.Email)] = i
+		}
+		if cu.Anchor == "" {
+			continue
+		}
+		a := strings.ToLower(cu.Anchor)
+		d.jcAnchor[i] = a
+		d.jcRole[i] = roleAnchored
+		if j, ok := d.jcByAnchor[a]; ok {
+			// Two JumpCloud users claim one AD object (a restored backup, a
+			// hand edit): keep the lower id, leave the other alone and say so.
+			if d.jc.Users[j].ID > cu.ID {
+				i, j = j, i
+				d.jcByAnchor[a] = j
+			}
+			d.jcRole[i] = roleDuplicate
+			other := &d.jc.Users[i]
+			d.skip(KindUser, strings.ToLower(other.Username),
+				"JumpCloud user %s has the same anchor %s as user %s; left as is", other.ID, a, d.jc.Users[j].ID)
+			continue
+		}
+		d.jcByAnchor[a] = i
+		d.managed++
+	}
+	for i := range d.jc.Groups {
+		g := &d.jc.Groups[i]
+		d.grByName[strings.ToLower(g.Name)] = i
+		if g.Anchor == "" {
+			continue
+		}
+		a := strings.ToLower(g.Anchor)
+		d.grRole[i] = roleAnchored
+		if j, ok := d.grByAnchor[a]; ok {
+			if d.jc.Groups[j].ID > g.ID {
+				i, j = j, i
+				d.grByAnchor[a] = j
+			}
+			d.grRole[i] = roleDuplicate
+			d.skip(KindGroup, d.jc.Groups[i].Name,
+				"JumpCloud group %s has the same anchor %s as group %s; left as is", d.jc.Groups[i].ID, a, d.jc.Groups[j].ID)
+			continue
+		}
+		d.grByAnchor[a] = i
+	}
+}
+
+// desiredEmail is JumpCloud email for u: mail, else userPrincipalName
+// (seed 001: "If both values are populated the value on the General tab
+// takes precedence").
+func desiredEmail(u *ADUser) string {
+	if u.Mail != "" {
+		return u.Mail
+	}
+	return u.UPN
+}
+
+func userKey(u *ADUser) string {
+	switch {
+	case u.Username != "":
+		return strings.ToLower(u.Username)
+	case u.DN != "":
+		return u.DN
+	}
+	return u.GUID
+}
+
+func (d *differ) diffUsers() {
+	// Anchored users go first so that they keep their usernames and emails
+	// when a new AD user collides with them, and so that names they give up
+	// by a rename are free for creates in the second pass (Apply runs updates
+	// before creates).
+	order := make([]int, 0, len(d.dir.Users))
+	for i := range d.dir.Users {
+		u := &d.dir.Users[i]
+		g := strings.ToLower(u.GUID)
+		if _, dup := d.byGUID[g]; dup || g == "" {
+			d.skip(KindUser, userKey(u), "AD user %s has an empty or repeated objectGUID", u.DN)
+			d.users[i] = adUser{u: u, guid: g, jc: -1}
+			continue
+		}
+		d.byGUID[g] = i
+		d.users[i] = adUser{u: u, guid: g, jc: -1}
+		order = append(order, i)
+	}
+	anchored := func(i int) bool { _, ok := d.jcByAnchor[d.users[i].guid]; return ok }
+	slices.SortFunc(order, func(a, b int) int {
+		aa, ab := anchored(a), anchored(b)
+		if aa != ab {
+			if aa {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(d.users[a].guid, d.users[b].guid)
+	})
+	split := len(order)
+	for n, i := range order {
+		if !anchored(i) {
+			split = n
+			break
+		}
+	}
+	var released []release
+	for _, i := range order[:split] {
+		released = d.diffAnchoredUser(i, released)
+	}
+	// Usernames and emails that anchored users give up by a rename are free
+	// for the users created below.
+	for _, r := range released {
+		idx := d.jcByName
+		if r.email {
+			idx = d.jcByEmail
+		}
+		if idx[r.key] == r.jc {
+			delete(idx, r.key)
+		}
+	}
+	for _, i := range order[split:] {
+		d.diffNewUser(i)
+	}
+}
+
+// release is a lower-cased username or email a JumpCloud user gives up.
+type release struct {
+	key   string
+	email bool
+	jc    int
+}
+
+
+// missing returns why u cannot be imported for lack of a required field
+// (seed 001: username and email "are required to be populated in AD").
+func missing(u *ADUser) string {
+	switch {
+	case u.Username == "":
+		return "no username: the username attribute is empty in AD"
+	case desiredEmail(u) == "":
+		return "no email: mail and userPrincipalName are both empty in AD"
+	}
+	return ""
+}
+
+// nameTaken reports who else holds or claims the lower-cased username key,
+// other than AD user i and JumpCloud user j.
+func (d *differ) nameTaken(key string, i, j int) (string, bool) {
+	if c, ok := d.claimName[key]; ok && c != i {
+		return "AD user " + d.users[c].u.DN, true
+	}
+	if jj, ok := d.jcByName[key]; ok && jj != j {
+		return "JumpCloud user " + d.jc.Users[jj].ID, true
+	}
+	return "", false
+}
+
+func (d *differ) emailTaken(key string, i, j int) (string, bool) {
+	if c, ok := d.claimEmail[key]; ok && c != i {
+		return "AD user " + d.users[c].u.DN, true
+	}
+	if jj, ok := d.jcByEmail[key]; ok && jj != j {
+		return "JumpCloud user " + d.jc.Users[jj].ID, true
+	}
+	return "", false
+}
+
+func boolText(b bool) string { return strconv.FormatBool(b) }
+
+// diffAnchoredUser plans AD user i, which has a JumpCloud user with its
+// anchor, and appends the names that user gives up to released.
+func (d *differ) diffAnchoredUser(i int, released []release) []release {
+	s := &d.users[i]
+	u := s.u
+	j := d.jcByAnchor[s.guid]
+	cu := &d.jc.Users[j]
+	s.jc = j
+	s.name = cu.Username
+	if u.Privileged {
+		// AdminSDHolder strips delegated rights from adminCount=1 accounts
+		// (seed 002), so adjc stops managing one that became privileged,
+		// without deleting what was imported before.
+		s.fate, d.jcRole[j] = fateFrozen, roleFrozen
+		d.skip(KindUser, strings.ToLower(cu.Username),
+			"privileged in AD (adminCount=1): not managed; JumpCloud user %s left as is", cu.ID)
+		return released
+	}
+	if why := missing(u); why != "" {
+		s.fate, d.jcRole[j] = fateFrozen, roleFrozen
+		d.skip(KindUser, strings.ToLower(cu.Username), "%s; JumpCloud user %s left as is", why, cu.ID)
+		return released
+	}
+	ref := &Ref{Anchor: s.guid, ID: cu.ID, Name: cu.Username}
+	if u.Disabled && d.pol.onDisabled() == DispositionDelete {
+		s.fate, d.jcRole[j] = fateDeleted, roleDeleted
+		d.changes = append(d.changes, Change{
+			Action: Delete, Kind: KindUser, Key: strings.ToLower(cu.Username),
+			Reason: "disabled in AD (policy: delete)", User: ref,
+		})
+		return released
+	}
+	s.fate, d.jcRole[j] = fateActive, roleActive
+
+	var fields []FieldChange
+	var why []string
+	email := desiredEmail(u)
+	if !strings.EqualFold(email, cu.Email) {
+		if who, taken := d.emailTaken(strings.ToLower(email), i, j); taken {
+			d.skip(KindUser, strings.ToLower(cu.Username), "email %q not applied: already used by %s", email, who)
+		} else {
+			fields = append(fields, FieldChange{FieldEmail, cu.Email, email})
+			released = append(released, release{key: strings.ToLower(cu.Email), email: true, jc: j})
+			why = append(why, "email changed in AD")
+			d.claimEmail[strings.ToLower(email)] = i
+		}
+	} else {
+		d.claimEmail[strings.ToLower(email)] = i
+	}
+	fields, why = nameFields(fields, why, u, cu)
+	if u.Disabled != cu.Suspended {
+		fields = append(fields, FieldChange{FieldSuspended, boolText(cu.Suspended), boolText(u.Disabled)})
+		why = append(why, map[bool]string{true: "disabled in AD", false: "enabled in AD"}[u.Disabled])
+	}
+	if !strings.EqualFold(u.Username, cu.Username) {
+		if who, taken := d.nameTaken(strings.ToLower(u.Username), i, j); taken {
+			d.skip(KindUser, strings.ToLower(cu.Username), "rename to %q not applied: username already used by %s", u.Username, who)
+		} else {
+			// Same JumpCloud id, new username: bindings survive, unlike the
+			// seed agent's delete and re-create (seed 001).
+			fields = append(fields, FieldChange{FieldUsername, cu.Username, u.Username})
+			released = append(released, release{key: strings.ToLower(cu.Username), jc: j})
+			why = append(why, "renamed in AD")
+			s.name = u.Username
+		}
+	}
+	d.claimName[strings.ToLower(s.name)] = i
+	if len(fields) > 0 {
+		ref.Name = s.name
+		d.changes = append(d.changes, Change{
+			Action: Update, Kind: KindUser, Key: strings.ToLower(s.name),
+			Reason: strings.Join(why, "; "), User: ref, Fields: fields,
+		})
+	}
+	if !cu.PasswordDate.IsZero() && !u.PwdLastSet.IsZero() && cu.PasswordDate.After(u.PwdLastSet) {
+		// AD Import never carries passwords back, and adjc cannot read
+		// them: say so rather than let the two silently differ (issue 5).
+		d.skip(KindPassword, strings.ToLower(s.name),
+			"password changed in JumpCloud (password_date %s) after AD (pwdLastSet %s); adjc cannot read passwords: set it again in AD or push it to AD from JumpCloud",
+			cu.PasswordDate.UTC().Format(time.RFC3339), u.PwdLastSet.UTC().Format(time.RFC3339))
+	}
+	return released
+}
+
+// nameFields appends firstname and lastname changes, in field-name order.
+func nameFields(fields []FieldChange, why []string, u *ADUser, cu *CloudUser) ([]FieldChange, []string) {
+	n := len(fields)
+	if u.GivenName != cu.Firstname {
+		fields = append(fields, FieldChange{FieldFirstname, cu.Firstname, u.GivenName})
+	}
+	if u.Surname != cu.Lastname {
+		fields = append(fields, FieldChange{FieldLastname, cu.Lastname, u.Surname})
+	}
+	if len(fields) > n {
+		why = append(why, "name changed in AD")
+	}
+	return fields, why
+}
+
+// diffNewUser plans AD user i, which no JumpCloud user is anchored to.
+func (d *differ) diffNewUser(i int) {
+	s := &d.users[i]
+	u := s.u
+	key := userKey(u)
+	switch {
+	case u.Privileged:
+		d.skip(KindUser, key, "privileged in AD (adminCount=1): never imported")
+		return
+	case missing(u) != "":
+		d.skip(KindUser, key, "%s", missing(u))
+		return
+	case u.Disabled:
+		d.skip(KindUser, key, "disabled in AD: not imported while disabled")
+		return
+	}
+	email := desiredEmail(u)
+	ln, le := strings.ToLower(u.Username), strings.ToLower(email)
+	if c, ok := d.claimName[ln]; ok {
+		d.skip(KindUser, key, "username %q is also the username of AD user %s", u.Username, d.users[c].u.DN)
+		return
+	}
+	if c, ok := d.claimEmail[le]; ok {
+		d.skip(KindUser, key, "email %q is also the email of AD user %s", email, d.users[c].u.DN)
+		return
+	}
+	jU, byName := d.jcByName[ln]
+	jE, byEmail := d.jcByEmail[le]
+	if byName && byEmail && jU != jE {
+		d.skip(KindUser, key, "username matches JumpCloud user %s but email matches JumpCloud user %s: adopt neither; resolve by hand",
+			d.jc.Users[jU].ID, d.jc.Users[jE].ID)
+		return
+	}
+	d.claimName[ln], d.claimEmail[le] = i, i
+	s.name = u.Username
+	if !byName && !byEmail {
+		s.fate = fateActive
+		d.changes = append(d.changes, Change{
+			Action: Create, Kind: KindUser, Key: ln, Reason: "in scope in AD",
+			User: &Ref{Anchor: s.guid, Name: u.Username},
+			Fields: []FieldChange{
+				{FieldAnchor, "", s.guid},
+				{FieldEmail, "", email},
+				{FieldFirstname, "", u.GivenName},
+				{FieldLastname, "", u.Surname},
+				{FieldUsername, "", u.Username},
+			},
+		})
+		return
+	}
+	j, match := jU, "username"
+	if !byName {
+		j, match = jE, "email"
+	} else if byEmail {
+		match = "username and email"
+	}
+	cu := &d.jc.Users[j]
+	if d.jcRole[j] != roleUnmanaged {
+		delete(d.claimName, ln)
+		delete(d.claimEmail, le)
+		d.skip(KindUser, key, "%s matches JumpCloud user %s, which adjc manages for AD object %s", match, cu.ID, d.jcAnchor[j])
+		return
+	}
+	s.fate, s.jc = fateActive, j
+	d.jcRole[j], d.jcAnchor[j] = roleActive, s.guid
+	fields := []FieldChange{{FieldAnchor, "", s.guid}}
+	why := []string{match + " matches JumpCloud-only user " + cu.ID}
+	if !strings.EqualFold(email, cu.Email) {
+		fields = append(fields, FieldChange{FieldEmail, cu.Email, email})
+	}
+	fields, why = nameFields(fields, why, u, cu)
+	if cu.Suspended {
+		fields = append(fields, FieldChange{FieldSuspended, "true", "false"})
+		why = append(why, "enabled in AD")
+	}
+	if !strings.EqualFold(u.Username, cu.Username) {
+		fields = append(fields, FieldChange{FieldUsername, cu.Username, u.Username})
+	}
+	d.changes = append(d.changes, Change{
+		Action: Adopt, Kind: KindUser, Key: ln, Reason: strings.Join(why, "; "),
+		User: &Ref{Anchor: s.guid, ID: cu.ID, Name: u.Username}, Fields: fields,
+	})
+}
+
+// diffRemoved plans managed JumpCloud users whose AD object is out of scope.
+func (d *differ) diffRemoved() {
+	for j := range d.jc.Users {
+		if d.jcRole[j] != roleAnchored {
+			continue
+		}
+		cu := &d.jc.Users[j]
+		ref := &Ref{Anchor: d.jcAnchor[j], ID: cu.ID, Name: cu.Username}
+		key := strings.ToLower(cu.Username)
+		if d.pol.onRemoved() == DispositionDelete {
+			d.jcRole[j] = roleDeleted
+			d.changes = append(d.changes, Change{
+				Action: Delete, Kind: KindUser, Key: key, User: ref,
+				Reason: "no longer in scope in AD (not in the JumpCloud group, or deleted)",
+			})
+			continue
+		}
+		d.jcRole[j] = roleOutKept
+		if !cu.Suspended {
+			d.changes = append(d.changes, Change{
+				Action: Update, Kind: KindUser, Key: key, User: ref,
+				Reason: "no longer in scope in AD (policy: suspend)",
+				Fields: []FieldChange{{FieldSuspended, "false", "true"}},
+			})
+		}
+	}
+}
+
+// diffAdmins plans the `sudo` flag of every managed user from membership of
+// `JumpCloud Admins` (seed 001: members that are "also a member of the
+// JumpCloud group will have Global Administrator permissions").
+func (d *differ) diffAdmins() {
+	admins := make(map[string]struct{}, len(d.dir.Admins))
+	for _, g := range d.dir.Admins {
+		admins[strings.ToLower(g)] = struct{}{}
+	}
+	if d.pol.NestedAdmins {
+		for _, g := range d.dir.NestedAdmins {
+			admins[strings.ToLower(g)] = struct{}{}
+		}
+	}
+	for i := range d.users {
+		s := &d.users[i]
+		if s.fate != fateActive {
+			continue
+		}
+		_, want := admins[s.guid]
+		have := false
+		ref := &Ref{Anchor: s.guid, Name: s.name}
+		if s.jc >= 0 {
+			have = d.jc.Users[s.jc].Admin
+			ref.ID = d.jc.Users[s.jc].ID
+		}
+		if want == have {
+			continue
+		}
+		c := Change{
+			Action: Create, Kind: KindAdmin, Key: strings.ToLower(s.name), User: ref,
+			Reason: "member of JumpCloud Admins", Fields: []FieldChange{{FieldAdmin, boolText(have), boolText(want)}},
+		}
+		if !want {
+			c.Action, c.Reason = Delete, "not a member of JumpCloud Admins"
+		}
+		d.changes = append(d.changes, c)
+	}
+}
+
+type adGroup struct {
+	g    *ADGroup
+	guid string
+	gi   int // index into Cloud.Groups, -1 when created
+	ref  Ref
+	ok   bool // mirrored by this plan (not skipped)
+}
+
+func (d *differ) diffGroups() {
+	groups := make([]adGroup, 0, len(d.dir.Groups))
+	seen := make(map[string]struct{}, len(d.dir.Groups))
+	for i := range d.dir.Groups {
+		g := &d.dir.Groups[i]
+		k := strings.ToLower(g.GUID)
+		if _, dup := seen[k]; dup || k == "" {
+			d.skip(KindGroup, g.Name, "AD group %s has an empty or repeated objectGUID", g.DN)
+			continue
+		}
+		seen[k] = struct{}{}
+		gi, ok := d.grByAnchor[k]
+		if !ok {
+			gi = -1
+		}
+		groups = append(groups, adGroup{g: g, guid: k, gi: gi})
+	}
+	slices.SortFunc(groups, func(a, b adGroup) int {
+		if (a.gi >= 0) != (b.gi >= 0) {
+			if a.gi >= 0 {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.guid, b.guid)
+	})
+	claims := make(map[string]string, len(groups)) // lower name → DN
+	var released []release
+	for n := range groups {
+		ag := &groups[n]
+		if ag.gi < 0 {
+			continue
+		}
+		jg := &d.jc.Groups[ag.gi]
+		d.grRole[ag.gi] = roleActive
+		ag.ref = Ref{Anchor: ag.guid, ID: jg.ID, Name: jg.Name}
+		ag.ok = true
+		name := ag.g.Name
+		ln := strings.ToLower(name)
+		if name == jg.Name || name == "" {
+			claims[strings.ToLower(jg.Name)] = ag.g.DN
+			continue
+		}
+		if dn, ok := claims[ln]; ok {
+			d.skip(KindGroup, jg.Name, "rename to %q not applied: AD group %s has the same name", name, dn)
+			continue
+		}
+		if gi, ok := d.grByName[ln]; ok && gi != ag.gi {
+			d.skip(KindGroup, jg.Name, "rename to %q not applied: JumpCloud group %s has that name", name, d.jc.Groups[gi].ID)
+			claims[strings.ToLower(jg.Name)] = ag.g.DN
+			continue
+		}
+		claims[ln] = ag.g.DN
+		released = append(released, release{key: strings.ToLower(jg.Name), jc: ag.gi})
+		ag.ref.Name = name
+		d.changes = append(d.changes, Change{
+			Action: Update, Kind: KindGroup, Key: name, Reason: "renamed in AD", Group: &ag.ref,
+			Fields: []FieldChange{{FieldName, jg.Name, name}},
+		})
+	}
+	for _, r := range released {
+		if d.grByName[r.key] == r.jc {
+			delete(d.grByName, r.key)
+		}
+	}
+	for n := range groups {
+		ag := &groups[n]
+		if ag.gi >= 0 {
+			continue
+		}
+		name := ag.g.Name
+		ln := strings.ToLower(name)
+		if name == "" {
+			d.skip(KindGroup, ag.g.DN, "no name in AD")
+			continue
+		}
+		if dn, ok := claims[ln]; ok {
+			d.skip(KindGroup, name, "AD group %s has the same name", dn)
+			continue
+		}
+		claims[ln] = ag.g.DN
+		gi, exists := d.grByName[ln]
+		if !exists {
+			ag.ok, ag.ref = true, Ref{Anchor: ag.guid, Name: name}
+			d.changes = append(d.changes, Change{
+				Action: Create, Kind: KindGroup, Key: name, Reason: "in scope in AD", Group: &ag.ref,
+				Fields: []FieldChange{{FieldAnchor, "", ag.guid}, {FieldName, "", name}},
+			})
+			continue
+		}
+		jg := &d.jc.Groups[gi]
+		if d.grRole[gi] != roleUnmanaged {
+			d.skip(KindGroup, name, "JumpCloud group %s has that name and is mirrored from another AD group", jg.ID)
+			continue
+		}
+		// JumpCloud group names are unique, so a create would fail; take the
+		// group over instead, keeping its JumpCloud-only members (seed 001).
+		d.grRole[gi] = roleActive
+		ag.gi, ag.ok, ag.ref = gi, true, Ref{Anchor: ag.guid, ID: jg.ID, Name: name}
+		fields := []FieldChange{{FieldAnchor, "", ag.guid}}
+		if jg.Name != name {
+			fields = append(fields, FieldChange{FieldName, jg.Name, name})
+		}
+		d.changes = append(d.changes, Change{
+			Action: Adopt, Kind: KindGroup, Key: name, Reason: "name matches JumpCloud-only group " + jg.ID,
+			Group: &ag.ref, Fields: fields,
+		})
+	}
+	for n := range groups {
+		if ag := &groups[n]; ag.ok {
+			var have []string
+			if ag.gi >= 0 {
+				have = d.jc.Groups[ag.gi].Members
+			}
+			d.diffMembers(ag, have)
+		}
+	}
+	for gi := range d.jc.Groups {
+		if d.grRole[gi] != roleAnchored {
+			continue
+		}
+		jg := &d.jc.Groups[gi]
+		d.changes = append(d.changes, Change{
+			Action: Delete, Kind: KindGroup, Key: jg.Name, Reason: "no longer in scope in AD",
+			Group: &Ref{Anchor: strings.ToLower(jg.Anchor), ID: jg.ID, Name: jg.Name},
+		})
+	}
+}
+
+// diffMembers plans the bindings of one mirrored group. Only memberships of
+// users adjc manages are added or removed: JumpCloud-only users bound to a
+// mirrored group keep their membership (seed 001), and users left as is this
+// run (privileged, incomplete) or deleted by the plan are not touched.
+func (d *differ) diffMembers(ag *adGroup, have []string) {
+	haveSet := make(map[string]struct{}, len(have))
+	for _, id := range have {
+		haveSet[id] = struct{}{}
+	}
+	want := make(map[string]struct{}, len(ag.g.Members))
+	prefix := ag.ref.Name + "/"
+	for _, m := range ag.g.Members {
+		k := strings.ToLower(m)
+		i, ok := d.byGUID[k]
+		if !ok {
+			d.skip(KindMembership, prefix+k, "member %s of AD group %s is not a user in scope", m, ag.g.DN)
+			continue
+		}
+		s := &d.users[i]
+		if s.fate != fateActive {
+			continue
+		}
+		ref := &Ref{Anchor: s.guid, Name: s.name}
+		id := "\x00" + s.guid // a user created by this plan has no id yet
+		if s.jc >= 0 {
+			ref.ID = d.jc.Users[s.jc].ID
+			id = ref.ID
+		}
+		if _, dup := want[id]; dup {
+			continue
+		}
+		want[id] = struct{}{}
+		if _, ok := haveSet[id]; ok {
+			continue
+		}
+		d.changes = append(d.changes, Change{
+			Action: Create, Kind: KindMembership, Key: prefix + strings.ToLower(s.name),
+			Reason: "member of " + ag.g.Name + " in AD", User: ref, Group: &ag.ref,
+		})
+	}
+	for _, id := range have {
+		if _, ok := want[id]; ok {
+			continue
+		}
+		want[id] = struct{}{} // a repeated id is removed once
+		j, ok := d.jcByID[id]
+		if !ok {
+			continue // not a user this org lists; not adjc's to remove
+		}
+		cu := &d.jc.Users[j]
+		var reason, name string
+		switch d.jcRole[j] {
+		case roleActive:
+			reason, name = "not a member of "+ag.g.Name+" in AD", d.users[d.byGUID[d.jcAnchor[j]]].name
+		case roleOutKept:
+			reason, name = "no longer in scope in AD", cu.Username
+		default:
+			continue
+		}
+		d.changes = append(d.changes, Change{
+			Action: Delete, Kind: KindMembership, Key: prefix + strings.ToLower(name), Reason: reason,
+			User: &Ref{Anchor: d.jcAnchor[j], ID: cu.ID, Name: name}, Group: &ag.ref,
+		})
+	}
+}
+
+// report copies what the reader found into the plan.
+func (d *differ) report() {
+	for _, c := range d.dir.Cycles {
+		d.skip(KindGroup, strings.Join(c.Path, " > "), "nesting cycle in AD: flattened with each member once")
+	}
+	d.skipped = append(d.skipped, d.dir.Skipped...)
+}

@@ -1,0 +1,40 @@
+// Package reconcile is the adjc sync engine: it compares what Active Directory
+// says should exist ([Directory]) with what JumpCloud holds ([Cloud]), computes
+// a [Plan] with the pure function [Diff], and carries the plan out through a
+// [Target] with [Apply].
+//
+// Data flows one way: readers (ldapx, jcapi) build the plain values in this
+// package, [Diff] turns them into a [Plan] that can be rendered, saved as JSON
+// and reviewed, and [Apply] does exactly what the plan says and nothing else.
+// The package does no I/O, logging or clock reads of its own; callers observe
+// progress through [ApplyOptions.OnOutcome].
+//
+// # Identity
+//
+// A JumpCloud user or group that adjc manages carries an anchor: the
+// objectGUID of the Active Directory object it mirrors, as a canonical
+// lower-case string ("3f2504e0-4f89-11d3-9a0c-0305e82c3301"). objectGUID never
+// changes, unlike sAMAccountName or the DN, so a logon-name rename or a move
+// between OUs is an update of the same JumpCloud user, not the delete and
+// re-create the seed AD Import agent performs (seed 001: "If you change the
+// User logon name … A new user will be created").
+//
+// Where the anchor lives in JumpCloud is the adapter's concern; adjc stores it
+// in the system user's custom attributes (the `attributes` list of
+// {name, value} pairs) as name "adjcObjectGUID", beside the `external_dn` and
+// `external_source_type` fields JumpCloud itself uses to mark AD-managed
+// users, and in a user group's `attributes` object under the same name. A
+// custom attribute survives edits in the console and is readable with a plain
+// list call, whereas `restrictedFields` only says which fields are read-only.
+// A JumpCloud object without an anchor is JumpCloud-only: [Diff] never changes,
+// deletes or un-binds it, except that it may adopt a user or group whose
+// username, email or name matches an AD object, which is planned as its own
+// [Adopt] change so an operator sees it before it happens.
+//
+// # Directions
+//
+// [Diff] plans the AD → JumpCloud direction (AD Import). The JumpCloud → AD
+// direction (AD Sync) will be a second diff function producing the same
+// [Plan] with [Plan.Direction] set to [ToAD]; the [Change], [Target] and
+// [Apply] types are written in directory-neutral terms so both can share them.
+package reconcile

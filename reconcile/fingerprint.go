@@ -1,0 +1,144 @@
+package reconcile
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Fingerprint returns "sha256:" and the hex digest of a canonical encoding of
+// both states: the same users, groups and members in any order give the same
+// fingerprint, and any change that could alter a plan gives another. A saved
+// plan records it so that `import --plan` can refuse a plan whose state has
+// moved since it was made. Fingerprint does not modify its inputs.
+func Fingerprint(desired Directory, actual Cloud) string {
+	e := fpEncoder{h: sha256.New()}
+	e.str("adjc-fingerprint-v1")
+
+	users := sortedIdx(len(desired.Users), func(i int) string { return strings.ToLower(desired.Users[i].GUID) })
+	e.int(len(users))
+	for _, i := range users {
+		u := &desired.Users[i]
+		e.str(strings.ToLower(u.GUID))
+		e.str(u.DN)
+		e.str(u.Username)
+		e.str(u.GivenName)
+		e.str(u.Surname)
+		e.str(u.Mail)
+		e.str(u.UPN)
+		e.bool(u.Disabled)
+		e.bool(u.Privileged)
+		e.time(u.PwdLastSet)
+	}
+	groups := sortedIdx(len(desired.Groups), func(i int) string { return strings.ToLower(desired.Groups[i].GUID) })
+	e.int(len(groups))
+	for _, i := range groups {
+		g := &desired.Groups[i]
+		e.str(strings.ToLower(g.GUID))
+		e.str(g.DN)
+		e.str(g.Name)
+		e.set(g.Members, true)
+	}
+	e.set(desired.Admins, true)
+	e.set(desired.NestedAdmins, true)
+	e.int(len(desired.Cycles))
+	for _, c := range desired.Cycles {
+		e.int(len(c.Path))
+		for _, p := range c.Path {
+			e.str(p)
+		}
+	}
+	// Reader skips are reports, not inputs to any decision: left out.
+
+	cus := sortedIdx(len(actual.Users), func(i int) string { return actual.Users[i].ID })
+	e.int(len(cus))
+	for _, i := range cus {
+		u := &actual.Users[i]
+		e.str(u.ID)
+		e.str(u.Username)
+		e.str(u.Email)
+		e.str(u.Firstname)
+		e.str(u.Lastname)
+		e.bool(u.Suspended)
+		e.bool(u.Admin)
+		e.str(strings.ToLower(u.Anchor))
+		e.time(u.PasswordDate)
+	}
+	cgs := sortedIdx(len(actual.Groups), func(i int) string { return actual.Groups[i].ID })
+	e.int(len(cgs))
+	for _, i := range cgs {
+		g := &actual.Groups[i]
+		e.str(g.ID)
+		e.str(g.Name)
+		e.str(strings.ToLower(g.Anchor))
+		e.set(g.Members, false)
+	}
+	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
+
+// sortedIdx returns 0..n-1 ordered by key, leaving the caller's slice as is.
+func sortedIdx(n int, key func(int) string) []int {
+	idx := make([]int, n)
+	keys := make([]string, n)
+	for i := range idx {
+		idx[i], keys[i] = i, key(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	return idx
+}
+
+// fpEncoder writes length-prefixed values, so no two different inputs share
+// an encoding ("ab","c" vs "a","bc").
+type fpEncoder struct {
+	h   hash.Hash
+	buf [binary.MaxVarintLen64]byte
+}
+
+func (e *fpEncoder) int(n int) {
+	e.h.Write(e.buf[:binary.PutVarint(e.buf[:], int64(n))])
+}
+
+func (e *fpEncoder) str(s string) {
+	e.int(len(s))
+	io.WriteString(e.h, s)
+}
+
+func (e *fpEncoder) bool(b bool) {
+	if b {
+		e.int(1)
+	} else {
+		e.int(0)
+	}
+}
+
+func (e *fpEncoder) time(t time.Time) {
+	if t.IsZero() {
+		e.int(0)
+		return
+	}
+	e.int(1)
+	e.int(int(t.UnixNano()))
+}
+
+// set encodes a string set in sorted order, lower-cased when fold is set
+// (objectGUIDs); duplicates collapse as they do in Diff.
+func (e *fpEncoder) set(v []string, fold bool) {
+	s := slices.Clone(v)
+	if fold {
+		for i := range s {
+			s[i] = strings.ToLower(s[i])
+		}
+	}
+	slices.Sort(s)
+	s = slices.Compact(s)
+	e.int(len(s))
+	for _, x := range s {
+		e.str(x)
+	}
+}

@@ -1,0 +1,240 @@
+package reconcile
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Action is what a [Change] does, printed as-is in plans: "+ user alice",
+// "~ group eng", "- user bob", "> user carol" (adopt).
+type Action rune
+
+const (
+	// Create makes a new object (or, for [KindMembership] and [KindAdmin],
+	// adds the binding or grants the flag).
+	Create Action = '+'
+	// Update changes fields of an existing object; suspend, unsuspend and a
+	// username rename are updates of the same JumpCloud id.
+	Update Action = '~'
+	// Delete removes an object (or a binding, or revokes the admin flag).
+	Delete Action = '-'
+	// Adopt takes over an existing JumpCloud-only user or group whose
+	// username, email or name matches an AD object: it records the anchor and
+	// updates fields, keeping the JumpCloud id and its bindings.
+	Adopt Action = '>'
+)
+
+// String returns the action symbol.
+func (a Action) String() string { return string(a) }
+
+// MarshalText encodes the action as its symbol, so plans in JSON read "+", not 43.
+func (a Action) MarshalText() ([]byte, error) {
+	switch a {
+	case Create, Update, Delete, Adopt:
+		return []byte(string(a)), nil
+	}
+	return nil, fmt.Errorf("reconcile: unknown action %q", rune(a))
+}
+
+// UnmarshalText decodes an action symbol.
+func (a *Action) UnmarshalText(b []byte) error {
+	r := []rune(string(b))
+	if len(r) == 1 {
+		switch v := Action(r[0]); v {
+		case Create, Update, Delete, Adopt:
+			*a = v
+			return nil
+		}
+	}
+	return fmt.Errorf("reconcile: unknown action %q", b)
+}
+
+// Kind is the kind of object a [Change] or [Skip] is about.
+type Kind string
+
+const (
+	// KindUser is a JumpCloud system user.
+	KindUser Kind = "user"
+	// KindGroup is a JumpCloud user group.
+	KindGroup Kind = "group"
+	// KindMembership is a user bound to a user group.
+	KindMembership Kind = "membership"
+	// KindAdmin is the `sudo` flag of a user.
+	KindAdmin Kind = "admin"
+	// KindPassword appears only in [Plan.Skipped]: password drift adjc
+	// reports but cannot fix, since AD passwords are not readable.
+	KindPassword Kind = "password"
+)
+
+// kindOrder fixes the order kinds appear in a plan: objects before the
+// bindings and flags that refer to them.
+func kindOrder(k Kind) int {
+	switch k {
+	case KindUser:
+		return 0
+	case KindGroup:
+		return 1
+	case KindMembership:
+		return 2
+	case KindAdmin:
+		return 3
+	case KindPassword:
+		return 4
+	}
+	return 5
+}
+
+// Direction says which directory a plan writes to.
+type Direction string
+
+const (
+	// ToJumpCloud is AD → JumpCloud (`import`, the AD Import agent's job).
+	ToJumpCloud Direction = "ad-to-jumpcloud"
+	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job); reserved for
+	// the second diff function.
+	ToAD Direction = "jumpcloud-to-ad"
+)
+
+// Field names used in [FieldChange.Name]: the JumpCloud JSON names, so a
+// plan reads like the API it drives.
+const (
+	FieldUsername  = "username"
+	FieldEmail     = "email"
+	FieldFirstname = "firstname"
+	FieldLastname  = "lastname"
+	FieldSuspended = "suspended"
+	FieldAnchor    = "anchor"
+	FieldAdmin     = "sudo"
+	FieldName      = "name"
+)
+
+// Ref names an object a change is about, in both directories.
+type Ref struct {
+	// Anchor is the identity in the authoritative directory (the AD
+	// objectGUID when importing); empty for JumpCloud-only objects.
+	Anchor string `json:"anchor,omitempty"`
+	// ID is the identity in the directory being written (the JumpCloud id
+	// when importing). It is empty for an object created by the same plan:
+	// [Apply] resolves it from Anchor once the create succeeds.
+	ID string `json:"id,omitempty"`
+	// Name is the username or group name, for messages.
+	Name string `json:"name"`
+}
+
+// FieldChange is one field's before and after. Booleans are "true"/"false".
+type FieldChange struct {
+	Name string `json:"name"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// Change is one step of a [Plan].
+type Change struct {
+	Action Action `json:"action"`
+	Kind   Kind   `json:"kind"`
+	// Key is the stable display and sort key: the lower-cased username, the
+	// group name, or "group/username" for a membership.
+	Key string `json:"key"`
+	// Reason says why, in words, e.g. "disabled in AD".
+	Reason string `json:"reason"`
+	// User is the user changed, bound or flagged; nil for group changes.
+	User *Ref `json:"user,omitempty"`
+	// Group is the group changed or bound to; nil for user changes.
+	Group *Ref `json:"group,omitempty"`
+	// Fields are the field-level before and after, sorted by name. For a
+	// Create they carry the initial values (Old empty), because Apply must
+	// not re-derive anything; for a Delete they are empty.
+	Fields []FieldChange `json:"fields,omitempty"`
+}
+
+// Field returns the change's field named name and whether it is present.
+func (c Change) Field(name string) (FieldChange, bool) {
+	for _, f := range c.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return FieldChange{}, false
+}
+
+// Skip is an object [Diff] leaves alone, and why.
+type Skip struct {
+	Kind   Kind   `json:"kind"`
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+}
+
+// PlanVersion is the version of the JSON schema of [Plan]; it changes when a
+// saved plan could be misread by a newer adjc.
+const PlanVersion = 1
+
+// Plan is the complete list of changes one run would make. It is a plain
+// value: render it, save it as JSON, load it back and [Apply] it.
+type Plan struct {
+	// Version is [PlanVersion] when the plan was made.
+	Version int `json:"version"`
+	// Direction is the directory written to.
+	Direction Direction `json:"direction"`
+	// Fingerprint identifies the state the plan was computed from (see
+	// [Fingerprint]); a saved plan is refused when it no longer matches.
+	Fingerprint string `json:"fingerprint"`
+	// Managed is how many target users adjc managed before the plan (users
+	// with an anchor); the deletion threshold's percentage is of this.
+	Managed int `json:"managed_users"`
+	// Changes are sorted by kind, then key.
+	Changes []Change `json:"changes"`
+	// Skipped are objects left alone, sorted by kind, then key.
+	Skipped []Skip `json:"skipped"`
+}
+
+// Empty reports whether the plan has no changes (skips do not count).
+func (p Plan) Empty() bool { return len(p.Changes) == 0 }
+
+func compareChanges(a, b Change) int {
+	if c := cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Action, b.Action); c != 0 {
+		return c
+	}
+	// Two changes with one key only happen when names collide; order them by
+	// identity so the plan stays deterministic.
+	if c := compareRef(a.User, b.User); c != 0 {
+		return c
+	}
+	return compareRef(a.Group, b.Group)
+}
+
+func compareRef(a, b *Ref) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	if c := cmp.Compare(a.Anchor, b.Anchor); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+func compareSkips(a, b Skip) int {
+	if c := cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Reason, b.Reason)
+}
+
+func sortPlan(p *Plan) {
+	slices.SortFunc(p.Changes, compareChanges)
+	slices.SortFunc(p.Skipped, compareSkips)
+}

@@ -1,0 +1,121 @@
+package reconcile
+
+import "time"
+
+// Directory is the Active Directory side of an import: what JumpCloud should
+// hold. The reader (ldapx) has already resolved scope, so every user and
+// group here is a member, directly or through nested groups, of the
+// `JumpCloud` group in the Root User container.
+type Directory struct {
+	// Users are the user objects in scope, in any order.
+	Users []ADUser
+	// Groups are the groups mirrored into JumpCloud, with flattened members.
+	Groups []ADGroup
+	// Admins holds the objectGUIDs of the direct members of `JumpCloud Admins`
+	// (seed 001: "This function does not support members of nested groups").
+	Admins []string
+	// NestedAdmins holds the objectGUIDs that are members of `JumpCloud Admins`
+	// only through nested groups; they count as admins when
+	// [Policy.NestedAdmins] is set.
+	NestedAdmins []string
+	// Cycles are nesting cycles the reader found while flattening; they are
+	// reported and the run continues.
+	Cycles []Cycle
+	// Skipped are objects the reader itself left out (for example a user
+	// outside the Root User container); [Diff] copies them into the plan so
+	// the operator sees every reason in one place.
+	Skipped []Skip
+}
+
+// ADUser is one Active Directory user in scope.
+type ADUser struct {
+	// GUID is the objectGUID in canonical string form, the identity anchor.
+	GUID string
+	// DN is the distinguishedName, used in messages only: it changes on a move.
+	DN string
+	// Username is the value of the configured username attribute
+	// (sAMAccountName by default; the seeds' UserFieldMapping).
+	Username string
+	// GivenName is givenName, mirrored to JumpCloud firstname.
+	GivenName string
+	// Surname is sn, mirrored to JumpCloud lastname.
+	Surname string
+	// Mail is mail; JumpCloud email falls back to UPN when it is empty.
+	Mail string
+	// UPN is userPrincipalName (seed 001: the "User logon name" fallback).
+	UPN string
+	// Disabled reports userAccountControl ACCOUNTDISABLE.
+	Disabled bool
+	// Privileged reports adminCount=1 (AdminSDHolder-protected accounts such
+	// as Domain Admins), which adjc never imports or manages (seed 002).
+	Privileged bool
+	// PwdLastSet is pwdLastSet, compared with JumpCloud password_date only to
+	// report password drift; zero when never set or unknown.
+	PwdLastSet time.Time
+}
+
+// ADGroup is one Active Directory group mirrored into JumpCloud.
+type ADGroup struct {
+	// GUID is the objectGUID in canonical string form.
+	GUID string
+	// DN is the distinguishedName, for messages.
+	DN string
+	// Name is the group name JumpCloud shows (cn / sAMAccountName).
+	Name string
+	// Members are the objectGUIDs of the users in the group after nested
+	// groups are flattened (seed 001: Group1 = {User1, User2, Group2} becomes
+	// User1..User4). Groups are not members: JumpCloud has no nesting.
+	Members []string
+}
+
+// Cycle is a loop in group nesting, e.g. [G1 G2 G1].
+type Cycle struct {
+	// Path lists the group names along the loop, first repeated last.
+	Path []string
+}
+
+// Cloud is the JumpCloud side: what the organisation holds now.
+type Cloud struct {
+	// Users are all JumpCloud system users, managed by adjc or not.
+	Users []CloudUser
+	// Groups are all JumpCloud user groups, mirrored or JumpCloud-only.
+	Groups []CloudGroup
+}
+
+// CloudUser is one JumpCloud system user.
+type CloudUser struct {
+	// ID is the JumpCloud `_id`.
+	ID string
+	// Username is `username`; JumpCloud compares it case-insensitively.
+	Username string
+	// Email is `email`; unique in the organisation, case-insensitive.
+	Email string
+	// Firstname is `firstname`.
+	Firstname string
+	// Lastname is `lastname`.
+	Lastname string
+	// Suspended is `suspended`.
+	Suspended bool
+	// Admin is `sudo`, shown as "Global Administrator/Sudo" in the console,
+	// which the seeds grant to members of `JumpCloud Admins`.
+	Admin bool
+	// Anchor is the objectGUID of the AD user this user mirrors, empty for a
+	// JumpCloud-only user (stored as the custom attribute adjcObjectGUID; see
+	// the package documentation).
+	Anchor string
+	// PasswordDate is `password_date`, the last password change in JumpCloud.
+	PasswordDate time.Time
+}
+
+// CloudGroup is one JumpCloud user group.
+type CloudGroup struct {
+	// ID is the group `id`.
+	ID string
+	// Name is `name`.
+	Name string
+	// Anchor is the objectGUID of the AD group it mirrors, empty for a
+	// JumpCloud-only group.
+	Anchor string
+	// Members are the JumpCloud user IDs bound to the group.
+	Members []string
+}
