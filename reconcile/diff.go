@@ -274,7 +274,6 @@ type release struct {
 	jc    int
 }
 
-
 // missing returns why u cannot be imported for lack of a required field
 // (seed 001: username and email "are required to be populated in AD").
 func missing(u *ADUser) string {
