@@ -1,0 +1,115 @@
+package ldapx
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// RDN returns the relative distinguished name attr=value, with value escaped
+// per RFC 4514 §2.4: the characters " + , ; < > \ anywhere, '#' or a space at
+// the start, a space at the end, and control characters (as \XX). Valid
+// non-ASCII UTF-8 is kept as is, which is how AD returns it; bytes that are
+// not valid UTF-8 are hex-escaped so they survive a round trip.
+//
+// attr is an attribute name chosen by code (CN, OU, DC), never user input.
+func RDN(attr, value string) string {
+	var s strings.Builder
+	s.Grow(len(attr) + 1 + len(value) + 8)
+	s.WriteString(attr)
+	s.WriteByte('=')
+	s.WriteString(EscapeRDNValue(value))
+	return s.String()
+}
+
+// EscapeRDNValue escapes one attribute value for use in a DN; see [RDN].
+func EscapeRDNValue(value string) string {
+	var s strings.Builder
+	for i := 0; i < len(value); {
+		c := value[i]
+		switch {
+		case c == '"' || c == '+' || c == ',' || c == ';' || c == '<' || c == '>' || c == '\\':
+			s.WriteByte('\\')
+			s.WriteByte(c)
+		case i == 0 && (c == ' ' || c == '#'):
+			s.WriteByte('\\')
+			s.WriteByte(c)
+		case i == len(value)-1 && c == ' ':
+			s.WriteByte('\\')
+			s.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&s, `\%02X`, c)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(value[i:])
+			if r == utf8.RuneError && size <= 1 {
+				fmt.Fprintf(&s, `\%02X`, c)
+				i++
+				continue
+			}
+			s.WriteString(value[i : i+size])
+			i += size
+			continue
+		default:
+			s.WriteByte(c)
+		}
+		i++
+	}
+	return s.String()
+}
+
+// JoinDN joins an RDN (from [RDN]) and its parent DN.
+func JoinDN(rdn, parent string) string {
+	if parent == "" {
+		return rdn
+	}
+	return rdn + "," + parent
+}
+
+// EqualityFilter returns (attr=value) with value escaped by [ldap.EscapeFilter],
+// so that no value can add clauses or wildcards to a filter.
+func EqualityFilter(attr, value string) string {
+	return "(" + attr + "=" + ldap.EscapeFilter(value) + ")"
+}
+
+// normDN returns a comparison key for a DN: AD compares DNs without regard to
+// case, and the same DN can be spelt with different escapes (\, or \2C) or
+// spaces around separators. Unparseable input falls back to lower case.
+func normDN(dn string) string {
+	p, err := ldap.ParseDN(dn)
+	if err != nil {
+		return strings.ToLower(dn)
+	}
+	return strings.ToLower(formatDN(p.RDNs))
+}
+
+// formatDN writes RDNs back as a string with [EscapeRDNValue] escaping
+// (go-ldap's DN.String hex-escapes every non-ASCII byte, which AD accepts but
+// never prints).
+func formatDN(rdns []*ldap.RelativeDN) string {
+	var s strings.Builder
+	for i, rdn := range rdns {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		for j, a := range rdn.Attributes {
+			if j > 0 {
+				s.WriteByte('+')
+			}
+			s.WriteString(a.Type)
+			s.WriteByte('=')
+			s.WriteString(EscapeRDNValue(a.Value))
+		}
+	}
+	return s.String()
+}
+
+// ParentDN returns the DN without its first RDN, or "" for a single RDN.
+func ParentDN(dn string) string {
+	p, err := ldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) < 2 {
+		return ""
+	}
+	return formatDN(p.RDNs[1:])
+}

@@ -1,0 +1,96 @@
+package ldapx_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+)
+
+// TestReadScopeFixture checks both strategies against the lab fixture
+// (scripts/lab.d/fixture.ldif): the seed example, a cycle, users outside
+// CN=Users, awkward names, the 1600-member BigGroup and the admins.
+func TestReadScopeFixture(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	for _, st := range []ldapx.Strategy{ldapx.StrategyWalk, ldapx.StrategyInChain} {
+		t.Run(st.String(), func(t *testing.T) {
+			t.Parallel()
+			c := dialLab(t, l, l.Import)
+			s, err := c.ReadScope(t.Context(), ldapx.ScopeOptions{Strategy: st, UsernameAttribute: "sAMAccountName"})
+			if err != nil {
+				t.Fatalf("ReadScope(%v) = %v", st, err)
+			}
+			byName := map[string]ldapx.ScopedGroup{}
+			for _, g := range s.Groups {
+				byName[g.Name] = g
+			}
+			names := func(guids []string) []string {
+				var out []string
+				for _, g := range guids {
+					out = append(out, s.Users[g].SAMAccountName)
+				}
+				slices.Sort(out)
+				return out
+			}
+			for name, want := range map[string][]string{
+				"Group1":          {"user1", "user2", "user3", "user4"},
+				"Group2":          {"user3", "user4"},
+				"GroupA":          {"loop1", "loop2"},
+				"GroupB":          {"loop1", "loop2"},
+				"Helpdesk":        {"admin2"},
+				"Staff":           {"staff1", "staff2"},
+				`R&D, "Café" 中文组`: {"staff1", "zoe.strasse"},
+			} {
+				g, ok := byName[name]
+				if !ok {
+					t.Errorf("group %q not in scope; groups: %v", name, slices.Sorted(mapsKeys(byName)))
+					continue
+				}
+				if got := names(g.Users); !slices.Equal(got, want) {
+					t.Errorf("group %q users = %v, want %v", name, got, want)
+				}
+			}
+			if got := len(byName["BigGroup"].Users); got != 1600 {
+				t.Errorf("BigGroup has %d users, want 1600", got)
+			}
+			if len(s.Groups) != 8 {
+				t.Errorf("len(Groups) = %d, want 8: %v", len(s.Groups), slices.Sorted(mapsKeys(byName)))
+			}
+			if len(s.Users) != 1615 || len(s.Root.Users) != 1615 {
+				t.Errorf("len(Users) = %d, len(Root.Users) = %d, want 1615", len(s.Users), len(s.Root.Users))
+			}
+			wantCycles := [][]string{{"CN=GroupA,CN=Users,DC=adjc,DC=lab", "CN=GroupB,CN=Users,DC=adjc,DC=lab"}}
+			if !slices.EqualFunc(s.Cycles, wantCycles, slices.Equal) {
+				t.Errorf("Cycles = %q, want %q", s.Cycles, wantCycles)
+			}
+			var admins []string
+			for g := range s.Admins {
+				admins = append(admins, s.Users[g].SAMAccountName)
+			}
+			slices.Sort(admins)
+			if want := []string{"admin1"}; !slices.Equal(admins, want) {
+				t.Errorf("Admins = %v, want %v", admins, want)
+			}
+			if want := []string{"CN=Admin Outside,CN=Users,DC=adjc,DC=lab"}; !slices.Equal(s.AdminsOutOfScope, want) {
+				t.Errorf("AdminsOutOfScope = %v, want %v", s.AdminsOutOfScope, want)
+			}
+			for _, u := range s.Users {
+				if u.Attrs["sAMAccountName"] != u.SAMAccountName {
+					t.Fatalf("user %s: Attrs[sAMAccountName] = %q, want %q", u.DN, u.Attrs["sAMAccountName"], u.SAMAccountName)
+				}
+			}
+		})
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
