@@ -10,19 +10,33 @@ import (
 // only [Secret.Reveal] returns the value, and it is called only where the
 // value is put on the wire (an LDAP bind, an x-api-key header).
 type Secret struct {
-	value string
+	// value is behind a pointer so that reflection-based printing cannot
+	// reach it: fmt cannot call String on a Secret held in an unexported
+	// field (of a SecretRef, say) and would print its fields instead, but a
+	// nested pointer prints as an address, never as the string it points to.
+	value *string
 }
 
 const redacted = "[redacted]"
 
 // NewSecret wraps v.
-func NewSecret(v string) Secret { return Secret{value: v} }
+func NewSecret(v string) Secret {
+	if v == "" {
+		return Secret{}
+	}
+	return Secret{value: &v}
+}
 
 // Reveal returns the secret value. Call it at the last moment, never to log or print.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.value == nil || *s.value == "" }
 
 // String implements fmt.Stringer.
 func (s Secret) String() string { return redacted }

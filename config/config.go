@@ -1,0 +1,163 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Mode says which side is the authority for a domain's users and groups.
+type Mode string
+
+// The modes a domain can be in; [ModeTwoWay] is the default.
+const (
+	ModeADAuthority Mode = "ad-authority" // AD → JumpCloud only (the seeds' AD Import)
+	ModeTwoWay      Mode = "two-way"      // import and sync both run
+	ModeJCAuthority Mode = "jc-authority" // JumpCloud → AD only (the seeds' AD Sync)
+)
+
+// DefaultAPIURL is JumpCloud's US API, used when neither api_url nor region is set.
+const DefaultAPIURL = "https://console.jumpcloud.com/api"
+
+// regionURLs maps jumpcloud.region to the API base URL of that data centre.
+func regionURL(region string) (string, bool) {
+	switch region {
+	case "us":
+		return DefaultAPIURL, true
+	case "eu":
+		return "https://console.eu.jumpcloud.com/api", true
+	case "in":
+		return "https://console.in.jumpcloud.com/api", true
+	}
+	return "", false
+}
+
+// Config is adjc's resolved configuration: every value already layered
+// (flag > env > file > default), defaulted and validated. Secrets are not
+// read until [SecretRef.Resolve] is called, so a command that does not talk
+// to JumpCloud never asks for its key.
+type Config struct {
+	// File is the config file that was read, or "" when there was none.
+	File      string
+	JumpCloud JumpCloud
+	// Domains are the configured AD domains in file order; with --domain,
+	// only the selected one.
+	Domains []Domain
+	// StateDir is where adjc keeps state between runs. It is empty only when
+	// neither it, $XDG_STATE_HOME nor $HOME is set; a command that writes
+	// state must then say so.
+	StateDir string
+	// AuditLog is the JSON-lines file every applied change is appended to.
+	AuditLog string
+
+	sources map[string]Source
+}
+
+// JumpCloud is the JumpCloud side of the configuration.
+type JumpCloud struct {
+	// APIURL is the API base URL, resolved from api_url or region.
+	APIURL string
+	// Region is us, eu or in when the URL came from it, else "".
+	Region string
+	// OrgID is the organization id sent as x-org-id; needed only by
+	// multi-tenant (MSP) keys. Empty or 24 hex digits.
+	OrgID string
+	// APIKey is the x-api-key credential.
+	APIKey SecretRef
+}
+
+// Domain is one Active Directory domain and how it maps to JumpCloud.
+type Domain struct {
+	// Index is the domain's position in the file's domains list, used in
+	// messages ("domains[1].base_dn") even after --domain filtered the list.
+	Index int
+	Name  string
+	Mode  Mode
+	// LDAPURL is ldaps://host[:port] (or ldap:// with AllowPlaintext).
+	LDAPURL string
+	BaseDN  string
+	// RootContainer is the Root User container: where the JumpCloud group
+	// lives and where sync creates users. Default CN=Users,<BaseDN>.
+	RootContainer string
+	// Bind is the service account, as a UPN (svc@example.com), a DN or
+	// DOMAIN\user.
+	Bind           string
+	BindPassword   SecretRef
+	CAFile         string
+	AllowPlaintext bool
+	// JumpCloudGroup is the AD security group whose (nested) members are in
+	// scope. Default "JumpCloud".
+	JumpCloudGroup string
+	// AdminsGroup's members become JumpCloud administrators. Default
+	// "JumpCloud Admins".
+	AdminsGroup string
+	// UsernameAttribute is the AD attribute that becomes the JumpCloud
+	// username (the seeds' UserFieldMapping). Default sAMAccountName.
+	UsernameAttribute string
+	// JumpCloudDomainID is the id of the JumpCloud AD domain object bound
+	// to this domain. Empty or 24 hex digits.
+	JumpCloudDomainID string
+}
+
+func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
+
+// Source returns where the value of key came from. Keys are the YAML paths
+// used in messages: "jumpcloud.api_url", "domains[0].base_dn", "state_dir".
+// An unknown key reports [KindDefault].
+func (c *Config) Source(key string) Source { return c.sources[key] }
+
+// Domain returns the domain called name (case-insensitively).
+func (c *Config) Domain(name string) (*Domain, bool) {
+	for i := range c.Domains {
+		if strings.EqualFold(c.Domains[i].Name, name) {
+			return &c.Domains[i], true
+		}
+	}
+	return nil, false
+}
+
+// Setting is one resolved value and where it came from, as `adjc config
+// show` and preflight print it. A secret's Value says only whether and how
+// it is set ("set (env ADJC_JC_API_KEY)"), never what it is.
+type Setting struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source Source `json:"source"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// Settings lists every value in schema order (not sorted by key: the order
+// of the YAML file is easier to read and just as stable).
+func (c *Config) Settings() []Setting {
+	var out []Setting
+	add := func(key, value string) {
+		out = append(out, Setting{Key: key, Value: value, Source: c.sources[key]})
+	}
+	addSecret := func(key string, r SecretRef) {
+		out = append(out, Setting{Key: key, Value: r.Describe(), Source: r.Source, Secret: true})
+	}
+	add("config", c.File)
+	add("jumpcloud.api_url", c.JumpCloud.APIURL)
+	add("jumpcloud.region", c.JumpCloud.Region)
+	add("jumpcloud.org_id", c.JumpCloud.OrgID)
+	addSecret("jumpcloud.api_key", c.JumpCloud.APIKey)
+	for i := range c.Domains {
+		d := &c.Domains[i]
+		add(d.field("name"), d.Name)
+		add(d.field("mode"), string(d.Mode))
+		add(d.field("ldap_url"), d.LDAPURL)
+		add(d.field("base_dn"), d.BaseDN)
+		add(d.field("root_container"), d.RootContainer)
+		add(d.field("bind"), d.Bind)
+		addSecret(d.field("bind_password"), d.BindPassword)
+		add(d.field("ca_file"), d.CAFile)
+		add(d.field("allow_plaintext"), strconv.FormatBool(d.AllowPlaintext))
+		add(d.field("jumpcloud_group"), d.JumpCloudGroup)
+		add(d.field("admins_group"), d.AdminsGroup)
+		add(d.field("username_attribute"), d.UsernameAttribute)
+		add(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID)
+	}
+	add("state_dir", c.StateDir)
+	add("audit_log", c.AuditLog)
+	return out
+}

@@ -1,0 +1,193 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// value is one setting as read from one layer.
+type value struct {
+	s   string
+	src Source
+	set bool
+}
+
+// fileDoc is the config file, key by key, with the line of each value.
+type fileDoc struct {
+	top       map[string]value
+	jumpCloud map[string]value
+	domains   []map[string]value
+}
+
+// The keys each section accepts. yaml.v3's Decoder.KnownFields would reject
+// unknown keys too, but it stops at the first and names a Go type; walking
+// the node tree reports every unknown key with its line and a suggestion.
+var (
+	topKeys       = []string{"jumpcloud", "domains", "state_dir", "audit_log"}
+	jumpCloudKeys = []string{"api_url", "region", "org_id", "api_key_file"}
+	domainKeys    = []string{
+		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
+		"ca_file", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
+		"jumpcloud_domain_id",
+	}
+	boolKeys = []string{"allow_plaintext"}
+)
+
+// parseFile reads the YAML in data (from path) strictly.
+func parseFile(path string, data []byte) (*fileDoc, []Problem) {
+	doc := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, []Problem{{
+			Field:  "config",
+			Source: Source{Kind: KindFile, Name: path},
+			Msg:    strings.TrimPrefix(err.Error(), "yaml: "),
+			Fix:    "correct the YAML syntax",
+		}}
+	}
+	if len(root.Content) == 0 { // an empty file or only comments
+		return doc, nil
+	}
+	p := &fileParser{path: path}
+	top := root.Content[0]
+	if top.Kind != yaml.MappingNode {
+		p.add(top, "config", "the file must be a mapping of keys (jumpcloud, domains, …)", "start from the example in 'adjc help config-file'")
+		return nil, p.problems
+	}
+	p.mapping(top, "", topKeys, func(key string, v *yaml.Node) {
+		switch key {
+		case "jumpcloud":
+			if p.expect(v, yaml.MappingNode, "jumpcloud", "a mapping") {
+				p.mapping(v, "jumpcloud.", jumpCloudKeys, func(k string, v *yaml.Node) {
+					doc.jumpCloud[k] = p.scalar(v, "jumpcloud."+k, false)
+				})
+			}
+		case "domains":
+			if !p.expect(v, yaml.SequenceNode, "domains", "a list of domains") {
+				return
+			}
+			for i, item := range v.Content {
+				prefix := fmt.Sprintf("domains[%d].", i)
+				d := map[string]value{}
+				if p.expect(item, yaml.MappingNode, strings.TrimSuffix(prefix, "."), "a mapping of keys (name, ldap_url, …)") {
+					p.mapping(item, prefix, domainKeys, func(k string, v *yaml.Node) {
+						d[k] = p.scalar(v, prefix+k, slices.Contains(boolKeys, k))
+					})
+				}
+				doc.domains = append(doc.domains, d)
+			}
+		default:
+			doc.top[key] = p.scalar(v, key, false)
+		}
+	})
+	if len(p.problems) > 0 {
+		return nil, p.problems
+	}
+	return doc, nil
+}
+
+type fileParser struct {
+	path     string
+	problems []Problem
+}
+
+func (p *fileParser) src(n *yaml.Node) Source {
+	return Source{Kind: KindFile, Name: p.path, Line: n.Line}
+}
+
+func (p *fileParser) add(n *yaml.Node, field, msg, fix string) {
+	p.problems = append(p.problems, Problem{Field: field, Source: p.src(n), Msg: msg, Fix: fix})
+}
+
+func (p *fileParser) expect(n *yaml.Node, kind yaml.Kind, field, what string) bool {
+	if n.Kind == kind {
+		return true
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return false // "domains:" with nothing after it: treat as absent
+	}
+	p.add(n, field, "must be "+what, "see the example in 'adjc help config-file'")
+	return false
+}
+
+// mapping calls each for every known key of n and reports unknown and
+// repeated ones.
+func (p *fileParser) mapping(n *yaml.Node, prefix string, known []string, each func(key string, v *yaml.Node)) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if line, ok := seen[key]; ok {
+			p.add(k, prefix+key, fmt.Sprintf("repeated key (first set on line %d)", line), "keep one of them")
+			continue
+		}
+		seen[key] = k.Line
+		if !slices.Contains(known, key) {
+			p.add(k, prefix+key, "unknown key", unknownKeyFix(key, known))
+			continue
+		}
+		each(key, v)
+	}
+}
+
+// scalar reads a string (or, for isBool, a boolean) value.
+func (p *fileParser) scalar(n *yaml.Node, field string, isBool bool) value {
+	v := value{src: p.src(n), set: true}
+	if n.Kind != yaml.ScalarNode {
+		p.add(n, field, "must be a single value, not a list or mapping", "write it as key: value")
+		return value{}
+	}
+	if n.Tag == "!!null" {
+		return value{src: v.src} // "org_id:" with no value is the same as absent
+	}
+	if isBool {
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			p.problems = append(p.problems, Problem{Field: field, Value: n.Value, Source: p.src(n), Msg: "must be true or false", Fix: "write true or false"})
+			return value{}
+		}
+		v.s = strconv.FormatBool(b)
+		return v
+	}
+	v.s = n.Value
+	return v
+}
+
+// unknownKeyFix suggests the closest known key, as a typo is the usual cause.
+func unknownKeyFix(key string, known []string) string {
+	best, bestDist := "", 3 // suggest only near misses
+	for _, k := range known {
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "remove it; known keys here: " + strings.Join(known, ", ")
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,118 @@
+package config
+
+import "github.com/spf13/pflag"
+
+// Flag names registered by [AddFlags]; each one overrides the value of its
+// environment variable and of the config file.
+const (
+	FlagConfig           = "config"
+	FlagDomain           = "domain"
+	FlagAPIURL           = "api-url"
+	FlagRegion           = "region"
+	FlagOrgID            = "org-id"
+	FlagAPIKeyFile       = "api-key-file"
+	FlagLDAPURL          = "ldap-url"
+	FlagBaseDN           = "base-dn"
+	FlagRootContainer    = "root-container"
+	FlagBind             = "bind"
+	FlagBindPasswordFile = "bind-password-file"
+	FlagCAFile           = "ca-file"
+	FlagMode             = "mode"
+	FlagStateDir         = "state-dir"
+	FlagAuditLog         = "audit-log"
+)
+
+// Environment variables read by [Load].
+const (
+	EnvConfig           = "ADJC_CONFIG"
+	EnvAPIURL           = "ADJC_JC_API_URL"
+	EnvRegion           = "ADJC_JC_REGION"
+	EnvOrgID            = "ADJC_JC_ORG_ID"
+	EnvAPIKey           = "ADJC_JC_API_KEY"
+	EnvAPIKeyFile       = "ADJC_JC_API_KEY_FILE"
+	EnvLDAPURL          = "ADJC_LDAP_URL"
+	EnvBaseDN           = "ADJC_BASE_DN"
+	EnvRootContainer    = "ADJC_ROOT_CONTAINER"
+	EnvBind             = "ADJC_BIND"
+	EnvBindPassword     = "ADJC_BIND_PASSWORD"
+	EnvBindPasswordFile = "ADJC_BIND_PASSWORD_FILE"
+	EnvCAFile           = "ADJC_CA_FILE"
+	EnvMode             = "ADJC_MODE"
+	EnvStateDir         = "ADJC_STATE_DIR"
+	EnvAuditLog         = "ADJC_AUDIT_LOG"
+)
+
+// setting ties a YAML key to its environment variable and flag. Secrets
+// have no flag holding their value, only one naming a file.
+type setting struct {
+	key  string // the YAML key within its section
+	env  string
+	flag string
+	help string
+}
+
+func topSettings() []setting {
+	return []setting{
+		{key: "state_dir", env: EnvStateDir, flag: FlagStateDir, help: "directory for adjc's state (default $XDG_STATE_HOME/adjc)"},
+		{key: "audit_log", env: EnvAuditLog, flag: FlagAuditLog, help: "JSON-lines audit log of applied changes (default <state_dir>/audit.jsonl)"},
+	}
+}
+
+func jumpCloudSettings() []setting {
+	return []setting{
+		{key: "api_url", env: EnvAPIURL, flag: FlagAPIURL, help: "JumpCloud API base URL (default " + DefaultAPIURL + ")"},
+		{key: "region", env: EnvRegion, flag: FlagRegion, help: "JumpCloud region us, eu or in; instead of the API URL"},
+		{key: "org_id", env: EnvOrgID, flag: FlagOrgID, help: "JumpCloud organization id, for multi-tenant API keys"},
+		{key: "api_key_file", env: EnvAPIKeyFile, flag: FlagAPIKeyFile, help: "file holding the JumpCloud API key, - for stdin (or $" + EnvAPIKey + ")"},
+	}
+}
+
+// domainSettings apply to the domain chosen with --domain, or to the only one.
+func domainSettings() []setting {
+	return []setting{
+		{key: "mode", env: EnvMode, flag: FlagMode, help: "ad-authority, two-way or jc-authority"},
+		{key: "ldap_url", env: EnvLDAPURL, flag: FlagLDAPURL, help: "domain controller URL, ldaps://host:636"},
+		{key: "base_dn", env: EnvBaseDN, flag: FlagBaseDN, help: "base DN of the domain, e.g. DC=example,DC=com"},
+		{key: "root_container", env: EnvRootContainer, flag: FlagRootContainer, help: "Root User container (default CN=Users,<base DN>)"},
+		{key: "bind", env: EnvBind, flag: FlagBind, help: "service account to bind as: UPN, DN or DOMAIN\\user"},
+		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin (or $" + EnvBindPassword + ")"},
+		{key: "ca_file", env: EnvCAFile, flag: FlagCAFile, help: "PEM file of the CA that signed the domain controller's certificate"},
+	}
+}
+
+// AddFlags registers the configuration flags on fs (the root command's
+// persistent flags). Each help text names the variable it overrides, and
+// [Load] uses a flag's value only when it was set on the command line.
+func AddFlags(fs *pflag.FlagSet) {
+	fs.String(FlagConfig, "", "config file (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/adjc/config.yaml)")
+	fs.String(FlagDomain, "", "act on this configured domain only")
+	for _, group := range [][]setting{jumpCloudSettings(), domainSettings(), topSettings()} {
+		for _, s := range group {
+			fs.String(s.flag, "", s.help+" (default: $"+s.env+")")
+		}
+	}
+}
+
+// EnvVar describes one environment variable adjc reads.
+type EnvVar struct {
+	Name string
+	Help string
+}
+
+// Environment lists the variables [Load] reads, in the order `adjc help
+// environment` prints them.
+func Environment() []EnvVar {
+	vars := []EnvVar{{Name: EnvConfig, Help: "config file to read instead of $XDG_CONFIG_HOME/adjc/config.yaml"}}
+	for _, s := range jumpCloudSettings() {
+		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
+	}
+	vars = append(vars, EnvVar{Name: EnvAPIKey, Help: "the JumpCloud API key itself (prefer " + EnvAPIKeyFile + ")"})
+	for _, s := range domainSettings() {
+		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
+	}
+	vars = append(vars, EnvVar{Name: EnvBindPassword, Help: "the bind password itself (prefer " + EnvBindPasswordFile + ")"})
+	for _, s := range topSettings() {
+		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
+	}
+	return vars
+}

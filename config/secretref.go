@@ -1,0 +1,194 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// SecretRef says where a secret comes from without holding it until asked:
+// a file (or "-" for stdin), an environment variable, or a no-echo prompt.
+// Loading a config never reads a secret file, so a command that does not
+// need the JumpCloud key never demands one (restic's needsPassword habit).
+type SecretRef struct {
+	// Field is the setting's YAML path, e.g. "jumpcloud.api_key_file".
+	Field string
+	// What names the secret in prompts and messages: "JumpCloud API key".
+	What string
+	// File is the path the secret is read from; "-" is stdin.
+	File string
+	// Source is where File, or the secret itself, came from.
+	Source Source
+	// Hint says how to provide the secret, for the "not set" error.
+	Hint string
+
+	value Secret    // from the environment
+	res   *resolver // shared by every ref of one Load; nil in literals
+}
+
+// resolver reads secrets for one loaded Config: it owns stdin (readable
+// once) and the prompt, and remembers what it has read.
+type resolver struct {
+	stdin  io.Reader
+	prompt func(prompt string) (string, error)
+
+	mu    sync.Mutex
+	cache map[string]Secret
+}
+
+// SecretValue returns a SecretRef that holds s itself, for tests and for
+// secrets obtained some other way.
+func SecretValue(field string, s Secret) SecretRef {
+	return SecretRef{Field: field, value: s}
+}
+
+// IsSet reports whether a file or a value was configured. An unset secret
+// can still be resolved by prompting on a terminal.
+func (r SecretRef) IsSet() bool { return r.File != "" || !r.value.IsZero() }
+
+// Describe says how the secret is set, never what it is: "set (file
+// /etc/adjc/key)", "set (stdin)", "set (env ADJC_JC_API_KEY)" or "not set".
+func (r SecretRef) Describe() string {
+	switch {
+	case r.File == "-":
+		return "set (stdin)"
+	case r.File != "":
+		return "set (file " + r.File + ")"
+	case !r.value.IsZero() && r.Source.Kind == KindEnv:
+		return "set (env " + r.Source.Name + ")"
+	case !r.value.IsZero():
+		return "set"
+	default:
+		return "not set"
+	}
+}
+
+// Resolve returns the secret, reading its file or stdin, or prompting on a
+// terminal when nothing is configured. A problem — a missing or unreadable
+// file, a file others can read, an empty secret, nothing configured and no
+// terminal — is a *[ValidationError] naming the field and the fix.
+func (r SecretRef) Resolve() (Secret, error) {
+	if r.res == nil {
+		return r.resolve(nil)
+	}
+	r.res.mu.Lock()
+	defer r.res.mu.Unlock()
+	if s, ok := r.res.cache[r.Field]; ok {
+		return s, nil
+	}
+	s, err := r.resolve(r.res)
+	if err == nil {
+		r.res.cache[r.Field] = s
+	}
+	return s, err
+}
+
+func (r SecretRef) problem(msg, fix string) error {
+	p := Problem{Field: r.Field, Source: r.Source, Msg: msg, Fix: fix}
+	if r.File != "" {
+		p.Value = r.File // the path, never the content
+	}
+	return &ValidationError{Problems: []Problem{p}}
+}
+
+func (r SecretRef) resolve(res *resolver) (Secret, error) {
+	var raw []byte
+	switch {
+	case r.File == "-":
+		if res == nil || res.stdin == nil {
+			return Secret{}, r.problem("stdin is not available", "give the path of a file instead")
+		}
+		b, err := io.ReadAll(res.stdin)
+		if err != nil {
+			return Secret{}, fmt.Errorf("config: read %s from stdin: %w", r.What, err)
+		}
+		raw = b
+	case r.File != "":
+		b, err := readSecretFile(r.File)
+		if err != nil {
+			var pe *permError
+			if errors.As(err, &pe) {
+				return Secret{}, r.problem(
+					fmt.Sprintf("permissions %04o are too open: group or others can read this %s", pe.mode, r.what()),
+					"chmod 600 "+r.File)
+			}
+			return Secret{}, r.problem("cannot read: "+unwrapPathError(err), "check the path and that adjc may read it")
+		}
+		raw = b
+	case !r.value.IsZero():
+		return r.value, nil
+	default:
+		if res == nil || res.prompt == nil {
+			return Secret{}, r.problem("no "+r.what()+" is configured and there is no terminal to ask on", r.Hint)
+		}
+		v, err := res.prompt(r.what() + ": ")
+		if err != nil {
+			return Secret{}, r.problem("no "+r.what()+" is configured and the prompt failed: "+err.Error(), r.Hint)
+		}
+		if v == "" {
+			return Secret{}, r.problem("the "+r.what()+" typed at the prompt is empty", "type it when asked")
+		}
+		return NewSecret(v), nil
+	}
+	// A trailing newline is how editors and `echo` end a file; it is never
+	// part of a key or password.
+	raw = bytes.TrimSuffix(raw, []byte("\n"))
+	raw = bytes.TrimSuffix(raw, []byte("\r"))
+	if len(raw) == 0 {
+		fix := "put the " + r.what() + " in the file"
+		if r.File == "-" {
+			fix = "pipe the " + r.what() + " into adjc's stdin"
+		}
+		return Secret{}, r.problem("the "+r.what()+" is empty", fix)
+	}
+	return NewSecret(string(raw)), nil
+}
+
+func (r SecretRef) what() string {
+	if r.What == "" {
+		return "secret"
+	}
+	return r.What
+}
+
+type permError struct{ mode fs.FileMode }
+
+func (e *permError) Error() string { return fmt.Sprintf("permissions %04o are too open", e.mode) }
+
+// readSecretFile reads a secret file, refusing a regular file that group or
+// others may read, as ssh refuses such a private key. Pipes and devices
+// (`--api-key-file <(pass show jc)`) are not checked: their mode says
+// nothing about who else can read the secret. Windows has no such bits.
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		return nil, &permError{mode: st.Mode().Perm()}
+	}
+	if st.IsDir() {
+		return nil, errors.New("is a directory")
+	}
+	return io.ReadAll(f)
+}
+
+// unwrapPathError drops the path from an *fs.PathError: messages already
+// show it as the value.
+func unwrapPathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
