@@ -145,9 +145,14 @@ def delegate(db, stats):
     res = db.search(base=USERS, scope=ldb.SCOPE_SUBTREE, expression="(sAMAccountName=jcsync)", attrs=["objectSid"])
     sid = str(ndr_unpack(security.dom_sid, res[0]["objectSid"][0]))
     sd = SDUtils(db)
+    # Add only what is missing: rewriting the descriptor would bump
+    # uSNChanged on CN=Users at every `scripts/lab up`.
+    current = sd.get_sd_as_sddl(USERS)
     for ace in SYNC_ACES:
-        sd.dacl_add_ace(USERS, ace.format(sid=sid))  # skips an ACE already present
-    stats["aces"] = len(SYNC_ACES)
+        ace = ace.format(sid=sid)
+        if ace not in current:
+            sd.dacl_add_ace(USERS, ace)
+            stats["aces"] += 1
 
 
 def protect_privileged(db, stats):
@@ -163,8 +168,15 @@ def protect_privileged(db, stats):
     res = db.search(base=BASE, scope=ldb.SCOPE_SUBTREE,
                     expression="(&(adminCount=1)(|(objectClass=user)(objectClass=group)))", attrs=[])
     for m in res:
-        sd.modify_sd_on_dn(m.dn, holder)
+        # Skip objects already protected: an unchanged re-seed must not bump
+        # uSNChanged, which DirSync and change notification would report.
+        if dacl(sd.get_sd_as_sddl(m.dn)) != dacl(holder):
+            sd.modify_sd_on_dn(m.dn, holder)
     stats["protected"] = len(res)
+
+
+def dacl(sddl):
+    return sddl[sddl.index("D:"):].split("S:", 1)[0]
 
 
 def main():
@@ -186,7 +198,7 @@ def main():
         db.transaction_cancel()
         raise
     db.transaction_commit()
-    print("seed: %d added, %d already there, %d modifications, %d ACEs on CN=Users, %d adminCount=1 objects protected, %.1fs"
+    print("seed: %d added, %d already there, %d modifications, %d ACEs added on CN=Users, %d adminCount=1 objects protected, %.1fs"
           % (stats["added"], stats["kept"], stats["modified"], stats["aces"], stats["protected"], time.monotonic() - start))
 
 
