@@ -146,13 +146,13 @@ func (r *RootDSE) Supports(oid string) bool {
 
 // OIDs of the AD controls and matching rule ldapx relies on.
 const (
-	OIDPaging        = ldap.ControlTypePaging                  // 1.2.840.113556.1.4.319
-	OIDDirSync       = ldap.ControlTypeDirSync                 // 1.2.840.113556.1.4.841
-	OIDNotification  = ldap.ControlTypeMicrosoftNotification   // 1.2.840.113556.1.4.528
-	OIDShowDeleted   = ldap.ControlTypeMicrosoftShowDeleted    // 1.2.840.113556.1.4.417
-	OIDSubtreeDelete = ldap.ControlTypeSubtreeDelete           // 1.2.840.113556.1.4.805
-	OIDInChain       = "1.2.840.113556.1.4.1941"               // LDAP_MATCHING_RULE_IN_CHAIN
-	OIDBitAnd        = "1.2.840.113556.1.4.803"                // LDAP_MATCHING_RULE_BIT_AND
+	OIDPaging        = ldap.ControlTypePaging                // 1.2.840.113556.1.4.319
+	OIDDirSync       = ldap.ControlTypeDirSync               // 1.2.840.113556.1.4.841
+	OIDNotification  = ldap.ControlTypeMicrosoftNotification // 1.2.840.113556.1.4.528
+	OIDShowDeleted   = ldap.ControlTypeMicrosoftShowDeleted  // 1.2.840.113556.1.4.417
+	OIDSubtreeDelete = ldap.ControlTypeSubtreeDelete         // 1.2.840.113556.1.4.805
+	OIDInChain       = "1.2.840.113556.1.4.1941"             // LDAP_MATCHING_RULE_IN_CHAIN
+	OIDBitAnd        = "1.2.840.113556.1.4.803"              // LDAP_MATCHING_RULE_BIT_AND
 )
 
 // RootDSE reads (once per connection) and returns the rootDSE.
