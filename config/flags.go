@@ -53,17 +53,17 @@ type setting struct {
 
 func topSettings() []setting {
 	return []setting{
-		{key: "state_dir", env: EnvStateDir, flag: FlagStateDir, help: "directory for adjc's state (default $XDG_STATE_HOME/adjc)"},
-		{key: "audit_log", env: EnvAuditLog, flag: FlagAuditLog, help: "JSON-lines audit log of applied changes (default <state_dir>/audit.jsonl)"},
+		{key: "state_dir", env: EnvStateDir, flag: FlagStateDir, help: "directory for adjc's state, normally $XDG_STATE_HOME/adjc"},
+		{key: "audit_log", env: EnvAuditLog, flag: FlagAuditLog, help: "JSON-lines audit log of applied changes, normally <state_dir>/audit.jsonl"},
 	}
 }
 
 func jumpCloudSettings() []setting {
 	return []setting{
-		{key: "api_url", env: EnvAPIURL, flag: FlagAPIURL, help: "JumpCloud API base URL (default " + DefaultAPIURL + ")"},
+		{key: "api_url", env: EnvAPIURL, flag: FlagAPIURL, help: "JumpCloud API base URL, normally " + DefaultAPIURL},
 		{key: "region", env: EnvRegion, flag: FlagRegion, help: "JumpCloud region us, eu or in; instead of the API URL"},
 		{key: "org_id", env: EnvOrgID, flag: FlagOrgID, help: "JumpCloud organization id, for multi-tenant API keys"},
-		{key: "api_key_file", env: EnvAPIKeyFile, flag: FlagAPIKeyFile, help: "file holding the JumpCloud API key, - for stdin (or $" + EnvAPIKey + ")"},
+		{key: "api_key_file", env: EnvAPIKeyFile, flag: FlagAPIKeyFile, help: "file holding the JumpCloud API key, - for stdin; or set $" + EnvAPIKey},
 	}
 }
 
@@ -73,9 +73,9 @@ func domainSettings() []setting {
 		{key: "mode", env: EnvMode, flag: FlagMode, help: "ad-authority, two-way or jc-authority"},
 		{key: "ldap_url", env: EnvLDAPURL, flag: FlagLDAPURL, help: "domain controller URL, ldaps://host:636"},
 		{key: "base_dn", env: EnvBaseDN, flag: FlagBaseDN, help: "base DN of the domain, e.g. DC=example,DC=com"},
-		{key: "root_container", env: EnvRootContainer, flag: FlagRootContainer, help: "Root User container (default CN=Users,<base DN>)"},
+		{key: "root_container", env: EnvRootContainer, flag: FlagRootContainer, help: "Root User container, normally CN=Users,<base DN>"},
 		{key: "bind", env: EnvBind, flag: FlagBind, help: "service account to bind as: UPN, DN or DOMAIN\\user"},
-		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin (or $" + EnvBindPassword + ")"},
+		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin; or set $" + EnvBindPassword},
 		{key: "ca_file", env: EnvCAFile, flag: FlagCAFile, help: "PEM file of the CA that signed the domain controller's certificate"},
 	}
 }
@@ -109,8 +109,10 @@ func Environment() []EnvVar {
 	vars = append(vars, EnvVar{Name: EnvAPIKey, Help: "the JumpCloud API key itself (prefer " + EnvAPIKeyFile + ")"})
 	for _, s := range domainSettings() {
 		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
+		if s.env == EnvBindPasswordFile {
+			vars = append(vars, EnvVar{Name: EnvBindPassword, Help: "the bind password itself (prefer " + EnvBindPasswordFile + ")"})
+		}
 	}
-	vars = append(vars, EnvVar{Name: EnvBindPassword, Help: "the bind password itself (prefer " + EnvBindPasswordFile + ")"})
 	for _, s := range topSettings() {
 		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
 	}

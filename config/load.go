@@ -428,7 +428,7 @@ func (l *loader) domainDefaults(d *Domain) {
 	m := string(d.Mode)
 	def("mode", &m, string(ModeTwoWay))
 	d.Mode = Mode(m)
-	if d.BaseDN != "" {
+	if _, err := ldap.ParseDN(d.BaseDN); err == nil && d.BaseDN != "" {
 		def("root_container", &d.RootContainer, "CN=Users,"+d.BaseDN)
 	}
 	def("jumpcloud_group", &d.JumpCloudGroup, "JumpCloud")

@@ -1,0 +1,29 @@
+// Command adjc imports Active Directory users and groups into JumpCloud and
+// syncs JumpCloud back to Active Directory. See `adjc --help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/adjc/adjc/commands"
+	"github.com/adjc/adjc/output"
+)
+
+func main() {
+	os.Exit(commands.ExitCode(run()))
+}
+
+// run builds the real Factory, runs the command line and reports its error
+// once. Only this package touches os.Args, os.Environ and the signals.
+func run() error {
+	// SIGTERM too: `schedule` runs under service managers that stop with it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ios := output.System(os.LookupEnv)
+	err := commands.Execute(ctx, commands.NewFactory(ios, os.LookupEnv), os.Args[1:])
+	commands.PrintError(ios.ErrOut, err)
+	return err
+}

@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+)
+
+// logControl lets the root command set the level and format of a logger
+// that was built, and handed to every command, before flags were parsed.
+type logControl struct {
+	level *slog.LevelVar
+	json  *atomic.Bool
+}
+
+// set applies -v/-vv and --log-format: warn by default, info with -v,
+// debug with -vv.
+func (c *logControl) set(verbosity int, format string) {
+	switch {
+	case verbosity >= 2:
+		c.level.Set(slog.LevelDebug)
+	case verbosity == 1:
+		c.level.Set(slog.LevelInfo)
+	default:
+		c.level.Set(slog.LevelWarn)
+	}
+	c.json.Store(format == "json")
+}
+
+func newLogger(w io.Writer) (*slog.Logger, *logControl) {
+	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool)}
+	c.level.Set(slog.LevelWarn)
+	opts := &slog.HandlerOptions{Level: c.level}
+	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, opts)}
+	return slog.New(h), c
+}
+
+// switchHandler sends records to the text or the JSON handler, whichever
+// --log-format chose; both share one level.
+type switchHandler struct {
+	json     *atomic.Bool
+	text, js slog.Handler
+}
+
+func (h *switchHandler) pick() slog.Handler {
+	if h.json.Load() {
+		return h.js
+	}
+	return h.text
+}
+
+func (h *switchHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.pick().Enabled(ctx, l)
+}
+
+func (h *switchHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.pick().Handle(ctx, r)
+}
+
+func (h *switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &switchHandler{json: h.json, text: h.text.WithAttrs(as), js: h.js.WithAttrs(as)}
+}
+
+func (h *switchHandler) WithGroup(name string) slog.Handler {
+	return &switchHandler{json: h.json, text: h.text.WithGroup(name), js: h.js.WithGroup(name)}
+}
