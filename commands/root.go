@@ -145,4 +145,3 @@ const exitStatusSection = `
 EXIT STATUS
   0 on success, 1 on failure, 2 for a usage or configuration error,
   130 when interrupted. 'adjc help exit-codes' lists them all.`
-
