@@ -136,9 +136,9 @@ func TestDiff(t *testing.T) {
 			want:    []string{"- user alice"},
 		},
 		{
-			name:    "disabled and never imported is not created",
-			desired: one(mod(adUser("alice"), func(u *reconcile.ADUser) { u.Disabled = true })),
-			want:    []string{},
+			name:      "disabled and never imported is not created",
+			desired:   one(mod(adUser("alice"), func(u *reconcile.ADUser) { u.Disabled = true })),
+			want:      []string{},
 			wantSkips: []string{"user alice: disabled in AD: not imported while disabled"},
 		},
 		{

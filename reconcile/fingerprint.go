@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +17,7 @@ import (
 // plan records it so that `import --plan` can refuse a plan whose state has
 // moved since it was made. Fingerprint does not modify its inputs.
 func Fingerprint(desired Directory, actual Cloud) string {
-	e := fpEncoder{h: sha256.New()}
+	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
 	e.str("adjc-fingerprint-v1")
 
 	users := sortedIdx(len(desired.Users), func(i int) string { return strings.ToLower(desired.Users[i].GUID) })
@@ -79,6 +78,7 @@ func Fingerprint(desired Directory, actual Cloud) string {
 		e.str(strings.ToLower(g.Anchor))
 		e.set(g.Members, false)
 	}
+	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
 }
 
@@ -94,19 +94,27 @@ func sortedIdx(n int, key func(int) string) []int {
 }
 
 // fpEncoder writes length-prefixed values, so no two different inputs share
-// an encoding ("ab","c" vs "a","bc").
+// an encoding ("ab","c" vs "a","bc"). It batches writes to the hash.
 type fpEncoder struct {
 	h   hash.Hash
-	buf [binary.MaxVarintLen64]byte
+	buf []byte
+}
+
+func (e *fpEncoder) flush() {
+	e.h.Write(e.buf)
+	e.buf = e.buf[:0]
 }
 
 func (e *fpEncoder) int(n int) {
-	e.h.Write(e.buf[:binary.PutVarint(e.buf[:], int64(n))])
+	e.buf = binary.AppendVarint(e.buf, int64(n))
 }
 
 func (e *fpEncoder) str(s string) {
 	e.int(len(s))
-	io.WriteString(e.h, s)
+	e.buf = append(e.buf, s...)
+	if len(e.buf) > 32<<10 {
+		e.flush()
+	}
 }
 
 func (e *fpEncoder) bool(b bool) {
