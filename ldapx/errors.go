@@ -194,6 +194,13 @@ func wrapError(op, dn, attr string, err error) error {
 			e.Hint = "choose a password that meets the domain policy (minPwdLength, complexity, history); 'adjc preflight' shows it"
 			break
 		}
+		if le.ResultCode == ldap.LDAPResultUnwillingToPerform && attr == "member" &&
+			(strings.Contains(diag, "already deleted") || strings.Contains(diag, "00000561")) {
+			// Removing a member that is not there: Samba says "Attribute
+			// member already deleted", Windows ERROR_MEMBER_NOT_IN_GROUP (0x561).
+			e.Kind = ErrNoSuchValue
+			break
+		}
 		if le.ResultCode == ldap.LDAPResultUnwillingToPerform {
 			e.Kind = ErrUnwilling
 			if attr == "unicodePwd" {
