@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,22 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 	})
 	if len(p.problems) > 0 {
 		return nil, p.problems
+	}
+	// Relative paths in the file are relative to the file, as in a
+	// kubeconfig, so the same file works from any working directory.
+	dir := filepath.Dir(path)
+	rel := func(m map[string]value, keys ...string) {
+		for _, k := range keys {
+			if v := m[k]; v.set && v.s != "" && v.s != "-" && !filepath.IsAbs(v.s) {
+				v.s = filepath.Join(dir, v.s)
+				m[k] = v
+			}
+		}
+	}
+	rel(doc.top, "state_dir", "audit_log")
+	rel(doc.jumpCloud, "api_key_file")
+	for _, d := range doc.domains {
+		rel(d, "bind_password_file", "ca_file")
 	}
 	return doc, nil
 }

@@ -152,6 +152,12 @@ domains:
 		{name: "both_api_key_envs", env: map[string]string{"ADJC_JC_API_KEY": "k", "ADJC_JC_API_KEY_FILE": "/k"}},
 		{name: "two_stdin_secrets", file: labYAML, flags: []string{"--config", "$TMP/config.yaml", "--api-key-file", "-", "--bind-password-file", "-"}},
 		{name: "no_home", env: map[string]string{"HOME": ""}},
+		{
+			name:  "relative_paths",
+			file:  "jumpcloud:\n  api_key_file: keys/jc\ndomains:\n  - ldap_url: ldaps://dc\n    base_dn: DC=x\n    bind: s@x\n    bind_password_file: ../pw\n    ca_file: ca.pem\nstate_dir: state\n",
+			flags: []string{"--config", "$TMP/config.yaml", "--api-key-file", "-"},
+			env:   map[string]string{"ADJC_AUDIT_LOG": "relative/to/cwd.jsonl"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
