@@ -184,7 +184,10 @@ func TestInsufficientRights(t *testing.T) {
 	for name, err := range map[string]error{
 		"modify":   c.Modify(ctx, u.DN, map[string][]string{"sn": {"x"}}),
 		"password": c.SetPassword(ctx, u.DN, config.NewSecret("Whatever-Passw0rd")),
-		"add":      func() error { _, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "nope"}); return err }(),
+		"add": func() error {
+			_, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "nope"})
+			return err
+		}(),
 	} {
 		if !errors.Is(err, ldapx.ErrInsufficientRights) || ldapx.Hint(err) == "" {
 			t.Errorf("%s as jcimport = %v (hint %q), want ErrInsufficientRights with a hint", name, err, ldapx.Hint(err))

@@ -1,0 +1,141 @@
+package ldapx_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+)
+
+// TestDirSyncDelta takes a cookie, makes one change, and expects a delta of
+// exactly that change; then a member add (incremental value) and a delete.
+func TestDirSyncDelta(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	c := dialLab(t, l, l.Admin)
+	u, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "ds.user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateGroup(ctx, ou, "ds.group", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := ldapx.DirSyncOptions{Attributes: []string{"sn", "member", "sAMAccountName"}, ShowDeleted: true}
+	// The first call reads everything; only the cookie matters here.
+	_, cookie, err := c.DirSync(ctx, nil, opts)
+	if err != nil || len(cookie) == 0 {
+		t.Fatalf("DirSync(nil) = cookie %d bytes, %v", len(cookie), err)
+	}
+
+	if err := c.Modify(ctx, u.DN, map[string][]string{"sn": {"Changed"}}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	changes, cookie, err := c.DirSync(ctx, cookie, opts)
+	t.Logf("DirSync delta of one change: %v", time.Since(start))
+	if err != nil {
+		t.Fatalf("DirSync(cookie) = %v", err)
+	}
+	if len(changes) != 1 || changes[0].GUID != u.GUID || !slices.Equal(changes[0].Attributes["sn"], []string{"Changed"}) {
+		t.Fatalf("DirSync(cookie) = %+v, want one change of sn on %s", changes, u.GUID)
+	}
+
+	if err := c.AddMember(ctx, g.DN, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	changes, cookie, err = c.DirSync(ctx, cookie, opts)
+	if err != nil || len(changes) != 1 || changes[0].GUID != g.GUID || !slices.Equal(changes[0].MembersAdded, []string{u.DN}) {
+		t.Fatalf("DirSync after AddMember = %+v, %v; want member %s added to %s", changes, err, u.DN, g.GUID)
+	}
+
+	if err := c.Delete(ctx, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	changes, _, err = c.DirSync(ctx, cookie, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted bool
+	for _, ch := range changes {
+		if ch.GUID == u.GUID && ch.Deleted {
+			deleted = true
+		}
+	}
+	if !deleted {
+		t.Fatalf("DirSync after Delete = %+v, want %s deleted", changes, u.GUID)
+	}
+}
+
+// TestWatch expects a notification after a modify, then drops the watch
+// connection under it and expects a reconnect and notifications again.
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	c := dialLab(t, l, l.Admin)
+	u, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "watch.user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var clients []ldap.Client
+	o := labOptions(l, l.Import)
+	o.Wrap = func(c ldap.Client) ldap.Client {
+		mu.Lock()
+		defer mu.Unlock()
+		clients = append(clients, c)
+		return c
+	}
+	w, err := ldapx.Watch(ctx, o, ldapx.WatchOptions{Base: l.BaseDN, MinBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Watch() = %v", err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the notification search register
+
+	expect := func(want func(ldapx.Event) bool, what string) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev, ok := <-w.Events():
+				if !ok {
+					t.Fatalf("watch stopped before %s: %v", what, w.Err())
+				}
+				if want(ev) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no event for %s within 10s", what)
+			}
+		}
+	}
+	modify := func(sn string) time.Time {
+		t.Helper()
+		if err := c.Modify(ctx, u.DN, map[string][]string{"sn": {sn}}); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+	start := modify("One")
+	expect(func(ev ldapx.Event) bool { return ev.GUID == u.GUID }, "the first modify")
+	t.Logf("notification after a modify: %v", time.Since(start))
+
+	// Drop the connection under the watcher, as a DC restart would.
+	mu.Lock()
+	clients[0].Close()
+	mu.Unlock()
+	expect(func(ev ldapx.Event) bool { return ev.Reconnected }, "the reconnect")
+	time.Sleep(200 * time.Millisecond)
+	modify("Two")
+	expect(func(ev ldapx.Event) bool { return ev.GUID == u.GUID }, "a modify after the reconnect")
+}
