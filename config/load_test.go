@@ -154,7 +154,7 @@ domains:
 		{name: "no_home", env: map[string]string{"HOME": ""}},
 		{
 			name:  "relative_paths",
-			file:  "jumpcloud:\n  api_key_file: keys/jc\ndomains:\n  - ldap_url: ldaps://dc\n    base_dn: DC=x\n    bind: s@x\n    bind_password_file: ../pw\n    ca_file: ca.pem\nstate_dir: state\n",
+			file:  "jumpcloud:\n  api_key_file: keys/jc\ndomains:\n  - ldap_url: ldaps://dc\n    base_dn: DC=x\n    bind: s@x\n    bind_password_file: secrets/../pw\n    ca_file: ca.pem\nstate_dir: state\n",
 			flags: []string{"--config", "$TMP/config.yaml", "--api-key-file", "-"},
 			env:   map[string]string{"ADJC_AUDIT_LOG": "relative/to/cwd.jsonl"},
 		},
