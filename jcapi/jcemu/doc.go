@@ -1,0 +1,23 @@
+// Package jcemu is a stateful, in-memory emulator of the JumpCloud REST API
+// subset that [github.com/adjc/adjc/jcapi] uses, held to the official
+// OpenAPI specs (v1-index.yaml, v2-index.yaml) by jcapi's contract tests.
+//
+// A [Server] is an http.Handler serving /api (v1) and /api/v2 for one or more
+// organizations: the same paths, JSON shapes, status codes and error bodies
+// ({code, message, status}); limit/skip paging (default 10, at most 100) with
+// totalCount (v1) and x-total-count (v2); sorting; v1 filters
+// (field:$eq:value, $ne $in $nin $lt $lte $gt $gte $sw, and $ew $co with
+// x-eventually-consistent) and v2 filters (field:eq:value, ne gt ge lt le in
+// search); x-api-key per org and the documented x-org-id rules; the org
+// password policy on every password write, with fullValidationDetails;
+// association semantics (a user bound through a group reaches the AD
+// instance); and one-time agent connect keys.
+//
+// Object ids are 24-hex, issued in sequence, so runs are deterministic.
+// Tests seed and inspect state through Go methods, inject faults with
+// [Server.FailNext] and [Server.SetChaos], and count calls with
+// [Server.Calls]. [WithStateFile] persists state as JSON across restarts.
+//
+// Where the spec is silent the emulator follows observed JumpCloud
+// behaviour and says so in a comment.
+package jcemu
