@@ -39,8 +39,8 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-// compareValues orders two values: numerically when both are numbers,
-// otherwise as text. nil sorts first.
+// compareValues orders two values: numerically when one is a number and
+// the other a number or numeric text, otherwise as text. nil sorts first.
 func compareValues(a, b any) int {
 	if a == nil || b == nil {
 		switch {
@@ -51,18 +51,45 @@ func compareValues(a, b any) int {
 		}
 		return 1
 	}
-	fa, errA := strconv.ParseFloat(text(a), 64)
-	fb, errB := strconv.ParseFloat(text(b), 64)
-	if errA == nil && errB == nil {
-		switch {
-		case fa < fb:
-			return -1
-		case fa > fb:
-			return 1
+	fa, na := number(a)
+	fb, nb := number(b)
+	if na || nb {
+		if !na {
+			fa, na = parseNumber(a)
 		}
-		return 0
+		if !nb {
+			fb, nb = parseNumber(b)
+		}
+		if na && nb {
+			switch {
+			case fa < fb:
+				return -1
+			case fa > fb:
+				return 1
+			}
+			return 0
+		}
 	}
 	return strings.Compare(text(a), text(b))
+}
+
+func number(v any) (float64, bool) {
+	switch t := v.(type) {
+	case int64:
+		return float64(t), true
+	case float64:
+		return t, true
+	}
+	return 0, false
+}
+
+func parseNumber(v any) (float64, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
 }
 
 // term is one parsed filter: field, operator, value.

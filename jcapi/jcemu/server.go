@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -473,6 +474,15 @@ func window[T any](items []T, skip, limit int) []T {
 
 // sortDocs sorts by the given keys ("-" prefix for descending), then by id.
 func sortDocs(docs []doc, keys []string, idField string) {
+	// Docs are kept in id order, so sort=_id (what clients send on every
+	// page) costs nothing.
+	if len(keys) == 1 && (keys[0] == "_id" || keys[0] == "id") {
+		return
+	}
+	if len(keys) == 1 && (keys[0] == "-_id" || keys[0] == "-id") {
+		slices.Reverse(docs)
+		return
+	}
 	sort.SliceStable(docs, func(i, j int) bool {
 		for _, k := range keys {
 			desc := strings.HasPrefix(k, "-")

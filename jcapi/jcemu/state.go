@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // doc is a stored object, kept as the JSON object the API returns, so any
@@ -67,6 +68,26 @@ type org struct {
 	Bindings map[string][]edge         `json:"bindings"`        // AD id → bound users and groups
 	History  map[string][]string       `json:"passwordHistory"` // user id → password hashes, newest last
 	Sync     map[string]map[string]any `json:"syncStatus,omitempty"`
+
+	// unique maps "username:<lower>" and "email:<lower>" to a user id, so
+	// uniqueness checks stay O(1) with 10k users. Rebuilt on load.
+	unique map[string]string
+}
+
+func uniqueKey(field string, v any) string { return field + ":" + strings.ToLower(text(v)) }
+
+// index records or drops a user's unique keys.
+func (o *org) index(d doc, add bool) {
+	for _, f := range []string{"username", "email"} {
+		if d[f] == nil {
+			continue
+		}
+		if add {
+			o.unique[uniqueKey(f, d[f])] = d["_id"].(string)
+		} else {
+			delete(o.unique, uniqueKey(f, d[f]))
+		}
+	}
 }
 
 // apiKey is an admin's key, stored hashed, with the orgs it may use. A key
@@ -124,12 +145,15 @@ func (s *Server) load() error {
 		return fmt.Errorf("jcemu: read state %s: %w", s.file, err)
 	}
 	for _, o := range st.Orgs {
-		o.init()
 		for _, c := range []*collection{o.Users, o.Groups, o.ADs} {
+			if c == nil {
+				continue
+			}
 			for id, d := range c.Docs {
 				c.Docs[id] = normalizeNumbers(d).(doc)
 			}
 		}
+		o.init()
 	}
 	s.st = st
 	return nil
@@ -191,6 +215,12 @@ func (o *org) init() {
 	}
 	if o.Sync == nil {
 		o.Sync = map[string]map[string]any{}
+	}
+	if o.unique == nil {
+		o.unique = map[string]string{}
+		for _, d := range o.Users.Docs {
+			o.index(d, true)
+		}
 	}
 }
 

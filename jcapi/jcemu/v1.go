@@ -114,10 +114,8 @@ func (o *org) validateUser(id string, d doc, put bool) *apiError {
 			return newError(400, k+" must not be empty")
 		}
 		// Usernames and emails are unique per org, case-insensitively.
-		for _, other := range o.Users.Docs {
-			if other["_id"] != id && strings.EqualFold(text(other[k]), sv) {
-				return newError(400, fmt.Sprintf("user with %s %q already exists", k, sv))
-			}
+		if other, ok := o.unique[uniqueKey(k, sv)]; ok && other != id {
+			return newError(400, fmt.Sprintf("user with %s %q already exists", k, sv))
 		}
 	}
 	return nil
@@ -187,6 +185,7 @@ func (s *Server) createUser(o *org, body doc, full bool) (doc, *apiError) {
 		o.rememberPassword(id, pw)
 	}
 	o.Users.put(id, d)
+	o.index(d, true)
 	return d, nil
 }
 
@@ -209,12 +208,14 @@ func (s *Server) updateUser(o *org, id string, body doc, full bool) (doc, *apiEr
 			return nil, passwordError(bad, full)
 		}
 	}
+	o.index(d, false)
 	for k, v := range body {
 		if k == "password" || slices.Contains(userReadOnly, k) {
 			continue
 		}
 		d[k] = v
 	}
+	o.index(d, true)
 	syncState(d, body)
 	if hasPW {
 		d["password_date"] = s.stamp()
@@ -322,6 +323,7 @@ func (s *Server) deleteUser(c reqCtx, w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "user not found")
 		return
 	}
+	c.org.index(d, false)
 	c.org.Users.del(id)
 	c.org.forget(id)
 	writeJSON(w, 200, d)
