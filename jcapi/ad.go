@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"strings"
 )
 
 // ActiveDirectories lists AD instances (GET /activedirectories); filter
@@ -74,7 +75,7 @@ func (c *Client) ActiveDirectoryAssociations(ctx context.Context, adID string, t
 	if len(targets) == 0 {
 		targets = []string{TypeUser, TypeUserGroup}
 	}
-	extra := url.Values{"targets": {joinComma(targets)}}
+	extra := url.Values{"targets": {strings.Join(targets, ",")}}
 	return paginate(ctx, "active directory associations", PageSize,
 		v2List[GraphConnection](c, "/activedirectories/"+url.PathEscape(adID)+"/associations", ListOptions{}, false, extra))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"strings"
 )
 
 // UserGroups lists v2 user groups (GET /usergroups).
@@ -113,7 +114,7 @@ func (c *Client) RemoveUserGroupMember(ctx context.Context, groupID, userID stri
 // UserGroupAssociations lists what a group is bound to; targets (e.g.
 // "active_directory") is required by the spec.
 func (c *Client) UserGroupAssociations(ctx context.Context, groupID string, targets ...string) iter.Seq2[GraphConnection, error] {
-	extra := url.Values{"targets": {joinComma(targets)}}
+	extra := url.Values{"targets": {strings.Join(targets, ",")}}
 	return paginate(ctx, "user group associations", PageSize,
 		v2List[GraphConnection](c, "/usergroups/"+url.PathEscape(groupID)+"/associations", ListOptions{}, false, extra))
 }
@@ -133,15 +134,4 @@ func (c *Client) graphOp(ctx context.Context, path string, op GraphOperation) er
 		return fmt.Errorf("jcapi: %s %s %s via %s: %w", op.Op, op.Type, op.ID, path, err)
 	}
 	return nil
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += v
-	}
-	return out
 }
