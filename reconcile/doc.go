@@ -23,9 +23,12 @@
 // in the system user's custom attributes (the `attributes` list of
 // {name, value} pairs) as name "adjcObjectGUID", beside the `external_dn` and
 // `external_source_type` fields JumpCloud itself uses to mark AD-managed
-// users, and in a user group's `attributes` object under the same name. A
-// custom attribute survives edits in the console and is readable with a plain
-// list call, whereas `restrictedFields` only says which fields are read-only.
+// users. A custom attribute survives edits in the console and is readable
+// with a plain list call, whereas `restrictedFields` only says which fields
+// are read-only. A user group has no custom attributes the service is known
+// to keep, so its anchor lives in the v2 `description`, written as
+// "Mirrored from Active Directory by adjc (objectGUID <guid>)" and parsed back
+// strictly (package reconcile/adapter).
 // A JumpCloud object without an anchor is JumpCloud-only: [Diff] never changes,
 // deletes or un-binds it, except that it may adopt a user or group whose
 // username, email or name matches an AD object, which is planned as its own

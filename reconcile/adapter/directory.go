@@ -1,0 +1,187 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
+)
+
+// ReadOptions say what [ReadDirectory] reads; they mirror a configured domain.
+type ReadOptions struct {
+	// RootContainer is the Root User container (CN=Users,<domain DN> when
+	// empty): it holds the JumpCloud and admins groups.
+	RootContainer string
+	// JumpCloudGroup and AdminsGroup name the scope and admins groups
+	// (ldapx's defaults when empty).
+	JumpCloudGroup string
+	AdminsGroup    string
+	// UsernameAttribute becomes the JumpCloud username (the seeds'
+	// UserFieldMapping); sAMAccountName when empty.
+	UsernameAttribute string
+	// RootOnly skips, with the reason, users that live outside the Root
+	// User container and OUs beneath it. Import does not need it: seed 001
+	// takes every member of the JumpCloud group wherever it lives. Seed 002
+	// asks for it when AD Sync is to manage the same users the other way.
+	RootOnly bool
+	// Strategy is how nested groups are expanded; see [ldapx.Strategy].
+	Strategy ldapx.Strategy
+}
+
+// ReadDirectory reads the import scope from AD through conn and returns it
+// as the engine's desired state. Admins are read both direct and nested, so
+// the policy (reconcile.Policy.NestedAdmins) decides which count.
+func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (reconcile.Directory, error) {
+	attr := opts.UsernameAttribute
+	if attr == "" {
+		attr = "sAMAccountName"
+	}
+	root := opts.RootContainer
+	if root == "" {
+		base, err := conn.DomainDN(ctx)
+		if err != nil {
+			return reconcile.Directory{}, fmt.Errorf("read directory: %w", err)
+		}
+		root = "CN=Users," + base
+	}
+	s, err := conn.ReadScope(ctx, ldapx.ScopeOptions{
+		RootContainer:     root,
+		JumpCloudGroup:    opts.JumpCloudGroup,
+		AdminsGroup:       opts.AdminsGroup,
+		NestedAdmins:      true, // split into direct and nested below
+		UsernameAttribute: attr,
+		Strategy:          opts.Strategy,
+	})
+	if err != nil {
+		return reconcile.Directory{}, fmt.Errorf("read directory: %w", err)
+	}
+	return directoryFromScope(s, root, attr, opts.RootOnly), nil
+}
+
+// directoryFromScope converts a scope read at one moment; it is pure.
+func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconcile.Directory {
+	var d reconcile.Directory
+	kept := make(map[string]bool, len(s.Users))
+	for _, guid := range slices.Sorted(mapKeys(s.Users)) {
+		u := s.Users[guid]
+		name := username(u, attr)
+		if rootOnly && !underDN(u.DN, root) {
+			key := strings.ToLower(name)
+			if key == "" {
+				key = u.DN
+			}
+			d.Skipped = append(d.Skipped, reconcile.Skip{
+				Kind: reconcile.KindUser, Key: key,
+				Reason: fmt.Sprintf("outside the Root User container %s (%s): move it there or beneath it", root, u.DN),
+			})
+			continue
+		}
+		kept[guid] = true
+		d.Users = append(d.Users, reconcile.ADUser{
+			GUID:       u.GUID,
+			DN:         u.DN,
+			Username:   name,
+			GivenName:  u.GivenName,
+			Surname:    u.SN,
+			Mail:       u.Mail,
+			UPN:        u.UserPrincipalName,
+			Disabled:   u.Disabled(),
+			Privileged: u.Privileged(),
+			PwdLastSet: u.PwdLastSet,
+		})
+	}
+	for _, guid := range slices.Sorted(mapKeys(s.Groups)) {
+		g := s.Groups[guid]
+		members := make([]string, 0, len(g.Users))
+		for _, m := range g.Users {
+			if kept[m] {
+				members = append(members, m)
+			}
+		}
+		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Members: members})
+	}
+	if s.AdminsGroup != nil {
+		direct := make(map[string]bool, len(s.AdminsGroup.Members))
+		for _, dn := range s.AdminsGroup.Members {
+			direct[strings.ToLower(dn)] = true
+		}
+		for _, guid := range slices.Sorted(mapKeys(s.Admins)) {
+			if !kept[guid] {
+				continue
+			}
+			if direct[strings.ToLower(s.Users[guid].DN)] {
+				d.Admins = append(d.Admins, guid)
+			} else {
+				d.NestedAdmins = append(d.NestedAdmins, guid)
+			}
+		}
+		for _, dn := range s.AdminsOutOfScope {
+			d.Skipped = append(d.Skipped, reconcile.Skip{
+				Kind: reconcile.KindAdmin, Key: dn,
+				Reason: fmt.Sprintf("member of %s but not of the JumpCloud group: not made an administrator", s.AdminsGroup.Name),
+			})
+		}
+	}
+	names := make(map[string]string, len(s.Groups)+1)
+	names[strings.ToLower(s.Root.DN)] = s.Root.Name
+	for _, g := range s.Groups {
+		names[strings.ToLower(g.DN)] = g.Name
+	}
+	for _, c := range s.Cycles {
+		var path []string
+		for _, dn := range c {
+			n, ok := names[strings.ToLower(dn)]
+			if !ok {
+				n = dn
+			}
+			path = append(path, n)
+		}
+		if len(path) > 0 {
+			path = append(path, path[0])
+		}
+		d.Cycles = append(d.Cycles, reconcile.Cycle{Path: path})
+	}
+	for _, dn := range s.Other {
+		d.Skipped = append(d.Skipped, reconcile.Skip{
+			Kind: reconcile.KindUser, Key: dn,
+			Reason: "member of the scope that is neither a user nor a group (contact, computer or foreign principal)",
+		})
+	}
+	return d
+}
+
+// username returns the configured username attribute of u.
+func username(u ldapx.User, attr string) string {
+	if v, ok := u.Attrs[attr]; ok {
+		return v
+	}
+	switch strings.ToLower(attr) {
+	case "samaccountname":
+		return u.SAMAccountName
+	case "userprincipalname":
+		return u.UserPrincipalName
+	case "mail":
+		return u.Mail
+	}
+	return ""
+}
+
+// underDN reports whether dn is parent or lies beneath it. DNs compare
+// case-insensitively, as AD does for attribute types and values.
+func underDN(dn, parent string) bool {
+	dn, parent = strings.ToLower(dn), strings.ToLower(parent)
+	return dn == parent || strings.HasSuffix(dn, ","+parent)
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
