@@ -1,0 +1,202 @@
+package reconcile
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+)
+
+// Rule is one password rule a password failed: which side's policy, the
+// rule's name and what it asks for, in words. It never holds the password.
+type Rule struct {
+	// Side is "AD" or "JumpCloud".
+	Side string `json:"side"`
+	// Name is a stable identifier: for AD minPwdLength, complexity.classes,
+	// complexity.account_name, complexity.display_name; for JumpCloud the
+	// rule names its API reports in fullValidationDetails (minLength,
+	// lowercase, uppercase, number, specialCharacter, usernameSubstring,
+	// commonlyUsedPassword, sequentialOrRepetitiveChars).
+	Name string `json:"name"`
+	// Message says what the rule asks for.
+	Message string `json:"message"`
+}
+
+func (r Rule) String() string { return r.Side + " " + r.Name + ": " + r.Message }
+
+// Sides of a [Rule].
+const (
+	SideAD        = "AD"
+	SideJumpCloud = "JumpCloud"
+)
+
+// PasswordAccount is the account a password is for: AD's complexity rule
+// rejects passwords containing its sAMAccountName or displayName tokens, and
+// JumpCloud's usernameSubstring rule its username.
+type PasswordAccount struct {
+	SAMAccountName string
+	DisplayName    string
+	Username       string // JumpCloud username
+}
+
+// CheckADPassword returns every rule of the AD domain policy that pw breaks,
+// as AD defines them, so that nothing is written that AD would refuse:
+//
+//   - minPwdLength: at least MinLength characters (UTF-16 code units, as AD
+//     counts them).
+//   - complexity (pwdProperties bit DOMAIN_PASSWORD_COMPLEX): characters
+//     from three of the categories uppercase, lowercase, digits, symbols,
+//     and letters that are neither upper nor lower case (Unicode scripts
+//     without case); not containing the sAMAccountName when it is 3 or more
+//     characters long; not containing any token of 3 or more characters of
+//     the displayName, split at , . - _ # space and tab; all case-insensitive.
+//
+// History (pwdHistoryLength) cannot be known beforehand: AD keeps only
+// hashes the service account cannot read, so a reuse is refused by AD at
+// write time, before JumpCloud is written (see [ldapx.ErrPasswordInHistory]).
+func CheckADPassword(pw config.Secret, p ldapx.PasswordPolicy, acct PasswordAccount) []Rule {
+	v := pw.Reveal()
+	var bad []Rule
+	if n := utf16Len(v); n < p.MinLength {
+		bad = append(bad, Rule{SideAD, "minPwdLength", fmt.Sprintf("at least %d characters (the domain's minPwdLength)", p.MinLength)})
+	}
+	if !p.Complex {
+		return bad
+	}
+	if n := charClasses(v); n < 3 {
+		bad = append(bad, Rule{SideAD, "complexity.classes", "characters from three of: uppercase, lowercase, digits, symbols, other letters"})
+	}
+	low := strings.ToLower(v)
+	if sam := strings.ToLower(acct.SAMAccountName); len([]rune(sam)) >= 3 && strings.Contains(low, sam) {
+		bad = append(bad, Rule{SideAD, "complexity.account_name", "must not contain the account name (sAMAccountName)"})
+	}
+	for _, tok := range displayNameTokens(acct.DisplayName) {
+		if strings.Contains(low, strings.ToLower(tok)) {
+			bad = append(bad, Rule{SideAD, "complexity.display_name", "must not contain a part of the display name of 3 or more characters"})
+			break
+		}
+	}
+	return bad
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// charClasses counts AD's complexity categories present in s.
+func charClasses(s string) int {
+	var upper, lower, digit, symbol, other bool
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case unicode.IsLetter(r):
+			other = true // a letter of a script without case
+		default:
+			symbol = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{upper, lower, digit, symbol, other} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// displayNameTokens splits a displayName at the delimiters AD uses for its
+// complexity check and keeps tokens of 3 or more characters.
+func displayNameTokens(name string) []string {
+	parts := strings.FieldsFunc(name, func(r rune) bool { return strings.ContainsRune(",.-_# \t", r) })
+	var out []string
+	for _, p := range parts {
+		if len([]rune(p)) >= 3 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// jcPresets approximates JumpCloud's fixed compliance modes, whose rules the
+// API does not publish; they match the emulator (PCI DSS 3: 7 characters,
+// letters and digits; Windows: 8 characters and all four classes).
+var jcPresets = map[string]jcapi.PasswordPolicy{
+	"pci3":    {EnableMinLength: true, MinLength: 7, NeedsLowercase: true, NeedsNumeric: true, EnableMaxHistory: true, MaxHistory: 4, AllowUsernameSubstring: true},
+	"windows": {EnableMinLength: true, MinLength: 8, NeedsLowercase: true, NeedsUppercase: true, NeedsNumeric: true, EnableMaxHistory: true, MaxHistory: 24},
+}
+
+// jcCommon is the short list of passwords refused by
+// disallowCommonlyUsedPasswords that adjc can check before writing;
+// JumpCloud's own list is longer and still has the last word.
+var jcCommon = map[string]bool{"password": true, "password1": true, "123456": true, "12345678": true, "qwerty": true, "letmein": true, "welcome1": true, "password1!": true}
+
+// CheckJumpCloudPassword returns every rule of the JumpCloud organization's
+// password policy that pw breaks. compliance is the org's
+// passwordCompliance: custom applies p, pci3 and windows apply JumpCloud's
+// fixed modes, and "" means no policy. History (maxHistory) is enforced by
+// JumpCloud at write time; adjc cannot read it.
+func CheckJumpCloudPassword(pw config.Secret, compliance string, p jcapi.PasswordPolicy, acct PasswordAccount) []Rule {
+	switch {
+	case compliance == "custom":
+	case jcPresets[compliance] != (jcapi.PasswordPolicy{}):
+		p = jcPresets[compliance]
+	default:
+		return nil
+	}
+	v := pw.Reveal()
+	has := func(f func(rune) bool) bool { return strings.IndexFunc(v, f) >= 0 }
+	var bad []Rule
+	jc := func(name, msg string) { bad = append(bad, Rule{SideJumpCloud, name, msg}) }
+	if p.EnableMinLength && len([]rune(v)) < p.MinLength {
+		jc("minLength", fmt.Sprintf("at least %d characters", p.MinLength))
+	}
+	if p.NeedsLowercase && !has(unicode.IsLower) {
+		jc("lowercase", "a lowercase letter")
+	}
+	if p.NeedsUppercase && !has(unicode.IsUpper) {
+		jc("uppercase", "an uppercase letter")
+	}
+	if p.NeedsNumeric && !has(unicode.IsDigit) {
+		jc("number", "a digit")
+	}
+	if p.NeedsSymbolic && !has(func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) }) {
+		jc("specialCharacter", "a symbol")
+	}
+	if !p.AllowUsernameSubstring && acct.Username != "" && strings.Contains(strings.ToLower(v), strings.ToLower(acct.Username)) {
+		jc("usernameSubstring", "must not contain the username")
+	}
+	if p.DisallowCommonlyUsedPasswords && jcCommon[strings.ToLower(v)] {
+		jc("commonlyUsedPassword", "must not be a commonly used password")
+	}
+	if p.DisallowSequentialOrRepetitiveChars && sequentialOrRepeated(v) {
+		jc("sequentialOrRepetitiveChars", "no three characters in a row that repeat (aaa) or run in sequence (abc, 321)")
+	}
+	return bad
+}
+
+func sequentialOrRepeated(s string) bool {
+	r := []rune(s)
+	for i := 2; i < len(r); i++ {
+		d1, d2 := r[i-1]-r[i-2], r[i]-r[i-1]
+		if d1 == d2 && d1 >= -1 && d1 <= 1 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,457 @@
+package reconcile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Bound is the JumpCloud side of a sync (JumpCloud → AD, the AD Sync
+// agent's job): the users and user groups bound to the JumpCloud AD domain
+// object, which Active Directory should hold.
+type Bound struct {
+	// Users are the users bound to the domain object, directly or through a
+	// bound group (GET /activedirectories/{id}/users). Anchor is set on users
+	// that `import` mirrored from AD.
+	Users []CloudUser
+	// Groups are the user groups bound to the domain object, with their
+	// member JumpCloud ids. Anchor is set on groups mirrored from AD.
+	Groups []CloudGroup
+}
+
+// Domain is the Active Directory side of a sync: what the domain holds now.
+type Domain struct {
+	// Container is the Root User container DN, where sync creates users and
+	// groups (seed 003: "the AD bound groups in JumpCloud are required to
+	// live under the configured Root User container").
+	Container string
+	// Users are the domain's users that sync may match, by username or by
+	// objectGUID (reading them all is simplest; a reader may narrow it).
+	Users []ADUser
+	// Groups are the domain's groups whose names match a bound group.
+	Groups []DomainGroup
+}
+
+// DomainGroup is an Active Directory group as sync sees it.
+type DomainGroup struct {
+	GUID string
+	DN   string
+	// Name is cn, matched case-insensitively with the JumpCloud group name
+	// (seed 002: "JumpCloud syncs … for groups: Group Name").
+	Name string
+	// Privileged reports adminCount=1 (Domain Admins and the other
+	// AdminSDHolder-protected groups): sync never writes to them.
+	Privileged bool
+	// Members are the objectGUIDs of the group's direct members that are
+	// users; other members (groups, computers, contacts) are never touched.
+	Members []string
+}
+
+// SyncPolicy holds the operator's choices that change what [DiffToAD] plans.
+type SyncPolicy struct {
+	// TwoWay is set in the two-way mode, where `import` runs too. Then each
+	// object has one authority, so no field ever ping-pongs: an object
+	// mirrored from AD (one with an anchor) is AD's, and sync writes none of
+	// its fields or memberships — only `sync password` may set its password;
+	// a JumpCloud-only object is JumpCloud's, and sync writes it. Without
+	// TwoWay (jc-authority mode) JumpCloud wins every field of every object.
+	TwoWay bool
+	// Unsuspend re-enables an AD account when its JumpCloud user is active.
+	// The seeds write only the suspension (seed 002: "JumpCloud only writes
+	// back a suspend status to AD"); adjc re-enables too unless this is off.
+	Unsuspend bool
+}
+
+// DefaultSyncPolicy returns the policy of jc-authority mode with re-enable on.
+func DefaultSyncPolicy() SyncPolicy { return SyncPolicy{Unsuspend: true} }
+
+// MaxSAMAccountName is the longest sAMAccountName AD accepts for a user
+// (the pre-Windows 2000 logon name).
+const MaxSAMAccountName = 20
+
+// samInvalid are the characters AD refuses in a sAMAccountName.
+const samInvalid = "\"/\\[]:;|=,+*?<>@"
+
+// SAMAccountNameProblem says why name cannot be an AD sAMAccountName, or "".
+func SAMAccountNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "it is empty"
+	case len([]rune(name)) > MaxSAMAccountName:
+		return fmt.Sprintf("it is longer than %d characters", MaxSAMAccountName)
+	case strings.ContainsAny(name, samInvalid):
+		return "it contains one of " + samInvalid
+	case strings.HasSuffix(name, "."):
+		return "it ends with a period"
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return "it contains a control character"
+		}
+	}
+	return ""
+}
+
+// DiffToAD plans the JumpCloud → AD direction: the changes that make actual
+// (Active Directory) hold desired (the users and groups bound to the
+// JumpCloud AD domain object) under policy p. Like [Diff] it is pure and
+// level-based: applying the plan and diffing again yields an empty plan.
+//
+// In the plan, [Ref.Anchor] is the JumpCloud id (the authority's identity)
+// and [Ref.ID] is the AD distinguishedName, empty for an object the plan
+// creates. Field names are the JumpCloud ones: firstname → givenName,
+// lastname → sn, email → mail, suspended → userAccountControl ACCOUNTDISABLE.
+//
+// The rules, from DESIGN.md and seeds 002/003:
+//   - A bound user is matched by its anchor (objectGUID) when it has one,
+//     else by username against the AD username attribute, case-insensitively.
+//     A match is taken over without a password change; fields that differ
+//     are updated ([Update]). No match: the user is created under the Root
+//     User container ([Create]); the target gives it a random password that
+//     meets the domain policy and enables it.
+//   - A privileged AD account (adminCount=1) is refused and reported, as is
+//     a username AD cannot hold and a suspended user not yet in AD.
+//   - JumpCloud suspension disables the AD account; an active user's
+//     disabled account is re-enabled when [SyncPolicy.Unsuspend] is set.
+//   - A bound group is matched by name or created in the container; its AD
+//     membership gains every member that exists (or is created) in AD, and
+//     loses, value by value, members that are bound users but no longer in
+//     the JumpCloud group. Other AD members are left alone.
+//   - Objects outside the container are managed where they are, and
+//     reported, never moved. Nothing in AD is ever deleted by sync.
+//   - With [SyncPolicy.TwoWay], objects mirrored from AD are left to import.
+func DiffToAD(desired Bound, actual Domain, p SyncPolicy) Plan {
+	s := &toAD{pol: p, dom: &actual}
+	s.index()
+	s.users(desired.Users)
+	s.groups(desired.Groups)
+	plan := Plan{
+		Version:     PlanVersion,
+		Direction:   ToAD,
+		Fingerprint: FingerprintToAD(desired, actual),
+		Managed:     s.managed,
+		Changes:     s.changes,
+		Skipped:     s.skipped,
+	}
+	if plan.Changes == nil {
+		plan.Changes = []Change{}
+	}
+	if plan.Skipped == nil {
+		plan.Skipped = []Skip{}
+	}
+	sortPlan(&plan)
+	return plan
+}
+
+// adTarget is where a bound user ends up in AD after the plan.
+type adTarget struct {
+	ref  Ref    // Anchor = JumpCloud id, ID = DN ("" when created by the plan)
+	guid string // objectGUID of the matched AD user, "" when created
+	key  string // lower-cased username, the plan key
+}
+
+type toAD struct {
+	pol SyncPolicy
+	dom *Domain
+
+	byName  map[string]int // lower username → index in dom.Users
+	byGUID  map[string]int // lower objectGUID → index in dom.Users
+	grpName map[string]int // lower name → index in dom.Groups
+
+	resolved map[string]adTarget // JumpCloud user id → AD user
+	managed  int
+
+	changes []Change
+	skipped []Skip
+}
+
+func (s *toAD) skip(k Kind, key, format string, args ...any) {
+	s.skipped = append(s.skipped, Skip{Kind: k, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (s *toAD) index() {
+	s.byName = make(map[string]int, len(s.dom.Users))
+	s.byGUID = make(map[string]int, len(s.dom.Users))
+	for i := range s.dom.Users {
+		u := &s.dom.Users[i]
+		if u.Username != "" {
+			s.byName[strings.ToLower(u.Username)] = i
+		}
+		if u.GUID != "" {
+			s.byGUID[strings.ToLower(u.GUID)] = i
+		}
+	}
+	s.grpName = make(map[string]int, len(s.dom.Groups))
+	for i := range s.dom.Groups {
+		s.grpName[strings.ToLower(s.dom.Groups[i].Name)] = i
+	}
+	s.resolved = make(map[string]adTarget)
+}
+
+// inContainer reports whether dn is the container or below it.
+func (s *toAD) inContainer(dn string) bool {
+	c := strings.ToLower(s.dom.Container)
+	d := strings.ToLower(dn)
+	return c == "" || d == c || strings.HasSuffix(d, ","+c)
+}
+
+func (s *toAD) users(bound []CloudUser) {
+	order := sortedIdx(len(bound), func(i int) string { return bound[i].ID })
+	seen := make(map[string]string, len(bound)) // lower username → JumpCloud id
+	for _, i := range order {
+		u := &bound[i]
+		key := strings.ToLower(u.Username)
+		if key == "" {
+			s.skip(KindUser, u.ID, "JumpCloud user %s has no username", u.ID)
+			continue
+		}
+		if other, dup := seen[key]; dup {
+			s.skip(KindUser, key, "JumpCloud users %s and %s have the same username; %s left as is", other, u.ID, u.ID)
+			continue
+		}
+		seen[key] = u.ID
+		s.user(u, key)
+	}
+}
+
+func (s *toAD) user(u *CloudUser, key string) {
+	ai, found := -1, false
+	if u.Anchor != "" {
+		ai, found = s.byGUID[strings.ToLower(u.Anchor)]
+		if !found {
+			s.skip(KindUser, key, "mirrored from AD object %s, which is no longer in AD; import decides what happens to it", u.Anchor)
+			return
+		}
+	} else {
+		ai, found = s.byName[key]
+	}
+	if !found {
+		s.newUser(u, key)
+		return
+	}
+	a := &s.dom.Users[ai]
+	if a.Privileged {
+		s.skip(KindUser, key, "privileged AD account (adminCount=1): adjc never manages it")
+		return
+	}
+	s.managed++
+	s.resolved[u.ID] = adTarget{ref: Ref{Anchor: u.ID, ID: a.DN, Name: u.Username}, guid: strings.ToLower(a.GUID), key: key}
+	if !s.inContainer(a.DN) {
+		s.skip(KindUser, key, "outside the Root User container (%s): managed where it is, not moved", a.DN)
+	}
+	if s.pol.TwoWay && u.Anchor != "" {
+		return // AD's object: import mirrors it the other way
+	}
+	var fields []FieldChange
+	var why []string
+	add := func(name, old, new string) {
+		if old != new {
+			fields = append(fields, FieldChange{Name: name, Old: old, New: new})
+		}
+	}
+	add(FieldEmail, a.Mail, u.Email)
+	add(FieldFirstname, a.GivenName, u.Firstname)
+	add(FieldLastname, a.Surname, u.Lastname)
+	if len(fields) > 0 {
+		why = append(why, "JumpCloud profile changed")
+	}
+	switch {
+	case u.Suspended && !a.Disabled:
+		fields = append(fields, FieldChange{Name: FieldSuspended, Old: "false", New: "true"})
+		why = append(why, "suspended in JumpCloud")
+	case !u.Suspended && a.Disabled && s.pol.Unsuspend:
+		fields = append(fields, FieldChange{Name: FieldSuspended, Old: "true", New: "false"})
+		why = append(why, "active in JumpCloud")
+	case !u.Suspended && a.Disabled:
+		s.skip(KindUser, key, "disabled in AD but active in JumpCloud; not re-enabled (re-enable is off)")
+	}
+	if len(fields) == 0 {
+		return
+	}
+	slices.SortFunc(fields, func(x, y FieldChange) int { return strings.Compare(x.Name, y.Name) })
+	ref := s.resolved[u.ID].ref
+	s.changes = append(s.changes, Change{
+		Action: Update, Kind: KindUser, Key: key,
+		Reason: strings.Join(why, "; "),
+		User:   &ref,
+		Fields: fields,
+	})
+}
+
+func (s *toAD) newUser(u *CloudUser, key string) {
+	if u.Suspended {
+		s.skip(KindUser, key, "suspended in JumpCloud and not in AD: not created")
+		return
+	}
+	if why := SAMAccountNameProblem(u.Username); why != "" {
+		s.skip(KindUser, key, "username %q cannot be an AD logon name: %s", u.Username, why)
+		return
+	}
+	ref := Ref{Anchor: u.ID, Name: u.Username}
+	s.resolved[u.ID] = adTarget{ref: ref, key: key}
+	var fields []FieldChange
+	for _, f := range []FieldChange{
+		{Name: FieldEmail, New: u.Email},
+		{Name: FieldFirstname, New: u.Firstname},
+		{Name: FieldLastname, New: u.Lastname},
+		{Name: FieldUsername, New: u.Username},
+	} {
+		if f.New != "" {
+			fields = append(fields, f)
+		}
+	}
+	s.changes = append(s.changes, Change{
+		Action: Create, Kind: KindUser, Key: key,
+		Reason: "bound to the AD domain in JumpCloud, not in AD",
+		User:   &ref,
+		Fields: fields,
+	})
+}
+
+func (s *toAD) groups(bound []CloudGroup) {
+	order := sortedIdx(len(bound), func(i int) string { return bound[i].ID })
+	seen := make(map[string]string, len(bound))
+	for _, i := range order {
+		g := &bound[i]
+		key := g.Name
+		low := strings.ToLower(g.Name)
+		if other, dup := seen[low]; dup {
+			s.skip(KindGroup, key, "JumpCloud groups %s and %s have the same name; %s left as is", other, g.ID, g.ID)
+			continue
+		}
+		seen[low] = g.ID
+		if s.pol.TwoWay && g.Anchor != "" {
+			s.skip(KindGroup, key, "mirrored from AD: in two-way mode AD is its authority")
+			continue
+		}
+		if strings.TrimSpace(g.Name) == "" || len([]rune(g.Name)) > 64 {
+			s.skip(KindGroup, key, "group name %q cannot be an AD common name (1 to 64 characters)", g.Name)
+			continue
+		}
+		gi, found := s.grpName[low]
+		ref := Ref{Anchor: g.ID, Name: g.Name}
+		var have []string
+		if found {
+			ag := &s.dom.Groups[gi]
+			if ag.Privileged {
+				s.skip(KindGroup, key, "privileged AD group (adminCount=1): adjc never manages it")
+				continue
+			}
+			ref.ID = ag.DN
+			have = ag.Members
+			if !s.inContainer(ag.DN) {
+				s.skip(KindGroup, key, "outside the Root User container (%s): managed where it is, not moved", ag.DN)
+			}
+		} else {
+			s.changes = append(s.changes, Change{
+				Action: Create, Kind: KindGroup, Key: key,
+				Reason: "bound to the AD domain in JumpCloud, not in AD",
+				Group:  &ref,
+				Fields: []FieldChange{{Name: FieldName, New: g.Name}},
+			})
+		}
+		s.members(g, ref, have)
+	}
+}
+
+func (s *toAD) members(g *CloudGroup, gref Ref, have []string) {
+	inAD := make(map[string]bool, len(have))
+	for _, m := range have {
+		inAD[strings.ToLower(m)] = true
+	}
+	want := make(map[string]bool, len(g.Members)) // objectGUIDs kept
+	for _, id := range g.Members {
+		t, ok := s.resolved[id]
+		if !ok {
+			continue // not in AD and not created (skipped above with the reason)
+		}
+		if t.guid != "" {
+			want[t.guid] = true
+			if inAD[t.guid] {
+				continue
+			}
+		}
+		s.membership(Create, g, gref, t, "member of the group in JumpCloud")
+	}
+	// Remove, value by value, members that sync manages (bound users) but
+	// the JumpCloud group no longer has; AD-only members are left alone.
+	for _, t := range s.sortedResolved() {
+		if t.guid == "" || !inAD[t.guid] || want[t.guid] {
+			continue
+		}
+		s.membership(Delete, g, gref, t, "no longer a member of the group in JumpCloud")
+	}
+}
+
+func (s *toAD) membership(a Action, g *CloudGroup, gref Ref, t adTarget, reason string) {
+	u, gr := t.ref, gref
+	s.changes = append(s.changes, Change{
+		Action: a, Kind: KindMembership, Key: g.Name + "/" + t.key,
+		Reason: reason, User: &u, Group: &gr,
+	})
+}
+
+func (s *toAD) sortedResolved() []adTarget {
+	out := make([]adTarget, 0, len(s.resolved))
+	for _, t := range s.resolved {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b adTarget) int { return strings.Compare(a.ref.Anchor, b.ref.Anchor) })
+	return out
+}
+
+// FingerprintToAD is [Fingerprint] for the JumpCloud → AD direction: the
+// same bound and domain state in any order gives the same value.
+func FingerprintToAD(desired Bound, actual Domain) string {
+	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
+	e.str("adjc-fingerprint-toad-v1")
+	e.str(strings.ToLower(actual.Container))
+	us := sortedIdx(len(desired.Users), func(i int) string { return desired.Users[i].ID })
+	e.int(len(us))
+	for _, i := range us {
+		u := &desired.Users[i]
+		e.str(u.ID)
+		e.str(u.Username)
+		e.str(u.Email)
+		e.str(u.Firstname)
+		e.str(u.Lastname)
+		e.bool(u.Suspended)
+		e.str(strings.ToLower(u.Anchor))
+	}
+	gs := sortedIdx(len(desired.Groups), func(i int) string { return desired.Groups[i].ID })
+	e.int(len(gs))
+	for _, i := range gs {
+		g := &desired.Groups[i]
+		e.str(g.ID)
+		e.str(g.Name)
+		e.str(strings.ToLower(g.Anchor))
+		e.set(g.Members, false)
+	}
+	as := sortedIdx(len(actual.Users), func(i int) string { return strings.ToLower(actual.Users[i].GUID) })
+	e.int(len(as))
+	for _, i := range as {
+		u := &actual.Users[i]
+		e.str(strings.ToLower(u.GUID))
+		e.str(u.DN)
+		e.str(u.Username)
+		e.str(u.GivenName)
+		e.str(u.Surname)
+		e.str(u.Mail)
+		e.bool(u.Disabled)
+		e.bool(u.Privileged)
+	}
+	ags := sortedIdx(len(actual.Groups), func(i int) string { return strings.ToLower(actual.Groups[i].GUID) })
+	e.int(len(ags))
+	for _, i := range ags {
+		g := &actual.Groups[i]
+		e.str(strings.ToLower(g.GUID))
+		e.str(g.DN)
+		e.str(g.Name)
+		e.bool(g.Privileged)
+		e.set(g.Members, true)
+	}
+	e.flush()
+	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
