@@ -1,0 +1,198 @@
+package adapter
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
+)
+
+// ADTarget carries out a JumpCloud → AD plan ([reconcile.DiffToAD]) over an
+// LDAPS connection: it creates users (with a random password that meets the
+// domain policy, then enabled) and groups in the Root User container,
+// updates givenName, sn and mail, sets or clears ACCOUNTDISABLE keeping
+// every other userAccountControl bit, and adds or removes single member
+// values. Ids are distinguishedNames. Sync never deletes anything in AD, so
+// the delete and admin methods refuse.
+type ADTarget struct {
+	Conn *ldapx.Conn
+	// Container is the Root User container where users and groups are created.
+	Container string
+	// UPNSuffix, when set, gives created users userPrincipalName
+	// <username>@<UPNSuffix> (the domain's DNS name).
+	UPNSuffix string
+	// Policy is the domain password policy the generated passwords meet.
+	Policy ldapx.PasswordPolicy
+	// Rand is the randomness for generated passwords; crypto/rand when nil.
+	Rand io.Reader
+}
+
+var _ reconcile.Target = (*ADTarget)(nil)
+
+// errNotSync is returned for changes a sync plan never holds.
+var errNotSync = errors.New("the AD target does not do this: sync never deletes in AD nor sets JumpCloud admin flags")
+
+// CreateUser implements [reconcile.Target].
+func (t *ADTarget) CreateUser(ctx context.Context, u reconcile.UserSpec) (string, error) {
+	display := strings.TrimSpace(u.Firstname + " " + u.Lastname)
+	pw, err := GeneratePassword(t.Rand, t.Policy, reconcile.PasswordAccount{SAMAccountName: u.Username, DisplayName: display, Username: u.Username})
+	if err != nil {
+		return "", err
+	}
+	nu := ldapx.NewUser{
+		Container: t.Container, SAMAccountName: u.Username,
+		GivenName: u.Firstname, SN: u.Lastname, Mail: u.Email, DisplayName: display,
+		Password: pw,
+	}
+	if t.UPNSuffix != "" {
+		nu.UserPrincipalName = u.Username + "@" + t.UPNSuffix
+	}
+	created, err := t.Conn.CreateUser(ctx, nu)
+	if err != nil {
+		return "", markAD(err)
+	}
+	return created.DN, nil
+}
+
+// UpdateUser implements [reconcile.Target]: the profile fields, then the
+// account state.
+func (t *ADTarget) UpdateUser(ctx context.Context, dn string, p reconcile.UserPatch) error {
+	attrs := map[string][]string{}
+	set := func(name string, v *string) {
+		if v == nil {
+			return
+		}
+		if *v == "" {
+			attrs[name] = nil // removes the attribute
+			return
+		}
+		attrs[name] = []string{*v}
+	}
+	set("givenName", p.Firstname)
+	set("sn", p.Lastname)
+	set("mail", p.Email)
+	if p.Username != nil || p.Anchor != nil {
+		return errors.New("the AD target does not rename users or record anchors")
+	}
+	if err := t.Conn.Modify(ctx, dn, attrs); err != nil {
+		return markAD(err)
+	}
+	if p.Suspended != nil {
+		if _, err := t.Conn.SetDisabled(ctx, dn, *p.Suspended); err != nil {
+			return markAD(err)
+		}
+	}
+	return nil
+}
+
+// CreateGroup implements [reconcile.Target]: a global security group.
+func (t *ADTarget) CreateGroup(ctx context.Context, g reconcile.GroupSpec) (string, error) {
+	created, err := t.Conn.CreateGroup(ctx, t.Container, g.Name, "")
+	if err != nil {
+		return "", markAD(err)
+	}
+	return created.DN, nil
+}
+
+// AddMember implements [reconcile.Target]; a member already there counts
+// as added (someone got there first, and the level is reached).
+func (t *ADTarget) AddMember(ctx context.Context, groupDN, userDN string) error {
+	if err := t.Conn.AddMember(ctx, groupDN, userDN); err != nil && !errors.Is(err, ldapx.ErrAlreadyExists) {
+		return markAD(err)
+	}
+	return nil
+}
+
+// RemoveMember implements [reconcile.Target]; a member already gone counts
+// as removed.
+func (t *ADTarget) RemoveMember(ctx context.Context, groupDN, userDN string) error {
+	if err := t.Conn.RemoveMember(ctx, groupDN, userDN); err != nil && !errors.Is(err, ldapx.ErrNoSuchValue) {
+		return markAD(err)
+	}
+	return nil
+}
+
+// DeleteUser implements [reconcile.Target] by refusing.
+func (t *ADTarget) DeleteUser(context.Context, string) error { return errNotSync }
+
+// SetAdmin implements [reconcile.Target] by refusing.
+func (t *ADTarget) SetAdmin(context.Context, string, bool) error { return errNotSync }
+
+// DeleteGroup implements [reconcile.Target] by refusing.
+func (t *ADTarget) DeleteGroup(context.Context, string) error { return errNotSync }
+
+// UpdateGroup implements [reconcile.Target] by refusing: groups are matched
+// by name, so a sync plan never renames one.
+func (t *ADTarget) UpdateGroup(context.Context, string, reconcile.GroupPatch) error {
+	return errNotSync
+}
+
+// markAD marks errors after which every further write would fail too.
+func markAD(err error) error {
+	if errors.Is(err, ldapx.ErrInvalidCredentials) || errors.Is(err, ldapx.ErrPlaintext) {
+		return &terminalError{err: err}
+	}
+	return err
+}
+
+// Character sets of generated passwords: no look-alikes, and symbols that
+// need no quoting in a shell or LDIF.
+const (
+	pwUpper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	pwLower  = "abcdefghijkmnopqrstuvwxyz"
+	pwDigit  = "23456789"
+	pwSymbol = "!#%+-.:=?@^_~"
+)
+
+// GeneratePassword returns a random password that meets the AD policy p
+// for acct: at least 20 characters (more if minPwdLength asks), every
+// character class, and none of the account's name tokens. Nobody ever sees
+// it: the user gets a password through `sync password` or JumpCloud.
+func GeneratePassword(r io.Reader, p ldapx.PasswordPolicy, acct reconcile.PasswordAccount) (config.Secret, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	n := max(p.MinLength, 20)
+	all := pwUpper + pwLower + pwDigit + pwSymbol
+	pick := func(set string) (byte, error) {
+		i, err := rand.Int(r, big.NewInt(int64(len(set))))
+		if err != nil {
+			return 0, fmt.Errorf("generate password: %w", err)
+		}
+		return set[i.Int64()], nil
+	}
+	for range 100 {
+		b := make([]byte, n)
+		for i := range b {
+			set := all
+			if i < 4 {
+				set = []string{pwUpper, pwLower, pwDigit, pwSymbol}[i]
+			}
+			c, err := pick(set)
+			if err != nil {
+				return config.Secret{}, err
+			}
+			b[i] = c
+		}
+		// Shuffle so the guaranteed classes are not always in front.
+		for i := len(b) - 1; i > 0; i-- {
+			j, err := rand.Int(r, big.NewInt(int64(i+1)))
+			if err != nil {
+				return config.Secret{}, fmt.Errorf("generate password: %w", err)
+			}
+			b[i], b[j.Int64()] = b[j.Int64()], b[i]
+		}
+		s := config.NewSecret(string(b))
+		if len(reconcile.CheckADPassword(s, p, acct)) == 0 {
+			return s, nil
+		}
+	}
+	return config.Secret{}, errors.New("generate password: no random password met the policy in 100 tries")
+}
