@@ -52,7 +52,9 @@ func TestDiffToAD(t *testing.T) {
 	mod := func(u reconcile.CloudUser, f func(*reconcile.CloudUser)) reconcile.CloudUser { f(&u); return u }
 	modd := func(u reconcile.ADUser, f func(*reconcile.ADUser)) reconcile.ADUser { f(&u); return u }
 	bound := func(us ...reconcile.CloudUser) reconcile.Bound { return reconcile.Bound{Users: us} }
-	dom := func(us ...reconcile.ADUser) reconcile.Domain { return reconcile.Domain{Container: container, Users: us} }
+	dom := func(us ...reconcile.ADUser) reconcile.Domain {
+		return reconcile.Domain{Container: container, Users: us}
+	}
 
 	tests := []struct {
 		name      string
