@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 )
 
 // Exit statuses (STYLE.md §8). `adjc help exit-codes` documents them.
@@ -56,11 +59,8 @@ func (e *SilentError) Unwrap() error { return e.Err }
 var ErrChangesPending = errors.New("changes pending")
 
 // ErrAuth marks an authentication failure: exit 4. Wrap it (with %w) around
-// a rejected credential.
-//
-// TODO(jcapi, ldapx): map jcapi.ErrUnauthorized and
-// ldapx.ErrInvalidCredentials in [ExitCode] when those packages land
-// (errors.Is beside ErrAuth), or have them wrap ErrAuth.
+// a rejected credential; jcapi.ErrUnauthorized and
+// ldapx.ErrInvalidCredentials map to 4 as well.
 var ErrAuth = errors.New("authentication failed")
 
 // hintError carries a suggestion printed after the error.
@@ -101,12 +101,10 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &usage), errors.As(err, &badCfg):
 		return ExitUsage
-	case errors.Is(err, ErrAuth):
+	case errors.Is(err, ErrAuth), errors.Is(err, jcapi.ErrUnauthorized), errors.Is(err, ldapx.ErrInvalidCredentials):
 		return ExitAuth
-	// ExitPartial (3): the reconcile engineer adds, here,
-	//	case errors.As(err, new(*reconcile.PartialError)):
-	//		return ExitPartial
-	// once reconcile.PartialError exists (commands must not import reconcile before).
+	case errors.As(err, new(*reconcile.PartialError)):
+		return ExitPartial
 	case errors.Is(err, ErrChangesPending):
 		return ExitPending
 	default:

@@ -1,11 +1,16 @@
 package commands
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/url"
 	"runtime/debug"
 	"time"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 )
 
@@ -30,10 +35,17 @@ type Factory struct {
 	// Printer writes results in the format chosen by --output.
 	Printer func() *output.Printer
 
-	// JumpCloud func(*config.Config) (*jcapi.Client, error)             — added with jcapi
-	// Directory func(context.Context, *config.Domain) (*ldapx.Conn, error) — added with ldapx
+	// JumpCloud returns a client for the configured JumpCloud API; it
+	// resolves the API key, so call it only when the command needs it.
+	JumpCloud func(*config.Config) (*jcapi.Client, error)
+	// Directory dials and binds to the domain's controller; it resolves the
+	// bind password. The caller closes the connection.
+	Directory func(context.Context, *config.Domain) (*ldapx.Conn, error)
 
 	logs *logControl // nil when the Logger is not the one NewFactory made
+	// state, when set, replaces reading AD and JumpCloud in diff and import:
+	// tests use it to check plans and rendering against fixed states.
+	state ReadStateFunc
 }
 
 // NewFactory returns the Factory main uses: the given streams and
@@ -47,6 +59,55 @@ func NewFactory(io *output.Streams, lookupEnv func(string) (string, bool)) *Fact
 		Now:       time.Now,
 		Logger:    logger,
 		BuildInfo: debug.ReadBuildInfo,
+		JumpCloud: func(cfg *config.Config) (*jcapi.Client, error) { return newJumpCloud(cfg, logger) },
+		Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) { return dialDomain(ctx, d, logger) },
 		logs:      logs,
 	}
+}
+
+// newJumpCloud builds the JumpCloud client from the configuration.
+func newJumpCloud(cfg *config.Config, logger *slog.Logger) (*jcapi.Client, error) {
+	key, err := cfg.JumpCloud.APIKey.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	opts := []jcapi.Option{jcapi.WithLogger(logger)}
+	if cfg.JumpCloud.OrgID != "" {
+		opts = append(opts, jcapi.WithOrgID(cfg.JumpCloud.OrgID))
+	}
+	if loopback(cfg.JumpCloud.APIURL) {
+		// A loopback API is the emulator (scripts/lab, tests) or a local
+		// proxy: JumpCloud's request budget does not apply to it, and the
+		// client-side limit would stretch a 1600-user import to minutes.
+		opts = append(opts, jcapi.WithRateLimit(0, 0))
+	}
+	return jcapi.New(cfg.JumpCloud.APIURL, key, opts...)
+}
+
+// dialDomain connects and binds to one configured domain.
+func dialDomain(ctx context.Context, d *config.Domain, logger *slog.Logger) (*ldapx.Conn, error) {
+	pw, err := d.BindPassword.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	return ldapx.Dial(ctx, ldapx.Options{
+		URL:            d.LDAPURL,
+		BindDN:         d.Bind,
+		Password:       pw,
+		CAFile:         d.CAFile,
+		AllowPlaintext: d.AllowPlaintext,
+		Logger:         logger,
+	})
+}
+
+func loopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

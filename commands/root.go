@@ -97,6 +97,8 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 	cmd.AddCommand(
 		newVersionCmd(f, nil),
 		newConfigCmd(f),
+		newDiffCmd(f, nil),
+		newImportCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

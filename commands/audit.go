@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/adjc/adjc/reconcile"
+)
+
+// auditEntry is one line of the audit log: one applied (or failed) change.
+// It carries names, emails, ids and the change's fields — the plan never
+// holds a secret — and the outcome.
+type auditEntry struct {
+	Time    string                  `json:"time"`
+	Domain  string                  `json:"domain"`
+	Action  string                  `json:"action"`
+	Kind    reconcile.Kind          `json:"kind"`
+	Object  string                  `json:"object"`
+	UserID  string                  `json:"user_id,omitempty"`
+	GroupID string                  `json:"group_id,omitempty"`
+	Reason  string                  `json:"reason,omitempty"`
+	Fields  []reconcile.FieldChange `json:"fields,omitempty"`
+	Outcome reconcile.Status        `json:"outcome"`
+	ID      string                  `json:"created_id,omitempty"`
+	Error   string                  `json:"error,omitempty"`
+}
+
+// auditLog appends JSON lines to a file opened O_APPEND, one write per
+// line, so concurrent runs and readers see whole lines only.
+type auditLog struct {
+	f      *os.File
+	domain string
+	now    func() time.Time
+	err    error // the first write error, reported once at the end
+}
+
+func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return &auditLog{f: f, domain: domain, now: now}, nil
+}
+
+func (a *auditLog) record(o reconcile.Outcome) {
+	c := o.Change
+	e := auditEntry{
+		Time: a.now().UTC().Format(time.RFC3339Nano), Domain: a.domain,
+		Action: actionName(c.Action), Kind: c.Kind, Object: c.Key, Reason: c.Reason,
+		Fields: c.Fields, Outcome: o.Status, ID: o.ID,
+	}
+	if c.User != nil {
+		e.UserID = c.User.ID
+	}
+	if c.Group != nil {
+		e.GroupID = c.Group.ID
+	}
+	if o.Status != reconcile.StatusApplied {
+		e.Error = o.Reason
+	}
+	b, err := json.Marshal(e)
+	if err == nil {
+		_, err = a.f.Write(append(b, '\n'))
+	}
+	if err != nil && a.err == nil {
+		a.err = fmt.Errorf("audit log: %w", err)
+	}
+}
+
+func (a *auditLog) close() error {
+	if err := a.f.Close(); err != nil && a.err == nil {
+		a.err = fmt.Errorf("audit log: %w", err)
+	}
+	return a.err
+}
+
+func actionName(a reconcile.Action) string {
+	switch a {
+	case reconcile.Create:
+		return "create"
+	case reconcile.Update:
+		return "update"
+	case reconcile.Delete:
+		return "delete"
+	case reconcile.Adopt:
+		return "adopt"
+	}
+	return a.String()
+}

@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/spf13/cobra"
+)
+
+// DiffOptions is what `adjc diff` needs.
+type DiffOptions struct {
+	IO        *output.Streams
+	Config    func() (*config.Config, error)
+	Printer   func() *output.Printer
+	ReadState ReadStateFunc
+
+	DetailedExitCode bool
+	Out              string
+	policy           policyFlags
+}
+
+func newDiffCmd(f *Factory, runF func(context.Context, *DiffOptions) error) *cobra.Command {
+	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f)}
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Show the changes import would make, without making them",
+		Long: `Diff reads the JumpCloud scope from Active Directory and every user and
+group from JumpCloud, and shows the plan 'adjc import' would carry out:
++ create, ~ update (rename, suspend, unsuspend), - delete, > adopt an existing
+JumpCloud user or group. It also lists what cannot be synced and why: users
+without a username or email, privileged (adminCount=1) accounts, nesting
+cycles, and passwords changed in JumpCloud after AD.
+
+--out saves the plan with a fingerprint of the state it was computed from;
+'adjc import --plan' applies exactly that plan, or refuses if AD or JumpCloud
+has changed since.
+
+EXIT STATUS
+  0 on success (with --detailed-exitcode: and nothing to change),
+  8 with --detailed-exitcode when there are changes, 1 on failure,
+  2 for a usage or configuration error, 4 when AD or JumpCloud rejects the
+  credentials, 130 when interrupted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDiff(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 8 when changes are pending, 0 when there are none")
+	fs.StringVar(&opts.Out, "out", "", "save the plan, with its fingerprint, to this file for 'adjc import --plan'")
+	opts.policy.add(cmd)
+	return cmd
+}
+
+func runDiff(ctx context.Context, opts *DiffOptions) error {
+	pol, err := opts.policy.policy()
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	d, err := oneDomain(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := opts.ReadState(ctx, cfg, d)
+	if err != nil {
+		return authHint(err)
+	}
+	if st.Close != nil {
+		defer st.Close()
+	}
+	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+	if opts.Out != "" {
+		if err := writePlan(opts.Out, d, pol, plan); err != nil {
+			return err
+		}
+	}
+	if err := opts.Printer().Print(newPlanView(d.Name, plan)); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
+	}
+	if opts.DetailedExitCode && !plan.Empty() {
+		return ErrChangesPending
+	}
+	return nil
+}

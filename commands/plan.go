@@ -1,0 +1,310 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/spf13/cobra"
+)
+
+// policyFlags are the flags diff and import share: the plan depends on them.
+type policyFlags struct {
+	onDisabled       string
+	onRemoved        string
+	maxDeletes       int
+	maxDeletePercent int
+	nestedAdmins     bool
+}
+
+func (p *policyFlags) add(cmd *cobra.Command) {
+	def := reconcile.DefaultPolicy()
+	fs := cmd.Flags()
+	fs.StringVar(&p.onDisabled, "on-disabled", string(def.OnDisabled), "what a user disabled in AD becomes in JumpCloud: suspend or delete")
+	fs.StringVar(&p.onRemoved, "on-removed", string(def.OnRemoved), "what a user removed from scope becomes in JumpCloud: delete or suspend")
+	fs.IntVar(&p.maxDeletes, "max-deletes", def.MaxDeletes, "most users one run may delete or suspend (-1: no limit)")
+	fs.IntVar(&p.maxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may delete or suspend, as a percentage of managed users (-1: no limit)")
+	fs.BoolVar(&p.nestedAdmins, "nested-admins", false, "also make administrators of users in groups nested in JumpCloud Admins")
+	mustComplete(cmd, "on-disabled", "suspend", "delete")
+	mustComplete(cmd, "on-removed", "delete", "suspend")
+}
+
+// policy checks the flags (a bad value is a usage error, before any network
+// call) and returns the policy.
+func (p *policyFlags) policy() (reconcile.Policy, error) {
+	pol := reconcile.Policy{
+		OnDisabled:       reconcile.Disposition(p.onDisabled),
+		OnRemoved:        reconcile.Disposition(p.onRemoved),
+		MaxDeletes:       p.maxDeletes,
+		MaxDeletePercent: p.maxDeletePercent,
+		NestedAdmins:     p.nestedAdmins,
+	}
+	for flag, d := range map[string]reconcile.Disposition{"--on-disabled": pol.OnDisabled, "--on-removed": pol.OnRemoved} {
+		if d != reconcile.DispositionSuspend && d != reconcile.DispositionDelete {
+			return pol, Usagef("invalid %s %q: want suspend or delete", flag, d)
+		}
+	}
+	if pol.MaxDeletes < reconcile.NoLimit || pol.MaxDeletePercent < reconcile.NoLimit || pol.MaxDeletePercent > 100 {
+		return pol, Usagef("invalid deletion limit: --max-deletes must be -1 or more, --max-delete-percent -1 to 100")
+	}
+	if err := pol.Validate(); err != nil {
+		return pol, &UsageError{Err: err}
+	}
+	return pol, nil
+}
+
+// State is both sides of an import, read at one moment, and the target that
+// writes to JumpCloud.
+type State struct {
+	Domain    *config.Domain
+	Directory reconcile.Directory
+	Cloud     reconcile.Cloud
+	// Target applies a plan; nil for diff.
+	Target reconcile.Target
+	// Close releases the connections.
+	Close func()
+}
+
+// ReadStateFunc reads [State] for a command. Commands get [readState];
+// tests substitute fixed states to check rendering without a network.
+type ReadStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error)
+
+// readState reads AD through f.Directory and JumpCloud through f.JumpCloud.
+func readState(f *Factory) ReadStateFunc {
+	if f.state != nil {
+		return f.state
+	}
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error) {
+		jc, err := f.JumpCloud(cfg)
+		if err != nil {
+			return nil, err
+		}
+		conn, err := f.Directory(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		dir, err := adapter.ReadDirectory(ctx, conn, adapter.ReadOptions{
+			RootContainer:     d.RootContainer,
+			JumpCloudGroup:    d.JumpCloudGroup,
+			AdminsGroup:       d.AdminsGroup,
+			UsernameAttribute: d.UsernameAttribute,
+		})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		cloud, err := adapter.ReadCloud(ctx, jc)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return &State{
+			Domain: d, Directory: dir, Cloud: cloud,
+			Target: adapter.NewJumpCloudTarget(jc, dir),
+			Close:  func() { conn.Close() },
+		}, nil
+	}
+}
+
+// oneDomain returns the domain a command works on: the only one, or the one
+// chosen with --domain.
+func oneDomain(cfg *config.Config) (*config.Domain, error) {
+	switch len(cfg.Domains) {
+	case 0:
+		return nil, Usagef("no Active Directory domain is configured: set domains in the config file or --ldap-url and --base-dn")
+	case 1:
+		return &cfg.Domains[0], nil
+	}
+	names := make([]string, len(cfg.Domains))
+	for i, d := range cfg.Domains {
+		names[i] = d.Name
+	}
+	return nil, Usagef("%d domains are configured (%s): choose one with --domain", len(cfg.Domains), strings.Join(names, ", "))
+}
+
+// authHint adds what to do to an authentication failure.
+func authHint(err error) error {
+	switch {
+	case errors.Is(err, jcapi.ErrUnauthorized):
+		return WithHint(err, "check the JumpCloud API key (and org id for a multi-tenant key); run 'adjc config show'")
+	case errors.Is(err, ldapx.ErrInvalidCredentials):
+		return WithHint(err, "check the bind account and its password; run 'adjc config show'")
+	}
+	return err
+}
+
+// planView is a plan as diff and import print it.
+type planView struct {
+	Domain      string              `json:"domain"`
+	Direction   reconcile.Direction `json:"direction"`
+	Fingerprint string              `json:"fingerprint"`
+	Managed     int                 `json:"managed_users"`
+	Summary     planSummary         `json:"summary"`
+	Changes     []reconcile.Change  `json:"changes"`
+	Skipped     []reconcile.Skip    `json:"skipped"`
+}
+
+type planSummary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Adopt   int `json:"adopt"`
+	Skipped int `json:"skipped"`
+}
+
+func newPlanView(domain string, p reconcile.Plan) planView {
+	v := planView{
+		Domain: domain, Direction: p.Direction, Fingerprint: p.Fingerprint, Managed: p.Managed,
+		Changes: p.Changes, Skipped: p.Skipped,
+	}
+	if v.Changes == nil {
+		v.Changes = []reconcile.Change{}
+	}
+	if v.Skipped == nil {
+		v.Skipped = []reconcile.Skip{}
+	}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case reconcile.Create:
+			v.Summary.Create++
+		case reconcile.Update:
+			v.Summary.Update++
+		case reconcile.Delete:
+			v.Summary.Delete++
+		case reconcile.Adopt:
+			v.Summary.Adopt++
+		}
+	}
+	v.Summary.Skipped = len(p.Skipped)
+	return v
+}
+
+// Line is the one-line summary, printed by -o plain and under the table.
+func (v planView) Line() string {
+	if len(v.Changes) == 0 {
+		return fmt.Sprintf("No changes: JumpCloud matches %s. %d skipped.", v.Domain, v.Summary.Skipped)
+	}
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d to adopt. %d skipped.",
+		v.Summary.Create, v.Summary.Update, v.Summary.Delete, v.Summary.Adopt, v.Summary.Skipped)
+}
+
+// Table is -o plain: the summary line alone, for scripts that only want to
+// know whether and how much would change.
+func (v planView) Table() output.Table {
+	t := output.Table{}
+	t.AddStrings(v.Line())
+	return t
+}
+
+var actionStyle = map[reconcile.Action]output.Style{
+	reconcile.Create: output.Added,
+	reconcile.Update: output.Changed,
+	reconcile.Delete: output.Removed,
+	reconcile.Adopt:  output.Changed,
+}
+
+// Report is the table format: the changes, what cannot be synced and why,
+// and the summary line.
+func (v planView) Report(s *output.Streams) error {
+	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header, fmt.Sprintf("Plan for %s (Active Directory → JumpCloud), %d managed users", v.Domain, v.Managed)))
+	if len(v.Changes) > 0 {
+		t := output.Table{Headers: []string{"", "KIND", "OBJECT", "REASON", "FIELDS"}}
+		for _, c := range v.Changes {
+			t.AddRow(output.S(actionStyle[c.Action], c.Action.String()), output.C(string(c.Kind)),
+				output.C(c.Key), output.C(c.Reason), output.C(fieldsText(c)))
+		}
+		if err := s.WriteTable(t); err != nil {
+			return err
+		}
+	}
+	if len(v.Skipped) > 0 {
+		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not synced (skipped users, privileged accounts, cycles, password drift):"))
+		t := output.Table{Headers: []string{"KIND", "OBJECT", "REASON"}}
+		for _, k := range v.Skipped {
+			t.AddRow(output.S(output.Warn, string(k.Kind)), output.C(k.Key), output.C(k.Reason))
+		}
+		if err := s.WriteTable(t); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
+	return err
+}
+
+// fieldsText renders a change's fields: "email=a@x" for a create,
+// "suspended: false → true" for an update.
+func fieldsText(c reconcile.Change) string {
+	parts := make([]string, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		if c.Action == reconcile.Create || f.Old == "" {
+			parts = append(parts, f.Name+"="+quoteIfNeeded(f.New))
+		} else {
+			parts = append(parts, f.Name+": "+quoteIfNeeded(f.Old)+" → "+quoteIfNeeded(f.New))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.ContainsAny(s, " ,\t\"") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// savedPlan is the file `diff --out` writes and `import --plan` reads.
+// It holds names, emails and ids, never a secret.
+type savedPlan struct {
+	// Kind marks the file, so a stray JSON file is not taken for a plan.
+	Kind   string           `json:"kind"`
+	Domain string           `json:"domain"`
+	BaseDN string           `json:"base_dn"`
+	Policy reconcile.Policy `json:"policy"`
+	Plan   reconcile.Plan   `json:"plan"`
+}
+
+const savedPlanKind = "adjc-plan"
+
+func writePlan(path string, d *config.Domain, pol reconcile.Policy, p reconcile.Plan) error {
+	b, err := json.MarshalIndent(savedPlan{Kind: savedPlanKind, Domain: d.Name, BaseDN: d.BaseDN, Policy: pol, Plan: p}, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Written whole, then renamed: a reader never sees half a plan.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save plan: %w", err)
+	}
+	return nil
+}
+
+func readPlan(path string) (savedPlan, error) {
+	var sp savedPlan
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return sp, fmt.Errorf("read plan: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sp); err != nil || sp.Kind != savedPlanKind {
+		return sp, fmt.Errorf("read plan: %s is not a plan saved by 'adjc diff --out'", path)
+	}
+	if sp.Plan.Version != reconcile.PlanVersion {
+		return sp, fmt.Errorf("read plan: %s has plan version %d; this adjc reads version %d: make it again with 'adjc diff --out'", path, sp.Plan.Version, reconcile.PlanVersion)
+	}
+	return sp, nil
+}
