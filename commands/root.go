@@ -99,6 +99,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newConfigCmd(f),
 		newDiffCmd(f, nil),
 		newImportCmd(f, nil),
+		newSyncCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

@@ -1,0 +1,425 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/spf13/cobra"
+)
+
+// SyncState is both sides of a sync (JumpCloud → AD), read at one moment,
+// and the target that writes to AD.
+type SyncState struct {
+	Domain *config.Domain
+	Bound  reconcile.Bound
+	AD     reconcile.Domain
+	// Target applies a plan to AD; nil when only planning.
+	Target reconcile.Target
+	Close  func()
+}
+
+// SyncStateFunc reads [SyncState]; tests substitute fixed states.
+type SyncStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error)
+
+// readSyncState reads the bound users and groups through f.JumpCloud and
+// the domain through f.Directory.
+func readSyncState(f *Factory) SyncStateFunc {
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error) {
+		if d.JumpCloudDomainID == "" {
+			return nil, WithHint(Usagef("domain %s has no jumpcloud_domain_id: sync needs the JumpCloud AD domain object its users are bound to", d.Name),
+				"run 'adjc connect' to find or create it and record its id")
+		}
+		jc, err := f.JumpCloud(cfg)
+		if err != nil {
+			return nil, err
+		}
+		bound, err := adapter.ReadBound(ctx, jc, d.JumpCloudDomainID)
+		if err != nil {
+			return nil, err
+		}
+		conn, err := f.Directory(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		names := make([]string, len(bound.Groups))
+		for i, g := range bound.Groups {
+			names[i] = g.Name
+		}
+		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
+			UsernameAttribute: d.UsernameAttribute, GroupNames: names})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		pol, err := conn.PasswordPolicy(ctx)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		return &SyncState{
+			Domain: d, Bound: bound, AD: ad,
+			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
+			Close:  func() { conn.Close() },
+		}, nil
+	}
+}
+
+// dnsName turns DC=adjc,DC=lab into adjc.lab; "" when the DN has other RDNs.
+func dnsName(baseDN string) string {
+	var parts []string
+	for _, rdn := range strings.Split(baseDN, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(rdn), "=")
+		if !ok || !strings.EqualFold(k, "DC") {
+			return ""
+		}
+		parts = append(parts, strings.ToLower(v))
+	}
+	return strings.Join(parts, ".")
+}
+
+// forbidWrite refuses a command that writes to AD in a domain whose mode
+// makes AD the only authority.
+func forbidWrite(d *config.Domain, what string) error {
+	if d.Mode == config.ModeADAuthority {
+		return WithHint(Usagef("domain %s is in ad-authority mode: Active Directory is the authority for users, groups and passwords, so adjc does not %s", d.Name, what),
+			"use 'adjc import', or set mode: two-way (or jc-authority) for this domain")
+	}
+	return nil
+}
+
+// syncPolicy is the engine policy for the domain's mode.
+func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
+	p := reconcile.DefaultSyncPolicy()
+	p.TwoWay = d.Mode == config.ModeTwoWay || d.Mode == ""
+	p.Unsuspend = !noUnsuspend
+	return p
+}
+
+// SyncOptions is what `adjc sync` needs.
+type SyncOptions struct {
+	IO        *output.Streams
+	Config    func() (*config.Config, error)
+	Printer   func() *output.Printer
+	ReadState SyncStateFunc
+	Now       func() time.Time
+
+	Yes              bool
+	PlanFile         string
+	Out              string
+	NoUnsuspend      bool
+	MaxDeletes       int
+	MaxDeletePercent int
+}
+
+func newSyncCmd(f *Factory, runF func(context.Context, *SyncOptions) error) *cobra.Command {
+	opts := &SyncOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
+	def := reconcile.DefaultPolicy()
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Write JumpCloud users and groups bound to the AD domain into Active Directory",
+		Long: `Sync does the AD Sync agent's job: it reads the JumpCloud users and user
+groups bound to the domain's JumpCloud AD domain object and makes Active
+Directory hold them, showing the plan first.
+
+A bound user missing in AD is created in the Root User container with a random
+password that meets the domain policy, then enabled; one that exists (same
+username, or the objectGUID it was imported from) is taken over without a
+password change. givenName, sn and mail follow firstname, lastname and email;
+a suspended user's account is disabled, and re-enabled when it is active again
+(--no-unsuspend turns that off). Bound groups become AD groups in the container
+and their membership is added and removed one value at a time. Privileged
+(adminCount=1) accounts and groups are refused and reported. Nothing in AD is
+ever deleted.
+
+In two-way mode each object has one authority, so no field ping-pongs: users
+and groups imported from AD stay AD's (import writes them), JumpCloud-only ones
+are JumpCloud's (sync writes them). In ad-authority mode sync is refused.
+
+Set passwords with 'adjc sync password USER'.
+
+EXIT STATUS
+  0 on success, 1 on failure, 2 for a usage or configuration error (also: the
+  mode forbids sync, or changes need --yes off a terminal), 3 when some changes
+  failed, 4 when AD or JumpCloud rejects the credentials, 130 when interrupted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSync(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
+	fs.StringVar(&opts.PlanFile, "plan", "", "apply this saved JumpCloud → AD plan, if AD and JumpCloud have not changed since")
+	fs.StringVar(&opts.Out, "out", "", "save the plan, with its fingerprint, to this file for 'adjc sync --plan', and apply nothing")
+	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "do not re-enable AD accounts of users active in JumpCloud (the seeds only disable)")
+	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "most users one run may disable (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may disable, as a percentage of managed users (-1: no limit)")
+	cmd.AddCommand(newSyncPasswordCmd(f, nil))
+	return cmd
+}
+
+// SyncPlan reads both sides and plans JumpCloud → AD for d; diff calls it to
+// show this direction beside the import one. The caller closes the state.
+func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *config.Domain, noUnsuspend bool) (*SyncState, reconcile.Plan, error) {
+	st, err := read(ctx, cfg, d)
+	if err != nil {
+		return nil, reconcile.Plan{}, authHint(err)
+	}
+	return st, reconcile.DiffToAD(st.Bound, st.AD, syncPolicy(d, noUnsuspend)), nil
+}
+
+func runSync(ctx context.Context, opts *SyncOptions) error {
+	if opts.MaxDeletes < reconcile.NoLimit || opts.MaxDeletePercent < reconcile.NoLimit || opts.MaxDeletePercent > 100 {
+		return Usagef("invalid deletion limit: --max-deletes must be -1 or more, --max-delete-percent -1 to 100")
+	}
+	if opts.PlanFile != "" && opts.Out != "" {
+		return Usagef("--plan and --out cannot be used together")
+	}
+	// Disabling an account is what the threshold counts in this direction.
+	thr := reconcile.Policy{MaxDeletes: opts.MaxDeletes, MaxDeletePercent: opts.MaxDeletePercent}
+	var saved *savedPlan
+	if opts.PlanFile != "" {
+		sp, err := readPlan(opts.PlanFile)
+		if err != nil {
+			return err
+		}
+		if sp.Plan.Direction != reconcile.ToAD {
+			return fmt.Errorf("plan %s is an import plan (%s): apply it with 'adjc import --plan'", opts.PlanFile, sp.Plan.Direction)
+		}
+		saved = &sp
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	d, err := oneDomain(cfg)
+	if err != nil {
+		return err
+	}
+	if err := forbidWrite(d, "write to it (sync)"); err != nil {
+		return err
+	}
+	if saved != nil && (!strings.EqualFold(saved.Domain, d.Name) || !strings.EqualFold(saved.BaseDN, d.BaseDN)) {
+		return fmt.Errorf("plan %s is for domain %s (%s), not %s (%s): make a plan for this domain with 'adjc sync --out'",
+			opts.PlanFile, saved.Domain, saved.BaseDN, d.Name, d.BaseDN)
+	}
+	st, plan, err := SyncPlan(ctx, opts.ReadState, cfg, d, opts.NoUnsuspend)
+	if err != nil {
+		return err
+	}
+	if st.Close != nil {
+		defer st.Close()
+	}
+	if saved != nil {
+		if plan.Fingerprint != saved.Plan.Fingerprint {
+			return fmt.Errorf("plan %s is stale: AD or JumpCloud changed since it was made (fingerprint %s, now %s); nothing was applied: run 'adjc sync --out %s' again and review it",
+				opts.PlanFile, short(saved.Plan.Fingerprint), short(plan.Fingerprint), opts.PlanFile)
+		}
+		plan = saved.Plan
+	}
+
+	printer := opts.Printer()
+	view := newSyncView(d.Name, plan)
+	if printer.Format != output.FormatJSON || opts.Out != "" {
+		if err := printer.Print(view); err != nil {
+			return err
+		}
+	}
+	if opts.Out != "" {
+		if err := writePlan(opts.Out, d, thr, plan); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
+		return nil
+	}
+	if plan.Empty() {
+		if printer.Format == output.FormatJSON {
+			return printer.Print(syncResult{Plan: view, Outcomes: []reconcile.Outcome{}})
+		}
+		return nil
+	}
+	if over, msg := plan.ExceedsThreshold(thr); over {
+		return errors.New(msg)
+	}
+	if !opts.Yes {
+		if !opts.IO.CanPrompt() {
+			return Usagef("refusing to apply %d changes without confirmation: review the plan, then run again with --yes", len(plan.Changes))
+		}
+		ok, err := confirmApply(opts.IO, fmt.Sprintf("Apply these %d changes to Active Directory %s? [y/N] ", len(plan.Changes), d.Name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(opts.IO.ErrOut, "Nothing was applied.")
+			return &SilentError{}
+		}
+	}
+	if cfg.AuditLog == "" {
+		return errors.New("no audit log path: set audit_log, state_dir or $HOME so applied changes can be recorded")
+	}
+	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(opts.IO, len(plan.Changes))
+	res, applyErr := reconcile.Apply(ctx, plan, st.Target, reconcile.ApplyOptions{
+		Concurrency: 1, // one LDAP connection; Samba and AD serialise writes anyway
+		Policy:      &thr,
+		OnOutcome: func(o reconcile.Outcome) {
+			audit.record(o)
+			prog.step()
+		},
+	})
+	prog.done()
+	auditErr := audit.close()
+	result := syncResult{Plan: view, Outcomes: res.Outcomes}
+	result.count()
+	if err := printer.Print(result); err != nil {
+		return err
+	}
+	if applyErr != nil {
+		return authHint(applyErr)
+	}
+	return auditErr
+}
+
+// syncResult is what sync prints after applying: import's result shape
+// with the JumpCloud → AD plan.
+type syncResult struct {
+	Plan     syncView            `json:"plan"`
+	Applied  int                 `json:"applied"`
+	Failed   int                 `json:"failed"`
+	Skipped  int                 `json:"skipped"`
+	Outcomes []reconcile.Outcome `json:"outcomes"`
+}
+
+func (r *syncResult) count() {
+	ir := importResult{Outcomes: r.Outcomes}
+	ir.count()
+	r.Applied, r.Failed, r.Skipped = ir.Applied, ir.Failed, ir.Skipped
+}
+
+func (r syncResult) ir() importResult {
+	return importResult{Applied: r.Applied, Failed: r.Failed, Skipped: r.Skipped, Outcomes: r.Outcomes}
+}
+
+// Table is -o plain: the result line.
+func (r syncResult) Table() output.Table { return r.ir().Table() }
+
+// Report lists the changes that did not apply, then the result line.
+func (r syncResult) Report(s *output.Streams) error { return r.ir().Report(s) }
+
+// syncView is a JumpCloud → AD plan as sync (and diff) print it.
+type syncView struct {
+	Domain      string              `json:"domain"`
+	Direction   reconcile.Direction `json:"direction"`
+	Fingerprint string              `json:"fingerprint"`
+	Managed     int                 `json:"managed_users"`
+	Changes     []reconcile.Change  `json:"changes"`
+	Skipped     []reconcile.Skip    `json:"skipped"`
+}
+
+func newSyncView(domain string, p reconcile.Plan) syncView {
+	v := syncView{Domain: domain, Direction: p.Direction, Fingerprint: p.Fingerprint, Managed: p.Managed, Changes: p.Changes, Skipped: p.Skipped}
+	if v.Changes == nil {
+		v.Changes = []reconcile.Change{}
+	}
+	if v.Skipped == nil {
+		v.Skipped = []reconcile.Skip{}
+	}
+	return v
+}
+
+// Line is the one-line summary.
+func (v syncView) Line() string {
+	var c, u, d int
+	for _, ch := range v.Changes {
+		switch ch.Action {
+		case reconcile.Create:
+			c++
+		case reconcile.Delete:
+			d++
+		default:
+			u++
+		}
+	}
+	if len(v.Changes) == 0 {
+		return fmt.Sprintf("No changes: %s matches JumpCloud. %d skipped.", v.Domain, len(v.Skipped))
+	}
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to remove in AD. %d skipped.", c, u, d, len(v.Skipped))
+}
+
+// Table is -o plain: the summary line alone.
+func (v syncView) Table() output.Table {
+	t := output.Table{}
+	t.AddStrings(v.Line())
+	return t
+}
+
+var syncActionStyle = map[reconcile.Action]output.Style{
+	reconcile.Create: output.Added, reconcile.Update: output.Changed,
+	reconcile.Delete: output.Removed, reconcile.Adopt: output.Changed,
+}
+
+// Report is the table format.
+func (v syncView) Report(s *output.Streams) error {
+	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header, fmt.Sprintf("Plan for %s (JumpCloud → Active Directory), %d managed users", v.Domain, v.Managed)))
+	if len(v.Changes) > 0 {
+		t := output.Table{Headers: []string{"", "KIND", "OBJECT", "REASON", "FIELDS"}}
+		for _, c := range v.Changes {
+			t.AddRow(output.S(syncActionStyle[c.Action], c.Action.String()), output.C(string(c.Kind)),
+				output.C(c.Key), output.C(c.Reason), output.C(syncFieldsText(c)))
+		}
+		if err := s.WriteTable(t); err != nil {
+			return err
+		}
+	}
+	if len(v.Skipped) > 0 {
+		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not synced (privileged accounts, invalid names, objects outside the container):"))
+		t := output.Table{Headers: []string{"KIND", "OBJECT", "REASON"}}
+		for _, k := range v.Skipped {
+			t.AddRow(output.S(output.Warn, string(k.Kind)), output.C(k.Key), output.C(k.Reason))
+		}
+		if err := s.WriteTable(t); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
+	return err
+}
+
+// syncFieldsText names AD attributes beside the JumpCloud fields they come from.
+func syncFieldsText(c reconcile.Change) string {
+	adName := map[string]string{
+		reconcile.FieldFirstname: "givenName", reconcile.FieldLastname: "sn", reconcile.FieldEmail: "mail",
+		reconcile.FieldSuspended: "disabled", reconcile.FieldUsername: "sAMAccountName", reconcile.FieldName: "cn",
+	}
+	parts := make([]string, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		name := f.Name
+		if a, ok := adName[f.Name]; ok {
+			name = a
+		}
+		q := func(s string) string {
+			if s == "" || strings.ContainsAny(s, " ,\t\"") {
+				return fmt.Sprintf("%q", s)
+			}
+			return s
+		}
+		if c.Action == reconcile.Create {
+			parts = append(parts, name+"="+q(f.New))
+		} else {
+			parts = append(parts, name+": "+q(f.Old)+" → "+q(f.New))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
