@@ -24,9 +24,8 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join(golden.Dir(), "script"),
 		UpdateScripts: golden.Update(),
-		// TODO(jcapi, lab): start jcapitest on 127.0.0.1 here and point
-		// ADJC_JC_API_URL at it; point ADJC_LDAP_URL at the lab's Samba DC
-		// when scripts/lab has one up.
+		// Transcripts that need the lab DC and the emulator live in
+		// golden/script/lab and run under TestLabScripts.
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/xdg-config") // never the developer's own config

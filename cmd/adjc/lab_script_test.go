@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/golden"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestLabScripts runs the end-to-end transcripts in golden/script/lab against
+// the lab's Samba DC and a JumpCloud emulator started here, one fresh
+// emulated org per script. Scripts that change AD work in their own OU
+// (`ad mkou`), which becomes the Root User container, so the shared fixture
+// and other tests never see their changes.
+func TestLabScripts(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	const key = "e2e-api-key-0123456789abcdef"
+	testscript.Run(t, testscript.Params{
+		Dir:           filepath.Join(golden.Dir(), "script", "lab"),
+		UpdateScripts: golden.Update(),
+		Setup: func(env *testscript.Env) error {
+			emu := jcemu.New()
+			org := emu.AddOrg("adjc e2e")
+			if err := emu.AddAPIKey(key, org); err != nil {
+				return err
+			}
+			ts := httptest.NewServer(emu)
+			env.Defer(ts.Close)
+			keyFile := filepath.Join(env.WorkDir, "jc-api-key")
+			if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+				return err
+			}
+			cfg := fmt.Sprintf(`jumpcloud:
+  api_url: %s/api
+  api_key_file: %s
+domains:
+  - name: adjc.lab
+    mode: ad-authority
+    ldap_url: %s
+    base_dn: %s
+    bind: %s
+    bind_password_file: %s
+    ca_file: %s
+state_dir: %s
+`, ts.URL, keyFile, l.URL, l.BaseDN, l.Import.Bind, l.Import.PasswordFile, l.CAFile, filepath.Join(env.WorkDir, "state"))
+			cfgFile := filepath.Join(env.WorkDir, "adjc.yaml")
+			if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+				return err
+			}
+			env.Setenv("ADJC_CONFIG", cfgFile)
+			env.Setenv("NO_COLOR", "1")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/xdg-config")
+			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/xdg-state")
+			env.Values["emu"] = emu
+			env.Values["org"] = org
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"status": cmdStatus,
+			"ad":     func(ts *testscript.TestScript, neg bool, args []string) { cmdAD(ts, neg, args, l) },
+			"jc": func(ts *testscript.TestScript, neg bool, args []string) {
+				cmdJC(ts, neg, args, ts.Value("emu").(*jcemu.Server), ts.Value("org").(string))
+			},
+		},
+	})
+}
+
+// cmdAD changes AD as Administrator, inside the script's own OU:
+//
+//	ad mkou                         create the OU; $OU is its DN (deleted at the end)
+//	ad user NAME...                 enabled users CN=NAME,$OU with sAMAccountName NAME
+//	ad group NAME MEMBER...         a group CN=NAME,$OU holding users or groups of $OU
+//	ad disable NAME                 set ACCOUNTDISABLE
+//	ad rmmember GROUP MEMBER        remove one member
+//	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
+func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename args...")
+	}
+	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	ts.Check(err)
+	defer conn.Close()
+	c := context.Background()
+	ou := ts.Getenv("OU")
+	dn := func(name string) string { return ldapx.JoinDN(ldapx.RDN("CN", name), ou) }
+	switch args[0] {
+	case "mkou":
+		b := make([]byte, 4)
+		rand.Read(b)
+		name := "e2e-" + filepath.Base(ts.Getenv("WORK")) + "-" + hex.EncodeToString(b)
+		dn, err := conn.CreateOU(c, l.BaseDN, name)
+		ts.Check(err)
+		ts.Defer(func() {
+			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+			if err == nil {
+				conn.DeleteTree(context.Background(), dn)
+				conn.Close()
+			}
+		})
+		ts.Setenv("OU", dn)
+	case "user":
+		for _, name := range args[1:] {
+			pw := make([]byte, 12)
+			rand.Read(pw)
+			_, err := conn.CreateUser(c, ldapx.NewUser{
+				Container: ou, SAMAccountName: name, UserPrincipalName: name + "@" + strings.ToLower(l.Realm),
+				GivenName: "E2E", SN: name, Mail: name + "@e2e.example",
+				Password: config.NewSecret("Aa1!" + hex.EncodeToString(pw)),
+			})
+			ts.Check(err)
+		}
+	case "group":
+		if len(args) < 2 {
+			ts.Fatalf("usage: ad group NAME MEMBER...")
+		}
+		b := make([]byte, 4)
+		rand.Read(b)
+		// sAMAccountName is unique in the domain (there is a JumpCloud
+		// group already); the cn, which JumpCloud shows, is the name.
+		g, err := conn.CreateGroup(c, ou, args[1], args[1]+"-"+hex.EncodeToString(b))
+		ts.Check(err)
+		for _, m := range args[2:] {
+			ts.Check(conn.AddMember(c, g.DN, dn(m)))
+		}
+	case "disable":
+		_, err := conn.SetDisabled(c, dn(args[1]), true)
+		ts.Check(err)
+	case "rmmember":
+		ts.Check(conn.RemoveMember(c, dn(args[1]), dn(args[2])))
+	case "rename":
+		ts.Check(conn.Modify(c, dn(args[1]), map[string][]string{"sAMAccountName": {args[2]}}))
+	default:
+		ts.Fatalf("ad: unknown subcommand %q", args[0])
+	}
+}
+
+// cmdJC reads the emulator's state directly, not through adjc:
+//
+//	jc members GROUP        print the group's usernames, sorted, on one line
+//	jc user USERNAME        print "USERNAME STATE sudo=BOOL"; fails if absent
+//	jc saveid USERNAME VAR  set $VAR to the user's id
+//	jc hasid USERNAME ID    fail unless the user's id is ID
+func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server, org string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: jc members|user|saveid|hasid args...")
+	}
+	users := emu.Users(org)
+	find := func(name string) (jcapi.SystemUser, bool) {
+		for _, u := range users {
+			if strings.EqualFold(u.Username, name) {
+				return u, true
+			}
+		}
+		return jcapi.SystemUser{}, false
+	}
+	switch args[0] {
+	case "members":
+		byID := map[string]string{}
+		for _, u := range users {
+			byID[u.ID] = u.Username
+		}
+		for _, g := range emu.UserGroups(org) {
+			if g.Name == args[1] {
+				var names []string
+				for _, id := range emu.Members(org, g.ID) {
+					names = append(names, byID[id])
+				}
+				slices.Sort(names)
+				fmt.Fprintln(ts.Stdout(), strings.Join(names, " "))
+				return
+			}
+		}
+		if !neg {
+			ts.Fatalf("jc: no group %q", args[1])
+		}
+	case "user":
+		u, ok := find(args[1])
+		if ok == neg {
+			ts.Fatalf("jc: user %q exists: %v", args[1], ok)
+		}
+		if ok {
+			fmt.Fprintf(ts.Stdout(), "%s %s sudo=%v\n", u.Username, u.State, u.Sudo != nil && *u.Sudo)
+		}
+	case "saveid":
+		u, ok := find(args[1])
+		if !ok {
+			ts.Fatalf("jc: no user %q", args[1])
+		}
+		ts.Setenv(args[2], u.ID)
+	case "hasid":
+		u, ok := find(args[1])
+		if !ok || u.ID != args[2] {
+			ts.Fatalf("jc: user %q has id %q, want %q", args[1], u.ID, args[2])
+		}
+	default:
+		ts.Fatalf("jc: unknown subcommand %q", args[0])
+	}
+}
