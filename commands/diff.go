@@ -16,6 +16,8 @@ type DiffOptions struct {
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
 	ReadState ReadStateFunc
+	// SyncState reads the JumpCloud → AD side; nil shows import only.
+	SyncState SyncStateFunc
 
 	DetailedExitCode bool
 	Out              string
@@ -23,7 +25,7 @@ type DiffOptions struct {
 }
 
 func newDiffCmd(f *Factory, runF func(context.Context, *DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f)}
+	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f)}
 	cmd := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the changes import would make, without making them",
@@ -90,7 +92,24 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if opts.Out != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
 	}
-	if opts.DetailedExitCode && !plan.Empty() {
+	pending := !plan.Empty()
+	// The JumpCloud → AD direction too, when the mode lets sync write and
+	// the domain is connected (table and plain output; JSON stays one plan).
+	if opts.SyncState != nil && d.Mode != config.ModeADAuthority && d.JumpCloudDomainID != "" && opts.Printer().Format != output.FormatJSON {
+		sst, splan, err := SyncPlan(ctx, opts.SyncState, cfg, d, false)
+		if err != nil {
+			return err
+		}
+		if sst.Close != nil {
+			defer sst.Close()
+		}
+		fmt.Fprintln(opts.IO.Out)
+		if err := opts.Printer().Print(newSyncView(d.Name, splan)); err != nil {
+			return err
+		}
+		pending = pending || !splan.Empty()
+	}
+	if opts.DetailedExitCode && pending {
 		return ErrChangesPending
 	}
 	return nil
