@@ -100,6 +100,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newDiffCmd(f, nil),
 		newImportCmd(f, nil),
 		newSyncCmd(f, nil),
+		newConnectCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)
