@@ -1,0 +1,229 @@
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+)
+
+// Input is what [Gather] needs.
+type Input struct {
+	Config *config.Config
+	Domain *config.Domain
+	Now    func() time.Time
+	// HTTPClient talks to JumpCloud; nil means jcapi's default.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// SyncToolBase is where Entra Connect accounts are looked for: the
+	// whole domain when empty. Tests narrow it to their own OU.
+	SyncToolBase string
+
+	skipScope bool // tests that do not look at the scope save its second
+}
+
+// Gather reads every fact the checks need. It only reads: no LDAP write,
+// no JumpCloud POST/PUT/DELETE. Failures become facts, not errors; only a
+// cancelled context stops it early (the facts are then incomplete).
+func Gather(ctx context.Context, in Input) Facts {
+	log := in.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := in.Domain
+	f := Facts{Now: in.Now(), ConfigFile: in.Config.File, Settings: domainSettings(in.Config, d), Domain: *d}
+
+	bindPW, bindErr := gatherSecret(&f, d.BindPassword)
+	apiKey, keyErr := gatherSecret(&f, in.Config.JumpCloud.APIKey)
+
+	gatherLDAP(ctx, in, &f, bindPW, bindErr, log)
+	if keyErr == nil {
+		gatherJumpCloud(ctx, in, &f, apiKey, log)
+	}
+	return f
+}
+
+// domainSettings are the settings that concern d (and the global ones).
+func domainSettings(c *config.Config, d *config.Domain) []config.Setting {
+	prefix := "domains["
+	mine := fmt.Sprintf("domains[%d].", d.Index)
+	var out []config.Setting
+	for _, s := range c.Settings() {
+		if !strings.HasPrefix(s.Key, prefix) || strings.HasPrefix(s.Key, mine) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func gatherSecret(f *Facts, ref config.SecretRef) (config.Secret, error) {
+	sf := SecretFact{Field: ref.Field, What: ref.What, Describe: ref.Describe(), File: ref.File}
+	if ref.File != "" && ref.File != "-" {
+		if st, err := os.Stat(ref.File); err == nil {
+			sf.Mode = st.Mode()
+		}
+	}
+	s, err := ref.Resolve()
+	sf.Err = err
+	f.Secrets = append(f.Secrets, sf)
+	return s, err
+}
+
+// LDAPOptions are the ldapx options for a configured domain.
+func LDAPOptions(d *config.Domain, password config.Secret, log *slog.Logger) ldapx.Options {
+	return ldapx.Options{
+		URL:            d.LDAPURL,
+		BindDN:         d.Bind,
+		Password:       password,
+		CAFile:         d.CAFile,
+		AllowPlaintext: d.AllowPlaintext,
+		DialTimeout:    10 * time.Second,
+		OpTimeout:      time.Minute,
+		Logger:         log,
+	}
+}
+
+func gatherLDAP(ctx context.Context, in Input, f *Facts, pw config.Secret, pwErr error, log *slog.Logger) {
+	d := in.Domain
+	opts := LDAPOptions(d, pw, log)
+	probe, err := ldapx.ProbeTLS(ctx, opts)
+	if err != nil {
+		f.ProbeErr = err
+		return
+	}
+	f.Probe = &probe
+	switch {
+	case !probe.Encrypted && !d.AllowPlaintext:
+		return // never offer the password in clear
+	case probe.Encrypted && probe.VerifyErr != nil:
+		return // an untrusted peer gets no password either
+	case pwErr != nil:
+		return
+	}
+	conn, err := ldapx.Dial(ctx, opts)
+	if err != nil {
+		f.BindErr = err
+		return
+	}
+	defer conn.Close()
+	f.Bound = true
+	gatherDirectory(ctx, in, f, conn)
+}
+
+// gatherDirectory reads what the bound account can see.
+func gatherDirectory(ctx context.Context, in Input, f *Facts, conn *ldapx.Conn) {
+	d := in.Domain
+	f.DCTime, f.DCTimeErr = conn.CurrentTime(ctx)
+	if acct, err := conn.ServiceAccount(ctx, d.Bind); err != nil {
+		f.AccountErr = err
+	} else {
+		f.Account = &acct
+	}
+	if p, err := conn.PasswordPolicy(ctx); err != nil {
+		f.ADPolicyErr = err
+	} else {
+		f.ADPolicy = &p
+	}
+	if g, err := conn.FindGroup(ctx, d.RootContainer, d.JumpCloudGroup); err != nil {
+		f.GroupErr = err
+	} else {
+		f.Group = &g
+	}
+	if g, err := conn.FindGroup(ctx, d.RootContainer, d.AdminsGroup); err != nil {
+		f.AdminsErr = err
+	} else {
+		f.Admins = &g
+	}
+	f.Readable, f.ReadErr = conn.SampleUsers(ctx, d.RootContainer, 50)
+	if syncMode(d.Mode) && f.Account != nil {
+		f.Rights = gatherRights(ctx, conn, f)
+	}
+	if f.Group != nil && !in.skipScope {
+		s, err := conn.ReadScope(ctx, ldapx.ScopeOptions{
+			RootContainer: d.RootContainer, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: "-",
+			UsernameAttribute: d.UsernameAttribute,
+		})
+		if err != nil {
+			f.ScopeErr = err
+		} else {
+			sum := Summarize(s, d.RootContainer, d.UsernameAttribute)
+			f.Scope = &sum
+		}
+	}
+	f.SyncTools, f.SyncToolErr = conn.SyncToolAccounts(ctx, in.SyncToolBase)
+}
+
+func gatherRights(ctx context.Context, conn *ldapx.Conn, f *Facts) *Rights {
+	r := &Rights{}
+	var err error
+	if r.Container, err = conn.Effective(ctx, f.Domain.RootContainer); err != nil {
+		return nil
+	}
+	for _, u := range f.Readable {
+		// AdminSDHolder owns a protected user's ACL; the account itself has
+		// "self" rights. Neither says what sync may do to ordinary users.
+		if !u.Privileged() && !strings.EqualFold(u.DN, f.Account.DN) {
+			r.SampleUser = u.DN
+			break
+		}
+	}
+	if r.SampleUser != "" {
+		r.User, r.UserErr = conn.Effective(ctx, r.SampleUser)
+		r.ResetPassword, r.ResetErr = conn.GrantsControlAccess(ctx, r.SampleUser, ldapx.RightResetPassword, f.Account.SIDs())
+	}
+	if f.Group != nil {
+		r.Group, r.GroupErr = conn.Effective(ctx, f.Group.DN)
+	}
+	return r
+}
+
+// JumpCloudClient returns the read-only client preflight uses: one retry,
+// short backoff, so an unreachable API is reported in seconds.
+func JumpCloudClient(c *config.Config, key config.Secret, hc *http.Client, log *slog.Logger) (*jcapi.Client, error) {
+	opts := []jcapi.Option{jcapi.WithRetry(1, 50*time.Millisecond, 200*time.Millisecond), jcapi.WithLogger(log)}
+	if c.JumpCloud.OrgID != "" {
+		opts = append(opts, jcapi.WithOrgID(c.JumpCloud.OrgID))
+	}
+	if hc != nil {
+		opts = append(opts, jcapi.WithHTTPClient(hc))
+	}
+	return jcapi.New(c.JumpCloud.APIURL, key, opts...)
+}
+
+func gatherJumpCloud(ctx context.Context, in Input, f *Facts, key config.Secret, log *slog.Logger) {
+	j := &f.JumpCloud
+	client, err := JumpCloudClient(in.Config, key, in.HTTPClient, log)
+	if err != nil {
+		j.Err = err
+		return
+	}
+	var apiErr *jcapi.APIError
+	orgs, err := jcapi.Collect(client.Organizations(ctx))
+	if err != nil && !errors.As(err, &apiErr) {
+		j.Err = err
+		return
+	}
+	j.Reached = true
+	j.Orgs = orgs
+	org, err := client.CurrentOrganization(ctx)
+	if err != nil {
+		j.Err = err
+		return
+	}
+	j.Org = &org
+	compliance, policy, err := client.PasswordPolicy(ctx)
+	if err != nil {
+		j.PolicyErr = err
+	} else {
+		j.Compliance, j.Policy = compliance, &policy
+	}
+	j.Domains, j.DomainsErr = jcapi.Collect(client.ActiveDirectories(ctx, jcapi.ListOptions{}))
+}

@@ -1,0 +1,435 @@
+package preflight
+
+// Lab tests: each check against the Samba AD DC and an in-process JumpCloud
+// emulator, in both outcomes. The lab's fixture is never changed: throwaway
+// service accounts live in a per-test OU (ldaptest.TempOU), and the one
+// fixture change the proof needs — an account in Domain Admins — is undone
+// by a cleanup.
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+)
+
+// env is one test's lab DC and JumpCloud emulator, and the settings a
+// scenario may change before gathering.
+type env struct {
+	t     *testing.T
+	lab   *ldaptest.Lab
+	emu   *jcemu.Server
+	org   string
+	dir   string
+	admin *ldapx.Conn
+
+	LDAPURL        string
+	CAFile         string
+	AllowPlaintext bool
+	Mode           config.Mode
+	Bind           string
+	BindPassword   string // written to a 0600 file
+	RootContainer  string
+	JumpCloudGroup string
+	APIURL         string
+	APIKey         string
+	Now            func() time.Time
+	SyncToolBase   string
+	SkipScope      bool
+}
+
+const labKey = "0123456789abcdef0123456789abcdef01234567"
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	l := ldaptest.Get(t)
+	emu := jcemu.New()
+	org := emu.AddOrg("Lab Org")
+	if err := emu.AddAPIKey(labKey, org); err != nil {
+		t.Fatal(err)
+	}
+	ad, err := emu.AddActiveDirectory(org, l.BaseDN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	c, err := jcapi.New(srv.URL+"/api", config.NewSecret(labKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateActiveDirectory(t.Context(), ad.ID, jcapi.ActiveDirectory{UseCase: "TWOWAYSYNC"}); err != nil {
+		t.Fatal(err)
+	}
+	// Aligned with the lab's default domain policy (7 characters).
+	if err := emu.SetPasswordPolicy(org, "custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 7}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return &env{
+		t: t, lab: l, emu: emu, org: org, dir: t.TempDir(), admin: admin,
+		LDAPURL: l.URL, CAFile: l.CAFile, Mode: config.ModeTwoWay,
+		Bind: l.Sync.Bind, BindPassword: l.Sync.Password.Reveal(),
+		RootContainer: "CN=Users," + l.BaseDN, JumpCloudGroup: "JumpCloud",
+		APIURL: srv.URL + "/api", APIKey: labKey, Now: time.Now, SkipScope: true,
+	}
+}
+
+// gather writes the config, loads it as adjc does and gathers the facts.
+func (e *env) gather() Facts {
+	e.t.Helper()
+	write := func(name, content string) string {
+		p := filepath.Join(e.dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			e.t.Fatal(err)
+		}
+		return p
+	}
+	yaml := fmt.Sprintf(`jumpcloud:
+  api_url: %s
+  api_key_file: %s
+domains:
+  - name: adjc.lab
+    mode: %s
+    ldap_url: %s
+    base_dn: %s
+    root_container: %s
+    bind: %s
+    bind_password_file: %s
+    ca_file: %s
+    allow_plaintext: %t
+    jumpcloud_group: %s
+`, e.APIURL, write("key", e.APIKey), e.Mode, e.LDAPURL, e.lab.BaseDN, e.RootContainer, e.Bind,
+		write("bindpw", e.BindPassword), e.CAFile, e.AllowPlaintext, e.JumpCloudGroup)
+	path := write("adjc.yaml", yaml)
+	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
+		if k == config.EnvConfig {
+			return path, true
+		}
+		return "", false
+	}})
+	if err != nil {
+		e.t.Fatalf("config.Load = %v", err)
+	}
+	return Gather(e.t.Context(), Input{Config: cfg, Domain: &cfg.Domains[0], Now: e.Now,
+		Logger: slog.New(slog.DiscardHandler), SyncToolBase: e.SyncToolBase, skipScope: e.SkipScope})
+}
+
+// expect checks the statuses of the named checks ("area/name").
+func (e *env) expect(f Facts, want map[string]Status) {
+	e.t.Helper()
+	got := map[string]Check{}
+	for _, c := range Evaluate(f).Checks {
+		got[string(c.Area)+"/"+c.Name] = c
+	}
+	for name, st := range want {
+		c, ok := got[name]
+		switch {
+		case !ok:
+			e.t.Errorf("no check %s", name)
+		case c.Status != st:
+			e.t.Errorf("%s = %s (%s; fix: %s), want %s", name, c.Status, c.Reason, c.Fix, st)
+		}
+	}
+}
+
+// account creates a throwaway user in a temp OU, with a password, and
+// makes it the bind account.
+func (e *env) account(prefix string, neverExpires bool) ldapx.User {
+	e.t.Helper()
+	ou := e.lab.TempOU(e.t)
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	sam := prefix + hex.EncodeToString(b[:])
+	pw := "Pf-" + hex.EncodeToString(b[:]) + "-Xy9!"
+	u, err := e.admin.CreateUser(e.t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: sam,
+		UserPrincipalName: sam + "@" + strings.ToLower(e.lab.Realm), Password: config.NewSecret(pw)})
+	if err != nil {
+		e.t.Fatalf("create %s: %v", sam, err)
+	}
+	if neverExpires {
+		uac := fmt.Sprint(uint32(u.UAC | ldapx.UACDontExpirePassword))
+		if err := e.admin.Modify(e.t.Context(), u.DN, map[string][]string{"userAccountControl": {uac}}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.Bind, e.BindPassword = u.UserPrincipalName, pw
+	return u
+}
+
+func TestLabBaseline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.SkipScope = false
+	start := time.Now()
+	f := e.gather()
+	t.Logf("gather with scope: %v", time.Since(start))
+	e.expect(f, map[string]Status{
+		"config/valid": Pass, "config/bind-password": Pass, "config/api-key": Pass,
+		"ldap/reachable": Pass, "ldap/encryption": Pass, "ldap/certificate": Pass, "ldap/bind": Pass,
+		"account/privileged-groups": Pass, "account/name": Pass, "account/jumpcloud-group": Pass,
+		"account/admincount": Pass, "account/password-expiry": Pass, "account/read-users": Pass,
+		"account/create-users": Pass, "account/reset-passwords": Pass, "account/write-attributes": Pass, "account/write-members": Pass,
+		"directory/jumpcloud-group": Pass, "directory/admins-group": Pass, "directory/root-dn-ascii": Pass,
+		// The fixture's edge cases.
+		"directory/privileged-users": Warn, "directory/incomplete-users": Warn, "directory/outside-root": Pass,
+		"directory/large-groups": Pass, "directory/nesting-cycles": Warn,
+		"jumpcloud/https": Warn, "jumpcloud/reachable": Pass, "jumpcloud/api-key": Pass,
+		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-use-case": Pass,
+		"passwords/min-length": Pass, "passwords/complexity": Warn,
+		"conflicts/entra-connect": Pass, "clock/skew": Pass,
+	})
+	s := f.Scope
+	if s == nil {
+		t.Fatalf("no scope: %v", f.ScopeErr)
+	}
+	if !contains(s.Privileged, "privileged") || !contains(s.NoEmail, "noemail") || len(s.Outside) == 0 ||
+		len(s.LargeGroups) != 1 || !strings.HasPrefix(s.LargeGroups[0], "BigGroup (1600") || len(s.Cycles) == 0 {
+		t.Errorf("scope summary = %+v", *s)
+	}
+}
+
+func contains(l []string, v string) bool {
+	for _, x := range l {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLabReadOnlyAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.Bind, e.BindPassword = e.lab.Import.Bind, e.lab.Import.Password.Reveal()
+	f := e.gather()
+	e.expect(f, map[string]Status{
+		"account/read-users": Pass, "account/create-users": Fail, "account/reset-passwords": Fail,
+		"account/write-attributes": Fail, "account/write-members": Fail,
+	})
+	e.Mode = config.ModeADAuthority
+	e.expect(e.gather(), map[string]Status{"account/create-users": Skip, "account/write-members": Skip})
+}
+
+// TestLabDomainAdmin puts a throwaway account in Domain Admins (the one
+// fixture change here) and takes it out again.
+func TestLabDomainAdmin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.account("svcda", true)
+	da := "CN=Domain Admins,CN=Users," + e.lab.BaseDN
+	if err := e.admin.AddMember(t.Context(), da, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Its own connection: the test's may be gone by now.
+		c, err := ldapx.Dial(context.Background(), ldapx.Options{URL: e.lab.URL, BindDN: e.lab.Admin.Bind, Password: e.lab.Admin.Password, CAFile: e.lab.CAFile})
+		if err == nil {
+			defer c.Close()
+			err = c.RemoveMember(context.Background(), da, u.DN)
+		}
+		if err != nil {
+			t.Errorf("remove %s from Domain Admins: %v", u.DN, err)
+		}
+	})
+	f := e.gather()
+	e.expect(f, map[string]Status{"account/privileged-groups": Fail, "account/name": Pass, "account/admincount": Pass, "account/password-expiry": Pass})
+	if c := find(Evaluate(f), "account", "privileged-groups"); !strings.Contains(c.Reason, "Domain Admins") {
+		t.Errorf("privileged-groups reason = %q, want Domain Admins named", c.Reason)
+	}
+}
+
+func TestLabAccountNamedJumpCloud(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.account("JumpCloud", true)
+	e.expect(e.gather(), map[string]Status{"account/name": Fail, "account/privileged-groups": Pass})
+}
+
+// TestLabAccountInJumpCloudGroup builds its own Root User container (a temp
+// OU) with its own JumpCloud group holding, through a nested group, the
+// service account: the fixture's JumpCloud group is never touched.
+func TestLabAccountInJumpCloudGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.account("svcjc", true)
+	ctx := t.Context()
+	root := e.lab.TempOU(t)
+	inner, err := e.admin.CreateGroup(ctx, root, "Inner", "in-"+u.SAMAccountName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc, err := e.admin.CreateGroup(ctx, root, "JumpCloud", "jc-"+u.SAMAccountName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range [][2]string{{inner.DN, u.DN}, {jc.DN, inner.DN}} {
+		if err := e.admin.AddMember(ctx, m[0], m[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.RootContainer = root
+	f := e.gather()
+	e.expect(f, map[string]Status{"account/jumpcloud-group": Fail, "directory/jumpcloud-group": Pass, "directory/admins-group": Warn})
+}
+
+func TestLabExpiringPasswordAndAdminCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.account("svcexp", false)
+	e.expect(e.gather(), map[string]Status{"account/password-expiry": Warn, "account/admincount": Pass})
+	if err := e.admin.Modify(t.Context(), u.DN, map[string][]string{"adminCount": {"1"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.gather(), map[string]Status{"account/admincount": Fail})
+}
+
+func TestLabJumpCloudGroupMissing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.JumpCloudGroup = "NoSuchGroup-adjc"
+	e.expect(e.gather(), map[string]Status{
+		"directory/jumpcloud-group": Fail, "account/jumpcloud-group": Skip, "directory/privileged-users": Skip,
+		"account/write-members": Skip,
+	})
+}
+
+func TestLabPlaintextLDAP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := url.Parse(e.lab.URL)
+	e.LDAPURL = "ldap://" + u.Hostname() + ":389"
+	e.expect(e.gather(), map[string]Status{
+		"ldap/reachable": Pass, "ldap/encryption": Fail, "ldap/certificate": Skip, "ldap/bind": Skip, "account/name": Skip,
+	})
+	// Explicitly allowed: still a WARN, and Samba refuses the simple bind.
+	e.AllowPlaintext = true
+	e.expect(e.gather(), map[string]Status{"ldap/encryption": Warn, "ldap/bind": Fail})
+}
+
+func TestLabWrongCA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.CAFile = filepath.Join(e.dir, "other-ca.pem")
+	writeCA(t, e.CAFile)
+	f := e.gather()
+	e.expect(f, map[string]Status{"ldap/reachable": Pass, "ldap/encryption": Pass, "ldap/certificate": Fail, "ldap/bind": Skip})
+	if c := find(Evaluate(f), "ldap", "certificate"); !strings.Contains(c.Reason, "unknown authority") || !strings.Contains(c.Fix, "ca_file") {
+		t.Errorf("certificate = %+v, want an unknown authority and a ca_file fix", c)
+	}
+}
+
+// writeCA writes a CA certificate that signed nothing the lab uses.
+func writeCA(t *testing.T, path string) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Not the lab CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLabJumpCloudAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.APIKey = strings.Repeat("f", 40)
+	e.expect(e.gather(), map[string]Status{"jumpcloud/reachable": Pass, "jumpcloud/api-key": Fail, "jumpcloud/domain": Skip, "passwords/min-length": Skip})
+
+	e.APIKey = labKey
+	e.APIURL = "http://127.0.0.1:1/api"
+	e.expect(e.gather(), map[string]Status{"jumpcloud/reachable": Fail, "jumpcloud/api-key": Skip})
+}
+
+func TestLabPasswordPolicies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		compliance string
+		policy     jcapi.PasswordPolicy
+		length     Status
+		complexity Status
+	}{
+		{"custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 7, NeedsLowercase: true, NeedsUppercase: true, NeedsNumeric: true}, Pass, Warn},
+		{"windows", jcapi.PasswordPolicy{}, Warn, Pass},
+		{"custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 4}, Warn, Warn},
+	} {
+		if err := e.emu.SetPasswordPolicy(e.org, tc.compliance, tc.policy); err != nil {
+			t.Fatal(err)
+		}
+		e.expect(e.gather(), map[string]Status{"passwords/min-length": tc.length, "passwords/complexity": tc.complexity})
+	}
+}
+
+func TestLabEntraConnectAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ou := e.lab.TempOU(t)
+	e.SyncToolBase = ou
+	e.expect(e.gather(), map[string]Status{"conflicts/entra-connect": Pass})
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	if _, err := e.admin.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: "MSOL_" + hex.EncodeToString(b[:])}); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.gather(), map[string]Status{"conflicts/entra-connect": Warn})
+}
+
+func TestLabClockSkew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	e.expect(e.gather(), map[string]Status{"clock/skew": Warn})
+}
+
+func TestLabSecretFileMode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.gather()
+	e.expect(f, map[string]Status{"config/bind-password": Pass})
+	if err := os.Chmod(filepath.Join(e.dir, "bindpw"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// gather rewrites the file with WriteFile, which keeps the mode of an
+	// existing file: the loosened mode stays.
+	e.expect(e.gather(), map[string]Status{"config/bind-password": Fail, "ldap/bind": Skip})
+}
+
+func find(r Report, area Area, name string) Check {
+	for _, c := range r.Checks {
+		if c.Area == area && c.Name == name {
+			return c
+		}
+	}
+	return Check{}
+}
