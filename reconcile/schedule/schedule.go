@@ -1,0 +1,518 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/jonboulle/clockwork"
+)
+
+// Defaults for [Options].
+const (
+	DefaultInterval   = 90 * time.Second // the seeds' agents poll every 90 s
+	DefaultDebounce   = 250 * time.Millisecond
+	DefaultMinBackoff = 5 * time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+)
+
+// TriggerKind says why a run started.
+type TriggerKind string
+
+// The triggers of a run.
+const (
+	// TriggerStart is the first run, right after the scheduler starts.
+	TriggerStart TriggerKind = "start"
+	// TriggerInterval is a run on the interval: a full reconcile.
+	TriggerInterval TriggerKind = "interval"
+	// TriggerRetry is a full run after a backoff delay.
+	TriggerRetry TriggerKind = "retry"
+	// TriggerWatch is a run for objects a change notification reported.
+	TriggerWatch TriggerKind = "watch"
+)
+
+// Trigger tells a [RunFunc] why it runs and, for a watch run, what changed.
+type Trigger struct {
+	Kind TriggerKind
+	// Users and Groups are the objectGUIDs the watcher saw change, sorted
+	// and without duplicates (watch runs only).
+	Users, Groups []string
+	// Full is set on a watch run when the watcher could not tell what
+	// changed (it reconnected and may have missed notifications).
+	Full bool
+	// Since is when the first change of a watch run was seen; the run's
+	// end minus Since is the propagation latency.
+	Since time.Time
+}
+
+// Targeted reports whether the run may limit itself to Users and Groups.
+// Every other run must read everything (level-based, STYLE §3).
+func (t Trigger) Targeted() bool {
+	return t.Kind == TriggerWatch && !t.Full && len(t.Users)+len(t.Groups) > 0
+}
+
+// Event is one batch of changes from a watcher (see package adwatch).
+type Event struct {
+	Users, Groups []string
+	// Full asks for a full run: changes may have been missed.
+	Full bool
+	// At is when the change was seen; the receive time when zero.
+	At time.Time
+}
+
+// RunFunc is the work: import, sync or both, for one domain. It returns what
+// it did, also when it fails part-way (a *reconcile.PartialError).
+type RunFunc func(ctx context.Context, t Trigger) (Summary, error)
+
+// Record is what the scheduler knows about one finished run.
+type Record struct {
+	Trigger  Trigger
+	Started  time.Time
+	Duration time.Duration
+	Summary  Summary
+	// Err is why the run failed; nil on success.
+	Err error
+	// Paused is set when the run was skipped because the domain is
+	// deactivated.
+	Paused bool
+	// RetryIn is the backoff delay before the next attempt, when Err made
+	// the scheduler back off.
+	RetryIn time.Duration
+	// Latency is the propagation latency of a watch run that applied
+	// changes: from the first change seen to the end of the run.
+	Latency time.Duration
+}
+
+// Options configure a [Scheduler]. Run is required.
+type Options struct {
+	// Domain names the domain in logs and metrics.
+	Domain string
+	// Interval between full runs; [DefaultInterval] when zero.
+	Interval time.Duration
+	// Run is the work.
+	Run RunFunc
+	// Paused, when set, is asked before every run whether the domain is
+	// deactivated in JumpCloud (the seeds' "Deactivate"); an error counts as
+	// a failed run.
+	Paused func(ctx context.Context) (bool, error)
+	// Events, when set, delivers changes from a watcher (watch mode): a
+	// targeted run starts Debounce after the first change of a burst.
+	// When it is closed the scheduler goes on polling.
+	Events <-chan Event
+	// Debounce gathers a burst of changes into one run; [DefaultDebounce]
+	// when zero.
+	Debounce time.Duration
+	// MinBackoff and MaxBackoff bound the delay before retrying a run that
+	// could not reach AD or JumpCloud; defaults [DefaultMinBackoff] and
+	// [DefaultMaxBackoff].
+	MinBackoff, MaxBackoff time.Duration
+	// Unreachable says whether an error means AD or JumpCloud could not be
+	// reached, which starts the backoff; [IsUnreachable] when nil.
+	Unreachable func(error) bool
+	// Clock is the real clock when nil; tests pass a fake one.
+	Clock clockwork.Clock
+	// Logger receives one line per run; nil discards.
+	Logger *slog.Logger
+	// Metrics, when set, is updated after every run.
+	Metrics *Metrics
+	// Store, when set, records the last run and last success.
+	Store *Store
+	// OnRun, when set, is called after every run with its record.
+	OnRun func(Record)
+}
+
+// Scheduler runs a [RunFunc] on an interval and on changes. Create it with
+// [New]; call [Scheduler.Run] once.
+type Scheduler struct {
+	opts  Options
+	clock clockwork.Clock
+	log   *slog.Logger
+
+	// running holds a token for the whole of a run, whatever triggered it,
+	// so runs never overlap. A channel rather than a mutex: waiting on it is
+	// durably blocking, which testing/synctest needs to see the scheduler idle.
+	running chan struct{}
+
+	mu          sync.Mutex // guards the fields below
+	stopping    bool
+	ran         bool // the first interval-job run (the start run) happened
+	paused      bool
+	failures    int // consecutive runs that could not reach AD or JumpCloud
+	downSince   time.Time
+	retryAt     time.Time
+	retry       clockwork.Timer
+	started     time.Time
+	lastSuccess time.Time
+}
+
+// New checks opts and returns a scheduler.
+func New(opts Options) (*Scheduler, error) {
+	if opts.Run == nil {
+		return nil, errors.New("schedule: no run function")
+	}
+	if opts.Interval < 0 || opts.Debounce < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 {
+		return nil, errors.New("schedule: negative duration")
+	}
+	if opts.Interval == 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Debounce == 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	if opts.MinBackoff == 0 {
+		opts.MinBackoff = DefaultMinBackoff
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	if opts.Unreachable == nil {
+		opts.Unreachable = IsUnreachable
+	}
+	s := &Scheduler{opts: opts, clock: opts.Clock, log: opts.Logger, running: make(chan struct{}, 1)}
+	if s.clock == nil {
+		s.clock = clockwork.NewRealClock()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("domain", opts.Domain)
+	if opts.Store != nil {
+		s.lastSuccess = opts.Store.State().LastSuccess
+	}
+	return s, nil
+}
+
+// Run starts the schedule and blocks until ctx is done, then stops
+// gracefully: no new run starts, the current run finishes (its context is
+// not cancelled by ctx), and Run returns nil. It returns an error only when
+// the schedule cannot be set up.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.started = s.clock.Now()
+	s.mu.Unlock()
+	// Runs outlive ctx: a stop lets the current change, and the run, finish.
+	runCtx := context.WithoutCancel(ctx)
+
+	gs, err := gocron.NewScheduler(gocron.WithClock(s.clock))
+	if err != nil {
+		return fmt.Errorf("schedule: %w", err)
+	}
+	_, err = gs.NewJob(
+		gocron.DurationJob(s.opts.Interval),
+		gocron.NewTask(func() { s.tick(runCtx) }),
+		gocron.WithName("reconcile "+s.opts.Domain),
+		gocron.WithStartAt(gocron.WithStartImmediately()),
+		// A run longer than the interval makes gocron skip the ticks that
+		// fall inside it instead of queueing them.
+		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+	)
+	if err != nil {
+		_ = gs.Shutdown()
+		return fmt.Errorf("schedule: %w", err)
+	}
+	var watching sync.WaitGroup
+	if s.opts.Events != nil {
+		watching.Go(func() { s.watch(ctx, runCtx) })
+	}
+	s.log.Info("schedule started", "interval", s.opts.Interval, "watch", s.opts.Events != nil)
+	gs.Start()
+
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopping = true
+	if s.retry != nil {
+		s.retry.Stop()
+	}
+	s.mu.Unlock()
+	select {
+	case s.running <- struct{}{}:
+	default:
+		s.log.Info("stopping after the current run")
+		s.running <- struct{}{}
+	}
+	<-s.running
+	watching.Wait()
+	// No run is in progress, and any that gocron starts now returns at once.
+	if err := gs.Shutdown(); err != nil {
+		s.log.Warn("scheduler shutdown", "error", err)
+	}
+	s.log.Info("schedule stopped")
+	return nil
+}
+
+// tick is the interval job: the start run, then a full run every interval
+// unless a backoff is waiting for its retry.
+func (s *Scheduler) tick(ctx context.Context) {
+	s.mu.Lock()
+	kind := TriggerInterval
+	if !s.ran {
+		kind, s.ran = TriggerStart, true
+	}
+	backingOff := s.failures > 0 && s.clock.Now().Before(s.retryAt)
+	s.mu.Unlock()
+	if backingOff {
+		s.log.Debug("run skipped: backing off", "trigger", kind)
+		return
+	}
+	s.fire(ctx, Trigger{Kind: kind})
+}
+
+// fire runs t unless the scheduler is stopping; it waits for a run in
+// progress first.
+func (s *Scheduler) fire(ctx context.Context, t Trigger) {
+	s.running <- struct{}{}
+	defer func() { <-s.running }()
+	s.mu.Lock()
+	stopping := s.stopping
+	backingOff := t.Kind == TriggerWatch && s.failures > 0
+	s.mu.Unlock()
+	if stopping {
+		return
+	}
+	if backingOff {
+		// The retry is a full run and will see this change too.
+		s.log.Debug("watch run skipped: backing off", "users", len(t.Users), "groups", len(t.Groups))
+		return
+	}
+	s.execute(ctx, t)
+}
+
+// execute runs t once; the caller holds the running token.
+func (s *Scheduler) execute(ctx context.Context, t Trigger) {
+	start := s.clock.Now()
+	rec := Record{Trigger: t, Started: start}
+	if s.opts.Paused != nil {
+		paused, err := s.opts.Paused(ctx)
+		if err != nil {
+			rec.Err = fmt.Errorf("check whether the domain is active: %w", err)
+			s.finish(rec)
+			return
+		}
+		s.setPaused(paused)
+		if paused {
+			rec.Paused = true
+			s.finish(rec)
+			return
+		}
+	}
+	rec.Summary, rec.Err = s.opts.Run(ctx, t)
+	s.finish(rec)
+}
+
+func (s *Scheduler) setPaused(paused bool) {
+	s.mu.Lock()
+	was := s.paused
+	s.paused = paused
+	s.mu.Unlock()
+	switch {
+	case paused && !was:
+		s.log.Warn("domain deactivated in JumpCloud: syncing paused")
+	case !paused && was:
+		s.log.Info("domain active again: syncing resumed")
+	}
+	s.opts.Metrics.setPaused(paused)
+}
+
+// finish records a run: backoff state, the run's log line, metrics, store.
+func (s *Scheduler) finish(rec Record) {
+	now := s.clock.Now()
+	rec.Duration = now.Sub(rec.Started)
+	if rec.Trigger.Kind == TriggerWatch && !rec.Trigger.Since.IsZero() && rec.Err == nil && rec.Summary.Applied > 0 {
+		rec.Latency = now.Sub(rec.Trigger.Since)
+	}
+
+	s.mu.Lock()
+	switch {
+	case rec.Err != nil && s.opts.Unreachable(rec.Err):
+		if s.failures == 0 {
+			s.downSince = rec.Started
+		}
+		s.failures++
+		rec.RetryIn = s.backoff(s.failures)
+		s.retryAt = now.Add(rec.RetryIn)
+		if s.retry != nil {
+			s.retry.Stop()
+		}
+		if !s.stopping {
+			s.retry = s.clock.AfterFunc(rec.RetryIn, func() {
+				s.fire(context.WithoutCancel(context.Background()), Trigger{Kind: TriggerRetry})
+			})
+		}
+	case s.failures > 0 && !rec.Paused:
+		// AD and JumpCloud answered (even if the run failed otherwise).
+		s.log.Info("reachable again", "down_for", now.Sub(s.downSince).Round(time.Millisecond), "failed_runs", s.failures)
+		s.failures, s.retryAt, s.downSince = 0, time.Time{}, time.Time{}
+		if s.retry != nil {
+			s.retry.Stop()
+			s.retry = nil
+		}
+	}
+	if rec.Err == nil && !rec.Paused {
+		s.lastSuccess = now
+	}
+	s.mu.Unlock()
+
+	s.logRun(rec)
+	s.opts.Metrics.observe(rec, now)
+	if st := s.opts.Store; st != nil {
+		err := st.Update(func(state *State) {
+			state.LastRun = newRunState(rec)
+			if rec.Err == nil && !rec.Paused {
+				state.LastSuccess = now
+			}
+		})
+		if err != nil {
+			s.log.Warn("state not saved", "error", err)
+		}
+	}
+	if s.opts.OnRun != nil {
+		s.opts.OnRun(rec)
+	}
+}
+
+// backoff returns the delay after n consecutive unreachable runs:
+// MinBackoff doubling each time, capped at MaxBackoff.
+func (s *Scheduler) backoff(n int) time.Duration {
+	d := s.opts.MinBackoff
+	for i := 1; i < n && d < s.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, s.opts.MaxBackoff)
+}
+
+func (s *Scheduler) logRun(rec Record) {
+	attrs := []any{
+		"trigger", rec.Trigger.Kind,
+		"duration", rec.Duration.Round(time.Millisecond),
+	}
+	if rec.Trigger.Kind == TriggerWatch {
+		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups), "targeted", rec.Trigger.Targeted())
+	}
+	if rec.Paused {
+		s.log.Debug("run skipped: domain deactivated", attrs...)
+		return
+	}
+	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,
+		"failed", rec.Summary.Failed, "skipped", rec.Summary.Skipped)
+	if c := rec.Summary.Changes(); c != "" {
+		attrs = append(attrs, "changes", c)
+	}
+	if rec.Latency > 0 {
+		attrs = append(attrs, "propagation_latency", rec.Latency.Round(time.Millisecond))
+	}
+	if rec.Err != nil {
+		attrs = append(attrs, "error", rec.Err)
+		if rec.RetryIn > 0 {
+			attrs = append(attrs, "retry_in", rec.RetryIn)
+		}
+		s.log.Warn("run failed", attrs...)
+		return
+	}
+	s.log.Info("run finished", attrs...)
+}
+
+// watch turns change events into targeted runs: the first event of a burst
+// starts the debounce timer, later ones join the batch, and when it fires
+// the batch runs (waiting for a run in progress).
+func (s *Scheduler) watch(ctx, runCtx context.Context) {
+	var (
+		batch   *Trigger
+		users   = map[string]bool{}
+		groups  = map[string]bool{}
+		timer   clockwork.Timer
+		timerC  <-chan time.Time
+		events  = s.opts.Events
+		stopped = func() {
+			if timer != nil {
+				timer.Stop()
+			}
+		}
+	)
+	defer stopped()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				s.log.Warn("change notifications stopped: polling every interval", "interval", s.opts.Interval)
+				events = nil
+				if batch == nil {
+					return
+				}
+				continue
+			}
+			at := ev.At
+			if at.IsZero() {
+				at = s.clock.Now()
+			}
+			if batch == nil {
+				batch = &Trigger{Kind: TriggerWatch, Since: at}
+				timer = s.clock.NewTimer(s.opts.Debounce)
+				timerC = timer.Chan()
+			}
+			if at.Before(batch.Since) {
+				batch.Since = at
+			}
+			batch.Full = batch.Full || ev.Full
+			for _, g := range ev.Users {
+				users[g] = true
+			}
+			for _, g := range ev.Groups {
+				groups[g] = true
+			}
+		case <-timerC:
+			t := *batch
+			t.Users = sortedKeys(users)
+			t.Groups = sortedKeys(groups)
+			batch, timer, timerC = nil, nil, nil
+			clear(users)
+			clear(groups)
+			s.fire(runCtx, t)
+			if events == nil {
+				return
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Health says whether the schedule is healthy: a run succeeded within
+// maxAge (counted from the start until the first success), or the domain
+// is deliberately paused. The message says why, in words.
+func (s *Scheduler) Health(maxAge time.Duration) (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	if s.paused {
+		return true, "ok: paused, the domain is deactivated in JumpCloud"
+	}
+	if s.lastSuccess.IsZero() {
+		if s.started.IsZero() || now.Sub(s.started) <= maxAge {
+			return true, "ok: starting, no run finished yet"
+		}
+		return false, fmt.Sprintf("no successful run since the start %s ago", now.Sub(s.started).Round(time.Second))
+	}
+	age := now.Sub(s.lastSuccess)
+	if age > maxAge {
+		return false, fmt.Sprintf("last successful run %s ago (threshold %s)", age.Round(time.Second), maxAge)
+	}
+	return true, fmt.Sprintf("ok: last successful run %s ago", age.Round(time.Second))
+}

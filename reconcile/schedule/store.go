@@ -1,0 +1,168 @@
+package schedule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// stateVersion is the version of the state file's JSON; it changes when an
+// older adjc could misread a newer file.
+const stateVersion = 1
+
+// State is what a scheduler keeps between runs and restarts.
+type State struct {
+	Version int    `json:"version"`
+	Domain  string `json:"domain"`
+	// DirSyncCookie resumes the DirSync change stream where the last
+	// process left it, so a restart does not re-read the whole domain.
+	DirSyncCookie []byte `json:"dirsync_cookie,omitempty"`
+	// LastRun is the last run that was not skipped.
+	LastRun *RunState `json:"last_run,omitempty"`
+	// LastSuccess is when a run last succeeded.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+}
+
+// RunState is a [Record] as stored: the error as text.
+type RunState struct {
+	Trigger  TriggerKind   `json:"trigger"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Summary  Summary       `json:"summary"`
+	Paused   bool          `json:"paused,omitempty"`
+	Error    string        `json:"error,omitempty"`
+}
+
+func newRunState(rec Record) *RunState {
+	rs := &RunState{Trigger: rec.Trigger.Kind, Started: rec.Started, Duration: rec.Duration, Summary: rec.Summary, Paused: rec.Paused}
+	if rec.Err != nil {
+		rs.Error = rec.Err.Error()
+	}
+	return rs
+}
+
+// Store keeps one domain's [State] in a file in the state folder. It is safe
+// for concurrent use within one process; [AcquireLock] keeps other
+// processes away.
+type Store struct {
+	path string
+
+	mu    sync.Mutex
+	state State
+}
+
+// OpenStore reads the domain's state from dir (created with mode 0700 if
+// missing), or starts an empty state when there is no file yet.
+func OpenStore(dir, domain string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("schedule: state folder: %w", err)
+	}
+	s := &Store{path: filepath.Join(dir, fileName(domain)+".state.json")}
+	b, err := os.ReadFile(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.state = State{Version: stateVersion, Domain: domain}
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("schedule: read state: %w", err)
+	}
+	if err := json.Unmarshal(b, &s.state); err != nil {
+		return nil, fmt.Errorf("schedule: read state %s: %w", s.path, err)
+	}
+	if s.state.Version != stateVersion {
+		return nil, fmt.Errorf("schedule: state %s has version %d, this adjc reads %d", s.path, s.state.Version, stateVersion)
+	}
+	return s, nil
+}
+
+// Path returns the state file's path.
+func (s *Store) Path() string { return s.path }
+
+// State returns a copy of the current state.
+func (s *Store) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state
+	st.DirSyncCookie = append([]byte(nil), s.state.DirSyncCookie...)
+	return st
+}
+
+// Update changes the state with f and writes it atomically: to a
+// temporary file in the same folder (0600), synced, then renamed over the
+// old one, so a crash leaves the old state or the new one, never half.
+// On a write error the state in memory is unchanged too.
+func (s *Store) Update(f func(*State)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := s.state
+	f(&next)
+	b, err := json.MarshalIndent(next, "", "  ")
+	if err != nil {
+		return fmt.Errorf("schedule: encode state: %w", err)
+	}
+	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
+		return fmt.Errorf("schedule: write state: %w", err)
+	}
+	s.state = next
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	// CreateTemp already uses 0600; Chmod states it for umask-proof reading.
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// Persist the rename itself; not possible (nor needed) on every OS.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// fileName turns a domain name into a safe file name: letters, digits, dot,
+// dash and underscore are kept, anything else becomes an underscore.
+func fileName(domain string) string {
+	if domain == "" {
+		return "default"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, strings.ToLower(domain))
+}
