@@ -101,6 +101,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newImportCmd(f, nil),
 		newSyncCmd(f, nil),
 		newConnectCmd(f, nil),
+		newPreflightCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

@@ -511,7 +511,7 @@ func directoryChecks(f Facts) []Check {
 		return out
 	}
 	if n := len(s.Privileged); n > 0 {
-		out = append(out, check(a, "privileged-users", Warn, fmt.Sprintf("%d of %d users in scope are privileged (adminCount=1) and will be skipped", n, s.Users),
+		out = append(out, check(a, "privileged-users", Warn, fmt.Sprintf("%d of %d users in scope are privileged (adminCount=1): they will be skipped", n, s.Users),
 			"remove them from the JumpCloud group: privileged accounts are never imported or managed (seed 003)", s.Privileged...))
 	} else {
 		out = append(out, check(a, "privileged-users", Pass, fmt.Sprintf("none of %d users in scope is privileged", s.Users), ""))
@@ -539,7 +539,7 @@ func directoryChecks(f Facts) []Check {
 	}
 	if n := len(s.LargeGroups); n > 0 {
 		out = append(out, check(a, "large-groups", Pass,
-			fmt.Sprintf("%d groups have more than %d direct members: adjc reads them all, JumpCloud's agent would stop at %d", n, VendorMemberLimit, VendorMemberLimit),
+			fmt.Sprintf("%s more than %d direct members: adjc reads them all, JumpCloud's agent would stop at %d", plural(n, "group has", "groups have"), VendorMemberLimit, VendorMemberLimit),
 			"", s.LargeGroups...))
 	} else {
 		out = append(out, check(a, "large-groups", Pass, fmt.Sprintf("no group has more than %d direct members", VendorMemberLimit), ""))
@@ -549,12 +549,20 @@ func directoryChecks(f Facts) []Check {
 		for _, c := range s.Cycles {
 			cyc = append(cyc, strings.Join(c, " ⇄ "))
 		}
-		out = append(out, check(a, "nesting-cycles", Warn, fmt.Sprintf("%d group nesting cycles: adjc breaks them, but they are usually mistakes", n),
+		out = append(out, check(a, "nesting-cycles", Warn, plural(n, "group nesting cycle", "group nesting cycles")+": adjc breaks them, but they are usually mistakes",
 			"remove one membership from each cycle", cyc...))
 	} else {
 		out = append(out, check(a, "nesting-cycles", Pass, "no group nesting cycles", ""))
 	}
 	return out
+}
+
+// plural is "1 group" or "2 groups".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func nonASCII(s string) bool {
