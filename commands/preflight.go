@@ -161,7 +161,8 @@ func (v preflightView) Table() output.Table {
 }
 
 // Report is the table format: checks grouped by area, each with its status,
-// reason and fix; with -v, the details under it; then the verdict.
+// reason and fix; the details of a failure (all details with -v); then the
+// verdict.
 func (v preflightView) Report(s *output.Streams) error {
 	var b strings.Builder
 	title := "Preflight"
@@ -184,7 +185,9 @@ func (v preflightView) Report(s *output.Streams) error {
 		if c.Fix != "" && c.Status != preflight.Pass {
 			b.WriteString(indent + s.Style(output.Muted, "fix: "+c.Fix) + "\n")
 		}
-		if v.verbose {
+		// Details back a failure, so they are always shown for one; the
+		// names behind a count wait for -v.
+		if v.verbose || c.Status == preflight.Fail {
 			for _, d := range c.Details {
 				b.WriteString(indent + s.Style(output.Muted, "· "+d) + "\n")
 			}

@@ -88,7 +88,11 @@ func configChecks(f Facts) []Check {
 	var details []string
 	for _, s := range f.Settings {
 		if !s.Secret {
-			details = append(details, fmt.Sprintf("%s = %s (%s)", s.Key, s.Value, s.Source))
+			v := s.Value
+			if v == "" {
+				v = `""`
+			}
+			details = append(details, fmt.Sprintf("%s = %s (%s)", s.Key, v, s.Source))
 		}
 	}
 	out := []Check{check(AreaConfig, "valid", Pass, reason, "", details...)}
@@ -319,7 +323,7 @@ func accountChecks(f Facts) []Check {
 			"use a dedicated, non-privileged account: remove it from these groups and delegate only the rights adjc needs (seed 004, Delegate Control)", all...))
 	} else {
 		out = append(out, check(a, "privileged-groups", Pass,
-			fmt.Sprintf("%s is in %d groups, none privileged", acct.SAMAccountName, len(all)), "", all...))
+			fmt.Sprintf("%s is in %s, none privileged", acct.SAMAccountName, plural(len(all), "group", "groups")), "", all...))
 	}
 
 	var named []string
@@ -533,7 +537,7 @@ func directoryChecks(f Facts) []Check {
 	}
 	if n := len(s.Outside); n > 0 {
 		out = append(out, check(a, "outside-root", Pass,
-			fmt.Sprintf("%d users in scope sit outside %s: adjc imports them", n, d.RootContainer), "", s.Outside...))
+			fmt.Sprintf("%s outside %s: adjc imports them", plural(n, "user in scope sits", "users in scope sit"), d.RootContainer), "", s.Outside...))
 	} else {
 		out = append(out, check(a, "outside-root", Pass, "every user in scope is in "+d.RootContainer, ""))
 	}
