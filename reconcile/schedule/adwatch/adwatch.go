@@ -1,0 +1,259 @@
+// Package adwatch turns Active Directory change notifications into
+// [schedule.Event] values: what changed, as objectGUIDs of users and groups,
+// within milliseconds of the change.
+//
+// A notification (control 1.2.840.113556.1.4.528, through ldapx.Watch) only
+// says that an object changed. DirSync (1.2.840.113556.1.4.841) then says
+// exactly what: which objects and which attributes changed since the cookie
+// saved in the state store. Changes to attributes adjc does not read (logon
+// times, bad-password counts, descriptions) are dropped here, so they never
+// start a run. When the watch connection drops and comes back, changes may
+// have been missed: the event asks for a full run.
+//
+// This is the one place in the schedule packages that talks LDAP; the
+// scheduler itself only sees events.
+package adwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile/schedule"
+)
+
+// ErrUnsupported is returned by [Start] when the domain controller does not
+// offer change notifications; the caller falls back to polling.
+var ErrUnsupported = errors.New("adwatch: the domain controller does not offer change notifications (control 1.2.840.113556.1.4.528)")
+
+// Attributes are the attributes whose changes matter to import: the user
+// fields it maps, the account state, privilege, group names and members.
+var Attributes = []string{
+	"objectClass", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
+	"userAccountControl", "adminCount", "member", "cn", "name", "displayName",
+}
+
+// Options configure [Start].
+type Options struct {
+	// LDAP says how to reach and bind to the DC, as for every other command.
+	LDAP ldapx.Options
+	// Store keeps the DirSync cookie across restarts; nil keeps it in memory.
+	Store *schedule.Store
+	// Now stamps events; time.Now when nil.
+	Now func() time.Time
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// MinBackoff and MaxBackoff bound the watch's reconnect delay (ldapx's
+	// defaults when zero).
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Start checks that the DC offers change notifications, reads the DirSync
+// cookie (a first full read when the store has none), opens the watch and
+// returns the events. The channel is closed when ctx ends or the watch stops
+// for good (for example, the password was changed); the scheduler then
+// keeps polling.
+func Start(ctx context.Context, opts Options) (<-chan schedule.Event, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	if err != nil {
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	w := &watcher{opts: opts, conn: conn, log: opts.Logger}
+	ok := false
+	defer func() {
+		if !ok {
+			w.conn.Close()
+		}
+	}()
+	root, err := conn.RootDSE(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	if !root.Supports(ldapx.OIDNotification) {
+		return nil, ErrUnsupported
+	}
+	w.dirSync = root.Supports(ldapx.OIDDirSync)
+	if w.dirSync {
+		if err := w.prime(ctx); err != nil {
+			// Without DirSync every notification asks for a full run:
+			// slower, but still within seconds of the change.
+			w.log.Warn("dirsync unavailable: every change will start a full run", "error", err)
+			w.dirSync = false
+		}
+	}
+	lw, err := ldapx.Watch(ctx, opts.LDAP, ldapx.WatchOptions{MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff})
+	if err != nil {
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	ok = true
+	out := make(chan schedule.Event, 16)
+	go w.run(ctx, lw, out)
+	return out, nil
+}
+
+type watcher struct {
+	opts    Options
+	conn    *ldapx.Conn // for DirSync; redialled when it fails
+	log     *slog.Logger
+	dirSync bool
+	cookie  []byte
+}
+
+var dirSyncOptions = ldapx.DirSyncOptions{
+	Attributes: Attributes,
+	// Only what the service account may read: without this flag AD demands
+	// the "Replicating Directory Changes" right, which adjc does not need.
+	ObjectSecurity: true,
+	ShowDeleted:    true,
+}
+
+// prime resumes from the stored cookie, or reads everything once to get one.
+func (w *watcher) prime(ctx context.Context) error {
+	if w.opts.Store != nil {
+		w.cookie = w.opts.Store.State().DirSyncCookie
+	}
+	if len(w.cookie) > 0 {
+		// Changes made while adjc was stopped are left to the start run,
+		// which reads everything; only the cookie moves on.
+		if _, err := w.changes(ctx); err == nil {
+			return nil
+		}
+		w.log.Info("stored dirsync cookie refused: reading the domain once to get a new one")
+		w.cookie = nil
+	}
+	_, err := w.changes(ctx)
+	return err
+}
+
+// changes returns what changed since the cookie and saves the new cookie.
+func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
+	changes, cookie, err := w.conn.DirSync(ctx, w.cookie, dirSyncOptions)
+	if err != nil && ctx.Err() == nil {
+		// The DirSync connection may have dropped with the DC; try once more
+		// on a new one.
+		conn, derr := ldapx.Dial(ctx, w.opts.LDAP)
+		if derr != nil {
+			return nil, err
+		}
+		w.conn.Close()
+		w.conn = conn
+		changes, cookie, err = w.conn.DirSync(ctx, w.cookie, dirSyncOptions)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.cookie = cookie
+	if w.opts.Store != nil {
+		if err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie }); err != nil {
+			w.log.Warn("dirsync cookie not saved", "error", err)
+		}
+	}
+	return changes, nil
+}
+
+func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedule.Event) {
+	defer close(out)
+	defer w.conn.Close()
+	events := lw.Events()
+	for {
+		var ev ldapx.Event
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok = <-events:
+		}
+		if !ok {
+			if err := lw.Err(); err != nil {
+				w.log.Error("change notifications stopped", "error", err)
+			}
+			return
+		}
+		at := w.opts.Now()
+		full := ev.Reconnected
+		// A burst arrives as many notifications; one DirSync covers them all.
+	drain:
+		for {
+			select {
+			case more, ok := <-events:
+				if !ok {
+					break drain
+				}
+				full = full || more.Reconnected
+			default:
+				break drain
+			}
+		}
+		batch := schedule.Event{At: at, Full: full}
+		if w.dirSync {
+			changes, err := w.changes(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				w.log.Warn("dirsync failed: asking for a full run", "error", err)
+				batch.Full = true
+			}
+			classify(changes, &batch)
+		} else {
+			batch.Full = true
+		}
+		if !batch.Full && len(batch.Users)+len(batch.Groups) == 0 {
+			w.log.Debug("change ignored: no attribute adjc reads changed")
+			continue
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// classify sorts DirSync changes into the event: groups (an objectClass of
+// group, or member values), users (anything else with an attribute adjc
+// reads), and a full run for deletions, which only a full read can place
+// (deleted objects lose their memberships and most attributes).
+func classify(changes []ldapx.Change, ev *schedule.Event) {
+	for _, c := range changes {
+		if c.Deleted {
+			ev.Full = true
+			continue
+		}
+		group, relevant := false, len(c.MembersAdded)+len(c.MembersRemoved) > 0
+		if relevant {
+			group = true
+		}
+		for name, values := range c.Attributes {
+			base, _, _ := strings.Cut(name, ";")
+			if !slices.ContainsFunc(Attributes, func(a string) bool { return strings.EqualFold(a, base) }) {
+				continue
+			}
+			relevant = true
+			switch {
+			case strings.EqualFold(base, "member"):
+				group = true
+			case strings.EqualFold(base, "objectClass"):
+				group = group || slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, "group") })
+			}
+		}
+		switch {
+		case !relevant:
+		case group:
+			ev.Groups = append(ev.Groups, c.GUID)
+		default:
+			ev.Users = append(ev.Users, c.GUID)
+		}
+	}
+}

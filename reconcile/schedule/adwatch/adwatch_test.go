@@ -1,0 +1,116 @@
+package adwatch
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/reconcile/schedule"
+)
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		changes []ldapx.Change
+		want    schedule.Event
+	}{
+		{name: "user field", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"sn": {"X"}}}},
+			want: schedule.Event{Users: []string{"u"}}},
+		{name: "disable", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"userAccountControl": {"514"}}}},
+			want: schedule.Event{Users: []string{"u"}}},
+		{name: "member added", changes: []ldapx.Change{{GUID: "g", MembersAdded: []string{"CN=a"}, Attributes: map[string][]string{"member;range=1-1": {"CN=a"}}}},
+			want: schedule.Event{Groups: []string{"g"}}},
+		{name: "new group", changes: []ldapx.Change{{GUID: "g", Attributes: map[string][]string{"objectClass": {"top", "group"}, "cn": {"G"}}}},
+			want: schedule.Event{Groups: []string{"g"}}},
+		{name: "irrelevant", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"description": {"x"}, "lastLogon": {"1"}}}},
+			want: schedule.Event{}},
+		{name: "guid only", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{}}}, want: schedule.Event{}},
+		{name: "deleted", changes: []ldapx.Change{{GUID: "u", Deleted: true}}, want: schedule.Event{Full: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got schedule.Event
+			classify(tt.changes, &got)
+			if !slices.Equal(got.Users, tt.want.Users) || !slices.Equal(got.Groups, tt.want.Groups) || got.Full != tt.want.Full {
+				t.Errorf("classify(%+v) = %+v, want %+v", tt.changes, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWatchLab makes changes on the lab DC and expects them as events with
+// exactly the changed object; a change to an attribute import does not read
+// yields none. The DirSync cookie lands in the store.
+func TestWatchLab(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := schedule.OpenStore(t.TempDir(), "adjc.lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	events, err := Start(ctx, Options{
+		LDAP:  ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile},
+		Store: store, MinBackoff: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	t.Logf("Start (first DirSync read of the domain, watch open): %v", time.Since(start))
+	if len(store.State().DirSyncCookie) == 0 {
+		t.Error("no DirSync cookie in the store after Start")
+	}
+	time.Sleep(200 * time.Millisecond) // let the notification search register
+
+	next := func(what string) schedule.Event {
+		t.Helper()
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("events closed before %s", what)
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no event for %s within 10s", what)
+		}
+		return schedule.Event{}
+	}
+	if err := admin.Modify(ctx, u.DN, map[string][]string{"description": {"not read by import"}}); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	if err := admin.Modify(ctx, u.DN, map[string][]string{"sn": {"Watched"}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := next("a modify of sn")
+	t.Logf("event after a modify: %v", time.Since(changed))
+	if !slices.Equal(ev.Users, []string{u.GUID}) || len(ev.Groups) != 0 || ev.Full {
+		t.Errorf("event = %+v, want user %s only", ev, u.GUID)
+	}
+	g, err := admin.CreateGroup(ctx, ou, "adwatch.group", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := next("a new group"); !slices.Contains(ev.Groups, g.GUID); ev = next("a new group") {
+	}
+	if err := admin.AddMember(ctx, g.DN, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	for ev := next("a member added"); !slices.Contains(ev.Groups, g.GUID); ev = next("a member added") {
+	}
+}
