@@ -200,8 +200,12 @@ func (v preflightView) Report(s *output.Streams) error {
 
 func (v preflightView) verdict(s *output.Streams) string {
 	n := v.Summary
-	counts := fmt.Sprintf("%d checks: %d passed, %d warnings, %d failed, %d skipped",
-		len(v.Checks), n.Pass, n.Warn, n.Fail, n.Skip)
+	checks := "checks"
+	if len(v.Checks) == 1 {
+		checks = "check"
+	}
+	counts := fmt.Sprintf("%d %s: %d passed, %d warnings, %d failed, %d skipped",
+		len(v.Checks), checks, n.Pass, n.Warn, n.Fail, n.Skip)
 	switch {
 	case !v.OK && n.Fail == 0:
 		return counts + " — " + s.Style(output.Fail, "not ready (--strict counts warnings)")

@@ -49,7 +49,11 @@ func Invalid(err error) Report {
 	var ve *config.ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
-			c.Details = append(c.Details, p.String())
+			lines := strings.Split(p.String(), "\n")
+			for i := range lines {
+				lines[i] = strings.TrimSpace(lines[i])
+			}
+			c.Details = append(c.Details, strings.Join(lines, "; "))
 		}
 	} else {
 		c.Reason = errText(err)
