@@ -182,6 +182,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if err := emu.Close(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
 	return nil
 }
 

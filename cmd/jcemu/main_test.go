@@ -52,11 +52,13 @@ func TestServeAndPersist(t *testing.T) {
 	state := filepath.Join(dir, "state.json")
 	const org = "65a0c0de00000000000000aa"
 
-	run1 := func() (string, string) {
+	// Each subtest stops its emulator on cleanup, so the restart reads what
+	// the first one saved on shutdown.
+	run1 := func(t *testing.T) (string, string) {
 		return startJcemu(t, dir, "--state", state, "--org-id", org)
 	}
 	t.Run("first start", func(t *testing.T) {
-		url, out := run1()
+		url, out := run1(t)
 		assert.Contains(t, out, "JC_API_URL="+url+"\n")
 		assert.Contains(t, out, "JC_ORG_ID="+org+"\n")
 		assert.Contains(t, out, "JC_AD_ID=")
@@ -66,7 +68,7 @@ func TestServeAndPersist(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Run("restart keeps state", func(t *testing.T) {
-		url, _ := run1()
+		url, _ := run1(t)
 		c, err := jcapi.New(url, config.NewSecret("lab-key-123"), jcapi.WithOrgID(org))
 		require.NoError(t, err)
 		u, err := c.SystemUserByUsername(t.Context(), "alice")

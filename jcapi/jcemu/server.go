@@ -32,7 +32,19 @@ type Server struct {
 	fails []*Fault
 	calls map[string]int
 	total int
+
+	// Persistence is coalesced: a write marks the state dirty and a flusher
+	// saves it at most every flushEvery. Saving after every call re-encoded
+	// the whole state each time, which made importing a few thousand users
+	// into the lab emulator quadratic (77 s for the lab fixture).
+	dirty     bool
+	flushOnce sync.Once
+	stop      chan struct{}
+	stopped   chan struct{}
 }
+
+// flushEvery bounds how much state a crash of a persisting emulator can lose.
+const flushEvery = 200 * time.Millisecond
 
 // Option configures a [Server].
 type Option func(*Server)
@@ -53,7 +65,8 @@ func WithSeed(seed uint64) Option {
 func WithChaos(c Chaos) Option { return func(s *Server) { s.chaos = c } }
 
 // WithStateFile loads state from path when it exists and writes it back,
-// atomically, after every change, so a lab emulator survives restarts.
+// atomically, within 200 ms of a change and on [Server.Close], so a lab
+// emulator survives restarts.
 func WithStateFile(path string) Option { return func(s *Server) { s.file = path } }
 
 // New returns an empty emulator. Seed it with [Server.AddOrg],
@@ -271,9 +284,8 @@ func (s *Server) handle(pattern string, rule orgHeaderRule, h handlerFunc) {
 		h(s, rc, rw, r)
 		s.log.Debug("jcemu call", "method", r.Method, "path", r.URL.Path, "status", rw.status)
 		if s.file != "" && r.Method != http.MethodGet && rw.status < 300 {
-			if err := s.saveLocked(); err != nil {
-				s.log.Error("jcemu save state", "file", s.file, "err", err)
-			}
+			s.dirty = true
+			s.flushOnce.Do(s.startFlusher)
 		}
 	})
 }
@@ -497,4 +509,58 @@ func sortDocs(docs []doc, keys []string, idField string) {
 		}
 		return docs[i][idField].(string) < docs[j][idField].(string)
 	})
+}
+
+// startFlusher runs the goroutine that saves dirty state; called once, under s.mu.
+func (s *Server) startFlusher() {
+	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.stopped)
+		t := time.NewTicker(flushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				s.mu.Lock()
+				s.flushLocked()
+				s.mu.Unlock()
+			}
+		}
+	}()
+}
+
+func (s *Server) flushLocked() {
+	if !s.dirty {
+		return
+	}
+	if err := s.saveLocked(); err != nil {
+		s.log.Error("jcemu save state", "file", s.file, "err", err)
+		return
+	}
+	s.dirty = false
+}
+
+// Close stops the background flusher and saves pending state to the state
+// file, if there is one. Call it after the HTTP server has shut down.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	stop := s.stop
+	s.stop = nil
+	s.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-s.stopped
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty {
+		return nil
+	}
+	if err := s.saveLocked(); err != nil {
+		return err
+	}
+	s.dirty = false
+	return nil
 }
