@@ -102,6 +102,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newSyncCmd(f, nil),
 		newConnectCmd(f, nil),
 		newPreflightCmd(f, nil),
+		newScheduleCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

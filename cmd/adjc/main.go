@@ -22,6 +22,9 @@ func run() error {
 	// SIGTERM too: `schedule` runs under service managers that stop with it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal cancels ctx (schedule then finishes its current run);
+	// restoring the default action lets a second one end the process at once.
+	context.AfterFunc(ctx, stop)
 	ios := output.System(os.LookupEnv)
 	err := commands.Execute(ctx, commands.NewFactory(ios, os.LookupEnv), os.Args[1:])
 	commands.PrintError(ios.ErrOut, err)

@@ -1,0 +1,318 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/schedule"
+	"github.com/adjc/adjc/reconcile/schedule/adwatch"
+	"github.com/spf13/cobra"
+)
+
+// minInterval keeps a typo (--interval 1s) from hammering the DC and
+// JumpCloud's rate limit; watch mode is the way to react faster.
+const minInterval = 10 * time.Second
+
+// ScheduleOptions is what `adjc schedule` needs.
+type ScheduleOptions struct {
+	IO        *output.Streams
+	Config    func() (*config.Config, error)
+	Logger    *slog.Logger
+	Now       func() time.Time
+	ReadState ReadStateFunc
+	SyncState SyncStateFunc
+	JumpCloud func(*config.Config) (*jcapi.Client, error)
+	// Watch opens the change stream of a domain (adwatch over the domain's
+	// LDAP settings); tests replace it.
+	Watch func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error)
+	// Ready, when set, is called once the schedule (and the metrics
+	// listener, at its real address) is up; tests use it.
+	Ready func(metricsAddr string)
+
+	Interval     time.Duration
+	WatchChanges bool
+	MetricsAddr  string
+	HealthMaxAge time.Duration
+	Import, Sync bool
+	Concurrency  int
+	NoUnsuspend  bool
+	policy       policyFlags
+}
+
+func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
+	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now,
+		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f)}
+	cmd := &cobra.Command{
+		Use:   "schedule",
+		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
+		Long: `Schedule does the agents' job continuously: it runs import (AD → JumpCloud)
+and/or sync (JumpCloud → AD), as the domain's mode allows, at start and then
+every --interval, never two runs at once. Plans are applied without asking,
+as the agents do; the deletion threshold (--max-deletes, --max-delete-percent)
+still stops a run that would delete or suspend too much, and every applied
+change goes to the audit log. Each run logs one line (use -v to see them,
+--log-format json for a collector).
+
+With --watch, Active Directory change notifications start a run within a
+second of a change (bursts are gathered); the interval run goes on as the
+safety net. A DC without notifications falls back to polling.
+
+While AD or JumpCloud cannot be reached, runs are retried after a growing
+delay (5 s doubling to 5 min). While the domain is deactivated in JumpCloud
+(its AD domain object's delegationState is DISABLED: the console's
+"Deactivate"), runs are skipped; the process keeps going.
+
+One scheduler per domain per host: a lock in the state folder refuses a
+second one. The state folder also keeps the DirSync cookie and the last run.
+
+SIGINT or SIGTERM stops after the current run (exit 0); a second one exits at
+once. --metrics-addr serves Prometheus metrics on /metrics and /healthz, which
+fails (503) when the last successful run is older than --health-max-age.
+
+EXIT STATUS
+  0 after a stop, 1 when the schedule cannot start (another scheduler holds
+  the domain, the metrics address is taken), 2 for a usage or configuration
+  error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSchedule(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.DurationVar(&opts.Interval, "interval", schedule.DefaultInterval, "time between full runs (at least 10s)")
+	fs.BoolVar(&opts.WatchChanges, "watch", false, "also run as soon as AD reports a change (change notifications)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics and /healthz on this address, e.g. 127.0.0.1:9464")
+	fs.DurationVar(&opts.HealthMaxAge, "health-max-age", 0, "/healthz fails when the last successful run is older (default 3 intervals)")
+	fs.BoolVar(&opts.Import, "import", false, "run only import (AD → JumpCloud); default: what the domain's mode allows")
+	fs.BoolVar(&opts.Sync, "sync", false, "run only sync (JumpCloud → AD); default: what the domain's mode allows")
+	fs.IntVar(&opts.Concurrency, "concurrency", 4, "JumpCloud changes in flight at once during import")
+	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
+	opts.policy.add(cmd)
+	cmd.MarkFlagsMutuallyExclusive("import", "sync")
+	return cmd
+}
+
+func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
+	if opts.Interval < minInterval {
+		return Usagef("invalid --interval %s: want %s or more", opts.Interval, minInterval)
+	}
+	if opts.HealthMaxAge < 0 {
+		return Usagef("invalid --health-max-age %s", opts.HealthMaxAge)
+	}
+	if opts.HealthMaxAge == 0 {
+		opts.HealthMaxAge = 3 * opts.Interval
+	}
+	if opts.Concurrency < 1 {
+		return Usagef("invalid --concurrency %d: want 1 or more", opts.Concurrency)
+	}
+	pol, err := opts.policy.policy()
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	d, err := oneDomain(cfg)
+	if err != nil {
+		return err
+	}
+	doImport, doSync, err := scheduleDirections(d, opts.Import, opts.Sync)
+	if err != nil {
+		return err
+	}
+	if cfg.StateDir == "" {
+		return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR, $XDG_STATE_HOME, $HOME): schedule keeps its lock and state there")
+	}
+	if cfg.AuditLog == "" {
+		return errors.New("no audit log path: set audit_log, state_dir or $HOME so applied changes can be recorded")
+	}
+	log := opts.Logger.With("domain", d.Name)
+
+	lock, err := schedule.AcquireLock(cfg.StateDir, d.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	store, err := schedule.OpenStore(cfg.StateDir, d.Name)
+	if err != nil {
+		return err
+	}
+
+	sopts := schedule.Options{
+		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
+		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
+			var sum schedule.Summary
+			if doImport {
+				s, err := scheduledImport(ctx, opts, cfg, d, pol)
+				sum = sum.Add(s)
+				if err != nil {
+					return sum, fmt.Errorf("import: %w", err)
+				}
+			}
+			if doSync {
+				s, err := scheduledSync(ctx, opts, cfg, d, pol)
+				sum = sum.Add(s)
+				if err != nil {
+					return sum, fmt.Errorf("sync: %w", err)
+				}
+			}
+			return sum, nil
+		},
+	}
+	if d.JumpCloudDomainID != "" {
+		sopts.Paused = domainPaused(opts, cfg, d)
+	} else {
+		log.Warn("no jumpcloud_domain_id: deactivating the domain in JumpCloud will not pause this schedule")
+	}
+	if opts.MetricsAddr != "" {
+		sopts.Metrics = schedule.NewMetrics(d.Name)
+	}
+	if opts.WatchChanges {
+		events, err := opts.Watch(ctx, d, store)
+		switch {
+		case errors.Is(err, adwatch.ErrUnsupported):
+			log.Warn("the domain controller offers no change notifications: polling every interval", "interval", opts.Interval)
+		case err != nil:
+			return fmt.Errorf("watch domain %s: %w", d.Name, authHint(err))
+		default:
+			sopts.Events = events
+		}
+	}
+	s, err := schedule.New(sopts)
+	if err != nil {
+		return err
+	}
+
+	metricsAddr := ""
+	if sopts.Metrics != nil {
+		ln, err := net.Listen("tcp", opts.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		metricsAddr = ln.Addr().String()
+		srv := &http.Server{Handler: schedule.Handler(sopts.Metrics, s, opts.HealthMaxAge), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "error", err)
+			}
+		}()
+		defer srv.Close()
+		log.Info("serving metrics", "addr", metricsAddr)
+	}
+	if opts.Ready != nil {
+		opts.Ready(metricsAddr)
+	}
+	return s.Run(ctx)
+}
+
+// scheduleDirections decides which directions run: what --import or --sync
+// asks for, else everything the domain's mode allows.
+func scheduleDirections(d *config.Domain, onlyImport, onlySync bool) (doImport, doSync bool, err error) {
+	canImport := d.Mode != config.ModeJCAuthority
+	canSync := d.Mode != config.ModeADAuthority
+	switch {
+	case onlyImport && !canImport:
+		return false, false, Usagef("domain %s is in mode %s: JumpCloud is the authority, so import would overwrite it", d.Name, d.Mode)
+	case onlySync && !canSync:
+		return false, false, forbidWrite(d, "write to it (sync)")
+	case onlyImport:
+		return true, false, nil
+	case onlySync:
+		return false, true, nil
+	}
+	return canImport, canSync, nil
+}
+
+// scheduledImport is one unattended import: read, plan, apply with the
+// threshold, audit. It prints nothing; the scheduler logs the summary.
+func scheduledImport(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, pol reconcile.Policy) (schedule.Summary, error) {
+	st, err := opts.ReadState(ctx, cfg, d)
+	if err != nil {
+		return schedule.Summary{}, err
+	}
+	if st.Close != nil {
+		defer st.Close()
+	}
+	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+	return applyScheduled(ctx, opts, cfg, d, plan, st.Target, opts.Concurrency, pol)
+}
+
+// scheduledSync is one unattended sync (JumpCloud → AD).
+func scheduledSync(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, pol reconcile.Policy) (schedule.Summary, error) {
+	st, plan, err := SyncPlan(ctx, opts.SyncState, cfg, d, opts.NoUnsuspend)
+	if err != nil {
+		return schedule.Summary{}, err
+	}
+	if st.Close != nil {
+		defer st.Close()
+	}
+	// Disabling accounts is what the threshold counts in this direction.
+	thr := reconcile.Policy{MaxDeletes: pol.MaxDeletes, MaxDeletePercent: pol.MaxDeletePercent}
+	// One LDAP connection; AD serialises writes anyway.
+	return applyScheduled(ctx, opts, cfg, d, plan, st.Target, 1, thr)
+}
+
+func applyScheduled(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, plan reconcile.Plan, t reconcile.Target, concurrency int, thr reconcile.Policy) (schedule.Summary, error) {
+	if plan.Empty() {
+		return schedule.Summary{}, nil
+	}
+	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
+	if err != nil {
+		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, err
+	}
+	res, applyErr := reconcile.Apply(ctx, plan, t, reconcile.ApplyOptions{Concurrency: concurrency, Policy: &thr, OnOutcome: audit.record})
+	auditErr := audit.close()
+	return schedule.Summarize(plan, res), errors.Join(applyErr, auditErr)
+}
+
+// domainPaused asks JumpCloud whether the domain is deactivated. The seeds'
+// "Deactivate" button stops the agents without deleting anything; the
+// public API shows it as the AD domain object's delegationState DISABLED,
+// which is what adjc honours.
+func domainPaused(opts *ScheduleOptions, cfg *config.Config, d *config.Domain) func(context.Context) (bool, error) {
+	var jc *jcapi.Client
+	return func(ctx context.Context) (bool, error) {
+		if jc == nil {
+			c, err := opts.JumpCloud(cfg)
+			if err != nil {
+				return false, err
+			}
+			jc = c
+		}
+		ad, err := jc.GetActiveDirectory(ctx, d.JumpCloudDomainID)
+		if err != nil {
+			return false, err
+		}
+		return ad.DelegationState == "DISABLED", nil
+	}
+}
+
+// watchDomain opens the change stream of d with the same LDAP settings as
+// every other connection to it.
+func watchDomain(f *Factory) func(context.Context, *config.Domain, *schedule.Store) (<-chan schedule.Event, error) {
+	return func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error) {
+		pw, err := d.BindPassword.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		return adwatch.Start(ctx, adwatch.Options{
+			LDAP: ldapx.Options{URL: d.LDAPURL, BindDN: d.Bind, Password: pw, CAFile: d.CAFile,
+				AllowPlaintext: d.AllowPlaintext, Logger: f.Logger},
+			Store: store, Now: f.Now, Logger: f.Logger,
+		})
+	}
+}
