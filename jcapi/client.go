@@ -241,10 +241,19 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, body []byte) (h
 		return nil, 0, &transportError{method: cl.method, path: cl.path, err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	// Read one byte past the cap so an oversized body is an error rather
+	// than a truncated document that may still decode.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	c.log.Debug("jcapi request", "method", cl.method, "path", cl.path, "status", resp.StatusCode, "duration", time.Since(start))
 	if err != nil {
 		return nil, resp.StatusCode, &transportError{method: cl.method, path: cl.path, err: err}
+	}
+	if len(data) > maxBody {
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			// The status says enough; the body is not worth keeping.
+			return resp.Header, resp.StatusCode, newAPIError(cl.method, cl.path, resp, nil)
+		}
+		return nil, resp.StatusCode, fmt.Errorf("%s %s: response body larger than %d MiB: refusing to read it", cl.method, cl.path, maxBody>>20)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.Header, resp.StatusCode, newAPIError(cl.method, cl.path, resp, data)
@@ -256,6 +265,10 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, body []byte) (h
 	}
 	return resp.Header, resp.StatusCode, nil
 }
+
+// maxBody caps a response body. A page of 100 users is a few hundred KiB;
+// anything near the cap is a broken or hostile server.
+const maxBody = 64 << 20
 
 // transportError is a request that got no (complete) response.
 type transportError struct {

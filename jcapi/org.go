@@ -10,15 +10,12 @@ import (
 // Organizations lists the organizations the API key can see (GET /organizations).
 func (c *Client) Organizations(ctx context.Context) iter.Seq2[Organization, error] {
 	return paginate(ctx, "organizations", PageSize, func(ctx context.Context, skip, limit int) ([]Organization, int, error) {
-		var page struct {
-			TotalCount int            `json:"totalCount"`
-			Results    []Organization `json:"results"`
-		}
+		var page v1Page[Organization]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		// The org list is not org-scoped: the emulator, like the documented
 		// rule "403 ID included on unsupported route", rejects x-org-id here.
 		_, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/organizations", query: q, out: &page, noOrgHeader: true})
-		return page.Results, page.TotalCount, err
+		return page.items("GET", "/organizations", err)
 	})
 }
 

@@ -87,7 +87,19 @@ func paginate[T any](ctx context.Context, what string, limit int, fetch fetchFun
 					return
 				}
 			}
+			if len(items) > limit {
+				var zero T
+				yield(zero, fmt.Errorf("jcapi: list %s: page %d: %d items, more than the limit %d: the response does not follow the API", what, page, len(items), limit))
+				return
+			}
 			skip += len(items)
+			if len(items) < limit && total >= 0 && skip < total {
+				// A short page ends a list, so a server that says there
+				// is more and stops would make a silently partial read.
+				var zero T
+				yield(zero, fmt.Errorf("jcapi: list %s: page %d: the server reported %d items but the list ended after %d", what, page, total, skip))
+				return
+			}
 			if len(items) < limit || (total >= 0 && skip >= total) {
 				return
 			}
@@ -131,6 +143,29 @@ func v2List[T any](c *Client, path string, opts ListOptions, sort bool, extra ur
 		if err != nil {
 			return nil, 0, err
 		}
+		if items == nil { // null or an empty body; an empty list is []
+			return nil, 0, fmt.Errorf("GET %s: response is not a list", path)
+		}
 		return items, totalHeader(h), nil
 	}
+}
+
+// v1Page is the body of a v1 list: {"totalCount": n, "results": [...]}.
+// Pointers tell a missing or null field from a zero one: a body without
+// results is not an empty list.
+type v1Page[T any] struct {
+	TotalCount *int `json:"totalCount"`
+	Results    *[]T `json:"results"`
+}
+
+// items returns the page's results and total, or an error when the body was
+// not shaped like a v1 list.
+func (p *v1Page[T]) items(method, path string, err error) ([]T, int, error) {
+	if err != nil {
+		return nil, 0, err
+	}
+	if p.Results == nil || *p.Results == nil || p.TotalCount == nil {
+		return nil, 0, fmt.Errorf("%s %s: response is not a list (no results or totalCount)", method, path)
+	}
+	return *p.Results, *p.TotalCount, nil
 }

@@ -13,12 +13,9 @@ import (
 // SystemUsers lists v1 system users (GET /systemusers), sorted by id.
 func (c *Client) SystemUsers(ctx context.Context, opts ListOptions) iter.Seq2[SystemUser, error] {
 	return paginate(ctx, "system users", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
-		var page struct {
-			TotalCount int          `json:"totalCount"`
-			Results    []SystemUser `json:"results"`
-		}
+		var page v1Page[SystemUser]
 		_, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/systemusers", query: opts.v1Query(skip, limit), out: &page})
-		return page.Results, page.TotalCount, err
+		return page.items("GET", "/systemusers", err)
 	})
 }
 
@@ -34,13 +31,10 @@ type Search struct {
 // SearchSystemUsers pages POST /search/systemusers with limit=100.
 func (c *Client) SearchSystemUsers(ctx context.Context, s Search) iter.Seq2[SystemUser, error] {
 	return paginate(ctx, "system users (search)", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
-		var page struct {
-			TotalCount int          `json:"totalCount"`
-			Results    []SystemUser `json:"results"`
-		}
+		var page v1Page[SystemUser]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		_, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/search/systemusers", query: q, body: s, out: &page})
-		return page.Results, page.TotalCount, err
+		return page.items("POST", "/search/systemusers", err)
 	})
 }
 
