@@ -21,7 +21,9 @@ import (
 // (an import that believed JumpCloud empty would create every user again).
 func TestHostileResponses(t *testing.T) {
 	t.Parallel()
-	user := func(i int) string { return fmt.Sprintf(`{"_id":"%024x","username":"u%d","email":"u%d@x.example"}`, i, i, i) }
+	user := func(i int) string {
+		return fmt.Sprintf(`{"_id":"%024x","username":"u%d","email":"u%d@x.example"}`, i, i, i)
+	}
 	users := func(n int) string {
 		s := make([]string, n)
 		for i := range s {
