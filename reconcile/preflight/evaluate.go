@@ -644,7 +644,7 @@ func jumpCloudChecks(f Facts) []Check {
 	}
 
 	keyMissing := secretErr(f, "jumpcloud.")
-	rest := []string{"api-key", "organization", "domain", "domain-use-case"}
+	rest := []string{"api-key", "organization", "domain", "domain-active", "domain-use-case"}
 	skipRest := func(reason string) []Check {
 		var c []Check
 		for _, n := range rest {
@@ -754,6 +754,7 @@ func domainChecks(f Facts) []Check {
 	if j.DomainsErr != nil {
 		return []Check{
 			check(a, "domain", Fail, "could not list AD domains: "+errText(j.DomainsErr), "give the API key's administrator access to Directories"),
+			check(a, "domain-active", Skip, "the domain objects were not read", ""),
 			check(a, "domain-use-case", Skip, "the domain objects were not read", ""),
 		}
 	}
@@ -769,11 +770,13 @@ func domainChecks(f Facts) []Check {
 	case found == nil && d.JumpCloudDomainID != "":
 		return []Check{
 			check(a, "domain", Fail, "no AD domain object with id "+d.JumpCloudDomainID, "correct jumpcloud_domain_id, or run 'adjc connect'"),
+			check(a, "domain-active", Skip, "no domain object", ""),
 			check(a, "domain-use-case", Skip, "no domain object", ""),
 		}
 	case found == nil:
 		return []Check{
 			check(a, "domain", Warn, "no AD domain object for "+d.BaseDN+" in JumpCloud", "add the domain in JumpCloud (Directories → Active Directory) or run 'adjc connect'"),
+			check(a, "domain-active", Skip, "no domain object", ""),
 			check(a, "domain-use-case", Skip, "no domain object", ""),
 		}
 	case !SameDomain(found.Domain, d.BaseDN):
@@ -782,11 +785,19 @@ func domainChecks(f Facts) []Check {
 	default:
 		out = append(out, check(a, "domain", Pass, fmt.Sprintf("domain object %s matches %s", found.ID, d.BaseDN), ""))
 	}
+	// The console's Deactivate shows in the public API as delegationState
+	// DISABLED; `adjc schedule` pauses while it is (commands/schedule.go).
+	if found.DelegationState == "DISABLED" {
+		out = append(out, check(a, "domain-active", Warn, "the domain is deactivated in JumpCloud (delegationState DISABLED): adjc schedule pauses while it is",
+			"activate the domain in JumpCloud (Directories → Active Directory)"))
+	} else {
+		out = append(out, check(a, "domain-active", Pass, "the domain is active in JumpCloud", ""))
+	}
 	want := useCases[d.Mode]
 	switch found.UseCase {
 	case "", "UNSET":
-		out = append(out, check(a, "domain-use-case", Warn, "the domain object has no use case: it was never activated, or was deactivated",
-			"activate the domain in JumpCloud (Directories → Active Directory), choosing "+want))
+		out = append(out, check(a, "domain-use-case", Warn, "the domain object has no use case set",
+			"choose "+want+" for the domain in JumpCloud, to match mode "+string(d.Mode)))
 	case want:
 		out = append(out, check(a, "domain-use-case", Pass, "use case "+found.UseCase+" matches mode "+string(d.Mode), ""))
 	default:

@@ -111,7 +111,7 @@ func TestJumpCloudDomain(t *testing.T) {
 		{"none", "", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=other,DC=com"}}, Warn, Skip, "no AD domain object"},
 		{"id of another domain", "a", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=other,DC=com"}}, Fail, Warn, "is for DC=other"},
 		{"missing id", "b", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=example,DC=com"}}, Fail, Skip, "no AD domain object with id b"},
-		{"deactivated", "", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=example,DC=com", UseCase: "UNSET"}}, Pass, Warn, ""},
+		{"no use case", "", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=example,DC=com", UseCase: "UNSET"}}, Pass, Warn, ""},
 		{"other use case", "", []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=example,DC=com", UseCase: "ADASAUTHORITY"}}, Pass, Warn, ""},
 	}
 	for _, tt := range tests {
@@ -128,6 +128,18 @@ func TestJumpCloudDomain(t *testing.T) {
 				t.Errorf("domain-use-case = %s (%s), want %s", c.Status, c.Reason, tt.useCase)
 			}
 		})
+	}
+}
+
+func TestDomainDeactivated(t *testing.T) {
+	t.Parallel()
+	org := jcapi.Organization{ID: "org1"}
+	for state, want := range map[string]Status{"DISABLED": Warn, "ENABLED": Pass, "": Pass} {
+		f := Facts{Domain: config.Domain{BaseDN: "DC=x"}, JumpCloud: JumpCloudFacts{Reached: true, Org: &org,
+			Domains: []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=x", DelegationState: state}}}}
+		if c := statusOf(t, f, AreaJumpCloud, "domain-active"); c.Status != want {
+			t.Errorf("delegationState %q: domain-active = %s, want %s", state, c.Status, want)
+		}
 	}
 }
 

@@ -77,14 +77,14 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UpdateActiveDirectory(t.Context(), ad.ID, jcapi.ActiveDirectory{UseCase: "TWOWAYSYNC"}); err != nil {
+	if _, err := c.UpdateActiveDirectory(t.Context(), ad.ID, jcapi.ActiveDirectory{UseCase: "TWOWAYSYNC", DelegationState: "ENABLED"}); err != nil {
 		t.Fatal(err)
 	}
 	// Aligned with the lab's default domain policy (7 characters).
 	if err := emu.SetPasswordPolicy(org, "custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 7}); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestLabBaseline(t *testing.T) {
 		"directory/privileged-users": Warn, "directory/incomplete-users": Warn, "directory/outside-root": Pass,
 		"directory/large-groups": Pass, "directory/nesting-cycles": Warn,
 		"jumpcloud/https": Warn, "jumpcloud/reachable": Pass, "jumpcloud/api-key": Pass,
-		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-use-case": Pass,
+		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-active": Pass, "jumpcloud/domain-use-case": Pass,
 		"passwords/min-length": Pass, "passwords/complexity": Warn,
 		"conflicts/entra-connect": Pass, "clock/skew": Pass,
 	})
@@ -246,7 +246,7 @@ func TestLabDomainAdmin(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// Its own connection: the test's may be gone by now.
-		c, err := ldapx.Dial(context.Background(), ldapx.Options{URL: e.lab.URL, BindDN: e.lab.Admin.Bind, Password: e.lab.Admin.Password, CAFile: e.lab.CAFile})
+		c, err := ldapx.Dial(context.Background(), ldapx.Options{URL: e.lab.URL, BindDN: e.lab.Admin.Bind, Password: e.lab.Admin.Password, CAFile: e.lab.CAFile, DialTimeout: 30 * time.Second})
 		if err == nil {
 			defer c.Close()
 			err = c.RemoveMember(context.Background(), da, u.DN)
