@@ -1,7 +1,9 @@
 package ldapx_test
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/adjc/adjc/ldapx"
@@ -22,6 +24,20 @@ func TestReadScopeFixture(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadScope(%v) = %v", st, err)
 			}
+			// The lab is shared: other tests may nest their own temporary
+			// OUs' objects under JumpCloud while this runs. Judge only the
+			// fixture's containers.
+			fixture := func(dn string) bool {
+				for _, p := range []string{",CN=Users,", ",OU=Staff,", ",OU=Bulk,"} {
+					if strings.HasSuffix(dn, p+l.BaseDN) {
+						return true
+					}
+				}
+				return false
+			}
+			maps.DeleteFunc(s.Users, func(_ string, u ldapx.User) bool { return !fixture(u.DN) })
+			maps.DeleteFunc(s.Groups, func(_ string, g ldapx.ScopedGroup) bool { return !fixture(g.DN) })
+			s.Root.Users = slices.DeleteFunc(s.Root.Users, func(g string) bool { _, ok := s.Users[g]; return !ok })
 			byName := map[string]ldapx.ScopedGroup{}
 			for _, g := range s.Groups {
 				byName[g.Name] = g
