@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +131,4 @@ func BenchmarkPagedReadVsLdapsearch(b *testing.B) {
 	b.ReportMetric(float64(goTime.Microseconds())/float64(b.N)/1000, "ldapx-ms/op")
 	b.ReportMetric(float64(cliTime.Microseconds())/float64(b.N)/1000, "ldapsearch-ms/op")
 	b.ReportMetric(float64(goTime)/float64(cliTime), "ratio")
-	_ = strconv.Itoa
 }

@@ -1,7 +1,6 @@
 package ldapx_test
 
 import (
-	"crypto/tls"
 	"errors"
 	"slices"
 	"strings"
@@ -210,5 +209,3 @@ func TestGUIDMatchesAD(t *testing.T) {
 		t.Errorf("FindUser(*) = %v, want ErrNoSuchObject", err)
 	}
 }
-
-var _ = tls.VersionTLS12
