@@ -95,9 +95,10 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if d.Mode == config.ModeJCAuthority {
 		return Usagef("domain %s is in mode %s: JumpCloud is the authority, so import would overwrite it", d.Name, d.Mode)
 	}
-	if saved != nil && (!strings.EqualFold(saved.Domain, d.Name) || !strings.EqualFold(saved.BaseDN, d.BaseDN)) {
-		return fmt.Errorf("plan %s is for domain %s (%s), not %s (%s): make a plan for this domain with 'adjc diff --out'",
-			opts.PlanFile, saved.Domain, saved.BaseDN, d.Name, d.BaseDN)
+	if saved != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToJumpCloud, "adjc diff --out"); err != nil {
+			return err
+		}
 	}
 	st, err := opts.ReadState(ctx, cfg, d)
 	if err != nil {

@@ -1,13 +1,18 @@
 package commands
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
@@ -271,12 +276,35 @@ type savedPlan struct {
 	BaseDN string           `json:"base_dn"`
 	Policy reconcile.Policy `json:"policy"`
 	Plan   reconcile.Plan   `json:"plan"`
+	// Digest is "sha256:" and the hex digest of the file's other fields.
+	// The fingerprint inside the plan only proves the directories have not
+	// moved; the digest proves the plan itself — its changes, domain and
+	// policy — is the one that was reviewed, so an edited or damaged file is
+	// refused instead of applied. It is a checksum, not a signature: anyone
+	// who can write the file can recompute it (see SECURITY.md).
+	Digest string `json:"digest"`
 }
 
 const savedPlanKind = "adjc-plan"
 
+// digest returns the Digest of sp, computed with the Digest field empty.
+func (sp savedPlan) digest() (string, error) {
+	sp.Digest = ""
+	b, err := json.Marshal(sp)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
 func writePlan(path string, d *config.Domain, pol reconcile.Policy, p reconcile.Plan) error {
-	b, err := json.MarshalIndent(savedPlan{Kind: savedPlanKind, Domain: d.Name, BaseDN: d.BaseDN, Policy: pol, Plan: p}, "", "  ")
+	sp := savedPlan{Kind: savedPlanKind, Domain: d.Name, BaseDN: d.BaseDN, Policy: pol, Plan: p}
+	var err error
+	if sp.Digest, err = sp.digest(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(sp, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -292,19 +320,55 @@ func writePlan(path string, d *config.Domain, pol reconcile.Policy, p reconcile.
 	return nil
 }
 
+// maxPlanFile bounds what readPlan reads: a plan for 100 000 users is a few
+// tens of MiB, and a larger file is not one adjc wrote.
+const maxPlanFile = 256 << 20
+
+// readPlan reads and checks a plan saved by writePlan. Every way the file
+// can be wrong is a usage error (exit 2): --plan named a bad argument, and
+// nothing was read from or written to AD or JumpCloud.
 func readPlan(path string) (savedPlan, error) {
 	var sp savedPlan
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return sp, fmt.Errorf("read plan: %w", err)
+		return sp, Usagef("read plan: %v", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPlanFile+1))
+	if err != nil {
+		return sp, Usagef("read plan: %v", err)
+	}
+	if len(b) > maxPlanFile {
+		return sp, Usagef("read plan: %s is larger than %d MiB: it is not a plan saved by 'adjc diff --out'", path, maxPlanFile>>20)
+	}
+	if !utf8.Valid(b) {
+		return sp, Usagef("read plan: %s is not UTF-8 text: it is not a plan saved by 'adjc diff --out'", path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sp); err != nil || sp.Kind != savedPlanKind {
-		return sp, fmt.Errorf("read plan: %s is not a plan saved by 'adjc diff --out'", path)
+		return sp, Usagef("read plan: %s is not a plan saved by 'adjc diff --out'", path)
+	}
+	if dec.More() {
+		return sp, Usagef("read plan: %s has data after the plan: it is not a plan saved by 'adjc diff --out'", path)
 	}
 	if sp.Plan.Version != reconcile.PlanVersion {
-		return sp, fmt.Errorf("read plan: %s has plan version %d; this adjc reads version %d: make it again with 'adjc diff --out'", path, sp.Plan.Version, reconcile.PlanVersion)
+		return sp, Usagef("read plan: %s has plan version %d; this adjc reads version %d: make it again with 'adjc diff --out'", path, sp.Plan.Version, reconcile.PlanVersion)
+	}
+	if want, err := sp.digest(); err != nil || sp.Digest != want {
+		return sp, Usagef("read plan: %s was changed after it was saved (its digest does not match its content); nothing was applied: make it again with 'adjc diff --out' and review it", path)
 	}
 	return sp, nil
+}
+
+// checkPlanFor refuses a saved plan made for another domain or direction.
+func checkPlanFor(path string, sp savedPlan, d *config.Domain, dir reconcile.Direction, remake string) error {
+	if !strings.EqualFold(sp.Domain, d.Name) || !strings.EqualFold(sp.BaseDN, d.BaseDN) {
+		return Usagef("plan %s is for domain %s (%s), not %s (%s): make a plan for this domain with '%s'",
+			path, sp.Domain, sp.BaseDN, d.Name, d.BaseDN, remake)
+	}
+	if sp.Plan.Direction != dir {
+		return Usagef("plan %s is a %s plan, not %s: apply it with the command that made it", path, sp.Plan.Direction, dir)
+	}
+	return nil
 }

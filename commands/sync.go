@@ -192,9 +192,6 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		if err != nil {
 			return err
 		}
-		if sp.Plan.Direction != reconcile.ToAD {
-			return fmt.Errorf("plan %s is an import plan (%s): apply it with 'adjc import --plan'", opts.PlanFile, sp.Plan.Direction)
-		}
 		saved = &sp
 	}
 	cfg, err := opts.Config()
@@ -208,9 +205,10 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	if err := forbidWrite(d, "write to it (sync)"); err != nil {
 		return err
 	}
-	if saved != nil && (!strings.EqualFold(saved.Domain, d.Name) || !strings.EqualFold(saved.BaseDN, d.BaseDN)) {
-		return fmt.Errorf("plan %s is for domain %s (%s), not %s (%s): make a plan for this domain with 'adjc sync --out'",
-			opts.PlanFile, saved.Domain, saved.BaseDN, d.Name, d.BaseDN)
+	if saved != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToAD, "adjc sync --out"); err != nil {
+			return err
+		}
 	}
 	st, plan, err := SyncPlan(ctx, opts.ReadState, cfg, d, opts.NoUnsuspend)
 	if err != nil {
