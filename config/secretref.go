@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"unicode/utf8"
 )
 
 // SecretRef says where a secret comes from without holding it until asked:
@@ -103,7 +104,10 @@ func (r SecretRef) resolve(res *resolver) (Secret, error) {
 		if res == nil || res.stdin == nil {
 			return Secret{}, r.problem("stdin is not available", "give the path of a file instead")
 		}
-		b, err := io.ReadAll(res.stdin)
+		b, err := io.ReadAll(io.LimitReader(res.stdin, maxSecret+1))
+		if err == nil && len(b) > maxSecret {
+			return Secret{}, r.problem(fmt.Sprintf("stdin holds more than %d KiB: not a %s", maxSecret>>10, r.what()), "pipe only the "+r.what()+" into adjc")
+		}
 		if err != nil {
 			return Secret{}, fmt.Errorf("config: read %s from stdin: %w", r.What, err)
 		}
@@ -146,6 +150,15 @@ func (r SecretRef) resolve(res *resolver) (Secret, error) {
 		}
 		return Secret{}, r.problem("the "+r.what()+" is empty", fix)
 	}
+	// A file saved by a Windows editor as UTF-16, or with a byte-order
+	// mark, would otherwise bind with bytes nobody typed and fail as
+	// "invalid credentials", hiding the real cause.
+	if bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
+		return Secret{}, r.problem("the "+r.what()+" starts with a UTF-8 byte-order mark", "save the file as UTF-8 without a byte-order mark (BOM)")
+	}
+	if !utf8.Valid(raw) {
+		return Secret{}, r.problem("the "+r.what()+" is not UTF-8 text (a file saved as UTF-16?)", "save the file as UTF-8 without a byte-order mark (BOM)")
+	}
 	return NewSecret(string(raw)), nil
 }
 
@@ -180,8 +193,18 @@ func readSecretFile(path string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory")
 	}
-	return io.ReadAll(f)
+	// Bounded: a path like /dev/zero or a log file named by mistake must
+	// not be read whole into memory.
+	b, err := io.ReadAll(io.LimitReader(f, maxSecret+1))
+	if err == nil && len(b) > maxSecret {
+		return nil, fmt.Errorf("larger than %d KiB: not a secret file", maxSecret>>10)
+	}
+	return b, err
 }
+
+// maxSecret bounds a secret read from a file or stdin: API keys are 40
+// characters, AD passwords at most 256.
+const maxSecret = 64 << 10
 
 // unwrapPathError drops the path from an *fs.PathError: messages already
 // show it as the value.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -25,6 +26,11 @@ func (l *loader) validate(c *Config) {
 	jc := c.JumpCloud
 	if u, err := url.Parse(jc.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("jumpcloud.api_url", jc.APIURL, "not an http or https URL", "use e.g. "+DefaultAPIURL+", or set region instead")
+	} else if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		// Every request carries the API key in x-api-key: over plain HTTP
+		// anyone on the path could read it. Loopback (the emulator, a
+		// local proxy) never leaves the machine.
+		bad("jumpcloud.api_url", jc.APIURL, "plain http would send the API key in clear text", "use https://, e.g. "+DefaultAPIURL+" (http is allowed only for localhost)")
 	}
 	if jc.OrgID != "" && !objectID.MatchString(jc.OrgID) {
 		bad("jumpcloud.org_id", jc.OrgID, "not a JumpCloud organization id (24 hex digits)", "copy it from the Admin Portal's Settings, or leave it empty for a single-organization key")
@@ -135,4 +141,13 @@ func orExample(baseDN string) string {
 		return "DC=example,DC=com"
 	}
 	return baseDN
+}
+
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
