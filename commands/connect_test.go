@@ -24,6 +24,7 @@ func TestConnect(t *testing.T) {
 	srv := jcemu.New(jcemu.WithClock(func() time.Time { return at }))
 	org := srv.AddOrg("adjc connect test")
 	const key = "connect-test-api-key-0123"
+	const bindPassword = "Bind-Pa55word-not-shown"
 	if err := srv.AddAPIKey(key, org); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	write := func(name, mode, domainID string) string {
-		y := fmt.Sprintf("jumpcloud:\n  api_url: %s/api\n  api_key_file: %s\ndomains:\n  - name: example.com\n    mode: %s\n    ldap_url: ldaps://dc.example.com\n    base_dn: DC=Example,DC=Com\n    bind: svc@example.com\n", ts.URL, keyFile, mode)
+		y := fmt.Sprintf("# written by the test\njumpcloud:\n  api_url: %s/api\n  api_key_file: %s\ndomains:\n  - name: example.com\n    mode: %s # the authority\n    ldap_url: ldaps://dc.example.com\n    base_dn: DC=Example,DC=Com\n    bind: svc@example.com\n", ts.URL, keyFile, mode)
 		if domainID != "" {
 			y += "    jumpcloud_domain_id: " + domainID + "\n"
 		}
@@ -57,22 +58,73 @@ func TestConnect(t *testing.T) {
 		}
 		return p
 	}
-	run := func(cfgPath string, args ...string) (string, string, int) {
-		ios, _, out, errOut := output.Test()
+	type runOpts struct {
+		env   map[string]string
+		stdin string
+		tty   []string // secrets typed at no-echo prompts; non-nil makes stdin and stderr terminals
+	}
+	runWith := func(cfgPath string, o runOpts, args ...string) (string, string, int) {
+		ios, in, out, errOut := output.Test()
+		in.WriteString(o.stdin)
+		if o.tty != nil {
+			ios.SetStdinTTY(true)
+			ios.SetStderrTTY(true)
+			typed := o.tty
+			ios.SetSecretReader(func() (string, error) {
+				if len(typed) == 0 {
+					return "", fmt.Errorf("no more answers")
+				}
+				v := typed[0]
+				typed = typed[1:]
+				return v, nil
+			})
+		}
 		env := map[string]string{"HOME": dir, "ADJC_CONFIG": cfgPath}
+		for k, v := range o.env {
+			env[k] = v
+		}
 		f := NewFactory(ios, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		f.Logger, f.logs = slog.New(slog.DiscardHandler), nil
 		err := Execute(t.Context(), f, args)
 		PrintError(ios.ErrOut, err)
-		return strings.ReplaceAll(out.String(), ts.URL, "URL"), errOut.String(), ExitCode(err)
+		clean := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, ts.URL, "URL"), dir, "DIR") }
+		stdout, stderr := clean(out.String()), clean(errOut.String())
+		for _, secret := range []string{key, bindPassword} {
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("adjc %v printed a secret:\n%s%s", args, stdout, stderr)
+			}
+		}
+		return stdout, stderr, ExitCode(err)
+	}
+	run := func(cfgPath string, args ...string) (string, string, int) {
+		return runWith(cfgPath, runOpts{}, args...)
+	}
+	// saved returns the file's content, failing unless its mode is 0600.
+	saved := func(path string) string {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", path, st.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.ReplaceAll(strings.ReplaceAll(string(b), ts.URL, "URL"), dir, "DIR")
 	}
 
+	// A config file with comments and no domain id: connect creates the
+	// domain object and agents, then records the id, keeping the comments.
 	fresh := write("fresh.yaml", "two-way", "")
 	stdout, stderr, code := run(fresh, "connect")
 	if code != 0 {
 		t.Fatalf("connect = %d\n%s%s", code, stdout, stderr)
 	}
 	golden.Assert(t, []byte(transcript(stdout, stderr, code)), "commands/connect_create.txt")
+	golden.Assert(t, []byte(saved(fresh)), "commands/connect_create_config.txt")
 	ads := srv.ActiveDirectories(org)
 	if len(ads) != 2 {
 		t.Fatalf("AD objects = %d, want 2 (other + created)", len(ads))
@@ -81,16 +133,88 @@ func TestConnect(t *testing.T) {
 	if n := len(srv.Agents(org, adID)); n != 2 {
 		t.Errorf("agents = %d, want IMPORT and SYNC", n)
 	}
-	// Rerun: same object, no new agents.
-	if _, _, code = run(fresh, "connect"); code != 0 || len(srv.ActiveDirectories(org)) != 2 || len(srv.Agents(org, adID)) != 2 {
+	// Rerun: same object, no new agents, the file left as it was.
+	before := saved(fresh)
+	if _, stderr, code = run(fresh, "connect"); code != 0 || len(srv.ActiveDirectories(org)) != 2 || len(srv.Agents(org, adID)) != 2 {
 		t.Errorf("second connect = %d, objects %d, agents %d; want 0, 2, 2", code, len(srv.ActiveDirectories(org)), len(srv.Agents(org, adID)))
 	}
-	// A configured id of another domain is refused.
-	stdout, stderr, code = run(write("mismatch.yaml", "two-way", other.ID), "connect")
+	if after := saved(fresh); after != before || !strings.Contains(stderr, "is up to date") {
+		t.Errorf("second connect changed the config or did not say so:\n%s\n%s", stderr, after)
+	}
+	// A configured id of another domain is refused, and nothing is written.
+	mismatch := write("mismatch.yaml", "two-way", other.ID)
+	before = saved(mismatch)
+	stdout, stderr, code = run(mismatch, "connect")
 	if code != ExitUsage {
 		t.Errorf("connect with a mismatched id = %d %q, want 2", code, stderr)
 	}
 	golden.Assert(t, []byte(transcript(stdout, stderr, code)), "commands/connect_mismatch.txt")
+	if saved(mismatch) != before {
+		t.Errorf("connect with a mismatched id changed the config")
+	}
+
+	// No file at all, everything from variables (the secrets too): connect
+	// writes the config and, beside it, the secrets, all 0600.
+	envOnly := runOpts{env: map[string]string{
+		"ADJC_JC_API_URL": ts.URL + "/api", "ADJC_JC_API_KEY": key,
+		"ADJC_LDAP_URL": "ldaps://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com",
+		"ADJC_BIND_PASSWORD": bindPassword, "ADJC_MODE": "jc-authority",
+	}}
+	created := filepath.Join(dir, "new", "adjc.yaml")
+	stdout, stderr, code = runWith(created, envOnly, "connect", "-o", "json")
+	golden.Assert(t, []byte(transcript(stdout, stderr, code)), "commands/connect_env.txt")
+	golden.Assert(t, []byte(saved(created)), "commands/connect_env_config.txt")
+	if got := saved(filepath.Join(dir, "new", "jumpcloud-api-key")); got != key+"\n" {
+		t.Errorf("stored API key differs")
+	}
+	if got := saved(filepath.Join(dir, "new", "example.com.bind-password")); got != bindPassword+"\n" {
+		t.Errorf("stored bind password differs")
+	}
+	before = saved(created)
+	if stdout, _, code = runWith(created, envOnly, "connect", "-o", "json"); code != 0 || !strings.Contains(stdout, `"wrote": []`) || saved(created) != before {
+		t.Errorf("rerun from variables = %d %s, want 0 and nothing written", code, stdout)
+	}
+	// The file alone is now enough.
+	if stdout, stderr, code = run(created, "connect"); code != 0 || !strings.Contains(stderr, "is up to date") {
+		t.Errorf("connect from the written file = %d %s%s", code, stdout, stderr)
+	}
+
+	// On a terminal: asked for what is missing, secrets without echo.
+	asked := filepath.Join(dir, "asked", "config.yaml")
+	stdout, stderr, code = runWith(asked, runOpts{
+		env:   map[string]string{"ADJC_JC_API_URL": ts.URL + "/api"},
+		stdin: "ldaps://dc2.example.net:636\nDC=example,DC=net\njcsync@example.net\n",
+		tty:   []string{bindPassword},
+	}, "connect", "--api-key-file", "-")
+	// stdin is the terminal here, so the key cannot come from it as well.
+	if code != ExitUsage {
+		t.Errorf("connect on a terminal with --api-key-file - = %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runWith(asked, runOpts{
+		env:   map[string]string{"ADJC_JC_API_URL": ts.URL + "/api"},
+		stdin: "ldaps://dc2.example.net:636\nDC=example,DC=net\njcsync@example.net\n",
+		tty:   []string{key, bindPassword},
+	}, "connect")
+	golden.Assert(t, []byte(transcript(stdout, stderr, code)), "commands/connect_tty.txt")
+	golden.Assert(t, []byte(saved(asked)), "commands/connect_tty_config.txt")
+	if got := saved(filepath.Join(dir, "asked", "example.net.bind-password")); got != bindPassword+"\n" {
+		t.Errorf("stored bind password differs")
+	}
+	// The API key from stdin, off a terminal.
+	piped := filepath.Join(dir, "piped.yaml")
+	raw, err := os.ReadFile(asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(piped, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code = runWith(piped, runOpts{stdin: key + "\n"}, "connect", "--api-key-file", "-"); code != 0 {
+		t.Errorf("connect --api-key-file - = %d %s", code, stderr)
+	}
+	if got := saved(filepath.Join(dir, "jumpcloud-api-key")); got != key+"\n" {
+		t.Errorf("stored API key from stdin differs")
+	}
 
 	bound := write("bound.yaml", "jc-authority", adID)
 	stdout, stderr, code = run(bound, "connect", "user", "carol", "nobody")

@@ -25,6 +25,10 @@ type LoadOptions struct {
 	Stdin io.Reader
 	// Prompt asks for a secret without echo; nil when there is no terminal.
 	Prompt func(prompt string) (string, error)
+	// AllowMissingFile treats an explicit config file (--config,
+	// $ADJC_CONFIG) that does not exist as empty instead of as a mistake:
+	// `adjc connect` is about to create it.
+	AllowMissingFile bool
 }
 
 // Load builds the [Config] from flags, environment, the config file and
@@ -209,7 +213,7 @@ func (l *loader) readFile(c *Config) (*fileDoc, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if !explicit && errors.Is(err, fs.ErrNotExist) {
+		if (!explicit || l.opts.AllowMissingFile) && errors.Is(err, fs.ErrNotExist) {
 			return empty, nil // no file is fine: env and flags may say it all
 		}
 		field := "config"
