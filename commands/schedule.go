@@ -216,7 +216,11 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	if opts.Ready != nil {
 		opts.Ready(metricsAddr)
 	}
-	return s.Run(ctx)
+	err = s.Run(ctx)
+	// Wait for the watcher to let go of the state store before the lock.
+	for range sopts.Events {
+	}
+	return err
 }
 
 // scheduleDirections decides which directions run: what --import or --sync
