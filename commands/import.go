@@ -1,11 +1,8 @@
 package commands
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/adjc/adjc/config"
@@ -13,10 +10,6 @@ import (
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
-
-// progressMin is the plan length from which import shows progress on a
-// terminal: shorter runs finish before a bar would be read.
-const progressMin = 50
 
 // ImportOptions is what `adjc import` needs.
 type ImportOptions struct {
@@ -127,55 +120,22 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(importResult{Plan: view, Outcomes: []reconcile.Outcome{}})
+			return printer.Print(newApplyResult(view, nil))
 		}
 		return nil
 	}
-	if over, msg := plan.ExceedsThreshold(pol); over {
-		return errors.New(msg)
-	}
-	if !opts.Yes {
-		if !opts.IO.CanPrompt() {
-			return Usagef("refusing to apply %d changes without confirmation: review the plan, then run again with --yes", len(plan.Changes))
-		}
-		ok, err := confirmApply(opts.IO, fmt.Sprintf("Apply these %d changes to JumpCloud? [y/N] ", len(plan.Changes)))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			fmt.Fprintln(opts.IO.ErrOut, "Nothing was applied.")
-			return &SilentError{}
-		}
-	}
-
-	if cfg.AuditLog == "" {
-		return errors.New("no audit log path: set audit_log, state_dir or $HOME so applied changes can be recorded")
-	}
-	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
-	if err != nil {
-		return err
-	}
-	prog := newProgress(opts.IO, len(plan.Changes))
-	res, applyErr := reconcile.Apply(ctx, plan, st.Target, reconcile.ApplyOptions{
-		Concurrency: opts.Concurrency,
-		Policy:      &pol,
-		OnOutcome: func(o reconcile.Outcome) {
-			audit.record(o)
-			prog.step()
-		},
+	res, err := applyPlan(ctx, plan, applyArgs{
+		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
+		Question:  fmt.Sprintf("Apply these %d changes to JumpCloud? [y/N] ", len(plan.Changes)),
+		Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
 	})
-	prog.done()
-	auditErr := audit.close()
-
-	result := importResult{Plan: view, Outcomes: res.Outcomes}
-	result.count()
-	if err := printer.Print(result); err != nil {
+	if res == nil {
 		return err
 	}
-	if applyErr != nil {
-		return authHint(applyErr)
+	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+		return perr
 	}
-	return auditErr
+	return err
 }
 
 func short(fp string) string {
@@ -183,100 +143,4 @@ func short(fp string) string {
 		return fp[:19] + "…"
 	}
 	return fp
-}
-
-// confirmApply asks a yes/no question on stderr and reads the answer from stdin.
-func confirmApply(io *output.Streams, question string) (bool, error) {
-	fmt.Fprint(io.ErrOut, question)
-	line, err := bufio.NewReader(io.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, fmt.Errorf("read confirmation: %w", err)
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
-}
-
-// importResult is what import prints after applying.
-type importResult struct {
-	Plan     planView            `json:"plan"`
-	Applied  int                 `json:"applied"`
-	Failed   int                 `json:"failed"`
-	Skipped  int                 `json:"skipped"`
-	Outcomes []reconcile.Outcome `json:"outcomes"`
-}
-
-func (r *importResult) count() {
-	for _, o := range r.Outcomes {
-		switch o.Status {
-		case reconcile.StatusApplied:
-			r.Applied++
-		case reconcile.StatusFailed:
-			r.Failed++
-		case reconcile.StatusSkipped:
-			r.Skipped++
-		}
-	}
-}
-
-func (r importResult) line() string {
-	return fmt.Sprintf("Applied %d, failed %d, skipped %d of %d changes.", r.Applied, r.Failed, r.Skipped, len(r.Outcomes))
-}
-
-// Table is -o plain: the result line.
-func (r importResult) Table() output.Table {
-	t := output.Table{}
-	t.AddStrings(r.line())
-	return t
-}
-
-// Report lists the changes that did not apply, then the result line.
-func (r importResult) Report(s *output.Streams) error {
-	t := output.Table{Headers: []string{"", "KIND", "OBJECT", "OUTCOME", "WHY"}}
-	for _, o := range r.Outcomes {
-		if o.Status == reconcile.StatusApplied {
-			continue
-		}
-		st := output.Warn
-		if o.Status == reconcile.StatusFailed {
-			st = output.Fail
-		}
-		t.AddRow(output.S(actionStyle[o.Change.Action], o.Change.Action.String()), output.C(string(o.Change.Kind)),
-			output.C(o.Change.Key), output.S(st, string(o.Status)), output.C(o.Reason))
-	}
-	if len(t.Rows) > 0 {
-		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not applied:"))
-		if err := s.WriteTable(t); err != nil {
-			return err
-		}
-	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", r.line())
-	return err
-}
-
-// progress writes "applying n/total" on stderr when it is a terminal and
-// the plan is long; otherwise it does nothing.
-type progress struct {
-	io       *output.Streams
-	n, total int
-	on       bool
-}
-
-func newProgress(io *output.Streams, total int) *progress {
-	return &progress{io: io, total: total, on: io.IsStderrTTY() && total >= progressMin}
-}
-
-func (p *progress) step() {
-	p.n++
-	if p.on && (p.n%10 == 0 || p.n == p.total) {
-		fmt.Fprintf(p.io.ErrOut, "\rapplying %d/%d (%d%%)", p.n, p.total, p.n*100/p.total)
-	}
-}
-
-func (p *progress) done() {
-	if p.on {
-		fmt.Fprintln(p.io.ErrOut)
-	}
 }

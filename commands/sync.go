@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -241,80 +240,25 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(syncResult{Plan: view, Outcomes: []reconcile.Outcome{}})
+			return printer.Print(newApplyResult(view, nil))
 		}
 		return nil
 	}
-	if over, msg := plan.ExceedsThreshold(thr); over {
-		return errors.New(msg)
-	}
-	if !opts.Yes {
-		if !opts.IO.CanPrompt() {
-			return Usagef("refusing to apply %d changes without confirmation: review the plan, then run again with --yes", len(plan.Changes))
-		}
-		ok, err := confirmApply(opts.IO, fmt.Sprintf("Apply these %d changes to Active Directory %s? [y/N] ", len(plan.Changes), d.Name))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			fmt.Fprintln(opts.IO.ErrOut, "Nothing was applied.")
-			return &SilentError{}
-		}
-	}
-	if cfg.AuditLog == "" {
-		return errors.New("no audit log path: set audit_log, state_dir or $HOME so applied changes can be recorded")
-	}
-	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
-	if err != nil {
-		return err
-	}
-	prog := newProgress(opts.IO, len(plan.Changes))
-	res, applyErr := reconcile.Apply(ctx, plan, st.Target, reconcile.ApplyOptions{
-		Concurrency: 1, // one LDAP connection; Samba and AD serialise writes anyway
-		Policy:      &thr,
-		OnOutcome: func(o reconcile.Outcome) {
-			audit.record(o)
-			prog.step()
-		},
+	res, err := applyPlan(ctx, plan, applyArgs{
+		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
+		Question:  fmt.Sprintf("Apply these %d changes to Active Directory %s? [y/N] ", len(plan.Changes), d.Name),
+		Threshold: thr,
+		// One LDAP connection; Samba and AD serialise writes anyway.
+		Concurrency: 1, Target: st.Target,
 	})
-	prog.done()
-	auditErr := audit.close()
-	result := syncResult{Plan: view, Outcomes: res.Outcomes}
-	result.count()
-	if err := printer.Print(result); err != nil {
+	if res == nil {
 		return err
 	}
-	if applyErr != nil {
-		return authHint(applyErr)
+	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+		return perr
 	}
-	return auditErr
+	return err
 }
-
-// syncResult is what sync prints after applying: import's result shape
-// with the JumpCloud → AD plan.
-type syncResult struct {
-	Plan     syncView            `json:"plan"`
-	Applied  int                 `json:"applied"`
-	Failed   int                 `json:"failed"`
-	Skipped  int                 `json:"skipped"`
-	Outcomes []reconcile.Outcome `json:"outcomes"`
-}
-
-func (r *syncResult) count() {
-	ir := importResult{Outcomes: r.Outcomes}
-	ir.count()
-	r.Applied, r.Failed, r.Skipped = ir.Applied, ir.Failed, ir.Skipped
-}
-
-func (r syncResult) ir() importResult {
-	return importResult{Applied: r.Applied, Failed: r.Failed, Skipped: r.Skipped, Outcomes: r.Outcomes}
-}
-
-// Table is -o plain: the result line.
-func (r syncResult) Table() output.Table { return r.ir().Table() }
-
-// Report lists the changes that did not apply, then the result line.
-func (r syncResult) Report(s *output.Streams) error { return r.ir().Report(s) }
 
 // syncView is a JumpCloud → AD plan as sync (and diff) print it.
 type syncView struct {
