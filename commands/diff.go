@@ -36,6 +36,12 @@ JumpCloud user or group. It also lists what cannot be synced and why: users
 without a username or email, privileged (adminCount=1) accounts, nesting
 cycles, and passwords changed in JumpCloud after AD.
 
+When the domain's mode lets sync write (two-way, jc-authority) and it has a
+jumpcloud_domain_id, diff also shows the JumpCloud → AD plan 'adjc sync'
+would carry out. With -o json the import plan's fields are at the top level
+and the sync plan, with the same fields, is under "to_ad" (null when sync
+does not apply).
+
 --out saves the plan with a fingerprint of the state it was computed from;
 'adjc import --plan' applies exactly that plan, or refuses if AD or JumpCloud
 has changed since.
@@ -86,16 +92,11 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 			return err
 		}
 	}
-	if err := opts.Printer().Print(newPlanView(d.Name, plan)); err != nil {
-		return err
-	}
-	if opts.Out != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
-	}
 	pending := !plan.Empty()
 	// The JumpCloud → AD direction too, when the mode lets sync write and
-	// the domain is connected (table and plain output; JSON stays one plan).
-	if opts.SyncState != nil && d.Mode != config.ModeADAuthority && d.JumpCloudDomainID != "" && opts.Printer().Format != output.FormatJSON {
+	// the domain is connected.
+	var toAD *reconcile.Plan
+	if opts.SyncState != nil && d.Mode != config.ModeADAuthority && d.JumpCloudDomainID != "" {
 		sst, splan, err := SyncPlan(ctx, opts.SyncState, cfg, d, false)
 		if err != nil {
 			return err
@@ -103,14 +104,45 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		if sst.Close != nil {
 			defer sst.Close()
 		}
-		fmt.Fprintln(opts.IO.Out)
-		if err := opts.Printer().Print(newSyncView(d.Name, splan)); err != nil {
+		toAD = &splan
+		pending = pending || !splan.Empty()
+	}
+	printer := opts.Printer()
+	if printer.Format == output.FormatJSON {
+		out := diffJSON{planView: newPlanView(d.Name, plan)}
+		if toAD != nil {
+			v := newPlanView(d.Name, *toAD)
+			out.ToAD = &v
+		}
+		if err := printer.Print(out); err != nil {
 			return err
 		}
-		pending = pending || !splan.Empty()
+	} else {
+		if err := printer.Print(newPlanView(d.Name, plan)); err != nil {
+			return err
+		}
+		if toAD != nil {
+			fmt.Fprintln(opts.IO.Out)
+			if err := printer.Print(newSyncView(d.Name, *toAD)); err != nil {
+				return err
+			}
+		}
+	}
+	if opts.Out != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
 	}
 	if opts.DetailedExitCode && pending {
 		return ErrChangesPending
 	}
 	return nil
+}
+
+// diffJSON is `diff -o json`: the import plan (Active Directory →
+// JumpCloud) at the top level, as it was before sync existed, and the
+// JumpCloud → AD plan in to_ad with the same fields — or null when the
+// domain's mode (ad-authority) or a missing jumpcloud_domain_id rules sync
+// out. The key is always there, so the shape does not depend on the mode.
+type diffJSON struct {
+	planView
+	ToAD *planView `json:"to_ad"`
 }

@@ -46,6 +46,9 @@ type Factory struct {
 	// state, when set, replaces reading AD and JumpCloud in diff and import:
 	// tests use it to check plans and rendering against fixed states.
 	state ReadStateFunc
+	// syncState, when set, replaces reading them for the JumpCloud → AD
+	// direction (sync, diff).
+	syncState SyncStateFunc
 }
 
 // NewFactory returns the Factory main uses: the given streams and

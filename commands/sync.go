@@ -30,6 +30,9 @@ type SyncStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domai
 // readSyncState reads the bound users and groups through f.JumpCloud and
 // the domain through f.Directory.
 func readSyncState(f *Factory) SyncStateFunc {
+	if f.syncState != nil {
+		return f.syncState
+	}
 	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error) {
 		if d.JumpCloudDomainID == "" {
 			return nil, WithHint(Usagef("domain %s has no jumpcloud_domain_id: sync needs the JumpCloud AD domain object its users are bound to", d.Name),
