@@ -1,11 +1,13 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,6 +43,22 @@ var (
 // parseFile reads the YAML in data (from path) strictly.
 func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 	doc := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}}
+	src := Source{Kind: KindFile, Name: path}
+	// A config is a few KiB: a large file is another file named by mistake,
+	// and YAML's aliases can make a small-looking one expensive to parse.
+	if len(data) > maxFileSize {
+		return nil, []Problem{{Field: "config", Source: src,
+			Msg: fmt.Sprintf("the file is %d bytes, more than the %d KiB a configuration can be", len(data), maxFileSize>>10),
+			Fix: "check that --config or $ADJC_CONFIG names the adjc configuration file"}}
+	}
+	// yaml.v3 reports a bad byte as "invalid leading UTF-8 octet", which
+	// reads like a syntax error; the cause is the file's encoding.
+	if !utf8.Valid(data) {
+		line := 1 + bytes.Count(data[:invalidUTF8At(data)], []byte("\n"))
+		return nil, []Problem{{Field: "config", Source: src,
+			Msg: fmt.Sprintf("line %d: the file is not UTF-8 text", line),
+			Fix: "save it as UTF-8 (not Latin-1 or UTF-16)"}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, []Problem{{
@@ -207,4 +225,20 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// maxFileSize bounds the configuration file parseFile accepts.
+const maxFileSize = 1 << 20
+
+// invalidUTF8At returns the offset of the first byte of data that is not
+// part of valid UTF-8.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
