@@ -106,7 +106,13 @@ func readState(f *Factory) ReadStateFunc {
 		})
 		if err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+			err = fmt.Errorf("domain %s: %w", d.Name, err)
+			if errors.Is(err, ldapx.ErrNoSuchObject) {
+				// The DNs searched come from root_container and
+				// jumpcloud_group, so one of them is wrong.
+				err = WithHint(err, fmt.Sprintf("check root_container (%s) and jumpcloud_group (%q): the container and the group in it must exist; 'adjc preflight' checks both", d.RootContainer, d.JumpCloudGroup))
+			}
+			return nil, err
 		}
 		cloud, err := adapter.ReadCloud(ctx, jc)
 		if err != nil {
