@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/go-ldap/ldap/v3"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -68,6 +70,15 @@ state_dir: %s
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/xdg-state")
 			env.Values["emu"] = emu
 			env.Values["org"] = org
+			// Sync (JumpCloud → AD) can create only in CN=Users, as jcsync:
+			// scripts name what they create there with $SUFFIX, and
+			// everything named so is deleted at the end.
+			suffix := make([]byte, 3)
+			rand.Read(suffix)
+			env.Setenv("SUFFIX", hex.EncodeToString(suffix))
+			env.Setenv("SYNC_BIND", l.Sync.Bind)
+			env.Setenv("SYNC_PASSWORD_FILE", l.Sync.PasswordFile)
+			env.Defer(func() { deleteSuffixed(l, hex.EncodeToString(suffix)) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -80,6 +91,25 @@ state_dir: %s
 	})
 }
 
+// deleteSuffixed deletes, as Administrator, the users and groups in
+// CN=Users whose cn ends with suffix: what a script's sync created there.
+func deleteSuffixed(l *ldaptest.Lab, suffix string) {
+	ctx := context.Background()
+	conn, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	es, err := conn.SearchAll(ctx, ldapx.Query{Base: "CN=Users," + l.BaseDN, Scope: ldap.ScopeSingleLevel,
+		Filter: "(&(|(objectClass=user)(objectClass=group))(cn=*" + ldap.EscapeFilter(suffix) + "))", Attributes: []string{"cn"}})
+	if err != nil {
+		return
+	}
+	for _, e := range es {
+		conn.Delete(ctx, e.DN)
+	}
+}
+
 // cmdAD changes AD as Administrator, inside the script's own OU:
 //
 //	ad mkou                         create the OU; $OU is its DN (deleted at the end)
@@ -88,9 +118,11 @@ state_dir: %s
 //	ad disable NAME                 set ACCOUNTDISABLE
 //	ad rmmember GROUP MEMBER        remove one member
 //	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
+//	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
+//	ad bind NAME FILE               bind as NAME@realm with the password in FILE
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
-	if neg || len(args) == 0 {
-		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename args...")
+	if neg && (len(args) == 0 || args[0] != "bind") || len(args) == 0 {
+		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename|state|bind args...")
 	}
 	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
 	ts.Check(err)
@@ -144,9 +176,44 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		ts.Check(conn.RemoveMember(c, dn(args[1]), dn(args[2])))
 	case "rename":
 		ts.Check(conn.Modify(c, dn(args[1]), map[string][]string{"sAMAccountName": {args[2]}}))
+	case "state":
+		u := findUser(ts, conn, l, args[1])
+		state := "enabled"
+		if ldapx.UAC(atoi(u.GetAttributeValue("userAccountControl"))).Disabled() {
+			state = "disabled"
+		}
+		fmt.Fprintf(ts.Stdout(), "%s %s\n", u.GetAttributeValue("sAMAccountName"), state)
+	case "bind":
+		pw, err := os.ReadFile(ts.MkAbs(args[2]))
+		ts.Check(err)
+		uc, err := ldapx.Dial(c, ldapx.Options{URL: l.URL, BindDN: args[1] + "@" + strings.ToLower(l.Realm),
+			Password: config.NewSecret(strings.TrimRight(string(pw), "\r\n")), CAFile: l.CAFile})
+		if (err == nil) == neg {
+			ts.Fatalf("ad bind %s: %v", args[1], err)
+		}
+		if err == nil {
+			uc.Close()
+		}
 	default:
 		ts.Fatalf("ad: unknown subcommand %q", args[0])
 	}
+}
+
+// findUser returns the user whose sAMAccountName is name, anywhere in the domain.
+func findUser(ts *testscript.TestScript, conn *ldapx.Conn, l *ldaptest.Lab, name string) *ldap.Entry {
+	es, err := conn.SearchAll(context.Background(), ldapx.Query{Base: l.BaseDN, Scope: ldap.ScopeWholeSubtree,
+		Filter:     "(&(objectClass=user)" + ldapx.EqualityFilter("sAMAccountName", name) + ")",
+		Attributes: []string{"sAMAccountName", "userAccountControl"}})
+	ts.Check(err)
+	if len(es) != 1 {
+		ts.Fatalf("ad: %d users named %q, want 1", len(es), name)
+	}
+	return es[0]
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // cmdJC reads the emulator's state directly, not through adjc:
@@ -155,6 +222,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 //	jc user USERNAME        print "USERNAME STATE sudo=BOOL"; fails if absent
 //	jc saveid USERNAME VAR  set $VAR to the user's id
 //	jc hasid USERNAME ID    fail unless the user's id is ID
+//	jc adduser USERNAME     add a JumpCloud-only user (email USERNAME@e2e.example)
 func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server, org string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: jc members|user|saveid|hasid args...")
@@ -202,6 +270,9 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 			ts.Fatalf("jc: no user %q", args[1])
 		}
 		ts.Setenv(args[2], u.ID)
+	case "adduser":
+		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: args[1] + "@e2e.example", Firstname: "Sync", Lastname: args[1]})
+		ts.Check(err)
 	case "hasid":
 		u, ok := find(args[1])
 		if !ok || u.ID != args[2] {
