@@ -513,14 +513,16 @@ func sortDocs(docs []doc, keys []string, idField string) {
 
 // startFlusher runs the goroutine that saves dirty state; called once, under s.mu.
 func (s *Server) startFlusher() {
-	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	// The goroutine keeps its own copies: Close clears s.stop under the lock.
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	s.stop, s.stopped = stop, stopped
 	go func() {
-		defer close(s.stopped)
+		defer close(stopped)
 		t := time.NewTicker(flushEvery)
 		defer t.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				s.mu.Lock()
@@ -546,12 +548,12 @@ func (s *Server) flushLocked() {
 // file, if there is one. Call it after the HTTP server has shut down.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	stop := s.stop
+	stop, stopped := s.stop, s.stopped
 	s.stop = nil
 	s.mu.Unlock()
 	if stop != nil {
 		close(stop)
-		<-s.stopped
+		<-stopped
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
