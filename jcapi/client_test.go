@@ -520,10 +520,22 @@ func TestContextCancel(t *testing.T) {
 	})
 	t.Run("during backoff", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, jcapi.WithRetry(5, time.Hour, time.Hour))
-		f.emu.FailNext(jcemu.Fault{Status: 503})
+		// Cancel once the client is really in its backoff sleep, not after a
+		// fixed delay: under load the first call may take longer than any delay.
 		ctx, cancel := context.WithCancel(t.Context())
-		time.AfterFunc(30*time.Millisecond, cancel)
+		inBackoff := make(chan struct{})
+		sleep := func(ctx context.Context, d time.Duration) error {
+			close(inBackoff)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+				return nil
+			}
+		}
+		go func() { <-inBackoff; cancel() }()
+		f := newFixture(t, jcapi.WithRetry(5, time.Hour, time.Hour), jcapi.WithSleep(sleep))
+		f.emu.FailNext(jcemu.Fault{Status: 503})
 		_, err := f.c.GetSystemUser(ctx, "65a0c0de0000000000000001")
 		require.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 1, f.emu.TotalCalls())
