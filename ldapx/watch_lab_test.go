@@ -1,6 +1,7 @@
 package ldapx_test
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -116,8 +117,6 @@ func TestWatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Watch() = %v", err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the notification search register
-
 	expect := func(want func(ldapx.Event) bool, what string) {
 		t.Helper()
 		timeout := time.After(10 * time.Second)
@@ -135,23 +134,43 @@ func TestWatch(t *testing.T) {
 			}
 		}
 	}
-	modify := func(sn string) time.Time {
+	// The DC never confirms that a notification search is registered, so a
+	// modify made too early (a loaded machine) goes unseen: modify again each
+	// second until the watcher reports the user, instead of sleeping a guess.
+	modifyUntilSeen := func(sn, what string) time.Duration {
 		t.Helper()
-		if err := c.Modify(ctx, u.DN, map[string][]string{"sn": {sn}}); err != nil {
-			t.Fatal(err)
+		deadline := time.Now().Add(15 * time.Second)
+		for i := 0; ; i++ {
+			if err := c.Modify(ctx, u.DN, map[string][]string{"sn": {fmt.Sprintf("%s%d", sn, i)}}); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			wait := time.After(time.Second)
+			for {
+				select {
+				case ev, ok := <-w.Events():
+					if !ok {
+						t.Fatalf("watch stopped before %s: %v", what, w.Err())
+					}
+					if ev.GUID == u.GUID {
+						return time.Since(start)
+					}
+					continue
+				case <-wait:
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no event for %s within 15s", what)
+			}
 		}
-		return time.Now()
 	}
-	start := modify("One")
-	expect(func(ev ldapx.Event) bool { return ev.GUID == u.GUID }, "the first modify")
-	t.Logf("notification after a modify: %v", time.Since(start))
+	t.Logf("notification after a modify: %v", modifyUntilSeen("One", "the first modify"))
 
 	// Drop the connection under the watcher, as a DC restart would.
 	mu.Lock()
 	clients[0].Close()
 	mu.Unlock()
 	expect(func(ev ldapx.Event) bool { return ev.Reconnected }, "the reconnect")
-	time.Sleep(200 * time.Millisecond)
-	modify("Two")
-	expect(func(ev ldapx.Event) bool { return ev.GUID == u.GUID }, "a modify after the reconnect")
+	modifyUntilSeen("Two", "a modify after the reconnect")
 }
