@@ -156,6 +156,12 @@ func (p *fileParser) mapping(n *yaml.Node, prefix string, known []string, each f
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
+		if key == "" || k.Kind != yaml.ScalarNode {
+			// An empty, null or complex key ("": x, ? [a]: x) would
+			// otherwise be reported under an empty field name.
+			p.add(k, strings.TrimSuffix(prefix, ".")+"(empty or complex key)", "keys must be plain names", unknownKeyFix(key, known))
+			continue
+		}
 		if line, ok := seen[key]; ok {
 			p.add(k, prefix+key, fmt.Sprintf("repeated key (first set on line %d)", line), "keep one of them")
 			continue
