@@ -284,9 +284,10 @@ func applyScheduled(ctx context.Context, opts *ScheduleOptions, cfg *config.Conf
 }
 
 // domainPaused asks JumpCloud whether the domain is deactivated. The seeds'
-// "Deactivate" button stops the agents without deleting anything; the
-// public API shows it as the AD domain object's delegationState DISABLED,
-// which is what adjc honours.
+// "Deactivate" button stops the agents without deleting anything. The public
+// spec documents no field for it; adjc reads the AD domain object's
+// delegationState DISABLED as deactivated. That mapping is an inference to
+// confirm on a live tenant; preflight's domain-active check shows the state.
 func domainPaused(opts *ScheduleOptions, cfg *config.Config, d *config.Domain) func(context.Context) (bool, error) {
 	var jc *jcapi.Client
 	return func(ctx context.Context) (bool, error) {

@@ -391,7 +391,10 @@ func (s *Server) createAD(o *org, body doc) (doc, *apiError) {
 		}
 	}
 	id := s.st.newID()
-	d := doc{"id": id, "domain": domain, "useCase": "UNSET", "delegationState": "DISABLED", "groupsEnabled": false,
+	// The spec gives no default for delegationState; its request samples send
+	// ENABLED, and adjc reads DISABLED as the console's "Deactivate" (no sync),
+	// so a domain object nobody deactivated starts ENABLED.
+	d := doc{"id": id, "domain": domain, "useCase": "UNSET", "delegationState": "ENABLED", "groupsEnabled": false,
 		"permission": "PERMISSION_OWNER", "organizationId": o.id(), "updatedAt": s.stamp()}
 	for k, v := range f {
 		d[k] = v
