@@ -51,11 +51,12 @@ func readSyncState(f *Factory) SyncStateFunc {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
 		names := make([]string, len(bound.Groups))
+		ids := make([]string, len(bound.Groups))
 		for i, g := range bound.Groups {
-			names[i] = g.Name
+			names[i], ids[i] = g.Name, g.ID
 		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, GroupNames: names})
+			UsernameAttribute: d.UsernameAttribute, GroupNames: names, GroupIDs: ids})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)

@@ -41,6 +41,16 @@ type DomainGroup struct {
 	// Name is cn, matched case-insensitively with the JumpCloud group name
 	// (seed 002: "JumpCloud syncs … for groups: Group Name").
 	Name string
+	// Anchor is the id of the JumpCloud group this AD group was created
+	// for or taken over by, which sync records in the group (the adapter
+	// uses adminDescription), so a group renamed in JumpCloud is renamed in
+	// AD rather than created again under the new name. Empty when none is
+	// recorded.
+	Anchor string
+	// AnchorSlotTaken reports that the attribute holding anchors carries
+	// something else (an operator's text): sync neither overwrites it nor
+	// records an anchor, and the group stays matched by name.
+	AnchorSlotTaken bool
 	// Privileged reports adminCount=1 (Domain Admins and the other
 	// AdminSDHolder-protected groups): sync never writes to them.
 	Privileged bool
@@ -115,7 +125,12 @@ func SAMAccountNameProblem(name string) string {
 //     a username AD cannot hold and a suspended user not yet in AD.
 //   - JumpCloud suspension disables the AD account; an active user's
 //     disabled account is re-enabled when [SyncPolicy.Unsuspend] is set.
-//   - A bound group is matched by name or created in the container; its AD
+//   - A bound group is matched by the JumpCloud id recorded in an AD group
+//     ([DomainGroup.Anchor]), else by name, or created in the container with
+//     its id recorded. A group matched by name gets its id recorded
+//     ([FieldAnchor]); one whose name differs is renamed ([FieldName]), so a
+//     rename in JumpCloud renames the AD group instead of creating another.
+//     An AD group recording another JumpCloud group's id is not taken. Its AD
 //     membership gains every member that exists (or is created) in AD, and
 //     loses, value by value, members that are bound users but no longer in
 //     the JumpCloud group. Other AD members are left alone.
@@ -156,9 +171,10 @@ type toAD struct {
 	pol SyncPolicy
 	dom *Domain
 
-	byName  map[string]int // lower username → index in dom.Users
-	byGUID  map[string]int // lower objectGUID → index in dom.Users
-	grpName map[string]int // lower name → index in dom.Groups
+	byName    map[string]int // lower username → index in dom.Users
+	byGUID    map[string]int // lower objectGUID → index in dom.Users
+	grpName   map[string]int // lower name → index in dom.Groups
+	grpAnchor map[string]int // JumpCloud group id → index in dom.Groups
 
 	resolved map[string]adTarget // JumpCloud user id → AD user
 	managed  int
@@ -184,8 +200,12 @@ func (s *toAD) index() {
 		}
 	}
 	s.grpName = make(map[string]int, len(s.dom.Groups))
+	s.grpAnchor = make(map[string]int, len(s.dom.Groups))
 	for i := range s.dom.Groups {
 		s.grpName[strings.ToLower(s.dom.Groups[i].Name)] = i
+		if a := s.dom.Groups[i].Anchor; a != "" {
+			s.grpAnchor[a] = i
+		}
 	}
 	s.resolved = make(map[string]adTarget)
 }
@@ -330,7 +350,17 @@ func (s *toAD) groups(bound []CloudGroup) {
 			s.skip(KindGroup, key, "group name %q cannot be an AD common name (1 to 64 characters)", g.Name)
 			continue
 		}
-		gi, found := s.grpName[low]
+		// The anchor first: a group renamed in JumpCloud keeps its AD
+		// group. The name only for a group that records no other anchor.
+		gi, found := s.grpAnchor[g.ID]
+		if !found {
+			gi, found = s.grpName[low]
+			if found && s.dom.Groups[gi].Anchor != "" {
+				s.skip(KindGroup, key, "AD group %s belongs to JumpCloud group %s (recorded in it), not to %s: rename one of them",
+					s.dom.Groups[gi].DN, s.dom.Groups[gi].Anchor, g.ID)
+				continue
+			}
+		}
 		ref := Ref{Anchor: g.ID, Name: g.Name}
 		var have []string
 		if found {
@@ -344,12 +374,32 @@ func (s *toAD) groups(bound []CloudGroup) {
 			if !s.inContainer(ag.DN) {
 				s.skip(KindGroup, key, "outside the Root User container (%s): managed where it is, not moved", ag.DN)
 			}
+			var fields []FieldChange
+			var why []string
+			if ag.Anchor == "" && !ag.AnchorSlotTaken {
+				fields = append(fields, FieldChange{Name: FieldAnchor, New: g.ID})
+				why = append(why, "taken over: its JumpCloud group is recorded in it")
+			}
+			// AD compares cn case-insensitively, as the name match does:
+			// a difference in case alone is not worth a rename.
+			if !strings.EqualFold(ag.Name, g.Name) {
+				fields = append(fields, FieldChange{Name: FieldName, Old: ag.Name, New: g.Name})
+				why = append(why, "renamed in JumpCloud")
+			}
+			if len(fields) > 0 {
+				s.changes = append(s.changes, Change{
+					Action: Update, Kind: KindGroup, Key: key,
+					Reason: strings.Join(why, "; "),
+					Group:  &ref,
+					Fields: fields,
+				})
+			}
 		} else {
 			s.changes = append(s.changes, Change{
 				Action: Create, Kind: KindGroup, Key: key,
 				Reason: "bound to the AD domain in JumpCloud, not in AD",
 				Group:  &ref,
-				Fields: []FieldChange{{Name: FieldName, New: g.Name}},
+				Fields: []FieldChange{{Name: FieldAnchor, New: g.ID}, {Name: FieldName, New: g.Name}},
 			})
 		}
 		s.members(g, ref, have)
@@ -449,6 +499,8 @@ func FingerprintToAD(desired Bound, actual Domain) string {
 		e.str(strings.ToLower(g.GUID))
 		e.str(g.DN)
 		e.str(g.Name)
+		e.str(g.Anchor)
+		e.bool(g.AnchorSlotTaken)
 		e.bool(g.Privileged)
 		e.set(g.Members, true)
 	}

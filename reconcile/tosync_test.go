@@ -42,6 +42,12 @@ func dGroup(name string, members ...string) reconcile.DomainGroup {
 	return g
 }
 
+// anchored is g recording the JumpCloud group id.
+func anchored(g reconcile.DomainGroup, id string) reconcile.DomainGroup {
+	g.Anchor = id
+	return g
+}
+
 func TestDiffToAD(t *testing.T) {
 	t.Parallel()
 	jcAuth := reconcile.DefaultSyncPolicy()
@@ -179,7 +185,39 @@ func TestDiffToAD(t *testing.T) {
 				Users:  []reconcile.ADUser{dUser("alice"), dUser("bob"), dUser("carol"), dUser("dave")},
 				Groups: []reconcile.DomainGroup{dGroup("ENG", "alice", "bob", "dave")},
 			},
-			want: []string{"- membership eng/bob", "+ membership eng/carol"},
+			// Matched by name (AD's "ENG"), so its JumpCloud id is recorded.
+			want: []string{"~ group eng {anchor:→jcg-eng}", "- membership eng/bob", "+ membership eng/carol"},
+		},
+		{
+			name: "renamed in JumpCloud: the AD group recording its id is renamed, members kept",
+			desired: reconcile.Bound{
+				Users:  []reconcile.CloudUser{bUser("alice")},
+				Groups: []reconcile.CloudGroup{func() reconcile.CloudGroup { g := bGroup("platform", "alice"); g.ID = "jcg-eng"; return g }()},
+			},
+			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.DomainGroup{anchored(dGroup("eng", "alice"), "jcg-eng"), dGroup("platform")}},
+			want: []string{"~ group platform {name:eng→platform}"},
+		},
+		{
+			name: "an AD group recording another JumpCloud group's id is not taken by name",
+			desired: reconcile.Bound{
+				Users:  []reconcile.CloudUser{bUser("alice")},
+				Groups: []reconcile.CloudGroup{bGroup("eng", "alice")},
+			},
+			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.DomainGroup{anchored(dGroup("eng"), "jcg-old")}},
+			want:      []string{},
+			wantSkips: []string{"group eng: AD group CN=eng," + container + " belongs to JumpCloud group jcg-old"},
+		},
+		{
+			name: "the anchor attribute holds an operator's text: matched by name, nothing recorded",
+			desired: reconcile.Bound{
+				Users:  []reconcile.CloudUser{bUser("alice")},
+				Groups: []reconcile.CloudGroup{bGroup("eng", "alice")},
+			},
+			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.DomainGroup{func() reconcile.DomainGroup { g := dGroup("eng", "alice"); g.AnchorSlotTaken = true; return g }()}},
+			want: []string{},
 		},
 		{
 			name: "members that are not in AD are not added",
@@ -289,7 +327,7 @@ func (m *memAD) CreateGroup(_ context.Context, g reconcile.GroupSpec) (string, e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	dn := "CN=" + g.Name + "," + m.dom.Container
-	m.dom.Groups = append(m.dom.Groups, reconcile.DomainGroup{GUID: "g-" + g.Name, DN: dn, Name: g.Name})
+	m.dom.Groups = append(m.dom.Groups, reconcile.DomainGroup{GUID: "g-" + g.Name, DN: dn, Name: g.Name, Anchor: g.Anchor})
 	return dn, nil
 }
 
@@ -321,8 +359,26 @@ func (m *memAD) RemoveMember(_ context.Context, g, u string) error { return m.me
 func (m *memAD) DeleteUser(context.Context, string) error          { return fmt.Errorf("sync never deletes") }
 func (m *memAD) SetAdmin(context.Context, string, bool) error      { return fmt.Errorf("not in AD") }
 func (m *memAD) DeleteGroup(context.Context, string) error         { return fmt.Errorf("sync never deletes") }
-func (m *memAD) UpdateGroup(context.Context, string, reconcile.GroupPatch) error {
-	return fmt.Errorf("not planned")
+
+// UpdateGroup records an anchor and renames; the DN stays, as if it were
+// the objectGUID (ADTarget follows a renamed group's DN itself).
+func (m *memAD) UpdateGroup(_ context.Context, dn string, p reconcile.GroupPatch) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for gi := range m.dom.Groups {
+		g := &m.dom.Groups[gi]
+		if g.DN != dn {
+			continue
+		}
+		if p.Anchor != nil {
+			g.Anchor = *p.Anchor
+		}
+		if p.Name != nil {
+			g.Name = *p.Name
+		}
+		return nil
+	}
+	return fmt.Errorf("no group %s", dn)
 }
 
 // TestDiffToADApplyTwice checks the level-based rule: applying a plan and
@@ -333,13 +389,14 @@ func TestDiffToADApplyTwice(t *testing.T) {
 	susp.Suspended = true
 	desired := reconcile.Bound{
 		Users:  []reconcile.CloudUser{bUser("alice"), bUser("bob"), bUser("carol"), susp},
-		Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "bob"), bGroup("ops", "carol", "dave")},
+		Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "bob"), bGroup("ops", "carol", "dave"), bGroup("platform", "alice")},
 	}
+	desired.Groups[2].ID = "jcg-infra" // renamed from infra in JumpCloud
 	oldBob := dUser("bob")
 	oldBob.Disabled, oldBob.GivenName = true, "Robert"
 	ad := &memAD{dom: reconcile.Domain{Container: container,
 		Users:  []reconcile.ADUser{oldBob, dUser("carol"), dUser("dave")},
-		Groups: []reconcile.DomainGroup{dGroup("ops", "carol")},
+		Groups: []reconcile.DomainGroup{dGroup("ops", "carol"), anchored(dGroup("infra"), "jcg-infra")},
 	}}
 	pol := reconcile.DefaultSyncPolicy()
 	plan := reconcile.DiffToAD(desired, ad.dom, pol)

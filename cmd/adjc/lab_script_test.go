@@ -70,6 +70,11 @@ state_dir: %s
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/xdg-state")
 			env.Values["emu"] = emu
 			env.Values["org"] = org
+			jc, err := jcapi.New(ts.URL+"/api", config.NewSecret(key), jcapi.WithRateLimit(0, 0))
+			if err != nil {
+				return err
+			}
+			env.Values["jc"] = jc
 			// Sync (JumpCloud → AD) can create only in CN=Users, as jcsync:
 			// scripts name what they create there with $SUFFIX, and
 			// everything named so is deleted at the end.
@@ -85,7 +90,7 @@ state_dir: %s
 			"status": cmdStatus,
 			"ad":     func(ts *testscript.TestScript, neg bool, args []string) { cmdAD(ts, neg, args, l) },
 			"jc": func(ts *testscript.TestScript, neg bool, args []string) {
-				cmdJC(ts, neg, args, ts.Value("emu").(*jcemu.Server), ts.Value("org").(string))
+				cmdJC(ts, neg, args, ts.Value("emu").(*jcemu.Server), ts.Value("org").(string), ts.Value("jc").(*jcapi.Client))
 			},
 		},
 	})
@@ -120,9 +125,10 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
 //	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
 //	ad bind NAME FILE               bind as NAME@realm with the password in FILE
+//	ad showgroup CN                 print "CN sAMAccountName adminDescription members…" (member cns, sorted) of the group CN anywhere in the domain; ! for absent
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
-	if neg && (len(args) == 0 || args[0] != "bind") || len(args) == 0 {
-		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename|state|bind args...")
+	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
+		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename|state|bind|showgroup args...")
 	}
 	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
 	ts.Check(err)
@@ -183,6 +189,26 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 			state = "disabled"
 		}
 		fmt.Fprintf(ts.Stdout(), "%s %s\n", u.GetAttributeValue("sAMAccountName"), state)
+	case "showgroup":
+		es, err := conn.SearchAll(c, ldapx.Query{Base: l.BaseDN, Scope: ldap.ScopeWholeSubtree,
+			Filter:     "(&(objectClass=group)" + ldapx.EqualityFilter("cn", args[1]) + ")",
+			Attributes: []string{"cn", "sAMAccountName", "adminDescription", "member"}})
+		ts.Check(err)
+		if (len(es) == 1) == neg {
+			ts.Fatalf("ad: %d groups named %q", len(es), args[1])
+		}
+		if neg {
+			return
+		}
+		var members []string
+		for _, m := range es[0].GetAttributeValues("member") {
+			if dn, err := ldap.ParseDN(m); err == nil && len(dn.RDNs) > 0 {
+				members = append(members, dn.RDNs[0].Attributes[0].Value)
+			}
+		}
+		slices.Sort(members)
+		fmt.Fprintln(ts.Stdout(), strings.Join(append([]string{es[0].GetAttributeValue("cn"), es[0].GetAttributeValue("sAMAccountName"),
+			es[0].GetAttributeValue("adminDescription")}, members...), " "))
 	case "bind":
 		pw, err := os.ReadFile(ts.MkAbs(args[2]))
 		ts.Check(err)
@@ -223,7 +249,9 @@ func atoi(s string) int {
 //	jc saveid USERNAME VAR  set $VAR to the user's id
 //	jc hasid USERNAME ID    fail unless the user's id is ID
 //	jc adduser USERNAME     add a JumpCloud-only user (email USERNAME@e2e.example)
-func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server, org string) {
+//	jc addgroup NAME USER...  add a user group with these members
+//	jc renamegroup OLD NEW    rename a user group through the API
+func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server, org string, jc *jcapi.Client) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: jc members|user|saveid|hasid args...")
 	}
@@ -273,6 +301,25 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 	case "adduser":
 		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: args[1] + "@e2e.example", Firstname: "Sync", Lastname: args[1]})
 		ts.Check(err)
+	case "addgroup":
+		g, err := emu.AddUserGroup(org, jcapi.UserGroup{Name: args[1]})
+		ts.Check(err)
+		for _, m := range args[2:] {
+			u, ok := find(m)
+			if !ok {
+				ts.Fatalf("jc: no user %q", m)
+			}
+			ts.Check(emu.AddMember(org, g.ID, u.ID))
+		}
+	case "renamegroup":
+		for _, g := range emu.UserGroups(org) {
+			if g.Name == args[1] {
+				_, err := jc.UpdateUserGroup(context.Background(), g.ID, jcapi.UserGroup{Name: args[2]})
+				ts.Check(err)
+				return
+			}
+		}
+		ts.Fatalf("jc: no group %q", args[1])
 	case "hasid":
 		u, ok := find(args[1])
 		if !ok || u.ID != args[2] {

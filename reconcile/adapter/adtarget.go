@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
@@ -32,6 +33,12 @@ type ADTarget struct {
 	Policy ldapx.PasswordPolicy
 	// Rand is the randomness for generated passwords; crypto/rand when nil.
 	Rand io.Reader
+
+	mu sync.Mutex
+	// renamed maps the DN a group had when the plan was made to the one a
+	// rename in this run gave it: the plan's membership changes name the
+	// group by its old DN.
+	renamed map[string]string
 }
 
 var _ reconcile.Target = (*ADTarget)(nil)
@@ -92,19 +99,73 @@ func (t *ADTarget) UpdateUser(ctx context.Context, dn string, p reconcile.UserPa
 	return nil
 }
 
-// CreateGroup implements [reconcile.Target]: a global security group.
+// CreateGroup implements [reconcile.Target]: a global security group whose
+// adminDescription records the JumpCloud group id ([GroupAnchorValue]). If
+// recording it fails the group exists all the same and its DN is returned
+// with the error; the next sync takes it over by name and records the id.
 func (t *ADTarget) CreateGroup(ctx context.Context, g reconcile.GroupSpec) (string, error) {
 	created, err := t.Conn.CreateGroup(ctx, t.Container, g.Name, "")
 	if err != nil {
 		return "", markAD(err)
 	}
+	if g.Anchor != "" {
+		if err := t.Conn.Modify(ctx, created.DN, map[string][]string{"adminDescription": {GroupAnchorValue(g.Anchor)}}); err != nil {
+			return created.DN, fmt.Errorf("record the JumpCloud group id: %w", markAD(err))
+		}
+	}
 	return created.DN, nil
+}
+
+// UpdateGroup implements [reconcile.Target]: it records the JumpCloud
+// group id of a group taken over by name, and renames a group renamed in
+// JumpCloud — a new cn (the object, its objectGUID and members stay), and
+// the same sAMAccountName when it was the old cn, so the old name is free
+// for another group.
+func (t *ADTarget) UpdateGroup(ctx context.Context, dn string, p reconcile.GroupPatch) error {
+	if p.Anchor != nil {
+		if err := t.Conn.Modify(ctx, dn, map[string][]string{"adminDescription": {GroupAnchorValue(*p.Anchor)}}); err != nil {
+			return markAD(err)
+		}
+	}
+	if p.Name == nil {
+		return nil
+	}
+	old, err := t.Conn.Group(ctx, dn)
+	if err != nil {
+		return markAD(err)
+	}
+	newDN, err := t.Conn.Rename(ctx, dn, *p.Name)
+	if err != nil {
+		return markAD(err)
+	}
+	t.mu.Lock()
+	if t.renamed == nil {
+		t.renamed = map[string]string{}
+	}
+	t.renamed[strings.ToLower(dn)] = newDN
+	t.mu.Unlock()
+	if strings.EqualFold(old.SAMAccountName, old.Name) {
+		if err := t.Conn.Modify(ctx, newDN, map[string][]string{"sAMAccountName": {*p.Name}}); err != nil {
+			return fmt.Errorf("renamed to %s, but sAMAccountName stays %s: %w", newDN, old.SAMAccountName, markAD(err))
+		}
+	}
+	return nil
+}
+
+// groupDN is the DN the group the plan calls dn has now.
+func (t *ADTarget) groupDN(dn string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := t.renamed[strings.ToLower(dn)]; ok {
+		return n
+	}
+	return dn
 }
 
 // AddMember implements [reconcile.Target]; a member already there counts
 // as added (someone got there first, and the level is reached).
 func (t *ADTarget) AddMember(ctx context.Context, groupDN, userDN string) error {
-	if err := t.Conn.AddMember(ctx, groupDN, userDN); err != nil && !errors.Is(err, ldapx.ErrAlreadyExists) {
+	if err := t.Conn.AddMember(ctx, t.groupDN(groupDN), userDN); err != nil && !errors.Is(err, ldapx.ErrAlreadyExists) {
 		return markAD(err)
 	}
 	return nil
@@ -113,7 +174,7 @@ func (t *ADTarget) AddMember(ctx context.Context, groupDN, userDN string) error 
 // RemoveMember implements [reconcile.Target]; a member already gone counts
 // as removed.
 func (t *ADTarget) RemoveMember(ctx context.Context, groupDN, userDN string) error {
-	if err := t.Conn.RemoveMember(ctx, groupDN, userDN); err != nil && !errors.Is(err, ldapx.ErrNoSuchValue) {
+	if err := t.Conn.RemoveMember(ctx, t.groupDN(groupDN), userDN); err != nil && !errors.Is(err, ldapx.ErrNoSuchValue) {
 		return markAD(err)
 	}
 	return nil
@@ -127,12 +188,6 @@ func (t *ADTarget) SetAdmin(context.Context, string, bool) error { return errNot
 
 // DeleteGroup implements [reconcile.Target] by refusing.
 func (t *ADTarget) DeleteGroup(context.Context, string) error { return errNotSync }
-
-// UpdateGroup implements [reconcile.Target] by refusing: groups are matched
-// by name, so a sync plan never renames one.
-func (t *ADTarget) UpdateGroup(context.Context, string, reconcile.GroupPatch) error {
-	return errNotSync
-}
 
 // markAD marks errors after which every further write would fail too.
 func markAD(err error) error {
