@@ -78,6 +78,9 @@ type State struct {
 	Target reconcile.Target
 	// Close releases the connections.
 	Close func()
+	// Index, when set, lets `schedule` re-read only the users a watch
+	// event names (adapter.ReadFresh) against this state.
+	Index *adapter.Index
 }
 
 // ReadStateFunc reads [State] for a command. Commands get [readState];
@@ -98,7 +101,7 @@ func readState(f *Factory) ReadStateFunc {
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		dir, err := adapter.ReadDirectory(ctx, conn, adapter.ReadOptions{
+		dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, adapter.ReadOptions{
 			RootContainer:     d.RootContainer,
 			JumpCloudGroup:    d.JumpCloudGroup,
 			AdminsGroup:       d.AdminsGroup,
@@ -123,6 +126,7 @@ func readState(f *Factory) ReadStateFunc {
 			Domain: d, Directory: dir, Cloud: cloud,
 			Target: adapter.NewJumpCloudTarget(jc, dir),
 			Close:  func() { conn.Close() },
+			Index:  idx,
 		}, nil
 	}
 }

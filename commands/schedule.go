@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/adjc/adjc/config"
@@ -14,6 +15,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/adapter"
 	"github.com/adjc/adjc/reconcile/schedule"
 	"github.com/adjc/adjc/reconcile/schedule/adwatch"
 	"github.com/spf13/cobra"
@@ -35,6 +37,15 @@ type ScheduleOptions struct {
 	// Watch opens the change stream of a domain (adwatch over the domain's
 	// LDAP settings); tests replace it.
 	Watch func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error)
+	// ReadFresh re-reads the AD users a watch event names, and the
+	// JumpCloud users they concern, against the last full read, for a
+	// targeted run; it returns the target to apply the plan through and a
+	// function that releases its connections. nil makes every run full.
+	ReadFresh func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error)
+	// ReadCloud re-reads JumpCloud after a full run changed it, so the
+	// cached state targeted runs start from is what the run left; nil
+	// leaves no cache after a full run that applied changes.
+	ReadCloud func(ctx context.Context, cfg *config.Config) (reconcile.Cloud, error)
 	// Ready, when set, is called once the schedule (and the metrics
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
@@ -51,7 +62,8 @@ type ScheduleOptions struct {
 
 func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
 	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now,
-		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f)}
+		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
+		ReadFresh: readFresh(f), ReadCloud: readCloud(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -65,7 +77,15 @@ change goes to the audit log. Each run logs one line (use -v to see them,
 
 With --watch, Active Directory change notifications start a run within a
 second of a change (bursts are gathered); the interval run goes on as the
-safety net. A DC without notifications falls back to polling.
+safety net. A DC without notifications falls back to polling. A watch run
+for changed user attributes (disable, enable, rename, names, email) re-reads
+only those users, on both sides, and plans them against the last full read;
+groups outside the JumpCloud and admins groups' nests are passed over. A
+change to a group in scope (its members, name or nesting), a deleted object,
+a reconnect of the watch (changes may have been missed) or more than 50
+users makes it a full run, as does a scope or membership that moved
+unexpectedly. The run's
+log line says targeted=true or why it was full (full_reason).
 
 While AD or JumpCloud cannot be reached, runs are retried after a growing
 delay (5 s doubling to 5 min). While the domain is deactivated in JumpCloud
@@ -152,12 +172,13 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		return err
 	}
 
+	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
 		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 			var sum schedule.Summary
 			if doImport {
-				s, err := scheduledImport(ctx, opts, cfg, d, pol)
+				s, err := imp.run(ctx, t)
 				sum = sum.Add(s)
 				if err != nil {
 					return sum, fmt.Errorf("import: %w", err)
@@ -241,18 +262,121 @@ func scheduleDirections(d *config.Domain, onlyImport, onlySync bool) (doImport, 
 	return canImport, canSync, nil
 }
 
-// scheduledImport is one unattended import: read, plan, apply with the
+// scheduledImporter runs the import part of scheduled runs. It keeps the
+// last full read (the scheduler is long-lived and never runs two at once),
+// so that a watch run can re-read only the users an event names.
+type scheduledImporter struct {
+	opts *ScheduleOptions
+	cfg  *config.Config
+	d    *config.Domain
+	pol  reconcile.Policy
+	// cache is the state targeted runs start from: the last full read, with
+	// what later targeted runs re-read folded in; nil when there is none
+	// to trust (no full run yet, or a run changed more than it can track).
+	cache *adapter.Snapshot
+}
+
+// run is one unattended import: targeted when t allows it and the users
+// can be decided one by one, else a full read, plan, apply with the
 // threshold, audit. It prints nothing; the scheduler logs the summary.
-func scheduledImport(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, pol reconcile.Policy) (schedule.Summary, error) {
-	st, err := opts.ReadState(ctx, cfg, d)
+func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
+	reason := ""
+	if t.Kind == schedule.TriggerWatch {
+		sum, err := im.targeted(ctx, t)
+		if !errors.Is(err, adapter.ErrFullRun) {
+			return sum, err
+		}
+		reason = strings.TrimPrefix(err.Error(), adapter.ErrFullRun.Error()+": ")
+	}
+	sum, err := im.full(ctx)
+	sum.FullReason = reason
+	return sum, err
+}
+
+// targeted plans and applies the users of t with [reconcile.DiffTargeted];
+// an error matching adapter.ErrFullRun says why it could not.
+func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
+	switch {
+	case t.Full:
+		return schedule.Summary{}, fmt.Errorf("%w: the watch reconnected, changes may have been missed", adapter.ErrFullRun)
+	case len(t.Users)+len(t.Groups) == 0:
+		return schedule.Summary{}, fmt.Errorf("%w: the watch did not say what changed", adapter.ErrFullRun)
+	case im.opts.ReadFresh == nil || im.cache == nil:
+		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
+	}
+	snap := im.cache
+	fresh, target, release, err := im.opts.ReadFresh(ctx, im.cfg, im.d, snap, t.Users, t.Groups)
+	if err != nil {
+		if !errors.Is(err, adapter.ErrFullRun) {
+			im.cache = nil
+		}
+		return schedule.Summary{}, err
+	}
+	defer release()
+	plan := reconcile.DiffTargeted(snap.Directory, snap.Cloud, fresh, im.pol)
+	for _, c := range plan.Changes {
+		if c.Group != nil && c.Group.ID == "" {
+			// The group would be created by the full plan, which a
+			// targeted plan does not carry.
+			return schedule.Summary{}, fmt.Errorf("%w: mirrored group %s is not in JumpCloud yet", adapter.ErrFullRun, c.Group.Name)
+		}
+	}
+	sum, err := applyScheduled(ctx, im.opts, im.cfg, im.d, plan, target, im.opts.Concurrency, im.pol)
+	sum.Targeted = true
+	dir, cloud := reconcile.Refresh(snap.Directory, snap.Cloud, fresh)
+	im.cache = &adapter.Snapshot{Directory: dir, Cloud: cloud, Index: snap.Index}
+	if err != nil || sum.Applied != sum.Planned || reshapes(plan) {
+		// The JumpCloud users this run created, adopted or deleted (or
+		// failed to change) are not what the cache says: the next watch
+		// run reads everything again.
+		im.cache = nil
+	}
+	return sum, err
+}
+
+// reshapes reports whether plan creates, adopts or deletes users: changes
+// that alter which JumpCloud user carries which anchor, which a refreshed
+// cache would not show.
+func reshapes(plan reconcile.Plan) bool {
+	for _, c := range plan.Changes {
+		if c.Kind == reconcile.KindUser && c.Action != reconcile.Update {
+			return true
+		}
+	}
+	return false
+}
+
+// full reads everything, plans, applies, and keeps what it read (with
+// JumpCloud read again when the run changed it) for targeted runs.
+func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error) {
+	im.cache = nil
+	st, err := im.opts.ReadState(ctx, im.cfg, im.d)
 	if err != nil {
 		return schedule.Summary{}, err
 	}
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
-	return applyScheduled(ctx, opts, cfg, d, plan, st.Target, opts.Concurrency, pol)
+	plan := reconcile.Diff(st.Directory, st.Cloud, im.pol)
+	sum, err := applyScheduled(ctx, im.opts, im.cfg, im.d, plan, st.Target, im.opts.Concurrency, im.pol)
+	if err != nil || st.Index == nil {
+		return sum, err
+	}
+	cloud := st.Cloud
+	if sum.Applied+sum.Failed > 0 {
+		if im.opts.ReadCloud == nil {
+			return sum, nil
+		}
+		c, err := im.opts.ReadCloud(ctx, im.cfg)
+		if err != nil {
+			// The run itself succeeded; the next watch run is full.
+			im.opts.Logger.Warn("jumpcloud not read again after the run: the next watch run reads everything", "domain", im.d.Name, "error", err)
+			return sum, nil
+		}
+		cloud = c
+	}
+	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	return sum, nil
 }
 
 // scheduledSync is one unattended sync (JumpCloud → AD).
@@ -303,6 +427,40 @@ func domainPaused(opts *ScheduleOptions, cfg *config.Config, d *config.Domain) f
 			return false, err
 		}
 		return ad.DelegationState == "DISABLED", nil
+	}
+}
+
+// readFresh re-reads the users a watch event names through f's AD and
+// JumpCloud connections (adapter.ReadFresh).
+func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain, *adapter.Snapshot, []string, []string) (reconcile.Fresh, reconcile.Target, func(), error) {
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error) {
+		jc, err := f.JumpCloud(cfg)
+		if err != nil {
+			return reconcile.Fresh{}, nil, nil, err
+		}
+		conn, err := f.Directory(ctx, d)
+		if err != nil {
+			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		}
+		fresh, err := adapter.ReadFresh(ctx, conn, jc, snap, users, groups)
+		if err != nil {
+			conn.Close()
+			return reconcile.Fresh{}, nil, nil, err
+		}
+		// external_dn of the users written comes from what was re-read.
+		target := adapter.NewJumpCloudTarget(jc, reconcile.Directory{Users: fresh.Users})
+		return fresh, target, func() { conn.Close() }, nil
+	}
+}
+
+// readCloud reads every JumpCloud user and group through f.
+func readCloud(f *Factory) func(context.Context, *config.Config) (reconcile.Cloud, error) {
+	return func(ctx context.Context, cfg *config.Config) (reconcile.Cloud, error) {
+		jc, err := f.JumpCloud(cfg)
+		if err != nil {
+			return reconcile.Cloud{}, err
+		}
+		return adapter.ReadCloud(ctx, jc)
 	}
 }
 

@@ -35,19 +35,29 @@ type ReadOptions struct {
 // as the engine's desired state. Admins are read both direct and nested, so
 // the policy (reconcile.Policy.NestedAdmins) decides which count.
 func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (reconcile.Directory, error) {
-	attr := opts.UsernameAttribute
+	s, root, attr, err := readScope(ctx, conn, opts)
+	if err != nil {
+		return reconcile.Directory{}, err
+	}
+	return directoryFromScope(s, root, attr, opts.RootOnly), nil
+}
+
+// readScope reads the scope with the options' defaults filled in, and
+// returns them.
+func readScope(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (s *ldapx.Scope, root, attr string, err error) {
+	attr = opts.UsernameAttribute
 	if attr == "" {
 		attr = "sAMAccountName"
 	}
-	root := opts.RootContainer
+	root = opts.RootContainer
 	if root == "" {
 		base, err := conn.DomainDN(ctx)
 		if err != nil {
-			return reconcile.Directory{}, fmt.Errorf("read directory: %w", err)
+			return nil, "", "", fmt.Errorf("read directory: %w", err)
 		}
 		root = "CN=Users," + base
 	}
-	s, err := conn.ReadScope(ctx, ldapx.ScopeOptions{
+	s, err = conn.ReadScope(ctx, ldapx.ScopeOptions{
 		RootContainer:     root,
 		JumpCloudGroup:    opts.JumpCloudGroup,
 		AdminsGroup:       opts.AdminsGroup,
@@ -56,9 +66,9 @@ func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (rec
 		Strategy:          opts.Strategy,
 	})
 	if err != nil {
-		return reconcile.Directory{}, fmt.Errorf("read directory: %w", err)
+		return nil, "", "", fmt.Errorf("read directory: %w", err)
 	}
-	return directoryFromScope(s, root, attr, opts.RootOnly), nil
+	return s, root, attr, nil
 }
 
 // directoryFromScope converts a scope read at one moment; it is pure.
@@ -80,18 +90,7 @@ func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconc
 			continue
 		}
 		kept[guid] = true
-		d.Users = append(d.Users, reconcile.ADUser{
-			GUID:       u.GUID,
-			DN:         u.DN,
-			Username:   name,
-			GivenName:  u.GivenName,
-			Surname:    u.SN,
-			Mail:       u.Mail,
-			UPN:        u.UserPrincipalName,
-			Disabled:   u.Disabled(),
-			Privileged: u.Privileged(),
-			PwdLastSet: u.PwdLastSet,
-		})
+		d.Users = append(d.Users, adUser(u, attr))
 	}
 	for _, guid := range slices.Sorted(mapKeys(s.Groups)) {
 		g := s.Groups[guid]
@@ -151,6 +150,22 @@ func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconc
 		})
 	}
 	return d
+}
+
+// adUser converts one user read from AD.
+func adUser(u ldapx.User, attr string) reconcile.ADUser {
+	return reconcile.ADUser{
+		GUID:       u.GUID,
+		DN:         u.DN,
+		Username:   username(u, attr),
+		GivenName:  u.GivenName,
+		Surname:    u.SN,
+		Mail:       u.Mail,
+		UPN:        u.UserPrincipalName,
+		Disabled:   u.Disabled(),
+		Privileged: u.Privileged(),
+		PwdLastSet: u.PwdLastSet,
+	}
 }
 
 // username returns the configured username attribute of u.

@@ -392,7 +392,11 @@ func (s *Scheduler) logRun(rec Record) {
 		"duration", rec.Duration.Round(time.Millisecond),
 	}
 	if rec.Trigger.Kind == TriggerWatch {
-		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups), "targeted", rec.Trigger.Targeted())
+		// targeted says what the run did, not what the trigger allowed.
+		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups), "targeted", rec.Summary.Targeted)
+		if rec.Summary.FullReason != "" {
+			attrs = append(attrs, "full_reason", rec.Summary.FullReason)
+		}
 	}
 	if rec.Paused {
 		s.log.Debug("run skipped: domain deactivated", attrs...)

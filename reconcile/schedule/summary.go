@@ -27,6 +27,12 @@ type Summary struct {
 	Skipped int `json:"skipped"`
 	// ByKind counts the applied changes by kind and action, sorted.
 	ByKind []Count `json:"by_kind,omitempty"`
+	// Targeted is set when the run read and planned only the users a watch
+	// event named, rather than everything.
+	Targeted bool `json:"targeted,omitempty"`
+	// FullReason says why a watch run read everything after all (a group
+	// changed, too many users, no earlier full read to start from).
+	FullReason string `json:"full_reason,omitempty"`
 }
 
 // Summarize counts what applying plan did, from its result.
@@ -50,7 +56,11 @@ func Summarize(plan reconcile.Plan, res reconcile.Result) Summary {
 
 // Add returns the sum of s and o.
 func (s Summary) Add(o Summary) Summary {
-	out := Summary{Planned: s.Planned + o.Planned, Applied: s.Applied + o.Applied, Failed: s.Failed + o.Failed, Skipped: s.Skipped + o.Skipped}
+	out := Summary{Planned: s.Planned + o.Planned, Applied: s.Applied + o.Applied, Failed: s.Failed + o.Failed, Skipped: s.Skipped + o.Skipped,
+		Targeted: s.Targeted || o.Targeted, FullReason: s.FullReason}
+	if out.FullReason == "" {
+		out.FullReason = o.FullReason
+	}
 	for _, c := range slices.Concat(s.ByKind, o.ByKind) {
 		out.ByKind = addCount(out.ByKind, c)
 	}

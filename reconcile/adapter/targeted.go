@@ -1,0 +1,362 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
+)
+
+// ErrFullRun is matched (errors.Is) by the error of [ReadFresh] when what
+// changed cannot be decided user by user; the error says why, and the
+// caller does a full run instead.
+var ErrFullRun = errors.New("a full run is needed")
+
+func fullRun(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrFullRun, fmt.Sprintf(format, args...))
+}
+
+// Index is what a full read of the directory leaves for targeted reads
+// ([ReadFresh]): the shape of the scope, so that one user's scope and
+// mirrored groups follow from its memberOf without reading the nest again.
+// It is valid while no group in scope changes (a change to a group's
+// members, name or nesting is a full run).
+type Index struct {
+	attr     string // the username attribute
+	rootDN   string // the JumpCloud group
+	adminsDN string // JumpCloud Admins; "" when there is none
+	// groups maps the lower-cased DN of the JumpCloud group and of every
+	// group nested in it to the objectGUIDs of the mirrored groups that a
+	// direct member of it belongs to (itself and the groups it is nested
+	// in; the JumpCloud group is not mirrored).
+	groups map[string][]string
+	// isGroup holds the lower-cased objectGUIDs of the same groups.
+	isGroup map[string]bool
+}
+
+// newIndex builds the index of a scope read by ReadScope, and checks it:
+// for every user in scope, the mirrored groups computed from the groups it
+// is directly in must be the ones the reader flattened. It returns nil when
+// they are not (which would mean the index misreads this nest), so that
+// every run stays a full one.
+func newIndex(s *ldapx.Scope, attr string) *Index {
+	idx := &Index{attr: attr, rootDN: s.Root.DN, groups: map[string][]string{}, isGroup: map[string]bool{}}
+	if s.AdminsGroup != nil {
+		idx.adminsDN = s.AdminsGroup.DN
+	}
+	byGUID := map[string]ldapx.ScopedGroup{strings.ToLower(s.Root.GUID): s.Root}
+	for g, sg := range s.Groups {
+		byGUID[strings.ToLower(g)] = sg
+	}
+	for g, sg := range byGUID {
+		idx.isGroup[g] = true
+		idx.groups[strings.ToLower(sg.DN)] = idx.groups[strings.ToLower(sg.DN)] // present, maybe empty
+	}
+	for _, g := range slices.Sorted(mapKeys(s.Groups)) {
+		// Every group reachable from g (g included) puts its direct
+		// members in g; seen keeps a nesting cycle from looping.
+		seen := map[string]bool{}
+		todo := []string{strings.ToLower(g)}
+		for len(todo) > 0 {
+			k := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			sg, ok := byGUID[k]
+			if !ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			dn := strings.ToLower(sg.DN)
+			idx.groups[dn] = append(idx.groups[dn], s.Groups[g].GUID)
+			for _, sub := range sg.Subgroups {
+				todo = append(todo, strings.ToLower(sub))
+			}
+		}
+	}
+	// The check: direct memberships from the groups' member values.
+	direct := map[string][]string{} // lower user DN → lower group DNs
+	for _, sg := range byGUID {
+		for _, m := range sg.Members {
+			direct[strings.ToLower(m)] = append(direct[strings.ToLower(m)], strings.ToLower(sg.DN))
+		}
+	}
+	want := map[string][]string{} // user GUID → mirrored group GUIDs, sorted
+	for _, g := range slices.Sorted(mapKeys(s.Groups)) {
+		for _, u := range s.Groups[g].Users {
+			want[u] = append(want[u], s.Groups[g].GUID)
+		}
+	}
+	for guid, u := range s.Users {
+		in, got := idx.resolve(direct[strings.ToLower(u.DN)])
+		w := want[guid]
+		slices.Sort(w)
+		if !in || !slices.Equal(got, w) {
+			return nil
+		}
+	}
+	return idx
+}
+
+// resolve returns whether a user directly in the groups memberOf (DNs) is
+// in scope, and the mirrored groups it belongs to, sorted.
+func (idx *Index) resolve(memberOf []string) (bool, []string) {
+	in := false
+	var groups []string
+	for _, dn := range memberOf {
+		gs, ok := idx.groups[strings.ToLower(dn)]
+		if !ok {
+			continue
+		}
+		in = true
+		for _, g := range gs {
+			if !slices.Contains(groups, g) {
+				groups = append(groups, g)
+			}
+		}
+	}
+	slices.Sort(groups)
+	return in, groups
+}
+
+// ReadDirectoryIndex is [ReadDirectory] that also returns the [Index] of
+// the scope for targeted reads; the index is nil when targeted reads are
+// not possible for this scope (RootOnly, or a nest the index misreads).
+func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (reconcile.Directory, *Index, error) {
+	s, root, attr, err := readScope(ctx, conn, opts)
+	if err != nil {
+		return reconcile.Directory{}, nil, err
+	}
+	dir := directoryFromScope(s, root, attr, opts.RootOnly)
+	if opts.RootOnly {
+		return dir, nil, nil
+	}
+	return dir, newIndex(s, attr), nil
+}
+
+// Snapshot is one full read of both sides, kept by a long-lived caller
+// (`schedule`) so that a run for a few changed users re-reads only them.
+type Snapshot struct {
+	Directory reconcile.Directory
+	Cloud     reconcile.Cloud
+	// Index is nil when targeted reads are not possible.
+	Index *Index
+}
+
+// MaxTargeted is the most AD users [ReadFresh] re-reads one by one; beyond
+// it a full read is as quick.
+const MaxTargeted = 50
+
+// ReadFresh re-reads, for [reconcile.DiffTargeted], the AD users guids and
+// the JumpCloud users they concern: in AD each user by objectGUID with its
+// memberOf, its scope and mirrored groups from idx (cross-checked with an
+// in-chain search on the JumpCloud group, so a nesting change the index
+// missed stops it), and its admin status; in JumpCloud the users cached as
+// anchored to them, by id, and those holding their usernames and emails
+// (adoption candidates and name collisions), each with its group bindings.
+//
+// The users' attributes changed, not their memberships: those change
+// through a group's member values, which is a group change. So a user
+// whose scope or mirrored groups differ from snap's is not decided here
+// either: something was missed, or the service account cannot read
+// memberOf (a user would look out of scope, and be deleted).
+//
+// groups are groups whose names or members changed. A group outside the
+// scope and the admins group's nest changes nothing JumpCloud mirrors
+// (other teams' groups change all day), so it is checked (an in-chain
+// search each on the JumpCloud and admins groups, in case it was just
+// nested) and passed over; any other group is a full run.
+//
+// It returns an error matching [ErrFullRun] when a full run must decide:
+// a group in scope or in the admins nest, an object that is not a user (or
+// no longer exists), a scope or membership that moved, a scope the index
+// and the DC disagree on, too many users.
+func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Snapshot, guids, groups []string) (reconcile.Fresh, error) {
+	f := reconcile.Fresh{GUIDs: guids, Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
+	var idx *Index
+	if snap != nil {
+		idx = snap.Index
+	}
+	switch {
+	case idx == nil:
+		return f, fullRun("no index of the scope from a full read")
+	case len(guids) > MaxTargeted:
+		return f, fullRun("%d users changed (more than %d)", len(guids), MaxTargeted)
+	}
+	for _, g := range groups {
+		if err := unrelatedGroup(ctx, conn, idx, g); err != nil {
+			return f, err
+		}
+	}
+	want := lowerSet(guids)
+	cachedIn := map[string]bool{}
+	for _, u := range snap.Directory.Users {
+		if want[strings.ToLower(u.GUID)] {
+			cachedIn[strings.ToLower(u.GUID)] = true
+		}
+	}
+	cachedGroups := map[string][]string{}
+	for _, g := range snap.Directory.Groups {
+		for _, m := range g.Members {
+			if want[strings.ToLower(m)] {
+				cachedGroups[strings.ToLower(m)] = append(cachedGroups[strings.ToLower(m)], g.GUID)
+			}
+		}
+	}
+	for _, g := range guids {
+		if idx.isGroup[strings.ToLower(g)] {
+			return f, fullRun("group %s in scope changed", g)
+		}
+		u, memberOf, err := conn.UserWithGroups(ctx, g, idx.attr)
+		if errors.Is(err, ldapx.ErrNoSuchObject) {
+			return f, fullRun("object %s is not a user, or no longer exists", g)
+		}
+		if err != nil {
+			return f, fmt.Errorf("read user %s: %w", g, err)
+		}
+		in, groups := idx.resolve(memberOf)
+		chain, err := conn.InChain(ctx, u.DN, idx.rootDN)
+		if err != nil {
+			return f, fmt.Errorf("read scope of %s: %w", u.DN, err)
+		}
+		if chain != in {
+			return f, fullRun("scope of %s changed since the last full read (nesting changed)", u.DN)
+		}
+		had := cachedGroups[strings.ToLower(g)]
+		slices.Sort(had)
+		if in != cachedIn[strings.ToLower(g)] || !slices.Equal(groups, had) {
+			return f, fullRun("group memberships of %s changed", u.DN)
+		}
+		if !in {
+			continue
+		}
+		f.Users = append(f.Users, adUser(u, idx.attr))
+		f.Groups[u.GUID] = groups
+		if idx.adminsDN == "" {
+			continue
+		}
+		nested, err := conn.InChain(ctx, u.DN, idx.adminsDN)
+		if err != nil {
+			return f, fmt.Errorf("read admin status of %s: %w", u.DN, err)
+		}
+		switch {
+		case slices.ContainsFunc(memberOf, func(dn string) bool { return strings.EqualFold(dn, idx.adminsDN) }):
+			f.Admins = append(f.Admins, u.GUID)
+		case nested:
+			f.NestedAdmins = append(f.NestedAdmins, u.GUID)
+		}
+	}
+	if err := readFreshCloud(ctx, jc, snap.Cloud, &f); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// unrelatedGroup returns nil when the group guid is outside the scope and
+// the admins group's nest, else why a full run is needed.
+func unrelatedGroup(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) error {
+	if idx.isGroup[strings.ToLower(guid)] {
+		return fullRun("group %s in scope changed", guid)
+	}
+	g, err := conn.GroupByGUID(ctx, guid)
+	if errors.Is(err, ldapx.ErrNoSuchObject) {
+		return fullRun("object %s changed its members but is not a group", guid)
+	}
+	if err != nil {
+		return fmt.Errorf("read group %s: %w", guid, err)
+	}
+	for _, top := range []string{idx.rootDN, idx.adminsDN} {
+		if top == "" {
+			continue
+		}
+		if strings.EqualFold(g.DN, top) {
+			return fullRun("group %s changed", g.Name)
+		}
+		in, err := conn.InChain(ctx, g.DN, top)
+		if err != nil {
+			return fmt.Errorf("read nesting of %s: %w", g.DN, err)
+		}
+		if in {
+			return fullRun("group %s, nested in %s, changed", g.Name, top)
+		}
+	}
+	return nil
+}
+
+// readFreshCloud fills in the JumpCloud side of f.
+func readFreshCloud(ctx context.Context, jc *jcapi.Client, cached reconcile.Cloud, f *reconcile.Fresh) error {
+	want := lowerSet(f.GUIDs)
+	seen := map[string]bool{}
+	add := func(u jcapi.SystemUser) error {
+		if seen[u.ID] {
+			return nil
+		}
+		seen[u.ID] = true
+		cu := cloudUser(u)
+		for m, err := range jc.UserMemberOf(ctx, u.ID) {
+			if err != nil {
+				return fmt.Errorf("read groups of jumpcloud user %s: %w", u.ID, err)
+			}
+			if m.Type == jcapi.TypeUserGroup {
+				f.CloudGroups[u.ID] = append(f.CloudGroups[u.ID], m.ID)
+			}
+		}
+		f.CloudUsers = append(f.CloudUsers, cu)
+		return nil
+	}
+	for _, cu := range cached.Users {
+		if cu.Anchor == "" || !want[strings.ToLower(cu.Anchor)] {
+			continue
+		}
+		u, err := jc.GetSystemUser(ctx, cu.ID)
+		if errors.Is(err, jcapi.ErrNotFound) {
+			f.Gone = append(f.Gone, cu.ID)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read jumpcloud user %s: %w", cu.ID, err)
+		}
+		if err := add(u); err != nil {
+			return err
+		}
+	}
+	// Filters are case-sensitive; JumpCloud compares usernames and emails
+	// without case, so ask for the value as AD has it and lower-cased.
+	for _, u := range f.Users {
+		email := u.Mail
+		if email == "" {
+			email = u.UPN
+		}
+		for _, q := range []struct{ field, value string }{{"username", u.Username}, {"email", email}} {
+			if q.value == "" {
+				continue
+			}
+			for _, v := range slices.Compact([]string{q.value, strings.ToLower(q.value)}) {
+				for su, err := range jc.SystemUsers(ctx, jcapi.ListOptions{Filter: []string{q.field + ":$eq:" + v}}) {
+					if err != nil {
+						return fmt.Errorf("find jumpcloud user by %s: %w", q.field, err)
+					}
+					if err := add(su); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func lowerSet(l []string) map[string]bool {
+	m := make(map[string]bool, len(l))
+	for _, s := range l {
+		m[strings.ToLower(s)] = true
+	}
+	return m
+}
+
+// AdminsDN returns the DN of the admins group the index was read with, or
+// "" when there is none.
+func (idx *Index) AdminsDN() string { return idx.adminsDN }

@@ -1,0 +1,208 @@
+package adapter_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/adapter"
+)
+
+// planLines renders a plan's changes as "~ user alice {suspended:false→true}".
+func planLines(p reconcile.Plan) []string {
+	out := []string{}
+	for _, c := range p.Changes {
+		s := string(c.Action) + " " + string(c.Kind) + " " + c.Key
+		if c.Action == reconcile.Update || c.Kind == reconcile.KindAdmin {
+			var fs []string
+			for _, f := range c.Fields {
+				fs = append(fs, f.Name+":"+f.Old+"→"+f.New)
+			}
+			s += " {" + strings.Join(fs, " ") + "}"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestReadFreshLab builds a scope of its own in a temporary OU (its own
+// JumpCloud and JumpCloud Admins groups, a nested group two deep), imports
+// it into the emulator, then changes users in AD one at a time and checks
+// that the targeted plan from ReadFresh is the full plan, and that what a
+// targeted run cannot decide asks for a full run.
+func TestReadFreshLab(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ctx := t.Context()
+	dial := func(a ldaptest.Account) *ldapx.Conn {
+		c, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile})
+		if err != nil {
+			t.Fatalf("Dial(%s) = %v", a.Bind, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	admin, conn := dial(l.Admin), dial(l.Import)
+	ou := l.TempOU(t)
+	suffix := ou[strings.LastIndex(ou[:strings.Index(ou, ",")], "-")+1 : strings.Index(ou, ",")]
+	user := func(name string) ldapx.User {
+		u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: name + suffix, GivenName: name, SN: "Lab",
+			Mail: name + suffix + "@adjc.lab", Password: config.NewSecret("Fresh-" + suffix + "-Pw1!")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	group := func(name string, members ...string) ldapx.Group {
+		g, err := admin.CreateGroup(ctx, ou, name, name+suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if err := admin.AddMember(ctx, g.DN, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g
+	}
+	alice, bob, carol, dave, erin := user("alice"), user("bob"), user("carol"), user("dave"), user("erin")
+	g2 := group("G2-"+suffix, carol.DN)
+	g1 := group("G1-"+suffix, bob.DN, g2.DN)
+	group("JumpCloud", alice.DN, dave.DN, g1.DN)
+	group("JumpCloud Admins", dave.DN)
+	opts := adapter.ReadOptions{RootContainer: ou}
+
+	_, _, jc := emulator(t)
+	snapshot := func() *adapter.Snapshot {
+		t.Helper()
+		dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, opts)
+		if err != nil {
+			t.Fatalf("ReadDirectoryIndex() = %v", err)
+		}
+		if idx == nil {
+			t.Fatal("ReadDirectoryIndex() index = nil, want one")
+		}
+		cloud, err := adapter.ReadCloud(ctx, jc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &adapter.Snapshot{Directory: dir, Cloud: cloud, Index: idx}
+	}
+	pol := reconcile.DefaultPolicy()
+	first := snapshot()
+	if len(first.Directory.Users) != 4 {
+		t.Fatalf("scope has %d users, want alice, bob, carol, dave", len(first.Directory.Users))
+	}
+	if _, err := reconcile.Apply(ctx, reconcile.Diff(first.Directory, first.Cloud, pol), adapter.NewJumpCloudTarget(jc, first.Directory), reconcile.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshot()
+	idOf := func(u ldapx.User) string {
+		for _, cu := range snap.Cloud.Users {
+			if cu.Anchor == u.GUID {
+				return cu.ID
+			}
+		}
+		return ""
+	}
+	carolID := idOf(carol)
+
+	// targeted plans u after AD changed it, compares with a full read,
+	// applies it, and starts the next case from a new snapshot.
+	targeted := func(name string, u ldapx.User, want ...string) reconcile.Fresh {
+		t.Helper()
+		f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{u.GUID}, nil)
+		if err != nil {
+			t.Fatalf("%s: ReadFresh(%s) = %v", name, u.SAMAccountName, err)
+		}
+		got := reconcile.DiffTargeted(snap.Directory, snap.Cloud, f, pol)
+		now := snapshot()
+		full := reconcile.Diff(now.Directory, now.Cloud, pol)
+		if diff := cmp.Diff(planLines(full), planLines(got)); diff != "" {
+			t.Errorf("%s: targeted plan differs from the full plan (-full +targeted):\n%s", name, diff)
+		}
+		if want == nil {
+			want = []string{}
+		}
+		if diff := cmp.Diff(want, planLines(got)); diff != "" {
+			t.Errorf("%s: targeted plan (-want +got):\n%s", name, diff)
+		}
+		if _, err := reconcile.Apply(ctx, got, adapter.NewJumpCloudTarget(jc, reconcile.Directory{Users: f.Users}), reconcile.ApplyOptions{}); err != nil {
+			t.Fatalf("%s: Apply() = %v", name, err)
+		}
+		snap = snapshot()
+		return f
+	}
+	key := func(u ldapx.User) string { return strings.ToLower(u.SAMAccountName) }
+
+	f := targeted("nothing changed", carol)
+	if g := f.Groups[carol.GUID]; len(g) != 2 || !slices.Contains(g, g1.GUID) || !slices.Contains(g, g2.GUID) {
+		t.Errorf("carol's mirrored groups = %v, want G1 and G2 (through G2 ∈ G1)", g)
+	}
+	if f := targeted("admin read", dave); !slices.Equal(f.Admins, []string{dave.GUID}) {
+		t.Errorf("Fresh(dave).Admins = %v, want dave", f.Admins)
+	}
+
+	if _, err := admin.SetDisabled(ctx, carol.DN, true); err != nil {
+		t.Fatal(err)
+	}
+	targeted("disabled", carol, "~ user "+key(carol)+" {suspended:false→true}")
+	if _, err := admin.SetDisabled(ctx, carol.DN, false); err != nil {
+		t.Fatal(err)
+	}
+	targeted("re-enabled", carol, "~ user "+key(carol)+" {suspended:true→false}")
+
+	if err := admin.Modify(ctx, carol.DN, map[string][]string{"sAMAccountName": {"carl" + suffix}, "givenName": {"Carl"}}); err != nil {
+		t.Fatal(err)
+	}
+	targeted("renamed", carol, "~ user carl"+suffix+" {firstname:carol→Carl username:"+key(carol)+"→carl"+suffix+"}")
+	if id := idOf(carol); id != carolID {
+		t.Errorf("after the rename carol's JumpCloud id = %q, want %q (the same user)", id, carolID)
+	}
+	targeted("out of scope", erin)
+
+	// What only a full run may decide.
+	if err := admin.RemoveMember(ctx, g2.DN, carol.DN); err != nil {
+		t.Fatal(err)
+	}
+	other := group("Other-"+suffix, erin.DN) // outside scope: passed over
+	admins := group("Helpers-"+suffix, erin.DN)
+	if err := admin.AddMember(ctx, snap.Index.AdminsDN(), admins.DN); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{alice.GUID}, []string{other.GUID}); err != nil {
+		t.Errorf("a group outside scope: ReadFresh() = %v, want nil", err)
+	}
+	for name, guids := range map[string][2][]string{
+		"membership changed without a group event": {{carol.GUID}, nil},
+		"a group in scope":                         {nil, {g2.GUID}},
+		"a group nested in the admins group":       {nil, {admins.GUID}},
+		"no such user":                             {{"00000000-0000-0000-0000-000000000001"}, nil},
+	} {
+		if _, err := adapter.ReadFresh(ctx, conn, jc, snap, guids[0], guids[1]); !errors.Is(err, adapter.ErrFullRun) {
+			t.Errorf("%s: ReadFresh() = %v, want ErrFullRun", name, err)
+		}
+	}
+	if _, err := adapter.ReadFresh(ctx, conn, jc, &adapter.Snapshot{}, []string{alice.GUID}, nil); !errors.Is(err, adapter.ErrFullRun) {
+		t.Errorf("no index: ReadFresh() = %v, want ErrFullRun", err)
+	}
+	many := make([]string, adapter.MaxTargeted+1)
+	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, many, nil); !errors.Is(err, adapter.ErrFullRun) {
+		t.Errorf("%d users: ReadFresh() = %v, want ErrFullRun", len(many), err)
+	}
+	// A JumpCloud user deleted behind adjc's back is gone, not an error.
+	if err := jc.DeleteSystemUser(context.WithoutCancel(ctx), idOf(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{alice.GUID}, nil); err != nil || len(f.Gone) != 1 {
+		t.Errorf("deleted in JumpCloud: ReadFresh() = %+v, %v, want one gone", f.Gone, err)
+	}
+}
