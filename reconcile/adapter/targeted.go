@@ -17,6 +17,9 @@ import (
 // caller does a full run instead.
 var ErrFullRun = errors.New("a full run is needed")
 
+// errNotGroup: the object is not a group.
+var errNotGroup = errors.New("not a group")
+
 func fullRun(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrFullRun, fmt.Sprintf(format, args...))
 }
@@ -187,7 +190,11 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, fullRun("%d users changed (more than %d)", len(guids), MaxTargeted)
 	}
 	for _, g := range groups {
-		if err := unrelatedGroup(ctx, conn, idx, g); err != nil {
+		err := unrelatedGroup(ctx, conn, idx, g)
+		if errors.Is(err, errNotGroup) {
+			return f, fullRun("object %s changed its members but is not a group", g)
+		}
+		if err != nil {
 			return f, err
 		}
 	}
@@ -196,6 +203,15 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	for _, u := range snap.Directory.Users {
 		if want[strings.ToLower(u.GUID)] {
 			cachedIn[strings.ToLower(u.GUID)] = true
+		}
+	}
+	known := lowerSet(nil) // users in the last full read, on either side
+	for _, u := range snap.Directory.Users {
+		known[strings.ToLower(u.GUID)] = true
+	}
+	for _, u := range snap.Cloud.Users {
+		if u.Anchor != "" {
+			known[strings.ToLower(u.Anchor)] = true
 		}
 	}
 	cachedGroups := map[string][]string{}
@@ -212,7 +228,17 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 		u, memberOf, err := conn.UserWithGroups(ctx, g, idx.attr)
 		if errors.Is(err, ldapx.ErrNoSuchObject) {
-			return f, fullRun("object %s is not a user, or no longer exists", g)
+			if known[strings.ToLower(g)] {
+				return f, fullRun("user %s, in the last full read, is no longer a user", g)
+			}
+			// A group whose name changed (DirSync did not say it is a
+			// group), or an object adjc never imports: a computer, a
+			// contact, or one deleted since (its deletion is an event of
+			// its own, which asks for a full run).
+			if err := unrelatedGroup(ctx, conn, idx, g); err != nil && !errors.Is(err, errNotGroup) {
+				return f, err
+			}
+			continue
 		}
 		if err != nil {
 			return f, fmt.Errorf("read user %s: %w", g, err)
@@ -256,14 +282,15 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 }
 
 // unrelatedGroup returns nil when the group guid is outside the scope and
-// the admins group's nest, else why a full run is needed.
+// the admins group's nest, errNotGroup when guid is not a group, else why a
+// full run is needed.
 func unrelatedGroup(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) error {
 	if idx.isGroup[strings.ToLower(guid)] {
 		return fullRun("group %s in scope changed", guid)
 	}
 	g, err := conn.GroupByGUID(ctx, guid)
 	if errors.Is(err, ldapx.ErrNoSuchObject) {
-		return fullRun("object %s changed its members but is not a group", guid)
+		return errNotGroup
 	}
 	if err != nil {
 		return fmt.Errorf("read group %s: %w", guid, err)

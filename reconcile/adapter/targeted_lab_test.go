@@ -185,11 +185,22 @@ func TestReadFreshLab(t *testing.T) {
 		"membership changed without a group event": {{carol.GUID}, nil},
 		"a group in scope":                         {nil, {g2.GUID}},
 		"a group nested in the admins group":       {nil, {admins.GUID}},
-		"no such user":                             {{"00000000-0000-0000-0000-000000000001"}, nil},
+		"members of no group":                      {nil, {alice.GUID}},
 	} {
 		if _, err := adapter.ReadFresh(ctx, conn, jc, snap, guids[0], guids[1]); !errors.Is(err, adapter.ErrFullRun) {
 			t.Errorf("%s: ReadFresh() = %v, want ErrFullRun", name, err)
 		}
+	}
+	// An object that is no user or group (or is gone) is passed over,
+	// unless the last full read had it as a user.
+	const ghost = "00000000-0000-0000-0000-000000000001"
+	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{ghost}, nil); err != nil || len(f.Users) > 0 {
+		t.Errorf("no such object: ReadFresh() = %v, %v, want nothing", f.Users, err)
+	}
+	withGhost := *snap
+	withGhost.Directory.Users = append(slices.Clone(snap.Directory.Users), reconcile.ADUser{GUID: ghost, Username: "ghost"})
+	if _, err := adapter.ReadFresh(ctx, conn, jc, &withGhost, []string{ghost}, nil); !errors.Is(err, adapter.ErrFullRun) {
+		t.Errorf("a user of the last full read gone: ReadFresh() = %v, want ErrFullRun", err)
 	}
 	if _, err := adapter.ReadFresh(ctx, conn, jc, &adapter.Snapshot{}, []string{alice.GUID}, nil); !errors.Is(err, adapter.ErrFullRun) {
 		t.Errorf("no index: ReadFresh() = %v, want ErrFullRun", err)
