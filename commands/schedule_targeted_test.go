@@ -1,0 +1,207 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/adjc/adjc/reconcile/reconciletest"
+	"github.com/adjc/adjc/reconcile/schedule"
+)
+
+// targetedFixture is a scheduled importer over an in-memory JumpCloud and
+// an AD the test edits; it counts full and targeted reads.
+type targetedFixture struct {
+	ad        reconcile.Directory
+	mem       *reconciletest.Memory
+	im        *scheduledImporter
+	full      int
+	fresh     [][]string
+	freshErr  error
+	cloudRead int
+}
+
+func newTargetedFixture(t *testing.T) *targetedFixture {
+	t.Helper()
+	x := &targetedFixture{mem: reconciletest.NewMemory(reconcile.Cloud{})}
+	for i, name := range []string{"alice", "bob", "carol"} {
+		x.ad.Users = append(x.ad.Users, reconcile.ADUser{GUID: guid(i + 1), Username: name, GivenName: name, Surname: "S", Mail: name + "@example.com"})
+	}
+	x.ad.Users[2].Disabled = true // never imported while disabled
+	x.ad.Groups = []reconcile.ADGroup{{GUID: guid(100), Name: "Eng", Members: []string{guid(1), guid(2), guid(3)}}}
+	opts := &ScheduleOptions{
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }, Concurrency: 1,
+		ReadState: func(context.Context, *config.Config, *config.Domain) (*State, error) {
+			x.full++
+			return &State{Directory: x.ad, Cloud: x.mem.Cloud(), Target: x.mem, Index: &adapter.Index{}}, nil
+		},
+		ReadCloud: func(context.Context, *config.Config) (reconcile.Cloud, error) {
+			x.cloudRead++
+			return x.mem.Cloud(), nil
+		},
+		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error) {
+			x.fresh = append(x.fresh, users)
+			if x.freshErr != nil {
+				return reconcile.Fresh{}, nil, nil, x.freshErr
+			}
+			return x.freshFor(users), x.mem, func() {}, nil
+		},
+	}
+	cfg := &config.Config{AuditLog: filepath.Join(t.TempDir(), "audit.jsonl")}
+	pol := reconcile.DefaultPolicy()
+	x.im = &scheduledImporter{opts: opts, cfg: cfg, d: &config.Domain{Name: "example.com"}, pol: pol}
+	return x
+}
+
+// freshFor is what adapter.ReadFresh would read about users.
+func (x *targetedFixture) freshFor(users []string) reconcile.Fresh {
+	f := reconcile.Fresh{GUIDs: users, Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
+	cloud := x.mem.Cloud()
+	for _, u := range x.ad.Users {
+		if !slices.Contains(users, u.GUID) {
+			continue
+		}
+		f.Users = append(f.Users, u)
+		for _, g := range x.ad.Groups {
+			if slices.Contains(g.Members, u.GUID) {
+				f.Groups[u.GUID] = append(f.Groups[u.GUID], g.GUID)
+			}
+		}
+		for _, cu := range cloud.Users {
+			if cu.Anchor == u.GUID || strings.EqualFold(cu.Username, u.Username) {
+				f.CloudUsers = append(f.CloudUsers, cu)
+				for _, g := range cloud.Groups {
+					if slices.Contains(g.Members, cu.ID) {
+						f.CloudGroups[cu.ID] = append(f.CloudGroups[cu.ID], g.ID)
+					}
+				}
+			}
+		}
+	}
+	return f
+}
+
+func (x *targetedFixture) user(name string) reconcile.CloudUser {
+	for _, u := range x.mem.Cloud().Users {
+		if u.Username == name {
+			return u
+		}
+	}
+	return reconcile.CloudUser{}
+}
+
+// TestScheduledImportTargeted walks a scheduled importer through the runs
+// a watch produces: which are targeted, which fall back to a full read and
+// why, and that each leaves JumpCloud as a full run would.
+func TestScheduledImportTargeted(t *testing.T) {
+	t.Parallel()
+	x := newTargetedFixture(t)
+	ctx := t.Context()
+	watch := func(users ...string) schedule.Trigger {
+		return schedule.Trigger{Kind: schedule.TriggerWatch, Users: users}
+	}
+	step := func(name string, tr schedule.Trigger, wantTargeted bool, wantReason string) schedule.Summary {
+		t.Helper()
+		full, fresh := x.full, len(x.fresh)
+		sum, err := x.im.run(ctx, tr)
+		if err != nil {
+			t.Fatalf("%s: run() = %v", name, err)
+		}
+		if sum.Targeted != wantTargeted || !strings.Contains(sum.FullReason, wantReason) || (wantReason == "") != (sum.FullReason == "") {
+			t.Errorf("%s: run() targeted=%v full_reason=%q, want %v %q", name, sum.Targeted, sum.FullReason, wantTargeted, wantReason)
+		}
+		if wantTargeted && x.full != full {
+			t.Errorf("%s: a targeted run read everything", name)
+		}
+		if !wantTargeted && x.full != full+1 {
+			t.Errorf("%s: a full run did not read everything", name)
+		}
+		if wantTargeted && len(x.fresh) != fresh+1 {
+			t.Errorf("%s: a targeted run did not re-read its users", name)
+		}
+		// Whatever the kind of run, a full plan now has nothing to do.
+		if again := reconcile.Diff(x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
+			t.Errorf("%s: after the run a full Diff plans %v", name, again.Changes)
+		}
+		return sum
+	}
+
+	step("start", schedule.Trigger{Kind: schedule.TriggerStart}, false, "")
+	if x.cloudRead != 1 {
+		t.Errorf("JumpCloud read again %d times after the start run applied changes, want 1", x.cloudRead)
+	}
+	aliceID := x.user("alice").ID
+
+	x.ad.Users[0].Disabled = true
+	step("disable", watch(guid(1)), true, "")
+	if !x.user("alice").Suspended {
+		t.Error("alice not suspended by the targeted run")
+	}
+	x.ad.Users[0].Disabled = false
+	step("re-enable", watch(guid(1)), true, "")
+	x.ad.Users[0].Username = "alice2"
+	step("rename", watch(guid(1)), true, "")
+	if got := x.user("alice2").ID; got != aliceID {
+		t.Errorf("renamed user id = %q, want %q (the same JumpCloud user)", got, aliceID)
+	}
+	if got := x.fresh[len(x.fresh)-1]; !slices.Equal(got, []string{guid(1)}) {
+		t.Errorf("ReadFresh users = %v, want alice only", got)
+	}
+
+	step("reconnect", schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(2)}, Full: true}, false, "reconnected")
+	x.freshErr = fmt.Errorf("%w: group Eng in scope changed", adapter.ErrFullRun)
+	x.ad.Groups[0].Members = x.ad.Groups[0].Members[:1] // bob leaves Eng
+	step("group change", schedule.Trigger{Kind: schedule.TriggerWatch, Groups: []string{guid(100)}}, false, "group Eng in scope changed")
+	x.freshErr = nil
+
+	// Enabling carol creates her: the cache no longer knows who holds her
+	// anchor, so the next watch run reads everything.
+	x.ad.Users[2].Disabled = false
+	step("create", watch(guid(3)), true, "")
+	if x.user("carol").ID == "" {
+		t.Error("carol not created by the targeted run")
+	}
+	step("after a create", watch(guid(2)), false, "no full read")
+	step("cache back", watch(guid(2)), true, "")
+
+	// The interval run is always full.
+	step("interval", schedule.Trigger{Kind: schedule.TriggerInterval}, false, "")
+
+	// A read failure is the run's error, and the cache is dropped.
+	x.freshErr = errors.New("domain controller unavailable")
+	if _, err := x.im.run(ctx, watch(guid(2))); err == nil || x.im.cache != nil {
+		t.Errorf("run() with a failing read = %v, cache %v; want the error and no cache", err, x.im.cache != nil)
+	}
+}
+
+// TestScheduledImportTargetedThreshold: the deletion threshold of a
+// targeted plan counts against every managed user, so suspending many
+// users at once is refused as in a full run.
+func TestScheduledImportTargetedThreshold(t *testing.T) {
+	t.Parallel()
+	x := newTargetedFixture(t)
+	x.im.pol.MaxDeletes = 1
+	if _, err := x.im.run(t.Context(), schedule.Trigger{Kind: schedule.TriggerStart}); err != nil {
+		t.Fatal(err)
+	}
+	x.ad.Users[0].Disabled, x.ad.Users[1].Disabled = true, true
+	_, err := x.im.run(t.Context(), schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(1), guid(2)}})
+	if err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("targeted run suspending 2 of 2 with max 1 = %v, want the threshold refusal", err)
+	}
+	if x.user("alice").Suspended || x.user("bob").Suspended {
+		t.Error("a refused targeted plan was applied")
+	}
+	if x.full != 1 || len(x.fresh) != 1 {
+		t.Errorf("%d full and %d targeted reads, want the start run and one targeted", x.full, len(x.fresh))
+	}
+}
