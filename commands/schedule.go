@@ -41,7 +41,7 @@ type ScheduleOptions struct {
 	// JumpCloud users they concern, against the last full read, for a
 	// targeted run; it returns the target to apply the plan through and a
 	// function that releases its connections. nil makes every run full.
-	ReadFresh func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error)
+	ReadFresh func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error)
 	// ReadCloud re-reads JumpCloud after a full run changed it, so the
 	// cached state targeted runs start from is what the run left; nil
 	// leaves no cache after a full run that applied changes.
@@ -78,13 +78,13 @@ change goes to the audit log. Each run logs one line (use -v to see them,
 With --watch, Active Directory change notifications start a run within a
 second of a change (bursts are gathered); the interval run goes on as the
 safety net. A DC without notifications falls back to polling. A watch run
-for changed user attributes (disable, enable, rename, names, email) re-reads
-only those users, on both sides, and plans them against the last full read;
-groups outside the JumpCloud and admins groups' nests are passed over. A
-change to a group in scope (its members, name or nesting), a deleted object,
-a reconnect of the watch (changes may have been missed) or more than 50
-users makes it a full run, as does a scope or membership that moved
-unexpectedly. The run's
+for changed users (disable, enable, rename, names, email, added to or
+removed from a group in scope or in the admins group) re-reads only those
+users, on both sides, and plans them against the last full read; groups
+outside the JumpCloud and admins groups' nests are passed over. A group in
+scope renamed or nested differently, a deleted object, a reconnect of the
+watch (changes may have been missed) or more than 50 users makes it a full
+run, as does a scope or membership that moved unannounced. The run's
 log line says targeted=true or why it was full (full_reason).
 
 While AD or JumpCloud cannot be reached, runs are retried after a growing
@@ -299,13 +299,13 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 	switch {
 	case t.Full:
 		return schedule.Summary{}, fmt.Errorf("%w: the watch reconnected, changes may have been missed", adapter.ErrFullRun)
-	case len(t.Users)+len(t.Groups) == 0:
+	case len(t.Users)+len(t.Groups)+len(t.Members) == 0:
 		return schedule.Summary{}, fmt.Errorf("%w: the watch did not say what changed", adapter.ErrFullRun)
 	case im.opts.ReadFresh == nil || im.cache == nil:
 		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
 	}
 	snap := im.cache
-	fresh, target, release, err := im.opts.ReadFresh(ctx, im.cfg, im.d, snap, t.Users, t.Groups)
+	fresh, target, release, err := im.opts.ReadFresh(ctx, im.cfg, im.d, snap, adapter.Changed{Users: t.Users, Groups: t.Groups, Members: t.Members})
 	if err != nil {
 		if !errors.Is(err, adapter.ErrFullRun) {
 			im.cache = nil
@@ -432,8 +432,8 @@ func domainPaused(opts *ScheduleOptions, cfg *config.Config, d *config.Domain) f
 
 // readFresh re-reads the users a watch event names through f's AD and
 // JumpCloud connections (adapter.ReadFresh).
-func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain, *adapter.Snapshot, []string, []string) (reconcile.Fresh, reconcile.Target, func(), error) {
-	return func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error) {
+func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain, *adapter.Snapshot, adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
 		jc, err := f.JumpCloud(cfg)
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, err
@@ -442,7 +442,7 @@ func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain,
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		fresh, err := adapter.ReadFresh(ctx, conn, jc, snap, users, groups)
+		fresh, err := adapter.ReadFresh(ctx, conn, jc, snap, ch)
 		if err != nil {
 			conn.Close()
 			return reconcile.Fresh{}, nil, nil, err

@@ -48,7 +48,11 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 			x.cloudRead++
 			return x.mem.Cloud(), nil
 		},
-		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, snap *adapter.Snapshot, users, groups []string) (reconcile.Fresh, reconcile.Target, func(), error) {
+		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, _ *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
+			users := ch.Users
+			for _, dns := range ch.Members {
+				users = append(users, dns...) // the fixture's member DNs are GUIDs
+			}
 			x.fresh = append(x.fresh, users)
 			if x.freshErr != nil {
 				return reconcile.Fresh{}, nil, nil, x.freshErr
@@ -157,28 +161,38 @@ func TestScheduledImportTargeted(t *testing.T) {
 		t.Errorf("ReadFresh users = %v, want alice only", got)
 	}
 
+	// bob leaves scope (the watch names him as a member removed from Eng):
+	// deleted by default policy, in a targeted run.
+	x.ad.Users = slices.Delete(x.ad.Users, 1, 2)
+	x.ad.Groups[0].Members = slices.DeleteFunc(x.ad.Groups[0].Members, func(m string) bool { return m == guid(2) })
+	step("leaves scope", schedule.Trigger{Kind: schedule.TriggerWatch, Members: map[string][]string{guid(100): {guid(2)}}}, true, "")
+	if x.user("bob").ID != "" {
+		t.Error("bob not deleted by the targeted run")
+	}
+	step("after a delete", watch(guid(1)), false, "no full read")
+
 	step("reconnect", schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(2)}, Full: true}, false, "reconnected")
 	x.freshErr = fmt.Errorf("%w: group Eng in scope changed", adapter.ErrFullRun)
-	x.ad.Groups[0].Members = x.ad.Groups[0].Members[:1] // bob leaves Eng
+	x.ad.Groups[0].Members = x.ad.Groups[0].Members[:1] // carol leaves Eng
 	step("group change", schedule.Trigger{Kind: schedule.TriggerWatch, Groups: []string{guid(100)}}, false, "group Eng in scope changed")
 	x.freshErr = nil
 
 	// Enabling carol creates her: the cache no longer knows who holds her
 	// anchor, so the next watch run reads everything.
-	x.ad.Users[2].Disabled = false
+	x.ad.Users[1].Disabled = false // carol, now second
 	step("create", watch(guid(3)), true, "")
 	if x.user("carol").ID == "" {
 		t.Error("carol not created by the targeted run")
 	}
-	step("after a create", watch(guid(2)), false, "no full read")
-	step("cache back", watch(guid(2)), true, "")
+	step("after a create", watch(guid(1)), false, "no full read")
+	step("cache back", watch(guid(1)), true, "")
 
 	// The interval run is always full.
 	step("interval", schedule.Trigger{Kind: schedule.TriggerInterval}, false, "")
 
 	// A read failure is the run's error, and the cache is dropped.
 	x.freshErr = errors.New("domain controller unavailable")
-	if _, err := x.im.run(ctx, watch(guid(2))); err == nil || x.im.cache != nil {
+	if _, err := x.im.run(ctx, watch(guid(1))); err == nil || x.im.cache != nil {
 		t.Errorf("run() with a failing read = %v, cache %v; want the error and no cache", err, x.im.cache != nil)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -153,58 +154,100 @@ type Snapshot struct {
 // it a full read is as quick.
 const MaxTargeted = 50
 
-// ReadFresh re-reads, for [reconcile.DiffTargeted], the AD users guids and
-// the JumpCloud users they concern: in AD each user by objectGUID with its
-// memberOf, its scope and mirrored groups from idx (cross-checked with an
-// in-chain search on the JumpCloud group, so a nesting change the index
-// missed stops it), and its admin status; in JumpCloud the users cached as
-// anchored to them, by id, and those holding their usernames and emails
-// (adoption candidates and name collisions), each with its group bindings.
+// Changed is what a watch saw change in AD since the last run.
+type Changed struct {
+	// Users are the objectGUIDs of objects whose attributes changed:
+	// users, mostly.
+	Users []string
+	// Groups are the objectGUIDs of groups whose name, class or whole
+	// member list changed.
+	Groups []string
+	// Members maps the objectGUID of a group whose members, and nothing
+	// else, changed to the DNs of the members added or removed.
+	Members map[string][]string
+}
+
+// ReadFresh re-reads, for [reconcile.DiffTargeted], the AD users that ch
+// names and the JumpCloud users they concern: in AD each user by objectGUID
+// with its memberOf, its scope and mirrored groups from the index
+// (cross-checked with an in-chain search on the JumpCloud group, so a
+// nesting change the index missed stops it), and its admin status; in
+// JumpCloud the users cached as anchored to them, by id, and those holding
+// their usernames and emails (adoption candidates and name collisions),
+// each with its group bindings.
 //
-// The users' attributes changed, not their memberships: those change
-// through a group's member values, which is a group change. So a user
-// whose scope or mirrored groups differ from snap's is not decided here
-// either: something was missed, or the service account cannot read
-// memberOf (a user would look out of scope, and be deleted).
+// Groups outside the scope and the admins group's nest change nothing
+// JumpCloud mirrors (other teams' groups change all day): each is checked
+// (an in-chain search on the JumpCloud and admins groups, in case it was
+// just nested) and passed over. A group in scope or in the admins nest
+// whose members alone changed makes its added and removed members targeted
+// users, when they are all users (a group added or removed is a nesting
+// change); any other change to such a group is a full run.
 //
-// groups are groups whose names or members changed. A group outside the
-// scope and the admins group's nest changes nothing JumpCloud mirrors
-// (other teams' groups change all day), so it is checked (an in-chain
-// search each on the JumpCloud and admins groups, in case it was just
-// nested) and passed over; any other group is a full run.
+// Scope and memberships move only through a group's members. So a user
+// the change does not name as a member added or removed, whose scope or
+// mirrored groups differ from snap's, is not decided here: something was
+// missed, or the service account cannot read memberOf (a user would look
+// out of scope, and be deleted).
 //
 // It returns an error matching [ErrFullRun] when a full run must decide:
-// a group in scope or in the admins nest, an object that is not a user (or
-// no longer exists), a scope or membership that moved, a scope the index
-// and the DC disagree on, too many users.
-func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Snapshot, guids, groups []string) (reconcile.Fresh, error) {
-	f := reconcile.Fresh{GUIDs: guids, Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
-	var idx *Index
-	if snap != nil {
-		idx = snap.Index
-	}
-	switch {
-	case idx == nil:
+// a group in scope changed otherwise than by user members, a group newly
+// nested in scope, a user of the last full read that is gone, a scope or
+// membership that moved unannounced, a scope the index and the DC disagree
+// on, more than [MaxTargeted] users.
+func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Snapshot, ch Changed) (reconcile.Fresh, error) {
+	f := reconcile.Fresh{Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
+	if snap == nil || snap.Index == nil {
 		return f, fullRun("no index of the scope from a full read")
-	case len(guids) > MaxTargeted:
+	}
+	idx := snap.Index
+	if len(ch.Users) > MaxTargeted {
+		return f, fullRun("%d users changed (more than %d)", len(ch.Users), MaxTargeted)
+	}
+	for _, g := range ch.Groups {
+		related, err := groupRole(ctx, conn, idx, g)
+		switch {
+		case errors.Is(err, errNotGroup):
+			return f, fullRun("object %s changed its members but is not a group", g)
+		case err != nil:
+			return f, err
+		case related:
+			return f, fullRun("group %s in scope or in the admins group changed", g)
+		}
+	}
+	guids := slices.Clone(ch.Users)
+	moved := map[string]bool{} // lower GUIDs of users added to or removed from a group that matters
+	for _, g := range slices.Sorted(maps.Keys(ch.Members)) {
+		related, err := groupRole(ctx, conn, idx, g)
+		switch {
+		case errors.Is(err, errNotGroup):
+			return f, fullRun("object %s changed its members but is not a group", g)
+		case err != nil:
+			return f, err
+		case !related:
+			continue
+		}
+		for _, dn := range ch.Members[g] {
+			u, err := conn.User(ctx, dn)
+			if errors.Is(err, ldapx.ErrNoSuchObject) {
+				return f, fullRun("member %s of group %s is not a user (nesting changed, or it is gone)", dn, g)
+			}
+			if err != nil {
+				return f, fmt.Errorf("read member %s: %w", dn, err)
+			}
+			if !moved[strings.ToLower(u.GUID)] {
+				moved[strings.ToLower(u.GUID)] = true
+				guids = append(guids, u.GUID)
+			}
+		}
+	}
+	slices.SortFunc(guids, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	guids = slices.CompactFunc(guids, strings.EqualFold)
+	if len(guids) > MaxTargeted {
 		return f, fullRun("%d users changed (more than %d)", len(guids), MaxTargeted)
 	}
-	for _, g := range groups {
-		err := unrelatedGroup(ctx, conn, idx, g)
-		if errors.Is(err, errNotGroup) {
-			return f, fullRun("object %s changed its members but is not a group", g)
-		}
-		if err != nil {
-			return f, err
-		}
-	}
+	f.GUIDs = guids
 	want := lowerSet(guids)
-	cachedIn := map[string]bool{}
-	for _, u := range snap.Directory.Users {
-		if want[strings.ToLower(u.GUID)] {
-			cachedIn[strings.ToLower(u.GUID)] = true
-		}
-	}
 	known := lowerSet(nil) // users in the last full read, on either side
 	for _, u := range snap.Directory.Users {
 		known[strings.ToLower(u.GUID)] = true
@@ -212,6 +255,12 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	for _, u := range snap.Cloud.Users {
 		if u.Anchor != "" {
 			known[strings.ToLower(u.Anchor)] = true
+		}
+	}
+	cachedIn := map[string]bool{}
+	for _, u := range snap.Directory.Users {
+		if want[strings.ToLower(u.GUID)] {
+			cachedIn[strings.ToLower(u.GUID)] = true
 		}
 	}
 	cachedGroups := map[string][]string{}
@@ -235,8 +284,13 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			// group), or an object adjc never imports: a computer, a
 			// contact, or one deleted since (its deletion is an event of
 			// its own, which asks for a full run).
-			if err := unrelatedGroup(ctx, conn, idx, g); err != nil && !errors.Is(err, errNotGroup) {
+			related, err := groupRole(ctx, conn, idx, g)
+			switch {
+			case errors.Is(err, errNotGroup):
+			case err != nil:
 				return f, err
+			case related:
+				return f, fullRun("group %s in scope or in the admins group changed", g)
 			}
 			continue
 		}
@@ -253,8 +307,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 		had := cachedGroups[strings.ToLower(g)]
 		slices.Sort(had)
-		if in != cachedIn[strings.ToLower(g)] || !slices.Equal(groups, had) {
-			return f, fullRun("group memberships of %s changed", u.DN)
+		if !moved[strings.ToLower(g)] && (in != cachedIn[strings.ToLower(g)] || !slices.Equal(groups, had)) {
+			return f, fullRun("group memberships of %s changed unannounced", u.DN)
 		}
 		if !in {
 			continue
@@ -281,36 +335,39 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	return f, nil
 }
 
-// unrelatedGroup returns nil when the group guid is outside the scope and
-// the admins group's nest, errNotGroup when guid is not a group, else why a
-// full run is needed.
-func unrelatedGroup(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) error {
+// groupRole reports whether the group guid matters to JumpCloud: in scope
+// (known to the index) or in the admins group's nest. It returns
+// errNotGroup when guid is not a group, and an error matching ErrFullRun
+// for a group nested in scope since the index was read.
+func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (bool, error) {
 	if idx.isGroup[strings.ToLower(guid)] {
-		return fullRun("group %s in scope changed", guid)
+		return true, nil
 	}
 	g, err := conn.GroupByGUID(ctx, guid)
 	if errors.Is(err, ldapx.ErrNoSuchObject) {
-		return errNotGroup
+		return false, errNotGroup
 	}
 	if err != nil {
-		return fmt.Errorf("read group %s: %w", guid, err)
+		return false, fmt.Errorf("read group %s: %w", guid, err)
 	}
-	for _, top := range []string{idx.rootDN, idx.adminsDN} {
-		if top == "" {
-			continue
-		}
-		if strings.EqualFold(g.DN, top) {
-			return fullRun("group %s changed", g.Name)
-		}
-		in, err := conn.InChain(ctx, g.DN, top)
-		if err != nil {
-			return fmt.Errorf("read nesting of %s: %w", g.DN, err)
-		}
-		if in {
-			return fullRun("group %s, nested in %s, changed", g.Name, top)
-		}
+	if strings.EqualFold(g.DN, idx.rootDN) || strings.EqualFold(g.DN, idx.adminsDN) {
+		return true, nil
 	}
-	return nil
+	in, err := conn.InChain(ctx, g.DN, idx.rootDN)
+	if err != nil {
+		return false, fmt.Errorf("read nesting of %s: %w", g.DN, err)
+	}
+	if in {
+		return false, fullRun("group %s was nested in scope since the last full read", g.Name)
+	}
+	if idx.adminsDN == "" {
+		return false, nil
+	}
+	in, err = conn.InChain(ctx, g.DN, idx.adminsDN)
+	if err != nil {
+		return false, fmt.Errorf("read nesting of %s: %w", g.DN, err)
+	}
+	return in, nil
 }
 
 // readFreshCloud fills in the JumpCloud side of f.

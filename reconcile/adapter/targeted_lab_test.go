@@ -115,13 +115,13 @@ func TestReadFreshLab(t *testing.T) {
 	}
 	carolID := idOf(carol)
 
-	// targeted plans u after AD changed it, compares with a full read,
-	// applies it, and starts the next case from a new snapshot.
-	targeted := func(name string, u ldapx.User, want ...string) reconcile.Fresh {
+	// targeted plans what ch names after AD changed, compares with a full
+	// read, applies it, and starts the next case from a new snapshot.
+	targeted := func(name string, ch adapter.Changed, want ...string) reconcile.Fresh {
 		t.Helper()
-		f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{u.GUID}, nil)
+		f, err := adapter.ReadFresh(ctx, conn, jc, snap, ch)
 		if err != nil {
-			t.Fatalf("%s: ReadFresh(%s) = %v", name, u.SAMAccountName, err)
+			t.Fatalf("%s: ReadFresh(%+v) = %v", name, ch, err)
 		}
 		got := reconcile.DiffTargeted(snap.Directory, snap.Cloud, f, pol)
 		now := snapshot()
@@ -141,79 +141,117 @@ func TestReadFreshLab(t *testing.T) {
 		snap = snapshot()
 		return f
 	}
+	users := func(us ...ldapx.User) adapter.Changed {
+		var ch adapter.Changed
+		for _, u := range us {
+			ch.Users = append(ch.Users, u.GUID)
+		}
+		return ch
+	}
+	members := func(g ldapx.Group, dns ...string) adapter.Changed {
+		return adapter.Changed{Members: map[string][]string{g.GUID: dns}}
+	}
 	key := func(u ldapx.User) string { return strings.ToLower(u.SAMAccountName) }
+	mustFull := func(name string, s *adapter.Snapshot, ch adapter.Changed) {
+		t.Helper()
+		if _, err := adapter.ReadFresh(ctx, conn, jc, s, ch); !errors.Is(err, adapter.ErrFullRun) {
+			t.Errorf("%s: ReadFresh() = %v, want ErrFullRun", name, err)
+		}
+	}
 
-	f := targeted("nothing changed", carol)
+	f := targeted("nothing changed", users(carol))
 	if g := f.Groups[carol.GUID]; len(g) != 2 || !slices.Contains(g, g1.GUID) || !slices.Contains(g, g2.GUID) {
 		t.Errorf("carol's mirrored groups = %v, want G1 and G2 (through G2 ∈ G1)", g)
 	}
-	if f := targeted("admin read", dave); !slices.Equal(f.Admins, []string{dave.GUID}) {
+	if f := targeted("admin read", users(dave)); !slices.Equal(f.Admins, []string{dave.GUID}) {
 		t.Errorf("Fresh(dave).Admins = %v, want dave", f.Admins)
 	}
 
 	if _, err := admin.SetDisabled(ctx, carol.DN, true); err != nil {
 		t.Fatal(err)
 	}
-	targeted("disabled", carol, "~ user "+key(carol)+" {suspended:false→true}")
+	targeted("disabled", users(carol), "~ user "+key(carol)+" {suspended:false→true}")
 	if _, err := admin.SetDisabled(ctx, carol.DN, false); err != nil {
 		t.Fatal(err)
 	}
-	targeted("re-enabled", carol, "~ user "+key(carol)+" {suspended:true→false}")
+	targeted("re-enabled", users(carol), "~ user "+key(carol)+" {suspended:true→false}")
 
 	if err := admin.Modify(ctx, carol.DN, map[string][]string{"sAMAccountName": {"carl" + suffix}, "givenName": {"Carl"}}); err != nil {
 		t.Fatal(err)
 	}
-	targeted("renamed", carol, "~ user carl"+suffix+" {firstname:carol→Carl username:"+key(carol)+"→carl"+suffix+"}")
+	carl := "carl" + suffix
+	targeted("renamed", users(carol), "~ user "+carl+" {firstname:carol→Carl username:"+key(carol)+"→"+carl+"}")
 	if id := idOf(carol); id != carolID {
 		t.Errorf("after the rename carol's JumpCloud id = %q, want %q (the same user)", id, carolID)
 	}
-	targeted("out of scope", erin)
+	targeted("out of scope", users(erin))
 
-	// What only a full run may decide.
+	// Memberships, announced as a group's member values.
+	if err := admin.AddMember(ctx, g2.DN, bob.DN); err != nil {
+		t.Fatal(err)
+	}
+	targeted("joins a nested group", members(g2, bob.DN), "+ membership "+g2.Name+"/"+key(bob))
+	if err := admin.AddMember(ctx, snap.Index.AdminsDN(), alice.DN); err != nil {
+		t.Fatal(err)
+	}
+	targeted("made an admin", members(ldapx.Group{GUID: adminsGUID(t, admin, snap.Index.AdminsDN())}, alice.DN),
+		"+ admin "+key(alice)+" {sudo:false→true}")
 	if err := admin.RemoveMember(ctx, g2.DN, carol.DN); err != nil {
 		t.Fatal(err)
 	}
-	other := group("Other-"+suffix, erin.DN) // outside scope: passed over
-	admins := group("Helpers-"+suffix, erin.DN)
-	if err := admin.AddMember(ctx, snap.Index.AdminsDN(), admins.DN); err != nil {
+	mustFull("membership moved unannounced", snap, users(carol))
+	targeted("leaves scope", members(g2, carol.DN), "- user "+carl)
+	if err := admin.AddMember(ctx, g2.DN, carol.DN); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{alice.GUID}, []string{other.GUID}); err != nil {
+	targeted("back in scope", members(g2, carol.DN), "+ user "+carl, "+ membership "+g1.Name+"/"+carl, "+ membership "+g2.Name+"/"+carl)
+
+	// What only a full run may decide.
+	other := group("Other-"+suffix, erin.DN) // outside scope: passed over
+	helpers := group("Helpers-"+suffix, erin.DN)
+	if err := admin.AddMember(ctx, snap.Index.AdminsDN(), helpers.DN); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Users: []string{alice.GUID}, Groups: []string{other.GUID},
+		Members: map[string][]string{other.GUID: {erin.DN}}}); err != nil {
 		t.Errorf("a group outside scope: ReadFresh() = %v, want nil", err)
 	}
-	for name, guids := range map[string][2][]string{
-		"membership changed without a group event": {{carol.GUID}, nil},
-		"a group in scope":                         {nil, {g2.GUID}},
-		"a group nested in the admins group":       {nil, {admins.GUID}},
-		"members of no group":                      {nil, {alice.GUID}},
-	} {
-		if _, err := adapter.ReadFresh(ctx, conn, jc, snap, guids[0], guids[1]); !errors.Is(err, adapter.ErrFullRun) {
-			t.Errorf("%s: ReadFresh() = %v, want ErrFullRun", name, err)
-		}
+	mustFull("a group in scope", snap, adapter.Changed{Groups: []string{g2.GUID}})
+	mustFull("a group nested in the admins group", snap, adapter.Changed{Groups: []string{helpers.GUID}})
+	mustFull("members of no group", snap, adapter.Changed{Groups: []string{alice.GUID}})
+	if err := admin.AddMember(ctx, g2.DN, other.DN); err != nil {
+		t.Fatal(err)
 	}
+	mustFull("a group nested in scope", snap, members(g2, other.DN))
+	mustFull("a group nested in scope, seen by itself", snap, adapter.Changed{Groups: []string{other.GUID}})
+
 	// An object that is no user or group (or is gone) is passed over,
 	// unless the last full read had it as a user.
 	const ghost = "00000000-0000-0000-0000-000000000001"
-	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{ghost}, nil); err != nil || len(f.Users) > 0 {
+	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Users: []string{ghost}}); err != nil || len(f.Users) > 0 {
 		t.Errorf("no such object: ReadFresh() = %v, %v, want nothing", f.Users, err)
 	}
 	withGhost := *snap
 	withGhost.Directory.Users = append(slices.Clone(snap.Directory.Users), reconcile.ADUser{GUID: ghost, Username: "ghost"})
-	if _, err := adapter.ReadFresh(ctx, conn, jc, &withGhost, []string{ghost}, nil); !errors.Is(err, adapter.ErrFullRun) {
-		t.Errorf("a user of the last full read gone: ReadFresh() = %v, want ErrFullRun", err)
-	}
-	if _, err := adapter.ReadFresh(ctx, conn, jc, &adapter.Snapshot{}, []string{alice.GUID}, nil); !errors.Is(err, adapter.ErrFullRun) {
-		t.Errorf("no index: ReadFresh() = %v, want ErrFullRun", err)
-	}
-	many := make([]string, adapter.MaxTargeted+1)
-	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, many, nil); !errors.Is(err, adapter.ErrFullRun) {
-		t.Errorf("%d users: ReadFresh() = %v, want ErrFullRun", len(many), err)
-	}
+	mustFull("a user of the last full read gone", &withGhost, adapter.Changed{Users: []string{ghost}})
+	mustFull("no index", &adapter.Snapshot{}, users(alice))
+	mustFull("too many users", snap, adapter.Changed{Users: make([]string, adapter.MaxTargeted+1)})
+
 	// A JumpCloud user deleted behind adjc's back is gone, not an error.
 	if err := jc.DeleteSystemUser(context.WithoutCancel(ctx), idOf(alice)); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, []string{alice.GUID}, nil); err != nil || len(f.Gone) != 1 {
+	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, users(alice)); err != nil || len(f.Gone) != 1 {
 		t.Errorf("deleted in JumpCloud: ReadFresh() = %+v, %v, want one gone", f.Gone, err)
 	}
+}
+
+// adminsGUID reads the objectGUID of the group dn.
+func adminsGUID(t *testing.T, c *ldapx.Conn, dn string) string {
+	t.Helper()
+	g, err := c.Group(t.Context(), dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.GUID
 }

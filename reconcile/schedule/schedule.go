@@ -42,6 +42,10 @@ type Trigger struct {
 	// Users and Groups are the objectGUIDs the watcher saw change, sorted
 	// and without duplicates (watch runs only).
 	Users, Groups []string
+	// Members maps the objectGUID of a group whose members, and nothing
+	// else, changed to the DNs of the members added or removed, sorted and
+	// without duplicates (watch runs only).
+	Members map[string][]string
 	// Full is set on a watch run when the watcher could not tell what
 	// changed (it reconnected and may have missed notifications).
 	Full bool
@@ -53,12 +57,15 @@ type Trigger struct {
 // Targeted reports whether the run may limit itself to Users and Groups.
 // Every other run must read everything (level-based, STYLE §3).
 func (t Trigger) Targeted() bool {
-	return t.Kind == TriggerWatch && !t.Full && len(t.Users)+len(t.Groups) > 0
+	return t.Kind == TriggerWatch && !t.Full && len(t.Users)+len(t.Groups)+len(t.Members) > 0
 }
 
 // Event is one batch of changes from a watcher (see package adwatch).
 type Event struct {
 	Users, Groups []string
+	// Members maps a group whose members alone changed to the DNs of the
+	// members added or removed.
+	Members map[string][]string
 	// Full asks for a full run: changes may have been missed.
 	Full bool
 	// At is when the change was seen; the receive time when zero.
@@ -101,7 +108,8 @@ type Options struct {
 	// a failed run.
 	Paused func(ctx context.Context) (bool, error)
 	// Events, when set, delivers changes from a watcher (watch mode): a
-	// targeted run starts Debounce after the first change of a burst.
+	// targeted run starts Debounce after the first change of a burst was
+	// seen (its Event.At), so the watcher's own work counts towards it.
 	// When it is closed the scheduler goes on polling.
 	Events <-chan Event
 	// Debounce gathers a burst of changes into one run; [DefaultDebounce]
@@ -393,7 +401,7 @@ func (s *Scheduler) logRun(rec Record) {
 	}
 	if rec.Trigger.Kind == TriggerWatch {
 		// targeted says what the run did, not what the trigger allowed.
-		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups), "targeted", rec.Summary.Targeted)
+		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups)+len(rec.Trigger.Members), "targeted", rec.Summary.Targeted)
 		if rec.Summary.FullReason != "" {
 			attrs = append(attrs, "full_reason", rec.Summary.FullReason)
 		}
@@ -429,6 +437,7 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 		batch   *Trigger
 		users   = map[string]bool{}
 		groups  = map[string]bool{}
+		members = map[string]map[string]bool{}
 		timer   clockwork.Timer
 		timerC  <-chan time.Time
 		events  = s.opts.Events
@@ -458,7 +467,11 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 			}
 			if batch == nil {
 				batch = &Trigger{Kind: TriggerWatch, Since: at}
-				timer = s.clock.NewTimer(s.opts.Debounce)
+				// The burst started when the change was seen, before the
+				// watcher asked DirSync what it was: the wait for more
+				// changes counts from then, not from now.
+				wait := s.opts.Debounce - s.clock.Since(at)
+				timer = s.clock.NewTimer(max(wait, 0))
 				timerC = timer.Chan()
 			}
 			if at.Before(batch.Since) {
@@ -471,13 +484,28 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 			for _, g := range ev.Groups {
 				groups[g] = true
 			}
+			for g, dns := range ev.Members {
+				if members[g] == nil {
+					members[g] = map[string]bool{}
+				}
+				for _, dn := range dns {
+					members[g][dn] = true
+				}
+			}
 		case <-timerC:
 			t := *batch
 			t.Users = sortedKeys(users)
 			t.Groups = sortedKeys(groups)
+			for g, dns := range members {
+				if t.Members == nil {
+					t.Members = map[string][]string{}
+				}
+				t.Members[g] = sortedKeys(dns)
+			}
 			batch, timer, timerC = nil, nil, nil
 			clear(users)
 			clear(groups)
+			clear(members)
 			s.fire(runCtx, t)
 			if events == nil {
 				return

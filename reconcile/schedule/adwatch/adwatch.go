@@ -209,7 +209,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 		} else {
 			batch.Full = true
 		}
-		if !batch.Full && len(batch.Users)+len(batch.Groups) == 0 {
+		if !batch.Full && len(batch.Users)+len(batch.Groups)+len(batch.Members) == 0 {
 			w.log.Debug("change ignored: no attribute adjc reads changed")
 			continue
 		}
@@ -221,38 +221,49 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 	}
 }
 
-// classify sorts DirSync changes into the event: groups (an objectClass of
-// group, or member values), users (anything else with an attribute adjc
-// reads), and a full run for deletions, which only a full read can place
-// (deleted objects lose their memberships and most attributes).
+// classify sorts DirSync changes into the event: a group whose members and
+// nothing else changed goes to Members with the member DNs AD sent as
+// incremental values (member;range=1-1 added, member;range=0-0 removed), so
+// a run can re-read just those members; other groups (an objectClass of
+// group, a name, or a member list sent whole) go to Groups; anything else
+// with an attribute adjc reads goes to Users. Deletions ask for a full run,
+// which only a full read can place (deleted objects lose their memberships
+// and most attributes).
 func classify(changes []ldapx.Change, ev *schedule.Event) {
 	for _, c := range changes {
 		if c.Deleted {
 			ev.Full = true
 			continue
 		}
-		group, relevant := false, len(c.MembersAdded)+len(c.MembersRemoved) > 0
-		if relevant {
-			group = true
-		}
+		delta := len(c.MembersAdded)+len(c.MembersRemoved) > 0
+		group, other := false, false // other: a relevant attribute besides member deltas
 		for name, values := range c.Attributes {
-			base, _, _ := strings.Cut(name, ";")
+			base, opts, _ := strings.Cut(name, ";")
 			if !slices.ContainsFunc(Attributes, func(a string) bool { return strings.EqualFold(a, base) }) {
 				continue
 			}
-			relevant = true
 			switch {
 			case strings.EqualFold(base, "member"):
 				group = true
+				if !strings.EqualFold(opts, "range=0-0") && !strings.EqualFold(opts, "range=1-1") {
+					other = true
+				}
 			case strings.EqualFold(base, "objectClass"):
 				group = group || slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, "group") })
+				other = true
+			default:
+				other = true
 			}
 		}
 		switch {
-		case !relevant:
-		case group:
+		case delta && !other:
+			if ev.Members == nil {
+				ev.Members = map[string][]string{}
+			}
+			ev.Members[c.GUID] = append(ev.Members[c.GUID], slices.Concat(c.MembersAdded, c.MembersRemoved)...)
+		case group || delta:
 			ev.Groups = append(ev.Groups, c.GUID)
-		default:
+		case other:
 			ev.Users = append(ev.Users, c.GUID)
 		}
 	}

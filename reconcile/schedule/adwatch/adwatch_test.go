@@ -1,6 +1,7 @@
 package adwatch
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -21,7 +22,14 @@ func TestClassify(t *testing.T) {
 			want: schedule.Event{Users: []string{"u"}}},
 		{name: "disable", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"userAccountControl": {"514"}}}},
 			want: schedule.Event{Users: []string{"u"}}},
-		{name: "member added", changes: []ldapx.Change{{GUID: "g", MembersAdded: []string{"CN=a"}, Attributes: map[string][]string{"member;range=1-1": {"CN=a"}}}},
+		{name: "member added", changes: []ldapx.Change{{GUID: "g", MembersAdded: []string{"CN=a"}, Attributes: map[string][]string{"member;range=1-1": {"CN=a"}, "instanceType": {"4"}}}},
+			want: schedule.Event{Members: map[string][]string{"g": {"CN=a"}}}},
+		{name: "members added and removed", changes: []ldapx.Change{{GUID: "g", MembersAdded: []string{"CN=a"}, MembersRemoved: []string{"CN=b"},
+			Attributes: map[string][]string{"member;range=1-1": {"CN=a"}, "member;range=0-0": {"CN=b"}}}},
+			want: schedule.Event{Members: map[string][]string{"g": {"CN=a", "CN=b"}}}},
+		{name: "members and name", changes: []ldapx.Change{{GUID: "g", MembersAdded: []string{"CN=a"}, Attributes: map[string][]string{"member;range=1-1": {"CN=a"}, "cn": {"G2"}}}},
+			want: schedule.Event{Groups: []string{"g"}}},
+		{name: "member list sent whole", changes: []ldapx.Change{{GUID: "g", Attributes: map[string][]string{"member": {"CN=a", "CN=b"}}}},
 			want: schedule.Event{Groups: []string{"g"}}},
 		{name: "new group", changes: []ldapx.Change{{GUID: "g", Attributes: map[string][]string{"objectClass": {"top", "group"}, "cn": {"G"}}}},
 			want: schedule.Event{Groups: []string{"g"}}},
@@ -35,7 +43,8 @@ func TestClassify(t *testing.T) {
 			t.Parallel()
 			var got schedule.Event
 			classify(tt.changes, &got)
-			if !slices.Equal(got.Users, tt.want.Users) || !slices.Equal(got.Groups, tt.want.Groups) || got.Full != tt.want.Full {
+			if !slices.Equal(got.Users, tt.want.Users) || !slices.Equal(got.Groups, tt.want.Groups) || got.Full != tt.want.Full ||
+				!maps.EqualFunc(got.Members, tt.want.Members, slices.Equal) {
 				t.Errorf("classify(%+v) = %+v, want %+v", tt.changes, got, tt.want)
 			}
 		})
@@ -111,6 +120,10 @@ func TestWatchLab(t *testing.T) {
 	if err := admin.AddMember(ctx, g.DN, u.DN); err != nil {
 		t.Fatal(err)
 	}
-	for ev := next("a member added"); !slices.Contains(ev.Groups, g.GUID); ev = next("a member added") {
+	// A member added, and nothing else: the event names the member.
+	for ev := next("a member added"); !slices.Equal(ev.Members[g.GUID], []string{u.DN}); ev = next("a member added") {
+		if slices.Contains(ev.Groups, g.GUID) {
+			t.Fatalf("event = %+v, want %s under Members, not Groups", ev, g.GUID)
+		}
 	}
 }
