@@ -213,6 +213,8 @@ func (c *Conn) walk(ctx context.Context, domain string, root Group, extra []stri
 	g.groups[normDN(root.DN)] = root
 	frontier := root.Members
 	attrs := withExtra(userAttrs, append(extra, "objectClass", "cn", "description", "member")...)
+	pre := map[string]*ldap.Entry{} // read by scanContainers, not yet reached
+	scanned := map[string]bool{}
 	for len(frontier) > 0 {
 		var todo []string
 		seen := map[string]bool{}
@@ -234,7 +236,25 @@ func (c *Conn) walk(ctx context.Context, domain string, root Group, extra []stri
 			todo = append(todo, dn)
 		}
 		frontier = nil
-		for chunk := range slices.Chunk(todo, resolveBatch) {
+		if err := c.scanContainers(ctx, todo, attrs, pre, scanned); err != nil {
+			return nil, err
+		}
+		var rest []string
+		for _, dn := range todo {
+			k := normDN(dn)
+			e, ok := pre[k]
+			if !ok {
+				rest = append(rest, dn)
+				continue
+			}
+			delete(pre, k)
+			members, err := c.addEntry(ctx, g, k, e, extra)
+			if err != nil {
+				return nil, err
+			}
+			frontier = append(frontier, members...)
+		}
+		for chunk := range slices.Chunk(rest, resolveBatch) {
 			found := map[string]bool{}
 			var b strings.Builder
 			b.WriteString("(|")
@@ -248,23 +268,11 @@ func (c *Conn) walk(ctx context.Context, domain string, root Group, extra []stri
 				}
 				k := normDN(e.DN)
 				found[k] = true
-				switch {
-				case isGroup(e):
-					grp, err := c.completeGroup(ctx, e)
-					if err != nil {
-						return nil, err
-					}
-					g.groups[k] = grp
-					frontier = append(frontier, grp.Members...)
-				case isUser(e) && hasClass(e, "person"):
-					u, err := userFromEntry(e, extra...)
-					if err != nil {
-						return nil, err
-					}
-					g.users[k] = u
-				default:
-					g.other[k] = e.DN
+				members, err := c.addEntry(ctx, g, k, e, extra)
+				if err != nil {
+					return nil, err
 				}
+				frontier = append(frontier, members...)
 			}
 			for _, dn := range chunk {
 				if k := normDN(dn); !found[k] {
