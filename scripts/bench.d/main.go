@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -72,7 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.load, "load", "", "what else ran on the machine, for the report")
 	fs.StringVar(&o.only, "only", "", "comma-separated measurements to run (plan,apply,read,noop,watch,paged); all when empty")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the in-process measurements: apply, read) to `file`")
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return err
 	}
 	if o.cpuProfile != "" {
@@ -87,6 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.labEnv == "" || o.adjc == "" || o.reconcileTest == "" || o.jcCache == "" {
 		return errors.New("-lab-env, -adjc, -reconcile-test and -jc-cache are required (run scripts/bench)")
+	}
+	// adjc reads paths in its config relative to the config file.
+	if o.work, err = filepath.Abs(o.work); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.work, 0o700); err != nil {
 		return err

@@ -110,6 +110,9 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 					return nil, fmt.Errorf("adjc schedule exited:\n%s", strings.Join(lastLines, "\n"))
 				}
 				if m["trigger"] == trigger {
+					if m["msg"] != "run finished" {
+						return nil, fmt.Errorf("%s run: %v: %v", trigger, m["msg"], m["error"])
+					}
 					return m, nil
 				}
 			case <-t.C:
@@ -129,11 +132,28 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 		return nil, err
 	}
 	defer admin.Close()
+	// Put every changed givenName back once the schedule has stopped, so
+	// the lab still matches the cached JumpCloud org (the no-op cycle and a
+	// later run rely on it). Deferred calls run last-in first-out: this one
+	// runs after cancel and cmd.Wait above it are registered, so first.
+	changed := map[string]string{}
+	defer func() {
+		cancel()
+		cmd.Wait()
+		for dn, given := range changed {
+			if err := admin.Modify(context.WithoutCancel(ctx), dn, map[string][]string{"givenName": {given}}); err != nil {
+				logf("watch: could not restore givenName of %s: %v", dn, err)
+			}
+		}
+	}()
 	var internal []float64
 	for i := range o.watchSamples {
 		u := targets[(i*7919)%len(targets)]
 		for len(e.writes) > 0 {
 			<-e.writes
+		}
+		if _, ok := changed[u.DN]; !ok {
+			changed[u.DN] = u.GivenName
 		}
 		start := time.Now()
 		if err := admin.Modify(ctx, u.DN, map[string][]string{"givenName": {fmt.Sprintf("W%d-%d", i, start.UnixNano()%1e6)}}); err != nil {
