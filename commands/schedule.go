@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -321,29 +322,50 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 			return schedule.Summary{}, fmt.Errorf("%w: mirrored group %s is not in JumpCloud yet", adapter.ErrFullRun, c.Group.Name)
 		}
 	}
-	sum, err := applyScheduled(ctx, im.opts, im.cfg, im.d, plan, target, im.opts.Concurrency, im.pol)
+	sum, res, err := applyScheduledResult(ctx, im.opts, im.cfg, im.d, plan, target, im.opts.Concurrency, im.pol)
 	sum.Targeted = true
 	dir, cloud := reconcile.Refresh(snap.Directory, snap.Cloud, fresh)
-	im.cache = &adapter.Snapshot{Directory: dir, Cloud: cloud, Index: snap.Index}
-	if err != nil || sum.Applied != sum.Planned || reshapes(plan) {
-		// The JumpCloud users this run created, adopted or deleted (or
-		// failed to change) are not what the cache says: the next watch
-		// run reads everything again.
-		im.cache = nil
+	im.cache = nil
+	if err == nil && sum.Applied == sum.Planned {
+		// Users this run created, adopted or deleted carry other anchors
+		// now: the cache says so, so that the next targeted run reads them
+		// by id. Field values left stale are re-read with the user.
+		im.cache = &adapter.Snapshot{Directory: dir, Cloud: anchored(cloud, res), Index: snap.Index}
 	}
 	return sum, err
 }
 
-// reshapes reports whether plan creates, adopts or deletes users: changes
-// that alter which JumpCloud user carries which anchor, which a refreshed
-// cache would not show.
-func reshapes(plan reconcile.Plan) bool {
-	for _, c := range plan.Changes {
-		if c.Kind == reconcile.KindUser && c.Action != reconcile.Update {
-			return true
+// anchored returns cloud with the users that res created, adopted or
+// deleted as JumpCloud now holds them, as far as identity goes: a created
+// user with its new id and anchor, an adopted one with its anchor, a
+// deleted one gone. It does not modify cloud.
+func anchored(cloud reconcile.Cloud, res reconcile.Result) reconcile.Cloud {
+	out := reconcile.Cloud{Users: slices.Clone(cloud.Users), Groups: cloud.Groups}
+	gone := map[string]bool{}
+	for _, o := range res.Outcomes {
+		c := o.Change
+		if o.Status != reconcile.StatusApplied || c.Kind != reconcile.KindUser || c.User == nil {
+			continue
+		}
+		switch c.Action {
+		case reconcile.Create:
+			u := reconcile.CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
+			if f, ok := c.Field(reconcile.FieldEmail); ok {
+				u.Email = f.New
+			}
+			out.Users = append(out.Users, u)
+		case reconcile.Adopt:
+			for i := range out.Users {
+				if out.Users[i].ID == c.User.ID {
+					out.Users[i].Anchor = c.User.Anchor
+				}
+			}
+		case reconcile.Delete:
+			gone[c.User.ID] = true
 		}
 	}
-	return false
+	out.Users = slices.DeleteFunc(out.Users, func(u reconcile.CloudUser) bool { return gone[u.ID] })
+	return out
 }
 
 // full reads everything, plans, applies, and keeps what it read (with
@@ -395,16 +417,23 @@ func scheduledSync(ctx context.Context, opts *ScheduleOptions, cfg *config.Confi
 }
 
 func applyScheduled(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, plan reconcile.Plan, t reconcile.Target, concurrency int, thr reconcile.Policy) (schedule.Summary, error) {
+	sum, _, err := applyScheduledResult(ctx, opts, cfg, d, plan, t, concurrency, thr)
+	return sum, err
+}
+
+// applyScheduledResult is applyScheduled that also returns each change's
+// outcome.
+func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, plan reconcile.Plan, t reconcile.Target, concurrency int, thr reconcile.Policy) (schedule.Summary, reconcile.Result, error) {
 	if plan.Empty() {
-		return schedule.Summary{}, nil
+		return schedule.Summary{}, reconcile.Result{}, nil
 	}
 	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
 	if err != nil {
-		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, err
+		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, reconcile.Result{}, err
 	}
 	res, applyErr := reconcile.Apply(ctx, plan, t, reconcile.ApplyOptions{Concurrency: concurrency, Policy: &thr, OnOutcome: audit.record})
 	auditErr := audit.close()
-	return schedule.Summarize(plan, res), errors.Join(applyErr, auditErr)
+	return schedule.Summarize(plan, res), res, errors.Join(applyErr, auditErr)
 }
 
 // domainPaused asks JumpCloud whether the domain is deactivated. The seeds'

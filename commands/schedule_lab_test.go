@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,8 @@ type scheduleLab struct {
 	org     string
 	admin   *ldapx.Conn
 	user    ldapx.User
+	group   ldapx.Group // the user's group, nested in JumpCloud
+	logs    *logLines
 	metrics string // host:port of /metrics and /healthz
 	stop    context.CancelFunc
 	done    chan error
@@ -128,11 +132,12 @@ audit_log: %s
 	// The schedule's one line per run goes to the test log.
 	f.logs.set(1, "text")
 	f.IO.ErrOut = tbWriter{tb}
-	f.Logger = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logs := &logLines{w: tbWriter{tb}}
+	f.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f.Config = func() (*config.Config, error) {
 		return config.Load(config.LoadOptions{LookupEnv: f.LookupEnv})
 	}
-	s := &scheduleLab{tb: tb, srv: srv, org: org, admin: admin, user: u, done: make(chan error, 1)}
+	s := &scheduleLab{tb: tb, srv: srv, org: org, admin: admin, user: u, group: g, logs: logs, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	cmd := newScheduleCmd(f, func(ctx context.Context, o *ScheduleOptions) error {
 		o.Ready = func(addr string) { ready <- addr }
@@ -256,6 +261,69 @@ func BenchmarkSchedulePropagation(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/propagation")
+}
+
+// TestScheduleWatchMembershipLab: removing the user from its group (the
+// only way it is in scope) deletes it from JumpCloud, per the default
+// policy, and adding it back creates it again with its membership, each in
+// a targeted run: the watch names the group's member, not the whole group.
+func TestScheduleWatchMembershipLab(t *testing.T) {
+	s := startScheduleLab(t)
+	ctx := context.Background()
+	if err := s.admin.RemoveMember(ctx, s.group.DN, s.user.DN); err != nil {
+		t.Fatal(err)
+	}
+	s.waitRun("user-1", time.Minute)
+	if _, ok := s.cloudUser(); ok {
+		t.Error("the user left scope but is still in JumpCloud")
+	}
+	if err := s.admin.AddMember(ctx, s.group.DN, s.user.DN); err != nil {
+		t.Fatal(err)
+	}
+	s.waitRun(`"membership+1 user+1"`, time.Minute)
+	s.waitSuspended(false, time.Minute)
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// waitRun waits for a watch run's log line that applied changes (as in
+// the line's changes=…) and checks that it was targeted.
+func (s *scheduleLab) waitRun(changes string, limit time.Duration) {
+	s.tb.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "trigger=watch") && strings.Contains(l, "changes="+changes) {
+				if !strings.Contains(l, "targeted=true") {
+					s.tb.Errorf("watch run = %s, want targeted=true", l)
+				}
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.tb.Fatalf("no watch run with changes=%s within %v", changes, limit)
+}
+
+// logLines keeps the log lines written through it, and passes them on.
+type logLines struct {
+	w  io.Writer
+	mu sync.Mutex
+	ls []string
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.ls = append(l.ls, string(p))
+	l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *logLines) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ls)
 }
 
 // tbWriter sends log lines to the test log.

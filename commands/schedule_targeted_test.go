@@ -48,7 +48,7 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 			x.cloudRead++
 			return x.mem.Cloud(), nil
 		},
-		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, _ *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
+		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
 			users := ch.Users
 			for _, dns := range ch.Members {
 				users = append(users, dns...) // the fixture's member DNs are GUIDs
@@ -57,7 +57,7 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 			if x.freshErr != nil {
 				return reconcile.Fresh{}, nil, nil, x.freshErr
 			}
-			return x.freshFor(users), x.mem, func() {}, nil
+			return x.freshFor(snap, users), x.mem, func() {}, nil
 		},
 	}
 	cfg := &config.Config{AuditLog: filepath.Join(t.TempDir(), "audit.jsonl")}
@@ -66,10 +66,36 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 	return x
 }
 
-// freshFor is what adapter.ReadFresh would read about users.
-func (x *targetedFixture) freshFor(users []string) reconcile.Fresh {
+// freshFor is what adapter.ReadFresh would read about users: JumpCloud
+// users by the ids snap has for their anchors, and by username and email.
+func (x *targetedFixture) freshFor(snap *adapter.Snapshot, users []string) reconcile.Fresh {
 	f := reconcile.Fresh{GUIDs: users, Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
 	cloud := x.mem.Cloud()
+	byID := map[string]reconcile.CloudUser{}
+	for _, cu := range cloud.Users {
+		byID[cu.ID] = cu
+	}
+	add := func(cu reconcile.CloudUser) {
+		if slices.ContainsFunc(f.CloudUsers, func(c reconcile.CloudUser) bool { return c.ID == cu.ID }) {
+			return
+		}
+		f.CloudUsers = append(f.CloudUsers, cu)
+		for _, g := range cloud.Groups {
+			if slices.Contains(g.Members, cu.ID) {
+				f.CloudGroups[cu.ID] = append(f.CloudGroups[cu.ID], g.ID)
+			}
+		}
+	}
+	for _, cu := range snap.Cloud.Users {
+		if !slices.Contains(users, cu.Anchor) {
+			continue
+		}
+		if now, ok := byID[cu.ID]; ok {
+			add(now)
+		} else {
+			f.Gone = append(f.Gone, cu.ID)
+		}
+	}
 	for _, u := range x.ad.Users {
 		if !slices.Contains(users, u.GUID) {
 			continue
@@ -81,13 +107,8 @@ func (x *targetedFixture) freshFor(users []string) reconcile.Fresh {
 			}
 		}
 		for _, cu := range cloud.Users {
-			if cu.Anchor == u.GUID || strings.EqualFold(cu.Username, u.Username) {
-				f.CloudUsers = append(f.CloudUsers, cu)
-				for _, g := range cloud.Groups {
-					if slices.Contains(g.Members, cu.ID) {
-						f.CloudGroups[cu.ID] = append(f.CloudGroups[cu.ID], g.ID)
-					}
-				}
+			if strings.EqualFold(cu.Username, u.Username) || strings.EqualFold(cu.Email, u.Mail) {
+				add(cu)
 			}
 		}
 	}
@@ -169,7 +190,7 @@ func TestScheduledImportTargeted(t *testing.T) {
 	if x.user("bob").ID != "" {
 		t.Error("bob not deleted by the targeted run")
 	}
-	step("after a delete", watch(guid(1)), false, "no full read")
+	step("after a delete", watch(guid(1)), true, "")
 
 	step("reconnect", schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(2)}, Full: true}, false, "reconnected")
 	x.freshErr = fmt.Errorf("%w: group Eng in scope changed", adapter.ErrFullRun)
@@ -184,7 +205,22 @@ func TestScheduledImportTargeted(t *testing.T) {
 	if x.user("carol").ID == "" {
 		t.Error("carol not created by the targeted run")
 	}
-	step("after a create", watch(guid(1)), false, "no full read")
+	// The cache knows carol's new JumpCloud id: renamed with a new email
+	// (nothing left to find her by), she is updated, not created twice.
+	carolID := x.user("carol").ID
+	x.ad.Users[1].Username, x.ad.Users[1].Mail = "caroline", "caroline@example.com"
+	step("after a create", watch(guid(3)), true, "")
+	if got := x.user("caroline").ID; got != carolID || len(x.mem.Cloud().Users) != 2 {
+		t.Errorf("carol renamed after her create: id %q (want %q), %d JumpCloud users (want 2)", got, carolID, len(x.mem.Cloud().Users))
+	}
+	// A failed change leaves the cache behind: the next run is full.
+	x.ad.Users[0].GivenName = "Alicia"
+	x.mem.Hook = func(context.Context, reconciletest.Call) error { return errors.New("jumpcloud said no") }
+	if _, err := x.im.run(ctx, watch(guid(1))); err == nil || x.im.cache != nil {
+		t.Errorf("run() with a failing change = %v, cache %v; want an error and no cache", err, x.im.cache != nil)
+	}
+	x.mem.Hook = nil
+	step("after a failure", watch(guid(1)), false, "no full read")
 	step("cache back", watch(guid(1)), true, "")
 
 	// The interval run is always full.
