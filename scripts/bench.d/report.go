@@ -249,7 +249,7 @@ func machine() string {
 	}
 	samba := ""
 	if out, err := exec.Command("samba", "--version").Output(); err == nil {
-		samba = ", " + strings.TrimSpace(string(out))
+		samba = ", Samba " + strings.TrimPrefix(strings.TrimSpace(string(out)), "Version ")
 	}
 	return fmt.Sprintf("%s × %d%s%s%s, %s", cpu, runtime.NumCPU(), mem, kernel, samba, runtime.Version())
 }
