@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/adjc/adjc/config"
@@ -83,8 +82,7 @@ type emulator struct {
 	*jcemu.Server
 	url, keyFile, adID string
 	srv                *http.Server
-
-	mu     sync.Mutex
+	// writes gets the time each successful system-user write ended.
 	writes chan time.Time
 }
 

@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -121,7 +121,6 @@ func measureApply(ctx context.Context, o options, logf logFunc) ([]row, error) {
 	chaosTput := row{Name: "apply-429-throughput", Unit: "calls/s", What: "throughput of that run (429s retried with backoff)",
 		Baseline: tput.Baseline, BaselineValue: bound}
 	d := applyDirectory(o.applyUsers, o.applyGroups)
-	var chaosFailed float64
 	for i := range o.runs {
 		for _, rate := range []float64{0, 0.10} {
 			calls, secs, failed, err := applyOnce(ctx, o, d, rate)
@@ -137,7 +136,6 @@ func measureApply(ctx context.Context, o options, logf logFunc) ([]row, error) {
 			} else {
 				chaos.Runs = append(chaos.Runs, float64(failed))
 				chaosTput.Runs = append(chaosTput.Runs, float64(calls)/secs)
-				chaosFailed += float64(failed)
 			}
 		}
 	}
@@ -152,11 +150,10 @@ func applyOnce(ctx context.Context, o options, d reconcile.Directory, rate429 fl
 	if err := emu.AddAPIKey(key, org); err != nil {
 		return 0, 0, 0, err
 	}
-	ln, srvURL, stop, err := serveLoopback(emu)
+	srvURL, stop, err := serveLoopback(emu)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	_ = ln
 	defer stop()
 	c, err := jcapi.New(srvURL, config.NewSecret(key), jcapi.WithOrgID(org), jcapi.WithRateLimit(0, 0),
 		jcapi.WithConcurrency(o.concurrency))
@@ -297,7 +294,7 @@ func ensureImported(ctx context.Context, o options, l *lab, logf logFunc) (time.
 		return 0, fmt.Errorf("first import: %v\n%s", err, tail(out))
 	}
 	e.close() // saves work/jcemu.json
-	b, err := os.ReadFile(e.stateFile(o))
+	b, err := os.ReadFile(filepath.Join(o.work, "jcemu.json"))
 	if err != nil {
 		return 0, err
 	}
@@ -307,8 +304,6 @@ func ensureImported(ctx context.Context, o options, l *lab, logf logFunc) (time.
 	logf("first import took %.1f s", took.Seconds())
 	return took, os.Rename(o.jcCache+".tmp", o.jcCache)
 }
-
-func (e *emulator) stateFile(o options) string { return o.work + "/jcemu.json" }
 
 // measureNoop times `adjc import --yes` end to end (process start to exit:
 // config, dial, AD read, JumpCloud read, plan, render) when nothing changed.
@@ -384,5 +379,3 @@ func measurePaged(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 	}
 	return []row{r}, nil
 }
-
-var _ = io.Discard

@@ -8,21 +8,23 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/reconcile/adapter"
 )
 
-// serveLoopback serves h on a free loopback port and returns the API base URL.
-func serveLoopback(h http.Handler) (net.Listener, string, func(), error) {
+// serveLoopback serves h on a free loopback port and returns the API base
+// URL and a function that stops serving.
+func serveLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", nil, err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	return ln, "http://" + ln.Addr().String() + "/api", func() { srv.Close() }, nil
+	return "http://" + ln.Addr().String() + "/api", func() { srv.Close() }, nil
 }
 
 // measureWatch times AD change → JumpCloud effect with `adjc schedule
@@ -84,16 +86,24 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 	defer cmd.Wait()
 	defer cancel()
 	runs := make(chan map[string]any, 64)
-	var lastLines []string
+	var mu sync.Mutex
+	var lastLines []string // the schedule's last stderr lines, for errors
+	recent := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(lastLines, "\n")
+	}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
+			mu.Lock()
+			lastLines = append(lastLines[max(0, len(lastLines)-20):], sc.Text())
+			mu.Unlock()
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) != nil {
 				continue
 			}
-			lastLines = append(lastLines[max(0, len(lastLines)-20):], sc.Text())
 			if msg, _ := m["msg"].(string); strings.HasPrefix(msg, "run ") {
 				runs <- m
 			}
@@ -107,7 +117,7 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 			select {
 			case m, ok := <-runs:
 				if !ok {
-					return nil, fmt.Errorf("adjc schedule exited:\n%s", strings.Join(lastLines, "\n"))
+					return nil, fmt.Errorf("adjc schedule exited:\n%s", recent())
 				}
 				if m["trigger"] == trigger {
 					if m["msg"] != "run finished" {
@@ -116,7 +126,7 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 					return m, nil
 				}
 			case <-t.C:
-				return nil, fmt.Errorf("no %s run within %v:\n%s", trigger, timeout, strings.Join(lastLines, "\n"))
+				return nil, fmt.Errorf("no %s run within %v:\n%s", trigger, timeout, recent())
 			}
 		}
 	}
