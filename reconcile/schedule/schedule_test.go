@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -405,6 +406,19 @@ func TestWatchDebounce(t *testing.T) {
 		}
 		if l := h.records[1].Latency; l != 250*time.Millisecond {
 			t.Errorf("latency = %v, want 250ms", l)
+		}
+		// The watcher's own time (DirSync) counts towards the debounce:
+		// a change seen 200ms ago runs 50ms after it arrives. Members of
+		// several events are merged per group.
+		events <- Event{Members: map[string][]string{"g": {"CN=b"}}, At: h.clock.Now().Add(-200 * time.Millisecond)}
+		synctest.Wait()
+		events <- Event{Members: map[string][]string{"g": {"CN=a", "CN=b"}, "h": {"CN=c"}}}
+		synctest.Wait()
+		h.clock.Advance(50 * time.Millisecond)
+		synctest.Wait()
+		if tr := h.triggers[len(h.triggers)-1]; len(h.triggers) != 3 || !tr.Targeted() ||
+			!maps.EqualFunc(tr.Members, map[string][]string{"g": {"CN=a", "CN=b"}, "h": {"CN=c"}}, slices.Equal) {
+			t.Errorf("triggers = %+v, want a targeted run for the members 50ms after they arrived", h.triggers)
 		}
 		// A reconnect asks for a full run; a closed stream leaves polling.
 		events <- Event{Full: true}
