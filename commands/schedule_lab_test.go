@@ -27,7 +27,8 @@ import (
 
 // scheduleLab runs `adjc schedule --watch` against the lab DC and an
 // in-process JumpCloud emulator, with one user of its own in scope: a user
-// in a temporary OU, in a group of that OU added to the JumpCloud group.
+// in a temporary OU (the Root User container here), in a group of that OU
+// nested in the OU's own JumpCloud group.
 type scheduleLab struct {
 	tb      testing.TB
 	srv     *jcemu.Server
@@ -90,16 +91,18 @@ func startScheduleLab(tb testing.TB) *scheduleLab {
 	if err := admin.AddMember(ctx, g.DN, u.DN); err != nil {
 		tb.Fatal(err)
 	}
-	scope, err := admin.FindGroup(ctx, "CN=Users,"+l.BaseDN, "JumpCloud")
+	// The temporary OU is this test's Root User container, with a JumpCloud
+	// group of its own: nesting into the fixture's JumpCloud group would put
+	// this user in every other test's scope while it runs (other packages
+	// run at the same time against the same DC). sAMAccountName is unique
+	// domain-wide, so only the cn is JumpCloud.
+	scope, err := admin.CreateGroup(ctx, ou, "JumpCloud", name+"jc")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if err := admin.AddMember(ctx, scope.DN, g.DN); err != nil {
 		tb.Fatal(err)
 	}
-	// Registered after TempOU, so it runs first: the shared JumpCloud group
-	// is left as the fixture had it before the OU goes.
-	tb.Cleanup(func() { admin.RemoveMember(context.Background(), scope.DN, g.DN) })
 
 	dir := tb.TempDir()
 	keyFile := filepath.Join(dir, "jc-key")
@@ -115,13 +118,14 @@ domains:
     mode: ad-authority
     ldap_url: %s
     base_dn: %s
+    root_container: %s
     bind: %s
     bind_password_file: %s
     ca_file: %s
     jumpcloud_domain_id: %s
 state_dir: %s
 audit_log: %s
-`, ts.URL, keyFile, l.URL, l.BaseDN, l.Import.Bind, l.Import.PasswordFile, l.CAFile, ad.ID, filepath.Join(dir, "state"), filepath.Join(dir, "audit.jsonl"))
+`, ts.URL, keyFile, l.URL, l.BaseDN, ou, l.Import.Bind, l.Import.PasswordFile, l.CAFile, ad.ID, filepath.Join(dir, "state"), filepath.Join(dir, "audit.jsonl"))
 	if err := os.WriteFile(cfgFile, []byte(y), 0o600); err != nil {
 		tb.Fatal(err)
 	}
