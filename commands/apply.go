@@ -109,11 +109,6 @@ type applyResult[V any] struct {
 	Outcomes []reconcile.Outcome `json:"outcomes"`
 }
 
-type (
-	importResult = applyResult[planView]
-	syncResult   = applyResult[syncView]
-)
-
 // newApplyResult counts the outcomes; nil outcomes (an empty plan) print
 // as [] in JSON.
 func newApplyResult[V any](plan V, outcomes []reconcile.Outcome) applyResult[V] {

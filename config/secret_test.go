@@ -41,7 +41,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	outputs := map[string]string{
 		"String":        s.String(),
 		"%v":            fmt.Sprintf("%v", s),
-		"%s":            fmt.Sprintf("%s", s),
+		"%s":            fmt.Sprintf("%s", s), //lint:ignore S1025 what fmt prints for %s is the point
 		"%q":            fmt.Sprintf("%q", s),
 		"%+v":           fmt.Sprintf("%+v", s),
 		"%#v":           fmt.Sprintf("%#v", s),

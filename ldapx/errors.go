@@ -186,7 +186,7 @@ func wrapError(op, dn, attr string, err error) error {
 	case ldap.LDAPResultNoSuchAttribute:
 		e.Kind = ErrNoSuchValue
 	case ldap.LDAPResultConstraintViolation, ldap.LDAPResultUnwillingToPerform:
-		if kind, reason := passwordKind(diag); kind != nil {
+		if reason, kind := passwordKind(diag); kind != nil {
 			e.Kind, e.Reason = kind, reason
 			if e.Attribute == "" {
 				e.Attribute = "unicodePwd"
@@ -228,9 +228,9 @@ func wrapError(op, dn, attr string, err error) error {
 // 0000052D with no detail; Samba adds check_password_restrictions text that
 // says which rule failed, e.g. "the password is too short. It should be
 // equal or longer than 7 characters!".
-func passwordKind(diag string) (error, string) {
+func passwordKind(diag string) (reason string, kind error) {
 	if !strings.Contains(diag, "0000052d") && !strings.Contains(diag, "check_password_restrictions") {
-		return nil, ""
+		return "", nil
 	}
 	switch {
 	case strings.Contains(diag, "too short"):
@@ -238,15 +238,15 @@ func passwordKind(diag string) (error, string) {
 		if i := strings.Index(diag, "equal or longer than "); i >= 0 {
 			reason = "it must be at least " + strings.TrimRight(strings.TrimSpace(diag[i+len("equal or longer than "):]), "!.")
 		}
-		return ErrPasswordTooShort, reason
+		return reason, ErrPasswordTooShort
 	case strings.Contains(diag, "complexity"):
-		return ErrPasswordNotComplex, "it needs three of: upper case, lower case, digits, symbols, and must not contain the account name"
+		return "it needs three of: upper case, lower case, digits, symbols, and must not contain the account name", ErrPasswordNotComplex
 	case strings.Contains(diag, "history") || strings.Contains(diag, "already used"):
-		return ErrPasswordInHistory, ""
+		return "", ErrPasswordInHistory
 	case strings.Contains(diag, "too young"):
-		return ErrPasswordPolicy, "the password was changed too recently (minPwdAge)"
+		return "the password was changed too recently (minPwdAge)", ErrPasswordPolicy
 	}
-	return ErrPasswordPolicy, ""
+	return "", ErrPasswordPolicy
 }
 
 func rightsHint(op, attr string) string {

@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/adjc/adjc/reconcile"
@@ -135,5 +134,3 @@ func skips(p reconcile.Plan) []string {
 	}
 	return out
 }
-
-func with[T any](base []T, extra ...T) []T { return append(slices.Clone(base), extra...) }

@@ -60,7 +60,9 @@ func newIndex(s *ldapx.Scope, attr string) *Index {
 	}
 	for g, sg := range byGUID {
 		idx.isGroup[g] = true
-		idx.groups[strings.ToLower(sg.DN)] = idx.groups[strings.ToLower(sg.DN)] // present, maybe empty
+		if dn := strings.ToLower(sg.DN); idx.groups[dn] == nil {
+			idx.groups[dn] = []string{} // present, maybe empty
+		}
 	}
 	for _, g := range slices.Sorted(mapKeys(s.Groups)) {
 		// Every group reachable from g (g included) puts its direct
