@@ -262,28 +262,49 @@ var actionStyle = map[reconcile.Action]output.Style{
 // Report is the table format: the changes, what cannot be synced and why,
 // and the summary line.
 func (v planView) Report(s *output.Streams) error {
-	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header, fmt.Sprintf("Plan for %s (Active Directory → JumpCloud), %d managed users", v.Domain, v.Managed)))
-	if len(v.Changes) > 0 {
+	return writePlanReport(s, planReport{
+		title:        fmt.Sprintf("Plan for %s (Active Directory → JumpCloud), %d managed users", v.Domain, v.Managed),
+		changes:      v.Changes,
+		fields:       fieldsText,
+		skippedTitle: "Not synced (skipped users, privileged accounts, cycles, password drift):",
+		skipped:      v.Skipped,
+		line:         v.Line(),
+	})
+}
+
+// planReport is what the table format shows of a plan in either direction.
+type planReport struct {
+	title, skippedTitle, line string
+	changes                   []reconcile.Change
+	skipped                   []reconcile.Skip
+	fields                    func(reconcile.Change) string // how this direction names fields
+}
+
+// writePlanReport writes the title, the changes, what cannot be synced and
+// why, and the summary line.
+func writePlanReport(s *output.Streams, r planReport) error {
+	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header, r.title))
+	if len(r.changes) > 0 {
 		t := output.Table{Headers: []string{"", "KIND", "OBJECT", "REASON", "FIELDS"}}
-		for _, c := range v.Changes {
+		for _, c := range r.changes {
 			t.AddRow(output.S(actionStyle[c.Action], c.Action.String()), output.C(string(c.Kind)),
-				output.C(c.Key), output.C(c.Reason), output.C(fieldsText(c)))
+				output.C(c.Key), output.C(c.Reason), output.C(r.fields(c)))
 		}
 		if err := s.WriteTable(t); err != nil {
 			return err
 		}
 	}
-	if len(v.Skipped) > 0 {
-		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not synced (skipped users, privileged accounts, cycles, password drift):"))
+	if len(r.skipped) > 0 {
+		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, r.skippedTitle))
 		t := output.Table{Headers: []string{"KIND", "OBJECT", "REASON"}}
-		for _, k := range v.Skipped {
+		for _, k := range r.skipped {
 			t.AddRow(output.S(output.Warn, string(k.Kind)), output.C(k.Key), output.C(k.Reason))
 		}
 		if err := s.WriteTable(t); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
+	_, err := fmt.Fprintf(s.Out, "\n%s\n", r.line)
 	return err
 }
 

@@ -311,36 +311,16 @@ func (v syncView) Table() output.Table {
 	return t
 }
 
-var syncActionStyle = map[reconcile.Action]output.Style{
-	reconcile.Create: output.Added, reconcile.Update: output.Changed,
-	reconcile.Delete: output.Removed, reconcile.Adopt: output.Changed,
-}
-
 // Report is the table format.
 func (v syncView) Report(s *output.Streams) error {
-	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header, fmt.Sprintf("Plan for %s (JumpCloud → Active Directory), %d managed users", v.Domain, v.Managed)))
-	if len(v.Changes) > 0 {
-		t := output.Table{Headers: []string{"", "KIND", "OBJECT", "REASON", "FIELDS"}}
-		for _, c := range v.Changes {
-			t.AddRow(output.S(syncActionStyle[c.Action], c.Action.String()), output.C(string(c.Kind)),
-				output.C(c.Key), output.C(c.Reason), output.C(syncFieldsText(c)))
-		}
-		if err := s.WriteTable(t); err != nil {
-			return err
-		}
-	}
-	if len(v.Skipped) > 0 {
-		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not synced (privileged accounts, invalid names, objects outside the container):"))
-		t := output.Table{Headers: []string{"KIND", "OBJECT", "REASON"}}
-		for _, k := range v.Skipped {
-			t.AddRow(output.S(output.Warn, string(k.Kind)), output.C(k.Key), output.C(k.Reason))
-		}
-		if err := s.WriteTable(t); err != nil {
-			return err
-		}
-	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
-	return err
+	return writePlanReport(s, planReport{
+		title:        fmt.Sprintf("Plan for %s (JumpCloud → Active Directory), %d managed users", v.Domain, v.Managed),
+		changes:      v.Changes,
+		fields:       syncFieldsText,
+		skippedTitle: "Not synced (privileged accounts, invalid names, objects outside the container):",
+		skipped:      v.Skipped,
+		line:         v.Line(),
+	})
 }
 
 // syncFieldsText names AD attributes beside the JumpCloud fields they come from.
