@@ -279,6 +279,24 @@ func (c *Conn) GroupByGUID(ctx context.Context, guid string) (Group, error) {
 	return c.completeGroup(ctx, es[0])
 }
 
+// Exists reports whether any object (of any class, deleted ones excepted)
+// has the objectGUID guid.
+func (c *Conn) Exists(ctx context.Context, guid string) (bool, error) {
+	f, err := GUIDFilter(guid)
+	if err != nil {
+		return false, err
+	}
+	base, err := c.DomainDN(ctx)
+	if err != nil {
+		return false, err
+	}
+	es, err := c.SearchAll(ctx, Query{Base: base, Scope: ldap.ScopeWholeSubtree, Filter: f, Attributes: []string{"1.1"}})
+	if err != nil {
+		return false, err
+	}
+	return len(es) > 0, nil
+}
+
 func (c *Conn) completeGroup(ctx context.Context, e *ldap.Entry) (Group, error) {
 	g, err := groupFromEntry(e)
 	if err != nil {

@@ -19,8 +19,12 @@ import (
 // caller does a full run instead.
 var ErrFullRun = errors.New("a full run is needed")
 
-// errNotGroup: the object is not a group.
-var errNotGroup = errors.New("not a group")
+// errNotGroup: the object is not a group; errGone: there is no such object
+// (any more).
+var (
+	errNotGroup = errors.New("not a group")
+	errGone     = errors.New("no such object")
+)
 
 func fullRun(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrFullRun, fmt.Sprintf(format, args...))
@@ -207,9 +211,16 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	if len(ch.Users) > MaxTargeted {
 		return f, fullRun("%d users changed (more than %d)", len(ch.Users), MaxTargeted)
 	}
+	// A group the index does not know that is gone by now (another team's
+	// group deleted right after its members changed) is passed over: it was
+	// not in scope at the last full read, nesting it into scope would have
+	// changed a group in scope (an event of its own), and its deletion is
+	// reported by the watch separately.
 	for _, g := range ch.Groups {
 		related, err := groupRole(ctx, conn, idx, g)
 		switch {
+		case errors.Is(err, errGone):
+			continue
 		case errors.Is(err, errNotGroup):
 			return f, fullRun("object %s changed its members but is not a group", g)
 		case err != nil:
@@ -223,6 +234,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	for _, g := range slices.Sorted(maps.Keys(ch.Members)) {
 		related, err := groupRole(ctx, conn, idx, g)
 		switch {
+		case errors.Is(err, errGone): // see above
+			continue
 		case errors.Is(err, errNotGroup):
 			return f, fullRun("object %s changed its members but is not a group", g)
 		case err != nil:
@@ -289,7 +302,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			// its own, which asks for a full run).
 			related, err := groupRole(ctx, conn, idx, g)
 			switch {
-			case errors.Is(err, errNotGroup):
+			case errors.Is(err, errNotGroup), errors.Is(err, errGone):
 			case err != nil:
 				return f, err
 			case related:
@@ -340,7 +353,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 
 // groupRole reports whether the group guid matters to JumpCloud: in scope
 // (known to the index) or in the admins group's nest. It returns
-// errNotGroup when guid is not a group, and an error matching ErrFullRun
+// errNotGroup when guid is an object but not a group, errGone when there is
+// no object with that GUID, and an error matching ErrFullRun
 // for a group nested in scope since the index was read.
 func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (bool, error) {
 	if idx.isGroup[strings.ToLower(guid)] {
@@ -348,7 +362,13 @@ func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (
 	}
 	g, err := conn.GroupByGUID(ctx, guid)
 	if errors.Is(err, ldapx.ErrNoSuchObject) {
-		return false, errNotGroup
+		switch ok, err := conn.Exists(ctx, guid); {
+		case err != nil:
+			return false, fmt.Errorf("look up %s: %w", guid, err)
+		case ok:
+			return false, errNotGroup
+		}
+		return false, errGone
 	}
 	if err != nil {
 		return false, fmt.Errorf("read group %s: %w", guid, err)

@@ -219,6 +219,14 @@ func TestReadFreshLab(t *testing.T) {
 	mustFull("a group in scope", snap, adapter.Changed{Groups: []string{g2.GUID}})
 	mustFull("a group nested in the admins group", snap, adapter.Changed{Groups: []string{helpers.GUID}})
 	mustFull("members of no group", snap, adapter.Changed{Groups: []string{alice.GUID}})
+	gone := group("Gone-"+suffix, erin.DN) // outside scope, deleted before the run reads it
+	if err := admin.Delete(ctx, gone.DN); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Groups: []string{gone.GUID},
+		Members: map[string][]string{gone.GUID: {erin.DN}}}); err != nil {
+		t.Errorf("a group outside scope, gone since: ReadFresh() = %v, want nil", err)
+	}
 	if err := admin.AddMember(ctx, g2.DN, other.DN); err != nil {
 		t.Fatal(err)
 	}
