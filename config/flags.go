@@ -20,6 +20,11 @@ const (
 	FlagMode             = "mode"
 	FlagStateDir         = "state-dir"
 	FlagAuditLog         = "audit-log"
+	FlagAllowPlaintext   = "allow-plaintext"
+	FlagJumpCloudGroup   = "jumpcloud-group"
+	FlagAdminsGroup      = "admins-group"
+	FlagUsernameAttr     = "username-attribute"
+	FlagJCDomainID       = "jumpcloud-domain-id"
 )
 
 // Environment variables read by [Load].
@@ -40,6 +45,11 @@ const (
 	EnvMode             = "ADJC_MODE"
 	EnvStateDir         = "ADJC_STATE_DIR"
 	EnvAuditLog         = "ADJC_AUDIT_LOG"
+	EnvAllowPlaintext   = "ADJC_ALLOW_PLAINTEXT"
+	EnvJumpCloudGroup   = "ADJC_JUMPCLOUD_GROUP"
+	EnvAdminsGroup      = "ADJC_ADMINS_GROUP"
+	EnvUsernameAttr     = "ADJC_USERNAME_ATTRIBUTE"
+	EnvJCDomainID       = "ADJC_JC_DOMAIN_ID"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -77,6 +87,11 @@ func domainSettings() []setting {
 		{key: "bind", env: EnvBind, flag: FlagBind, help: "service account to bind as: UPN, DN or DOMAIN\\user"},
 		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin; or set $" + EnvBindPassword},
 		{key: "ca_file", env: EnvCAFile, flag: FlagCAFile, help: "PEM file of the CA that signed the domain controller's certificate"},
+		{key: "allow_plaintext", env: EnvAllowPlaintext, flag: FlagAllowPlaintext, help: "true to allow an unencrypted ldap:// URL (preflight still fails it)"},
+		{key: "jumpcloud_group", env: EnvJumpCloudGroup, flag: FlagJumpCloudGroup, help: "the AD group whose nested members are imported, normally JumpCloud"},
+		{key: "admins_group", env: EnvAdminsGroup, flag: FlagAdminsGroup, help: "the AD group whose members become JumpCloud administrators, normally JumpCloud Admins"},
+		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
+		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
 	}
 }
 

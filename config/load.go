@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -391,6 +392,18 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			l.set(key, &d.Bind, v, "")
 		case "ca_file":
 			l.set(key, &d.CAFile, v, "")
+		case "allow_plaintext":
+			plain := strconv.FormatBool(d.AllowPlaintext)
+			l.set(key, &plain, v, "")
+			d.AllowPlaintext = l.boolValue(key, plain)
+		case "jumpcloud_group":
+			l.set(key, &d.JumpCloudGroup, v, "")
+		case "admins_group":
+			l.set(key, &d.AdminsGroup, v, "")
+		case "username_attribute":
+			l.set(key, &d.UsernameAttribute, v, "")
+		case "jumpcloud_domain_id":
+			l.set(key, &d.JumpCloudDomainID, v, "")
 		}
 	}
 	file := value{}
@@ -418,8 +431,32 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.Bind
 	case "ca_file":
 		return d.CAFile
+	case "allow_plaintext":
+		return strconv.FormatBool(d.AllowPlaintext)
+	case "jumpcloud_group":
+		return d.JumpCloudGroup
+	case "admins_group":
+		return d.AdminsGroup
+	case "username_attribute":
+		return d.UsernameAttribute
+	case "jumpcloud_domain_id":
+		return d.JumpCloudDomainID
 	}
 	return ""
+}
+
+// boolValue reads "true" or "false" from a variable or flag (the YAML file's
+// booleans are typed by the file reader); anything else is a problem naming
+// where it came from.
+func (l *loader) boolValue(key, s string) bool {
+	switch strings.ToLower(s) {
+	case "true":
+		return true
+	case "false", "":
+		return false
+	}
+	l.problem(Problem{Field: key, Value: s, Source: l.sources[key], Msg: "is not a boolean", Fix: "use true or false"})
+	return false
 }
 
 func (l *loader) domainDefaults(d *Domain) {

@@ -99,6 +99,12 @@ func TestLoad(t *testing.T) {
 		{name: "flag_url_over_env_region", env: map[string]string{"ADJC_JC_REGION": "eu"}, flags: []string{"--api-url", "https://jc.example.com/api/"}},
 		{name: "region_and_url_in_file", file: "jumpcloud:\n  region: eu\n  api_url: https://x.example.com/api\n", flags: []string{"--config", "$TMP/config.yaml"}},
 		{name: "bad_region", env: map[string]string{"ADJC_JC_REGION": "mars"}},
+		{
+			name: "domain_keys_from_env_and_flags", file: labYAML,
+			flags: []string{"--config", "$TMP/config.yaml", "--jumpcloud-group", "JC Users", "--jumpcloud-domain-id", "65a0c0de0000000000000009"},
+			env:   map[string]string{"ADJC_ADMINS_GROUP": "JC Admins", "ADJC_USERNAME_ATTRIBUTE": "uid", "ADJC_ALLOW_PLAINTEXT": "true", "ADJC_JUMPCLOUD_GROUP": "ignored: the flag wins"},
+		},
+		{name: "bad_allow_plaintext_env", file: labYAML, flags: []string{"--config", "$TMP/config.yaml"}, env: map[string]string{"ADJC_ALLOW_PLAINTEXT": "maybe"}},
 		{name: "two_domains", file: twoDomains, flags: []string{"--config", "$TMP/config.yaml"}},
 		{name: "two_domains_env_ambiguous", file: twoDomains, flags: []string{"--config", "$TMP/config.yaml"}, env: map[string]string{"ADJC_CA_FILE": "/x.pem", "ADJC_BIND": "x@y"}},
 		{name: "select_domain", file: twoDomains, flags: []string{"--config", "$TMP/config.yaml", "--domain", "OTHER", "--bind", "admin@other.org"}},
