@@ -29,11 +29,13 @@ type NewUser struct {
 	Password config.Secret
 }
 
-// CreateUser adds the user disabled, sets its password, then enables it
-// (NORMAL_ACCOUNT, ACCOUNTDISABLE and PASSWD_NOTREQD cleared), so that an
-// account never exists enabled without a password. If the password is
-// refused, the new account is deleted again and the policy error returned,
-// so nothing is half-created. It returns the new user.
+// CreateUser adds the user and returns it. With a password, one add
+// request carries unicodePwd and an enabled NORMAL_ACCOUNT
+// userAccountControl, so AD checks the password against the domain policy
+// and creates the account whole or not at all: a connection cut or a
+// refused password never leaves a disabled account without a password
+// behind (which the next sync would take over, and which AD refuses to
+// enable). Without a password the account is created disabled.
 func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	if u.SAMAccountName == "" || u.Container == "" {
 		return User{}, &Error{Op: "add", Kind: ErrConstraint, Reason: "a user needs a container and a sAMAccountName"}
@@ -49,9 +51,14 @@ func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
 	req.Attribute("sAMAccountName", []string{u.SAMAccountName})
-	// Disabled, normal account: AD refuses an enabled account without a
-	// password that meets the policy.
-	req.Attribute("userAccountControl", []string{strconv.Itoa(int(UACNormalAccount | UACAccountDisable))})
+	// Without a password the account stays disabled: AD refuses an enabled
+	// account without a password that meets the policy.
+	uac := UACNormalAccount | UACAccountDisable
+	if !u.Password.IsZero() {
+		uac = UACNormalAccount
+		req.Attribute("unicodePwd", []string{encodePassword(u.Password)})
+	}
+	req.Attribute("userAccountControl", []string{strconv.Itoa(int(uac))})
 	for _, kv := range [][2]string{
 		{"userPrincipalName", u.UserPrincipalName}, {"givenName", u.GivenName}, {"sn", u.SN},
 		{"mail", u.Mail}, {"displayName", u.DisplayName},
@@ -62,22 +69,6 @@ func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	}
 	if err := c.do(ctx, "add", dn, "", func() error { return c.c.Add(req) }); err != nil {
 		return User{}, err
-	}
-	if !u.Password.IsZero() {
-		if err := c.SetPassword(ctx, dn, u.Password); err != nil {
-			// Roll back: without its password the account is useless, and a
-			// retry would hit "already exists". Use a fresh context so a
-			// cancelled run still cleans up.
-			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if derr := c.Delete(cleanup, dn); derr != nil {
-				return User{}, errors.Join(err, derr)
-			}
-			return User{}, err
-		}
-		if _, err := c.updateUAC(ctx, dn, func(v UAC) UAC { return v&^(UACAccountDisable|UACPasswdNotReqd) | UACNormalAccount }); err != nil {
-			return User{}, err
-		}
 	}
 	return c.User(ctx, dn)
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/go-ldap/ldap/v3"
 )
 
 func TestCreateUserAndPassword(t *testing.T) {
@@ -211,5 +213,40 @@ func TestPasswordNeedsTLS(t *testing.T) {
 	}
 	if err := c.SetPassword(t.Context(), "CN=User1,CN=Users,"+l.BaseDN, config.NewSecret("Whatever-Passw0rd")); !errors.Is(err, ldapx.ErrPlaintext) {
 		t.Fatalf("SetPassword over ldap:// = %v, want ErrPlaintext", err)
+	}
+}
+
+// writeCount counts the writes that reach the DC.
+type writeCount struct {
+	ldap.Client
+	n atomic.Int32
+}
+
+func (w *writeCount) Add(r *ldap.AddRequest) error       { w.n.Add(1); return w.Client.Add(r) }
+func (w *writeCount) Modify(r *ldap.ModifyRequest) error { w.n.Add(1); return w.Client.Modify(r) }
+func (w *writeCount) Del(r *ldap.DelRequest) error       { w.n.Add(1); return w.Client.Del(r) }
+
+// TestCreateUserIsOneWrite: a user with a password is created by one add
+// carrying unicodePwd and an enabled userAccountControl, so a connection
+// lost mid-create never leaves a disabled account without a password (AD
+// refuses to enable one, and the next sync would take it over as is).
+func TestCreateUserIsOneWrite(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	w := &writeCount{}
+	o := labOptions(l, l.Admin)
+	o.Wrap = func(c ldap.Client) ldap.Client { w.Client = c; return w }
+	c, err := ldapx.Dial(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	u, err := c.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: "one.write", Password: config.NewSecret("0ne-Write-Enough!")})
+	if err != nil {
+		t.Fatalf("CreateUser() = %v", err)
+	}
+	if n := w.n.Load(); n != 1 || u.Disabled() || u.PwdLastSet.IsZero() {
+		t.Errorf("CreateUser() took %d writes, disabled %v, pwdLastSet %v; want 1 write, enabled, password set", n, u.Disabled(), u.PwdLastSet)
 	}
 }
