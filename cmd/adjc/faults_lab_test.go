@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -349,11 +350,27 @@ func TestFaultLDAPCutMidRead(t *testing.T) {
 }
 
 // cutProxy forwards TCP to the DC and, when cutAfter > 0, closes both sides
-// once that many bytes have come from the DC on one connection.
+// once that many bytes have come from the DC on one connection; cutAll
+// closes every open connection at once.
 type cutProxy struct {
 	addr     string
 	cutAfter atomic.Int64
 	cuts     atomic.Int64
+
+	mu   sync.Mutex
+	open map[net.Conn]func()
+}
+
+// cutAll closes both sides of every connection open now, as a network
+// failure would; it reports how many it cut.
+func (p *cutProxy) cutAll() int {
+	p.mu.Lock()
+	cuts := slices.Collect(maps.Values(p.open))
+	p.mu.Unlock()
+	for _, cut := range cuts {
+		cut()
+	}
+	return len(cuts)
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
@@ -387,6 +404,13 @@ func (p *cutProxy) serve(c net.Conn, target string) {
 	limit := p.cutAfter.Load()
 	var once sync.Once
 	cut := func() { once.Do(func() { p.cuts.Add(1); c.Close(); s.Close() }) }
+	p.mu.Lock()
+	if p.open == nil {
+		p.open = map[net.Conn]func(){}
+	}
+	p.open[c] = cut
+	p.mu.Unlock()
+	defer func() { p.mu.Lock(); delete(p.open, c); p.mu.Unlock() }()
 	go func() { io.Copy(s, c); cut() }()
 	buf := make([]byte, 4096)
 	var n int64

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/adjc/adjc/commands"
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
+	"github.com/go-ldap/ldap/v3"
+)
+
+// syncLab is one sync (JumpCloud → AD) test's world: a fresh emulated org
+// with an AD domain object, and a jc-authority config binding as jcsync,
+// which may create only in CN=Users. Every name the test uses ends with
+// its random suffix; cleanup deletes whatever in CN=Users holds it.
+type syncLab struct {
+	t      *testing.T
+	lab    *ldaptest.Lab
+	emu    *jcemu.Server
+	org    string
+	adID   string
+	dir    string
+	cfg    string
+	suffix string
+	users  string // CN=Users,<base DN>
+	admin  *ldapx.Conn
+	// wrap, when set, wraps adjc's LDAP connection (ldapx.Options.Wrap).
+	wrap func(ldap.Client) ldap.Client
+}
+
+const syncFaultKey = "sync-fault-api-key-0123456789"
+
+func newSyncLab(t *testing.T) *syncLab {
+	t.Helper()
+	l := ldaptest.Get(t)
+	s := &syncLab{t: t, lab: l, dir: t.TempDir(), suffix: suffix()[:6], users: "CN=Users," + l.BaseDN}
+	s.emu = jcemu.New()
+	s.org = s.emu.AddOrg("adjc sync faults")
+	if err := s.emu.AddAPIKey(syncFaultKey, s.org); err != nil {
+		t.Fatal(err)
+	}
+	ad, err := s.emu.AddActiveDirectory(s.org, l.BaseDN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.adID = ad.ID
+	srv := httptest.NewServer(s.emu)
+	t.Cleanup(srv.Close)
+	keyFile := filepath.Join(s.dir, "jc-api-key")
+	if err := os.WriteFile(keyFile, []byte(syncFaultKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.admin = admin
+	t.Cleanup(func() {
+		defer admin.Close()
+		for _, e := range s.created(context.Background()) {
+			if err := admin.Delete(context.Background(), e.DN); err != nil {
+				t.Logf("cleanup %s: %v", e.DN, err)
+			}
+		}
+	})
+	s.cfg = filepath.Join(s.dir, "adjc.yaml")
+	cfg := fmt.Sprintf(`jumpcloud:
+  api_url: %s/api
+  api_key_file: %s
+domains:
+  - name: adjc.lab
+    mode: jc-authority
+    ldap_url: %s
+    base_dn: %s
+    root_container: %s
+    bind: %s
+    bind_password_file: %s
+    ca_file: %s
+    jumpcloud_domain_id: %s
+state_dir: %s
+`, srv.URL, keyFile, l.URL, l.BaseDN, s.users, l.Sync.Bind, l.Sync.PasswordFile, l.CAFile, ad.ID, filepath.Join(s.dir, "state"))
+	if err := os.WriteFile(s.cfg, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// created returns every user and group in the domain whose cn or
+// sAMAccountName holds the suffix: what this test's syncs created.
+func (s *syncLab) created(ctx context.Context) []*ldap.Entry {
+	sfx := ldap.EscapeFilter(s.suffix)
+	es, err := s.admin.SearchAll(ctx, ldapx.Query{Base: s.lab.BaseDN, Scope: ldap.ScopeWholeSubtree,
+		Filter:     "(&(|(objectClass=user)(objectClass=group))(|(cn=*" + sfx + "*)(sAMAccountName=*" + sfx + "*)))",
+		Attributes: []string{"cn", "sAMAccountName", "userAccountControl", "member", "adminDescription"}})
+	if err != nil {
+		s.t.Errorf("search for the test's objects: %v", err)
+	}
+	return es
+}
+
+// addUser adds a JumpCloud user bound to the domain.
+func (s *syncLab) addUser(name string) jcapi.SystemUser {
+	s.t.Helper()
+	u, err := s.emu.AddUser(s.org, jcapi.SystemUser{Username: name, Email: s.suffix + fmt.Sprintf("%d@sync.example", len(s.emu.Users(s.org))),
+		Firstname: "Sync", Lastname: "Fault"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.emu.Bind(s.org, s.adID, jcapi.TypeUser, u.ID); err != nil {
+		s.t.Fatal(err)
+	}
+	return u
+}
+
+// addGroup adds a JumpCloud user group bound to the domain.
+func (s *syncLab) addGroup(name string, members ...jcapi.SystemUser) jcapi.UserGroup {
+	s.t.Helper()
+	g, err := s.emu.AddUserGroup(s.org, jcapi.UserGroup{Name: name})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, m := range members {
+		if err := s.emu.AddMember(s.org, g.ID, m.ID); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if err := s.emu.Bind(s.org, s.adID, jcapi.TypeUserGroup, g.ID); err != nil {
+		s.t.Fatal(err)
+	}
+	return g
+}
+
+// run executes adjc's command code in process, as main does, with the
+// LDAP URL ldapURL (the DC or a proxy) and s.wrap around the connection.
+func (s *syncLab) run(ldapURL string, args ...string) (stdout, stderr string, code int) {
+	s.t.Helper()
+	ios, _, out, errOut := output.Test()
+	env := map[string]string{"ADJC_CONFIG": s.cfg, "ADJC_LDAP_URL": ldapURL, "NO_COLOR": "1", "HOME": s.dir,
+		"XDG_CONFIG_HOME": filepath.Join(s.dir, "xdg"), "XDG_STATE_HOME": filepath.Join(s.dir, "xdg-state")}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	f := commands.NewFactory(ios, lookup)
+	f.Directory = func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
+		pw, err := d.BindPassword.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		return ldapx.Dial(ctx, ldapx.Options{URL: d.LDAPURL, BindDN: d.Bind, Password: pw, CAFile: d.CAFile, Wrap: s.wrap})
+	}
+	ctx, cancel := context.WithTimeout(s.t.Context(), 3*time.Minute)
+	defer cancel()
+	err := commands.Execute(ctx, f, args)
+	commands.PrintError(ios.ErrOut, err)
+	return out.String(), errOut.String(), commands.ExitCode(err)
+}
+
+// writeCounter passes every call to the real connection and calls onWrite
+// after each add, modify, rename or delete with the number of writes so far.
+type writeCounter struct {
+	ldap.Client
+	n       atomic.Int32
+	onWrite func(n int)
+}
+
+func (w *writeCounter) wrote()                       { w.onWrite(int(w.n.Add(1))) }
+func (w *writeCounter) Add(r *ldap.AddRequest) error { defer w.wrote(); return w.Client.Add(r) }
+func (w *writeCounter) Del(r *ldap.DelRequest) error { defer w.wrote(); return w.Client.Del(r) }
+func (w *writeCounter) Modify(r *ldap.ModifyRequest) error {
+	defer w.wrote()
+	return w.Client.Modify(r)
+}
+func (w *writeCounter) ModifyDN(r *ldap.ModifyDNRequest) error {
+	defer w.wrote()
+	return w.Client.ModifyDN(r)
+}
+
+// syncResult is the part of `sync -o json` these tests read.
+type syncResult struct {
+	Applied  int                 `json:"applied"`
+	Failed   int                 `json:"failed"`
+	Outcomes []reconcile.Outcome `json:"outcomes"`
+}
+
+// TestFaultLDAPCutMidSync cuts the TCP connection to the DC right after
+// the second write of a sync creating four users, two groups and their
+// memberships: the second user's add is done but its answer is read over a
+// dead connection. The sync fails clearly with exit 3, every change it
+// reports applied is in AD, and the next sync converges: a third plans
+// nothing, and every user is enabled, has a password and is in its groups.
+func TestFaultLDAPCutMidSync(t *testing.T) {
+	t.Parallel()
+	s := newSyncLab(t)
+	var us []jcapi.SystemUser
+	for i := 1; i <= 4; i++ {
+		us = append(us, s.addUser(fmt.Sprintf("cut%d%s", i, s.suffix)))
+	}
+	s.addGroup("cutA"+s.suffix, us[0], us[1])
+	s.addGroup("cutB"+s.suffix, us[2], us[3])
+
+	p := newCutProxy(t, strings.TrimPrefix(s.lab.URL, "ldaps://"))
+	var cut atomic.Bool
+	s.wrap = func(c ldap.Client) ldap.Client {
+		return &writeCounter{Client: c, onWrite: func(n int) {
+			// One add per user, password and all.
+			if n == 2 && !cut.Load() && p.cutAll() > 0 {
+				cut.Store(true)
+			}
+		}}
+	}
+	proxied := "ldaps://" + p.addr
+	stdout, stderr, code := s.run(proxied, "sync", "--yes", "-o", "json")
+	t.Logf("cut sync: exit %d\n%s", code, stderr)
+	if !cut.Load() {
+		t.Fatalf("the connection was never cut (exit %d):\n%s%s", code, stdout, stderr)
+	}
+	if code != commands.ExitPartial || strings.Contains(stderr, "panic") {
+		t.Errorf("sync cut mid-apply: exit %d, want %d (some changes applied, some failed)", code, commands.ExitPartial)
+	}
+	if !strings.Contains(stderr, "the domain controller is unavailable") {
+		t.Errorf("sync cut mid-apply: stderr %q, want it to say the domain controller is unavailable", stderr)
+	}
+	var res syncResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("sync -o json: %v\n%s", err, stdout)
+	}
+	if res.Applied == 0 || res.Failed == 0 {
+		t.Errorf("applied %d, failed %d; want some of each", res.Applied, res.Failed)
+	}
+	s.checkApplied(res.Outcomes)
+
+	// The next sync, connection whole, finishes the job; the one after
+	// plans nothing.
+	if out, errOut, code := s.run(proxied, "sync", "--yes", "-o", "plain"); code != 0 {
+		t.Fatalf("sync after the cut: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := s.run(proxied, "sync", "-o", "plain"); code != 0 || !strings.HasPrefix(out, "No changes") {
+		t.Errorf("third sync: exit %d, want no changes:\n%s%s", code, out, errOut)
+	}
+	for _, u := range us {
+		au, err := s.admin.FindUser(t.Context(), "sAMAccountName", u.Username)
+		if err != nil || au.Disabled() || au.PwdLastSet.IsZero() {
+			t.Errorf("user %s after convergence: %+v, %v; want it enabled, with a password", u.Username, au, err)
+		}
+	}
+	for g, want := range map[string]int{"cutA" + s.suffix: 2, "cutB" + s.suffix: 2} {
+		grp, err := s.admin.Group(t.Context(), ldapx.JoinDN(ldapx.RDN("CN", g), s.users))
+		if err != nil || len(grp.Members) != want {
+			t.Errorf("group %s after convergence: members %v, %v; want %d", g, grp.Members, err, want)
+		}
+	}
+}
+
+// checkApplied fails the test for every outcome reported applied that AD
+// does not show: a created user enabled, a created group, a member added.
+func (s *syncLab) checkApplied(outcomes []reconcile.Outcome) {
+	s.t.Helper()
+	ctx := s.t.Context()
+	for _, o := range outcomes {
+		if o.Status != reconcile.StatusApplied {
+			continue
+		}
+		c := o.Change
+		switch {
+		case c.Kind == reconcile.KindUser && c.Action == reconcile.Create:
+			u, err := s.admin.User(ctx, o.ID)
+			if err != nil || u.Disabled() {
+				s.t.Errorf("user %s reported created as %s: %+v, %v; want it in AD, enabled", c.Key, o.ID, u, err)
+			}
+		case c.Kind == reconcile.KindGroup && c.Action == reconcile.Create:
+			if _, err := s.admin.Group(ctx, o.ID); err != nil {
+				s.t.Errorf("group %s reported created as %s: %v", c.Key, o.ID, err)
+			}
+		case c.Kind == reconcile.KindMembership && c.Action == reconcile.Create:
+			s.t.Errorf("membership %s reported added, but its group was created after the cut", c.Key)
+		default:
+			s.t.Errorf("unexpected applied change %c %s %s", c.Action, c.Kind, c.Key)
+		}
+	}
+}
