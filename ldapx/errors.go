@@ -55,6 +55,10 @@ var (
 	// ErrUnavailable: the DC could not be reached, timed out, or is busy
 	// (LDAP 51, 52, network errors). It is worth retrying later.
 	ErrUnavailable error = &kind{msg: "the domain controller is unavailable"}
+	// ErrUnsupportedControl: the DC refused or ignored a control adjc relies
+	// on — paged results, change notifications or DirSync — (LDAP 12,
+	// unavailableCriticalExtension). The [Error.Reason] names the control.
+	ErrUnsupportedControl error = &kind{msg: "the domain controller does not support a control adjc needs"}
 	// ErrInvalidDN: the DN is malformed (LDAP 34) or names another partition (LDAP 10).
 	ErrInvalidDN error = &kind{msg: "invalid or foreign DN"}
 )
@@ -216,6 +220,8 @@ func wrapError(op, dn, attr string, err error) error {
 	case ldap.LDAPResultInvalidDNSyntax, ldap.LDAPResultReferral:
 		e.Kind = ErrInvalidDN
 		e.Hint = "check that the DN is inside the domain the service account binds to"
+	case ldap.LDAPResultUnavailableCriticalExtension:
+		e.Kind = ErrUnsupportedControl
 	case ldap.LDAPResultBusy, ldap.LDAPResultUnavailable, ldap.LDAPResultTimeLimitExceeded,
 		ldap.ErrorNetwork, ldap.LDAPResultServerDown, ldap.LDAPResultTimeout, ldap.LDAPResultConnectError:
 		e.Kind = ErrUnavailable

@@ -2,6 +2,7 @@ package ldapx
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"strconv"
 	"strings"
@@ -26,6 +27,13 @@ type Query struct {
 // Search runs q and yields every entry, one page at a time, so there is no
 // 1000-entry cap and no need to hold the whole result. Breaking out of the
 // loop abandons the remaining pages. Referrals are skipped.
+//
+// A DC (or a proxy in front of it) that does not page answers with at most
+// its size limit (MaxPageSize, 1000 on Windows) and sizeLimitExceeded, or
+// with unavailableCriticalExtension: either ends the search with an
+// [ErrUnsupportedControl] error naming the paged-results control, never a
+// silently partial read. One that ignores the control and answers the whole
+// result with success is read as it is.
 func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error] {
 	return func(yield func(*ldap.Entry, error) bool) {
 		size := q.PageSize
@@ -44,6 +52,7 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 			pageCtx, cancel := context.WithCancel(ctx)
 			res := c.c.SearchAsync(pageCtx, req, 64)
 			var cookie []byte
+			paged := false
 			n := 0
 			for res.Next() {
 				if e := res.Entry(); e != nil {
@@ -56,7 +65,7 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 				}
 				if ctl := ldap.FindControl(res.Controls(), ldap.ControlTypePaging); ctl != nil {
 					if p, ok := ctl.(*ldap.ControlPaging); ok {
-						cookie = p.Cookie
+						cookie, paged = p.Cookie, true
 					}
 				}
 			}
@@ -67,6 +76,11 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 				err = ctx.Err() // SearchAsync reports cancellation as a clean end
 			}
 			if err != nil {
+				if !paged && pagingRefused(err) {
+					err = &Error{Op: "search", DN: q.Base, Kind: ErrUnsupportedControl, Err: err,
+						Reason: fmt.Sprintf("the paged-results control (%s) was not honoured and the search stopped after %d entries", ldap.ControlTypePaging, n),
+						Hint:   "adjc reads the directory whole or not at all: point ldap_url at a domain controller that pages searches (every Windows DC does; an LDAP proxy or gateway in between may not)"}
+				}
 				yield(nil, wrapError("search", q.Base, "", err))
 				return
 			}
@@ -76,6 +90,13 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 			paging.SetCookie(cookie)
 		}
 	}
+}
+
+// pagingRefused reports whether a search failed the way a DC that does not
+// page answers: sizeLimitExceeded (it stopped at MaxPageSize) or
+// unavailableCriticalExtension.
+func pagingRefused(err error) bool {
+	return ldap.IsErrorAnyOf(err, ldap.LDAPResultSizeLimitExceeded, ldap.LDAPResultUnavailableCriticalExtension)
 }
 
 // abandonPaging tells the server to drop a paged search's state, by asking

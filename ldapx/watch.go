@@ -74,7 +74,13 @@ func (c *Conn) DirSync(ctx context.Context, cookie []byte, opts DirSyncOptions) 
 		res, err := c.c.DirSync(req, flags, 0, cookie)
 		c.log.Debug("ldap dirsync", "round", round, "duration", time.Since(start), "error", err)
 		if err != nil {
-			return nil, nil, wrapError("dirsync", base, "", err)
+			err = wrapError("dirsync", base, "", err)
+			var e *Error
+			if errors.As(err, &e) && errors.Is(err, ErrUnsupportedControl) {
+				e.Reason = "the domain controller refused the DirSync control (" + OIDDirSync + ")"
+				e.Hint = "watch runs read everything on each change instead"
+			}
+			return nil, nil, err
 		}
 		for _, e := range res.Entries {
 			ch, err := changeFromEntry(e)
@@ -189,6 +195,13 @@ func (w *Watcher) run(ctx context.Context, conn *Conn, opts Options, wo WatchOpt
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, ErrUnsupportedControl) || errors.Is(err, ErrUnwilling) {
+			// A DC that refuses the notification search refuses it again
+			// after a reconnect; retrying would only start a full run per
+			// reconnect, forever.
+			w.err = err
+			return
+		}
 		conn.log.Warn("ldap watch interrupted", "base", wo.Base, "error", err, "retry_in", backoff)
 		for {
 			select {
@@ -241,7 +254,13 @@ func (c *Conn) notify(ctx context.Context, base string, out chan<- Event) error 
 		}
 	}
 	if err := res.Err(); err != nil {
-		return wrapError("watch", base, "", err)
+		err = wrapError("watch", base, "", err)
+		var e *Error
+		if errors.As(err, &e) && (errors.Is(err, ErrUnsupportedControl) || errors.Is(err, ErrUnwilling)) {
+			e.Reason = "the domain controller refused the change-notification control (" + OIDNotification + ")"
+			e.Hint = "watch falls back to polling; on Windows, check that the service account may search the domain and that MaxNotificationPerConn is not exhausted"
+		}
+		return err
 	}
 	return errors.New("ldapx: the notification search ended")
 }
