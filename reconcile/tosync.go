@@ -104,6 +104,26 @@ func SAMAccountNameProblem(name string) string {
 	return ""
 }
 
+// groupSAMInvalid are the characters AD refuses in a group's
+// sAMAccountName, which sync sets to the group name.
+const groupSAMInvalid = "\"/\\[]:;|=,+*?<>"
+
+// GroupNameProblem says why name cannot be the sAMAccountName of an AD
+// group, or "". The cn could hold these characters escaped, but AD refuses
+// them in sAMAccountName, and sync keeps the two equal so that a group is
+// found by either.
+func GroupNameProblem(name string) string {
+	if strings.ContainsAny(name, groupSAMInvalid) {
+		return "it contains one of " + groupSAMInvalid
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return "it contains a control character"
+		}
+	}
+	return ""
+}
+
 // DiffToAD plans the JumpCloud → AD direction: the changes that make actual
 // (Active Directory) hold desired (the users and groups bound to the
 // JumpCloud AD domain object) under policy p. Like [Diff] it is pure and
@@ -360,6 +380,12 @@ func (s *toAD) groups(bound []CloudGroup) {
 					s.dom.Groups[gi].DN, s.dom.Groups[gi].Anchor, g.ID)
 				continue
 			}
+		}
+		// Only a create or a rename sets sAMAccountName; a group already
+		// holding the name is managed whatever its sAMAccountName.
+		if why := GroupNameProblem(g.Name); why != "" && (!found || !strings.EqualFold(s.dom.Groups[gi].Name, g.Name)) {
+			s.skip(KindGroup, key, "group name %q cannot be an AD group's sAMAccountName: %s", g.Name, why)
+			continue
 		}
 		ref := Ref{Anchor: g.ID, Name: g.Name}
 		var have []string

@@ -230,6 +230,19 @@ func TestDiffToAD(t *testing.T) {
 			wantSkips: []string{"user alice: suspended in JumpCloud"},
 		},
 		{
+			name:      "group name AD cannot hold as sAMAccountName refused, not created",
+			desired:   reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
+			actual:    dom(dUser("alice")),
+			want:      []string{},
+			wantSkips: []string{`group a,b*: group name "a,b*" cannot be an AD group's sAMAccountName`},
+		},
+		{
+			name:    "group with such a name already in AD is managed",
+			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
+			actual:  reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.DomainGroup{dGroup("a,b*")}},
+			want:    []string{"~ group a,b* {anchor:→jcg-a,b*}", "+ membership a,b*/alice"},
+		},
+		{
 			name:    "privileged group refused",
 			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("Domain Admins", "alice")}},
 			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
