@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -287,6 +289,140 @@ func (s *syncLab) checkApplied(outcomes []reconcile.Outcome) {
 			s.t.Errorf("membership %s reported added, but its group was created after the cut", c.Key)
 		default:
 			s.t.Errorf("unexpected applied change %c %s %s", c.Action, c.Kind, c.Key)
+		}
+	}
+}
+
+// recorder passes every call to the real connection and records the
+// filters searched and the DNs added or renamed.
+type recorder struct {
+	ldap.Client
+	mu      sync.Mutex
+	filters []string
+	adds    []string
+}
+
+func (r *recorder) note(list *[]string, s string) {
+	r.mu.Lock()
+	*list = append(*list, s)
+	r.mu.Unlock()
+}
+func (r *recorder) Search(q *ldap.SearchRequest) (*ldap.SearchResult, error) {
+	r.note(&r.filters, q.Filter)
+	return r.Client.Search(q)
+}
+func (r *recorder) SearchAsync(ctx context.Context, q *ldap.SearchRequest, n int) ldap.Response {
+	r.note(&r.filters, q.Filter)
+	return r.Client.SearchAsync(ctx, q, n)
+}
+func (r *recorder) Add(q *ldap.AddRequest) error { r.note(&r.adds, q.DN); return r.Client.Add(q) }
+func (r *recorder) ModifyDN(q *ldap.ModifyDNRequest) error {
+	r.note(&r.adds, q.NewRDN+"+"+q.NewSuperior)
+	return r.Client.ModifyDN(q)
+}
+
+// TestSyncLDAPInjection binds JumpCloud users and groups whose names hold
+// filter metacharacters, NUL and DN specials (a leading #, leading and
+// trailing spaces, , + " < > ; =). Sync creates exactly the
+// names AD can hold, as direct children of CN=Users, refuses the others
+// with the reason, never searches with a wildcard or a value it did not
+// escape, and a second sync plans nothing.
+func TestSyncLDAPInjection(t *testing.T) {
+	t.Parallel()
+	s := newSyncLab(t)
+	x := s.suffix
+	// AD can hold these as sAMAccountName; their cn needs DN escaping.
+	okUsers := []string{"#u" + x, "u(" + x + ")", "u&'!" + x, "u%" + x + "#", " ul" + x, "ut" + x + " "}
+	okGroups := []string{"#g" + x, "g(" + x + ")&!", "g " + x, " gl" + x, "gt" + x + " "}
+	// AD refuses these in sAMAccountName (users also refuse @).
+	badUsers := []string{"u*" + x, `u\` + x, "u\x00" + x, "u,(cn=*)" + x, "u+" + x, `u"<>` + x, "u;=" + x}
+	badGroups := []string{"*" + x, "g*)(cn=*" + x, `g\2a` + x, "g\x00" + x, "g,OU=x" + x, "g+sn=" + x, `g"<>;` + x, "g=" + x}
+	var members []jcapi.SystemUser
+	for _, n := range append(slices.Clone(okUsers), badUsers...) {
+		members = append(members, s.addUser(n))
+	}
+	for _, n := range append(slices.Clone(okGroups), badGroups...) {
+		s.addGroup(n, members...)
+	}
+	var rec *recorder
+	s.wrap = func(c ldap.Client) ldap.Client { rec = &recorder{Client: c}; return rec }
+
+	stdout, stderr, code := s.run(s.lab.URL, "sync", "--yes", "-o", "json")
+	if code != 0 {
+		t.Fatalf("sync: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var res struct {
+		syncResult
+		Plan struct {
+			Skipped []reconcile.Skip `json:"skipped"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("sync -o json: %v\n%s", err, stdout)
+	}
+	skipped := map[string]string{}
+	for _, sk := range res.Plan.Skipped {
+		skipped[strings.ToLower(sk.Key)] = sk.Reason
+	}
+	for _, n := range append(slices.Clone(badUsers), badGroups...) {
+		if why := skipped[strings.ToLower(n)]; !strings.Contains(why, "cannot be an AD") {
+			t.Errorf("%q: skipped %q; want it refused, naming why", n, why)
+		}
+	}
+
+	// AD holds exactly the names it can, each once, in CN=Users.
+	got := map[string]int{}
+	for _, e := range s.created(t.Context()) {
+		cn := e.GetAttributeValue("cn")
+		got[cn]++
+		if e.GetAttributeValue("sAMAccountName") != cn {
+			t.Errorf("%s: sAMAccountName %q, want the cn %q", e.DN, e.GetAttributeValue("sAMAccountName"), cn)
+		}
+		want, _ := ldap.ParseDN(ldapx.JoinDN(ldapx.RDN("CN", cn), s.users))
+		if dn, err := ldap.ParseDN(e.DN); err != nil || !dn.EqualFold(want) {
+			t.Errorf("object at %s, want %s (%v)", e.DN, want, err)
+		}
+	}
+	for _, n := range append(slices.Clone(okUsers), okGroups...) {
+		if got[n] != 1 {
+			t.Errorf("AD holds %q %d times, want once", n, got[n])
+		}
+		delete(got, n)
+	}
+	for n, k := range got {
+		t.Errorf("AD holds %q (%d times), which sync should not have created", n, k)
+	}
+	for _, g := range okGroups {
+		grp, err := s.admin.Group(t.Context(), ldapx.JoinDN(ldapx.RDN("CN", g), s.users))
+		if err != nil || len(grp.Members) != len(okUsers) {
+			t.Errorf("group %q: members %v, %v; want the %d users AD could hold", g, grp.Members, err, len(okUsers))
+		}
+	}
+	for _, dn := range rec.adds {
+		if !strings.HasSuffix(strings.ToLower(dn), ","+strings.ToLower(s.users)) {
+			t.Errorf("sync added %s, outside %s", dn, s.users)
+		}
+	}
+	checkFilters(t, rec.filters, slices.Concat(okUsers, okGroups, badUsers, badGroups))
+
+	if out, errOut, code := s.run(s.lab.URL, "sync", "-o", "plain"); code != 0 || !strings.HasPrefix(out, "No changes") {
+		t.Errorf("second sync: exit %d, want no changes:\n%s%s", code, out, errOut)
+	}
+}
+
+// checkFilters fails for any filter that does not compile or holds one
+// of names with a filter metacharacter (* ( ) \ NUL) as it is, unescaped:
+// a wildcard or a new clause.
+func checkFilters(t *testing.T, filters, names []string) {
+	t.Helper()
+	for _, f := range filters {
+		if _, err := ldap.CompileFilter(f); err != nil {
+			t.Errorf("filter %q does not compile: %v", f, err)
+		}
+		for _, n := range names {
+			if strings.ContainsAny(n, "*()\\\x00") && strings.Contains(f, n) {
+				t.Errorf("filter %q holds %q unescaped", f, n)
+			}
 		}
 	}
 }
