@@ -84,6 +84,9 @@ func Start(ctx context.Context, opts Options) (<-chan schedule.Event, error) {
 		return nil, ErrUnsupported
 	}
 	w.dirSync = root.Supports(ldapx.OIDDirSync)
+	if !w.dirSync {
+		w.log.Warn("the domain controller offers no dirsync (control " + ldapx.OIDDirSync + "): every change will start a full run")
+	}
 	if w.dirSync {
 		if err := w.prime(ctx); err != nil {
 			// Without DirSync every notification asks for a full run:
