@@ -240,7 +240,11 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	}
 	err = s.Run(ctx)
 	// Wait for the watcher to let go of the state store before the lock.
-	for range sopts.Events {
+	// Without --watch there is no watcher, and ranging over the nil channel
+	// would block forever.
+	if sopts.Events != nil {
+		for range sopts.Events {
+		}
 	}
 	return err
 }
