@@ -186,6 +186,13 @@ func authHint(err error) error {
 	case errors.Is(err, ldapx.ErrInvalidCredentials):
 		return WithHint(err, "check the bind account and its password; run 'adjc config show'")
 	}
+	// ldapx knows what to do about the AD errors it names (an unreachable
+	// DC, missing rights): say it rather than drop it, unless the command
+	// already gave a hint that knows more (which settings to check).
+	var given *hintError
+	if h := ldapx.Hint(err); h != "" && !errors.As(err, &given) {
+		return WithHint(err, h)
+	}
 	return err
 }
 

@@ -133,7 +133,7 @@ func dial(ctx context.Context, opts Options) (*ldap.Conn, bool, error) {
 	d := net.Dialer{}
 	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, false, &Error{Op: "dial", DN: "", Kind: ErrUnavailable, Err: err,
+		return nil, false, &Error{Op: "dial", DN: "", Kind: ErrUnavailable, Err: err, Reason: err.Error(),
 			Hint: "check the LDAP URL and that the domain controller listens on " + net.JoinHostPort(host, port)}
 	}
 	if useTLS {
