@@ -2,6 +2,7 @@ package ldapx
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -152,8 +153,25 @@ func formatDN(rdns []*ldap.RelativeDN) string {
 // ParentDN returns the DN without its first RDN, or "" for a single RDN.
 func ParentDN(dn string) string {
 	p, err := ldap.ParseDN(dn)
-	if err != nil || len(p.RDNs) < 2 {
+	if err != nil || len(p.RDNs) < 2 || !validTypes(p) {
 		return ""
 	}
 	return formatDN(p.RDNs[1:])
 }
+
+// validTypes reports whether every attribute type in dn is a name or an OID,
+// as a directory's are (RFC 4512 descr / numericoid). go-ldap also parses
+// types such as `\ 0`, whose printed form does not parse back the same, so
+// a DN holding one has no parent adjc would trust.
+func validTypes(dn *ldap.DN) bool {
+	for _, r := range dn.RDNs {
+		for _, a := range r.Attributes {
+			if !attrType.MatchString(a.Type) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var attrType = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)*)$`)
