@@ -2,9 +2,11 @@ package jcapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/url"
 	"strings"
 )
@@ -41,6 +43,7 @@ func (c *Client) UserGroupByName(ctx context.Context, name string) (UserGroup, e
 // lost, the group is looked up by name before the create is retried.
 func (c *Client) CreateUserGroup(ctx context.Context, g UserGroup) (UserGroup, error) {
 	g.ID, g.Type = "", ""
+	g.Other = withoutReadOnly(g.Other)
 	var out UserGroup
 	cl := call{method: "POST", base: c.v2, path: "/usergroups", body: g, out: &out,
 		beforeRetry: func(ctx context.Context, _ error) (bool, error) {
@@ -64,6 +67,7 @@ func (c *Client) CreateUserGroup(ctx context.Context, g UserGroup) (UserGroup, e
 // UpdateUserGroup replaces a group (PUT /usergroups/{id}); name is required.
 func (c *Client) UpdateUserGroup(ctx context.Context, id string, g UserGroup) (UserGroup, error) {
 	g.ID, g.Type = "", ""
+	g.Other = withoutReadOnly(g.Other)
 	var out UserGroup
 	if _, err := c.do(ctx, call{method: "PUT", base: c.v2, path: "/usergroups/" + url.PathEscape(id), body: g, out: &out}); err != nil {
 		return UserGroup{}, fmt.Errorf("jcapi: update user group %s: %w", id, err)
@@ -134,4 +138,17 @@ func (c *Client) graphOp(ctx context.Context, path string, op GraphOperation) er
 		return fmt.Errorf("jcapi: %s %s %s via %s: %w", op.Op, op.Type, op.ID, path, err)
 	}
 	return nil
+}
+
+// withoutReadOnly returns the fields of a read group that a UserGroupPost or
+// UserGroupPut body may carry: those the API computes are dropped.
+func withoutReadOnly(other map[string]json.RawMessage) map[string]json.RawMessage {
+	if len(other) == 0 {
+		return other
+	}
+	out := maps.Clone(other)
+	for _, k := range []string{"organizationObjectId", "suggestionCounts", "memberQueryErrorFlags"} {
+		delete(out, k)
+	}
+	return out
 }

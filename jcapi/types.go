@@ -148,6 +148,37 @@ type UserGroup struct {
 	Type             string           `json:"type,omitempty"` // always "user_group"
 	MembershipMethod string           `json:"membershipMethod,omitempty"`
 	Attributes       *GroupAttributes `json:"attributes,omitempty"`
+	// Other holds the fields adjc does not model (memberQuery,
+	// memberQueryExemptions, memberSuggestionsNotify, …) exactly as the
+	// API sent them and sends them back: PUT /usergroups/{id} replaces the
+	// whole group, so a read-modify-write that dropped them would turn a
+	// dynamic group static or lose its exemptions.
+	Other map[string]json.RawMessage `json:"-"`
+}
+
+// userGroupFields are the JSON names [UserGroup] models.
+var userGroupFields = []string{"id", "name", "description", "email", "type", "membershipMethod", "attributes"}
+
+// MarshalJSON writes the modelled fields, then those in Other.
+func (g UserGroup) MarshalJSON() ([]byte, error) {
+	type plain UserGroup
+	return marshalWithOther(plain(g), g.Other)
+}
+
+// UnmarshalJSON reads the modelled fields and keeps the rest in Other.
+func (g *UserGroup) UnmarshalJSON(b []byte) error {
+	type plain UserGroup
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	other, err := otherFields(b, userGroupFields)
+	if err != nil {
+		return err
+	}
+	*g = UserGroup(p)
+	g.Other = other
+	return nil
 }
 
 // GroupAttributes is the subset of GroupAttributes-UserGroup adjc uses.
@@ -155,6 +186,67 @@ type GroupAttributes struct {
 	Sudo         *GroupSudo  `json:"sudo,omitempty"`
 	LDAPGroups   []LDAPGroup `json:"ldapGroups,omitempty"`
 	SambaEnabled *bool       `json:"sambaEnabled,omitempty"`
+	// Other holds the attributes adjc does not model (posixGroups — the
+	// group's GID on Linux —, radius reply attributes, …) as the API sent
+	// them, for the same reason as [UserGroup.Other].
+	Other map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the modelled attributes, then those in Other.
+func (a GroupAttributes) MarshalJSON() ([]byte, error) {
+	type plain GroupAttributes
+	return marshalWithOther(plain(a), a.Other)
+}
+
+// UnmarshalJSON reads the modelled attributes and keeps the rest in Other.
+func (a *GroupAttributes) UnmarshalJSON(b []byte) error {
+	type plain GroupAttributes
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	other, err := otherFields(b, []string{"sudo", "ldapGroups", "sambaEnabled"})
+	if err != nil {
+		return err
+	}
+	*a = GroupAttributes(p)
+	a.Other = other
+	return nil
+}
+
+// marshalWithOther marshals v (a struct without JSON methods) and adds the
+// fields of other that v does not write.
+func marshalWithOther(v any, other map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(other) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, raw := range other {
+		if _, ok := m[k]; !ok {
+			m[k] = raw
+		}
+	}
+	return json.Marshal(m)
+}
+
+// otherFields returns the fields of the JSON object b not named in known;
+// nil when there are none (or b is not an object, e.g. null).
+func otherFields(b []byte, known []string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, err
+	}
+	for _, k := range known {
+		delete(m, k)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // GroupSudo grants sudo to every member (GraphAttribute-Sudo; both fields are required).

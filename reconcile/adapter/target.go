@@ -127,7 +127,7 @@ func (t *JumpCloudTarget) UpdateGroup(ctx context.Context, id string, g reconcil
 	}
 	put := jcapi.UserGroup{
 		Name: cur.Name, Description: cur.Description, Email: cur.Email,
-		MembershipMethod: cur.MembershipMethod, Attributes: cur.Attributes,
+		MembershipMethod: cur.MembershipMethod, Attributes: cur.Attributes, Other: cur.Other,
 	}
 	if g.Name != nil {
 		put.Name = *g.Name
