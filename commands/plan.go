@@ -377,13 +377,10 @@ func writePlan(path string, d *config.Domain, pol reconcile.Policy, p reconcile.
 	if err != nil {
 		return err
 	}
-	// Written whole, then renamed: a reader never sees half a plan.
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save plan: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	// Written whole to a new 0600 temporary file (never one found at a
+	// predictable name, which may be world-readable or a planted link),
+	// then renamed: a reader never sees half a plan.
+	if err := config.WriteFileAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	return nil
