@@ -50,13 +50,8 @@ func readSyncState(f *Factory) SyncStateFunc {
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		names := make([]string, len(bound.Groups))
-		ids := make([]string, len(bound.Groups))
-		for i, g := range bound.Groups {
-			names[i], ids[i] = g.Name, g.ID
-		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, GroupNames: names, GroupIDs: ids})
+			UsernameAttribute: d.UsernameAttribute, Bound: bound})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)

@@ -250,6 +250,26 @@ func (c *Conn) Users(ctx context.Context, base string, extra ...string) ([]User,
 	return out, nil
 }
 
+// UsersMatching reads the users under base (subtree) that also match
+// filter, e.g. an OR of [EqualityFilter] or [GUIDFilter] clauses, so a
+// caller that knows which users it wants reads those and not the whole
+// domain. It pages like [Conn.Users].
+func (c *Conn) UsersMatching(ctx context.Context, base, filter string, extra ...string) ([]User, error) {
+	var out []User
+	q := Query{Base: base, Scope: ldap.ScopeWholeSubtree, Filter: "(&" + userFilter + filter + ")", Attributes: withExtra(userAttrs, extra...)}
+	for e, err := range c.Search(ctx, q) {
+		if err != nil {
+			return nil, err
+		}
+		u, err := userFromEntry(e, extra...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
 // Group reads one group by DN, with all of its members (ranged if needed).
 func (c *Conn) Group(ctx context.Context, dn string) (Group, error) {
 	e, err := c.readEntry(ctx, dn, "(objectClass=group)", groupAttrs)

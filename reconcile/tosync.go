@@ -28,7 +28,8 @@ type Domain struct {
 	// live under the configured Root User container").
 	Container string
 	// Users are the domain's users that sync may match, by username or by
-	// objectGUID (reading them all is simplest; a reader may narrow it).
+	// objectGUID. A reader may narrow them to those matching a bound user
+	// (the adapter does); the plan is the same, its fingerprint not.
 	Users []ADUser
 	// Groups are the domain's groups whose names match a bound group.
 	Groups []DomainGroup
@@ -55,7 +56,9 @@ type DomainGroup struct {
 	// AdminSDHolder-protected groups): sync never writes to them.
 	Privileged bool
 	// Members are the objectGUIDs of the group's direct members that are
-	// users; other members (groups, computers, contacts) are never touched.
+	// users (a reader may keep only those in [Domain.Users]: the plan adds
+	// and removes no others); other members (groups, computers, contacts)
+	// are never touched.
 	Members []string
 }
 

@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,15 +21,13 @@ type DomainOptions struct {
 	// Container is the Root User container; CN=Users,<BaseDN> when empty.
 	Container string
 	// UsernameAttribute is the AD attribute matched with the JumpCloud
-	// username (the seeds' UserFieldMapping); sAMAccountName when empty.
+	// username (the seeds' UserFieldMapping); sAMAccountName when empty. AD
+	// must compare it without regard to case, as it does sAMAccountName,
+	// userPrincipalName and mail.
 	UsernameAttribute string
-	// GroupNames are the bound groups' names; only AD groups with these
-	// names (cn, case-insensitively) are read.
-	GroupNames []string
-	// GroupIDs are the bound groups' JumpCloud ids; AD groups recording one
-	// of them (see [GroupAnchorValue]) are read too, whatever their name, so
-	// a group renamed in JumpCloud is found under its old name.
-	GroupIDs []string
+	// Bound is the JumpCloud side of the sync: only the AD users and groups
+	// that [reconcile.DiffToAD] can match with it are read.
+	Bound reconcile.Bound
 }
 
 // groupAnchorPrefix starts the adminDescription that sync writes in the AD
@@ -50,12 +49,24 @@ func groupAnchor(adminDescription string) (id string, taken bool) {
 	return "", adminDescription != ""
 }
 
-// groupBatch is how many names go in one OR filter.
-const groupBatch = 50
+// batch is how many clauses go in one OR filter: short enough for any DC's
+// filter limits, long enough that a few dozen bound users cost one search.
+const batch = 50
 
-// ReadDomain reads the Active Directory side of a sync: every user under
-// the base DN and the groups named like bound groups, with their direct user
-// members as objectGUIDs.
+// ReadDomain reads the Active Directory side of a sync for the users and
+// groups in opts.Bound, and nothing else, so the read grows with what is
+// bound and not with the domain (a 200,000-user domain with 50 bound users
+// is a few searches). It reads, anywhere under the base DN:
+//   - users whose username attribute equals a bound user's username, case
+//     aside, and users whose objectGUID is a bound user's anchor: the only
+//     users [reconcile.DiffToAD] looks up;
+//   - groups whose cn is a bound group's name or whose adminDescription
+//     records a bound group's id ([GroupAnchorValue]), with those of their
+//     direct members that are among the users read: the only members the
+//     plan compares (it adds and removes bound users only).
+//
+// The plan is the one a read of every user would give; only the plan's
+// fingerprint differs, as it covers what was read.
 func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reconcile.Domain, error) {
 	attr := opts.UsernameAttribute
 	if attr == "" {
@@ -69,38 +80,78 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 	if !strings.EqualFold(attr, "sAMAccountName") {
 		extra = append(extra, attr)
 	}
-	users, err := conn.Users(ctx, opts.BaseDN, extra...)
-	if err != nil {
-		return reconcile.Domain{}, fmt.Errorf("read AD users: %w", err)
+	// DiffToAD looks a bound user up by anchor when it has one, else by
+	// lower-cased username; these keys say which users it can find.
+	names, anchors := map[string]bool{}, map[string]bool{}
+	var clauses []string
+	for _, u := range opts.Bound.Users {
+		if u.Anchor != "" {
+			k := strings.ToLower(u.Anchor)
+			f, err := ldapx.GUIDFilter(u.Anchor)
+			if anchors[k] || err != nil {
+				continue // not a GUID: no AD object has it, and DiffToAD says so
+			}
+			anchors[k] = true
+			clauses = append(clauses, f)
+			continue
+		}
+		k := strings.ToLower(u.Username)
+		if k == "" || names[k] {
+			continue
+		}
+		names[k] = true
+		// The server matches case-insensitively; the lower- and upper-case
+		// spellings are for characters its case folding and Go's may not
+		// agree on.
+		spellings := []string{u.Username, k, strings.ToUpper(u.Username)}
+		slices.Sort(spellings)
+		for _, v := range slices.Compact(spellings) {
+			clauses = append(clauses, ldapx.EqualityFilter(attr, v))
+		}
 	}
 	d := reconcile.Domain{Container: container}
-	byDN := make(map[string]string, len(users))
-	for _, u := range users {
-		d.Users = append(d.Users, reconcile.ADUser{
-			GUID:       u.GUID,
-			DN:         u.DN,
-			Username:   username(u, attr),
-			GivenName:  u.GivenName,
-			Surname:    u.SN,
-			Mail:       u.Mail,
-			UPN:        u.UserPrincipalName,
-			Disabled:   u.Disabled(),
-			Privileged: u.Privileged(),
-			PwdLastSet: u.PwdLastSet,
-		})
-		byDN[strings.ToLower(u.DN)] = u.GUID
+	byDN := map[string]string{}
+	for start := 0; start < len(clauses); start += batch {
+		f := "(|" + strings.Join(clauses[start:min(start+batch, len(clauses))], "") + ")"
+		users, err := conn.UsersMatching(ctx, opts.BaseDN, f, extra...)
+		if err != nil {
+			return reconcile.Domain{}, fmt.Errorf("read AD users: %w", err)
+		}
+		for _, u := range users {
+			// The server's match is a superset: a multi-valued attribute
+			// matches on any value, but the username is the first.
+			name := username(u, attr)
+			if !names[strings.ToLower(name)] && !anchors[strings.ToLower(u.GUID)] {
+				continue
+			}
+			if _, dup := byDN[strings.ToLower(u.DN)]; dup {
+				continue // found by name and by anchor, in two batches
+			}
+			d.Users = append(d.Users, reconcile.ADUser{
+				GUID:       u.GUID,
+				DN:         u.DN,
+				Username:   name,
+				GivenName:  u.GivenName,
+				Surname:    u.SN,
+				Mail:       u.Mail,
+				UPN:        u.UserPrincipalName,
+				Disabled:   u.Disabled(),
+				Privileged: u.Privileged(),
+				PwdLastSet: u.PwdLastSet,
+			})
+			byDN[strings.ToLower(u.DN)] = u.GUID
+		}
 	}
-	clauses := make([]string, 0, len(opts.GroupNames)+len(opts.GroupIDs))
-	for _, n := range opts.GroupNames {
-		clauses = append(clauses, ldapx.EqualityFilter("cn", n))
+	clauses = clauses[:0]
+	for _, g := range opts.Bound.Groups {
+		clauses = append(clauses, ldapx.EqualityFilter("cn", g.Name))
 	}
-	for _, id := range opts.GroupIDs {
-		clauses = append(clauses, ldapx.EqualityFilter("adminDescription", GroupAnchorValue(id)))
+	for _, g := range opts.Bound.Groups {
+		clauses = append(clauses, ldapx.EqualityFilter("adminDescription", GroupAnchorValue(g.ID)))
 	}
 	seen := map[string]bool{} // a group can match in two batches: by name and by id
-	for start := 0; start < len(clauses); start += groupBatch {
-		batch := clauses[start:min(start+groupBatch, len(clauses))]
-		f := "(&(objectClass=group)(|" + strings.Join(batch, "") + "))"
+	for start := 0; start < len(clauses); start += batch {
+		f := "(&(objectClass=group)(|" + strings.Join(clauses[start:min(start+batch, len(clauses))], "") + "))"
 		es, err := conn.SearchAll(ctx, ldapx.Query{Base: opts.BaseDN, Scope: ldap.ScopeWholeSubtree, Filter: f,
 			Attributes: []string{"cn", "adminCount", "adminDescription"}})
 		if err != nil {
