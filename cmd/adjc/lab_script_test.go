@@ -36,7 +36,7 @@ func TestLabScripts(t *testing.T) {
 		Dir:           filepath.Join(golden.Dir(), "script", "lab"),
 		UpdateScripts: golden.Update(),
 		Setup: func(env *testscript.Env) error {
-			emu := jcemu.New()
+			emu := jcemu.New(jcemu.WithIDPrefix(jcemu.RandomIDPrefix())) // ids unlike other tests' on the shared DC
 			org := emu.AddOrg("adjc e2e")
 			if err := emu.AddAPIKey(key, org); err != nil {
 				return err

@@ -50,7 +50,7 @@ func newSyncLab(t *testing.T) *syncLab {
 	t.Helper()
 	l := ldaptest.Get(t)
 	s := &syncLab{t: t, lab: l, dir: t.TempDir(), suffix: suffix()[:6], users: "CN=Users," + l.BaseDN}
-	s.emu = jcemu.New()
+	s.emu = jcemu.New(jcemu.WithIDPrefix(jcemu.RandomIDPrefix())) // ids unlike other tests' on the shared DC
 	s.org = s.emu.AddOrg("adjc sync faults")
 	if err := s.emu.AddAPIKey(syncFaultKey, s.org); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package jcemu
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,17 +22,18 @@ import (
 
 // Server is the emulator. Create it with [New]; it is safe for concurrent use.
 type Server struct {
-	mu    sync.Mutex
-	st    *state
-	now   func() time.Time
-	log   *slog.Logger
-	rng   *rand.Rand
-	mux   *http.ServeMux
-	file  string // state file, "" for none
-	chaos Chaos
-	fails []*Fault
-	calls map[string]int
-	total int
+	mu       sync.Mutex
+	st       *state
+	now      func() time.Time
+	log      *slog.Logger
+	rng      *rand.Rand
+	mux      *http.ServeMux
+	file     string // state file, "" for none
+	idPrefix string // from WithIDPrefix
+	chaos    Chaos
+	fails    []*Fault
+	calls    map[string]int
+	total    int
 
 	// Persistence is coalesced: a write marks the state dirty and a flusher
 	// saves it at most every flushEvery. Saving after every call re-encoded
@@ -63,6 +65,20 @@ func WithSeed(seed uint64) Option {
 
 // WithChaos sets random faults and latency from the start; see [Server.SetChaos].
 func WithChaos(c Chaos) Option { return func(s *Server) { s.chaos = c } }
+
+// WithIDPrefix makes the emulator's ids start with prefix (8 lower-case hex
+// digits) instead of [DefaultIDPrefix]. Real JumpCloud ids are unique across
+// organisations; two emulators issuing the same sequence are not, so tests
+// that share one AD domain controller (where adjc records JumpCloud ids as
+// anchors) give each emulator its own prefix, e.g. [RandomIDPrefix].
+func WithIDPrefix(prefix string) Option { return func(s *Server) { s.idPrefix = prefix } }
+
+// RandomIDPrefix returns a random prefix for [WithIDPrefix].
+func RandomIDPrefix() string {
+	b := make([]byte, 4)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // WithStateFile loads state from path when it exists and writes it back,
 // atomically, within 200 ms of a change and on [Server.Close], so a lab
@@ -97,6 +113,12 @@ func Open(opts ...Option) (*Server, error) {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
+	}
+	if s.idPrefix != "" {
+		if !idPrefixRE.MatchString(s.idPrefix) {
+			return nil, fmt.Errorf("jcemu: id prefix %q: want 8 lower-case hex digits", s.idPrefix)
+		}
+		s.st.IDPrefix = s.idPrefix
 	}
 	s.routes()
 	return s, nil
@@ -309,7 +331,10 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+var (
+	objectID   = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	idPrefixRE = regexp.MustCompile(`^[0-9a-f]{8}$`)
+)
 
 // authenticate applies x-api-key and the x-org-id rules of the v1 spec's
 // "Multi-Tenant Portal Headers": 400 malformed id, 400 id not matching the

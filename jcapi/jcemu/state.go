@@ -102,6 +102,7 @@ func (k *apiKey) allows(orgID string) bool { return slices.Contains(k.Orgs, orgI
 // state is everything the emulator knows; it is what the state file holds.
 type state struct {
 	NextID      uint64               `json:"nextId"`
+	IDPrefix    string               `json:"idPrefix,omitempty"` // 8 hex; DefaultIDPrefix when empty
 	Orgs        map[string]*org      `json:"orgs"`
 	Keys        []*apiKey            `json:"apiKeys"`
 	ConnectKeys map[string]*agentKey `json:"connectKeys"` // by hash
@@ -124,10 +125,18 @@ func (st *state) key(k string) *apiKey {
 	return nil
 }
 
-// newID issues the next 24-hex object id. The fixed prefix makes ids look
-// like Mongo ObjectIds; the counter makes them sequential and sortable.
+// DefaultIDPrefix starts every id an emulator issues unless [WithIDPrefix]
+// says otherwise.
+const DefaultIDPrefix = "65a0c0de"
+
+// newID issues the next 24-hex object id. The prefix makes ids look like
+// Mongo ObjectIds; the counter makes them sequential and sortable.
 func (st *state) newID() string {
-	id := fmt.Sprintf("65a0c0de%016x", st.NextID)
+	p := st.IDPrefix
+	if p == "" {
+		p = DefaultIDPrefix
+	}
+	id := fmt.Sprintf("%s%016x", p, st.NextID)
 	st.NextID++
 	return id
 }
