@@ -101,10 +101,13 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &usage), errors.As(err, &badCfg):
 		return ExitUsage
-	case errors.Is(err, ErrAuth), errors.Is(err, jcapi.ErrUnauthorized), errors.Is(err, ldapx.ErrInvalidCredentials):
-		return ExitAuth
+	// Partial before auth: once some changes were applied, that one side
+	// moved without the other matters more to a script than why the rest
+	// failed (e.g. 'sync password' set AD, then JumpCloud refused the key).
 	case errors.As(err, new(*reconcile.PartialError)):
 		return ExitPartial
+	case errors.Is(err, ErrAuth), errors.Is(err, jcapi.ErrUnauthorized), errors.Is(err, ldapx.ErrInvalidCredentials):
+		return ExitAuth
 	case errors.Is(err, ErrChangesPending):
 		return ExitPending
 	default:

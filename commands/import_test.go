@@ -195,6 +195,8 @@ func TestExitCodeImport(t *testing.T) {
 		{&reconcile.PartialError{Failed: 1, Total: 2, Err: errors.New("x")}, ExitPartial},
 		{fmt.Errorf("apply: %w", &reconcile.PartialError{Failed: 1, Total: 2, Err: errors.New("x")}), ExitPartial},
 		{fmt.Errorf("read: %w", jcapi.ErrUnauthorized), ExitAuth},
+		// One side written, the other refused the credentials: partial wins.
+		{&SilentError{Err: &reconcile.PartialError{Failed: 1, Total: 2, Err: fmt.Errorf("jumpcloud: %w", jcapi.ErrUnauthorized)}}, ExitPartial},
 		{WithHint(fmt.Errorf("dial: %w", ldapx.ErrInvalidCredentials), "x"), ExitAuth},
 	} {
 		if got := ExitCode(tt.err); got != tt.want {
