@@ -45,6 +45,12 @@ func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) 
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	// OpenFile's mode applies only to a new file: an existing log that others
+	// can read (copied in, or made by an older tool) is made private too.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
 	return &auditLog{f: f, domain: domain, now: now}, nil
 }
 
