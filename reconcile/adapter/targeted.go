@@ -377,6 +377,9 @@ func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (
 		return true, nil
 	}
 	in, err := conn.InChain(ctx, g.DN, idx.rootDN)
+	if errors.Is(err, ldapx.ErrNoSuchObject) {
+		return false, errGone // deleted between the two reads
+	}
 	if err != nil {
 		return false, fmt.Errorf("read nesting of %s: %w", g.DN, err)
 	}
@@ -387,6 +390,9 @@ func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (
 		return false, nil
 	}
 	in, err = conn.InChain(ctx, g.DN, idx.adminsDN)
+	if errors.Is(err, ldapx.ErrNoSuchObject) {
+		return false, errGone
+	}
 	if err != nil {
 		return false, fmt.Errorf("read nesting of %s: %w", g.DN, err)
 	}
