@@ -203,8 +203,19 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	if opts.MetricsAddr != "" {
 		sopts.Metrics = schedule.NewMetrics(d.Name)
 	}
+	// The watcher holds the state store until its channel closes: every way
+	// out below stops it and waits, so the lock is never released under it.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	waitWatch := func() {
+		stopWatch()
+		if sopts.Events != nil { // nil without --watch: ranging would block forever
+			for range sopts.Events {
+			}
+		}
+	}
 	if opts.WatchChanges {
-		events, err := opts.Watch(ctx, d, store)
+		events, err := opts.Watch(watchCtx, d, store)
 		switch {
 		case errors.Is(err, adwatch.ErrUnsupported):
 			log.Warn("the domain controller offers no change notifications: polling every interval", "interval", opts.Interval)
@@ -216,6 +227,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	}
 	s, err := schedule.New(sopts)
 	if err != nil {
+		waitWatch()
 		return err
 	}
 
@@ -223,6 +235,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	if sopts.Metrics != nil {
 		ln, err := net.Listen("tcp", opts.MetricsAddr)
 		if err != nil {
+			waitWatch()
 			return fmt.Errorf("metrics: %w", err)
 		}
 		metricsAddr = ln.Addr().String()
@@ -239,13 +252,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		opts.Ready(metricsAddr)
 	}
 	err = s.Run(ctx)
-	// Wait for the watcher to let go of the state store before the lock.
-	// Without --watch there is no watcher, and ranging over the nil channel
-	// would block forever.
-	if sopts.Events != nil {
-		for range sopts.Events {
-		}
-	}
+	waitWatch()
 	return err
 }
 
