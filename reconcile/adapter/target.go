@@ -46,9 +46,28 @@ func (t *JumpCloudTarget) CreateUser(ctx context.Context, u reconcile.UserSpec) 
 	}
 	created, err := t.client.CreateSystemUser(ctx, su)
 	if err != nil {
+		if id, ok := t.ownUser(ctx, u, err); ok {
+			return id, nil
+		}
 		return "", mark(err)
 	}
 	return created.ID, nil
+}
+
+// ownUser tells a create refused because the username exists (400 or 409)
+// apart from a real conflict: when the existing user carries this very
+// anchor, it is adjc's own earlier create whose run died before it could
+// record the result (killed mid-apply, or the response was lost after the
+// next run had read JumpCloud), so the create has in fact happened.
+func (t *JumpCloudTarget) ownUser(ctx context.Context, u reconcile.UserSpec, err error) (string, bool) {
+	if u.Anchor == "" || !(errors.Is(err, jcapi.ErrBadRequest) || errors.Is(err, jcapi.ErrConflict)) {
+		return "", false
+	}
+	cur, lerr := t.client.SystemUserByUsername(ctx, u.Username)
+	if lerr != nil || !strings.EqualFold(userAnchor(cur), u.Anchor) {
+		return "", false
+	}
+	return cur.ID, true
 }
 
 // UpdateUser changes the fields set in u. Suspension goes through the state
@@ -113,6 +132,13 @@ func (t *JumpCloudTarget) SetAdmin(ctx context.Context, id string, admin bool) e
 func (t *JumpCloudTarget) CreateGroup(ctx context.Context, g reconcile.GroupSpec) (string, error) {
 	created, err := t.client.CreateUserGroup(ctx, jcapi.UserGroup{Name: g.Name, Description: GroupDescription(g.Anchor)})
 	if err != nil {
+		// As for users (ownUser): a group of that name carrying this anchor
+		// is adjc's own earlier create.
+		if g.Anchor != "" && (errors.Is(err, jcapi.ErrBadRequest) || errors.Is(err, jcapi.ErrConflict)) {
+			if cur, lerr := t.client.UserGroupByName(ctx, g.Name); lerr == nil && strings.EqualFold(GroupAnchor(cur.Description), g.Anchor) {
+				return cur.ID, nil
+			}
+		}
 		return "", mark(err)
 	}
 	return created.ID, nil
