@@ -15,6 +15,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/secret"
 )
 
 func fakeBuildInfo() (*debug.BuildInfo, bool) {
@@ -267,7 +268,7 @@ func TestLogger(t *testing.T) {
 	logger, c := newLogger(&b)
 	logger.Info("hidden at the default level")
 	c.set(1, "json")
-	logger.With("domain", "adjc.lab").Info("user created", "user", "alice", "key", config.NewSecret("hunter2"))
+	logger.With("domain", "adjc.lab").Info("user created", "user", "alice", "key", secret.New("hunter2"))
 	c.set(0, "text")
 	logger.Warn("shown")
 	out := b.String()

@@ -13,6 +13,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/secret"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -229,7 +230,7 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	}
 	// Every answer is collected before anything is written, in JumpCloud or
 	// on disk: an interrupted prompt leaves no half-connected domain.
-	var bindPassword config.Secret
+	var bindPassword secret.Secret
 	// One named in the file stays there: connect has nothing to store.
 	if d.BindPassword.Source.Kind != config.KindFile && (d.BindPassword.IsSet() || opts.IO.CanPrompt()) {
 		if bindPassword, err = d.BindPassword.Resolve(); err != nil {
@@ -334,7 +335,7 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 // beside the config file, one already in a file is referred to where it is.
 // Secret files are written before the config that names them. It returns
 // the files it wrote, sorted.
-func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, apiKey, bindPassword config.Secret) ([]string, error) {
+func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, apiKey, bindPassword secret.Secret) ([]string, error) {
 	dir := filepath.Dir(path)
 	var wrote []string
 	fromRun := func(key string) bool {
@@ -343,7 +344,7 @@ func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, api
 	}
 	// secret returns the *_file value for ref, storing the value in
 	// dir/name when it did not come from a file.
-	secret := func(ref config.SecretRef, s config.Secret, name string) (config.KeyValue, bool, error) {
+	secret := func(ref config.SecretRef, s secret.Secret, name string) (config.KeyValue, bool, error) {
 		key := ref.Field[strings.LastIndex(ref.Field, ".")+1:]
 		switch {
 		case ref.Source.Kind == config.KindFile:

@@ -12,7 +12,7 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
-	"github.com/adjc/adjc/reconcile/preflight"
+	"github.com/adjc/adjc/preflight"
 )
 
 // PreflightOptions are the inputs of `adjc preflight`.

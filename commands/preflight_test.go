@@ -18,14 +18,14 @@ import (
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
-	"github.com/adjc/adjc/reconcile/preflight"
+	"github.com/adjc/adjc/preflight"
 )
 
 // preflightNow is the fixed instant of every preflight golden.
 var preflightNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fakeDirectory replaces what preflight.Gather learns from AD with fixed
-// facts (the lab's own behaviour is proven in reconcile/preflight's lab
+// facts (the lab's own behaviour is proven in preflight's lab
 // tests); everything else — config, secrets, JumpCloud through the
 // in-process emulator — is gathered for real. fix lets a case change them.
 func fakeDirectory(fix func(*preflight.Facts)) func(context.Context, preflight.Input) preflight.Facts {

@@ -79,7 +79,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 	mustComplete(cmd, "output", output.Formats()...)
 	mustComplete(cmd, "log-format", "text", "json")
 	mustComplete(cmd, config.FlagMode, string(config.ModeADAuthority), string(config.ModeTwoWay), string(config.ModeJCAuthority))
-	mustComplete(cmd, config.FlagRegion, "us", "eu", "in")
+	mustComplete(cmd, config.FlagRegion, config.RegionNames()...)
 
 	if f.Config == nil {
 		f.Config = sync.OnceValues(func() (*config.Config, error) {

@@ -11,14 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
-	"github.com/adjc/adjc/reconcile/schedule"
-	"github.com/adjc/adjc/reconcile/schedule/adwatch"
+	"github.com/adjc/adjc/schedule"
+	"github.com/adjc/adjc/schedule/adwatch"
 	"github.com/spf13/cobra"
 )
 

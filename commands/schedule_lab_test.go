@@ -23,6 +23,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/secret"
 )
 
 // scheduleLab runs `adjc schedule --watch` against the lab DC and an
@@ -62,7 +63,7 @@ func startScheduleLab(tb testing.TB) *scheduleLab {
 
 	// A new domain object is DISABLED in the emulator; adjc reads that as
 	// the console's Deactivate, so activate it as an operator would.
-	jc, err := jcapi.New(ts.URL+"/api", config.NewSecret(scheduleLabKey), jcapi.WithRateLimit(0, 0))
+	jc, err := jcapi.New(ts.URL+"/api", secret.New(scheduleLabKey), jcapi.WithRateLimit(0, 0))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func startScheduleLab(tb testing.TB) *scheduleLab {
 	rand.Read(b)
 	name := "sch" + hex.EncodeToString(b)
 	u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: name, GivenName: "Sched", SN: "User",
-		Mail: name + "@adjc.lab", Password: config.NewSecret("Sched-" + hex.EncodeToString(b) + "-Pw1!")})
+		Mail: name + "@adjc.lab", Password: secret.New("Sched-" + hex.EncodeToString(b) + "-Pw1!")})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
 	"github.com/adjc/adjc/reconcile/reconciletest"
-	"github.com/adjc/adjc/reconcile/schedule"
+	"github.com/adjc/adjc/schedule"
 )
 
 // targetedFixture is a scheduled importer over an in-memory JumpCloud and

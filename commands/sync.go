@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
 	"github.com/spf13/cobra"
 )
 

@@ -21,6 +21,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/secret"
 )
 
 // syncLab is the lab DC plus an in-process JumpCloud emulator with an AD
@@ -133,7 +134,7 @@ func (s *syncLab) addJCUser(name, first string) jcapi.SystemUser {
 
 func (s *syncLab) canBind(name, pw string) bool {
 	_, err := ldapx.Dial(s.t.Context(), ldapx.Options{URL: s.lab.URL, BindDN: name + "@" + strings.ToLower(s.lab.Realm),
-		Password: config.NewSecret(pw), CAFile: s.lab.CAFile})
+		Password: secret.New(pw), CAFile: s.lab.CAFile})
 	return err == nil
 }
 
@@ -160,7 +161,7 @@ func TestSyncLab(t *testing.T) {
 	const oldPW = "Old-Passw0rd-Kept!"
 	if _, err := s.admin.CreateUser(ctx, ldapx.NewUser{Container: "CN=Users," + s.lab.BaseDN, SAMAccountName: takeName,
 		UserPrincipalName: takeName + "@" + strings.ToLower(s.lab.Realm), GivenName: "Before", SN: "Tester",
-		Password: config.NewSecret(oldPW)}); err != nil {
+		Password: secret.New(oldPW)}); err != nil {
 		t.Fatalf("CreateUser(%s) = %v", takeName, err)
 	}
 	nu := s.addJCUser(newName, "New")
@@ -273,7 +274,7 @@ func TestSyncLab(t *testing.T) {
 	}
 
 	// Suspend in JumpCloud → disabled in AD, and back.
-	jc, err := jcapi.New(strings.TrimSuffix(mustAPIURL(t, s), "/"), config.NewSecret(syncLabKey), jcapi.WithRateLimit(0, 0))
+	jc, err := jcapi.New(strings.TrimSuffix(mustAPIURL(t, s), "/"), secret.New(syncLabKey), jcapi.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

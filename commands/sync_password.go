@@ -8,11 +8,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/secret"
 	"github.com/spf13/cobra"
 )
 
@@ -63,33 +65,33 @@ EXIT STATUS
 
 // readNewPassword reads the password: twice at a no-echo prompt, or one line
 // of stdin.
-func readNewPassword(s *output.Streams, user string) (config.Secret, error) {
+func readNewPassword(s *output.Streams, user string) (secret.Secret, error) {
 	if s.CanPrompt() {
 		a, err := s.ReadSecret(fmt.Sprintf("New password for %s: ", user))
 		if err != nil {
-			return config.Secret{}, err
+			return secret.Secret{}, err
 		}
 		b, err := s.ReadSecret("Again: ")
 		if err != nil {
-			return config.Secret{}, err
+			return secret.Secret{}, err
 		}
 		if a != b {
-			return config.Secret{}, Usagef("the two passwords differ; nothing was written")
+			return secret.Secret{}, Usagef("the two passwords differ; nothing was written")
 		}
 		if a == "" {
-			return config.Secret{}, Usagef("empty password; nothing was written")
+			return secret.Secret{}, Usagef("empty password; nothing was written")
 		}
-		return config.NewSecret(a), nil
+		return secret.New(a), nil
 	}
 	line, err := bufio.NewReader(s.In).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return config.Secret{}, fmt.Errorf("read password from stdin: %w", err)
+		return secret.Secret{}, fmt.Errorf("read password from stdin: %w", err)
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		return config.Secret{}, Usagef("no password on stdin: pipe it in (one line), or run on a terminal to be asked")
+		return secret.Secret{}, Usagef("no password on stdin: pipe it in (one line), or run on a terminal to be asked")
 	}
-	return config.NewSecret(line), nil
+	return secret.New(line), nil
 }
 
 // PolicyError is a password refused by the checks before any write.
@@ -198,7 +200,7 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 		return authHint(err)
 	}
 	acct := reconcile.PasswordAccount{SAMAccountName: au.SAMAccountName, DisplayName: au.DisplayName, Username: ju.Username}
-	rules := append(reconcile.CheckADPassword(pw, adPol, acct), reconcile.CheckJumpCloudPassword(pw, compliance, jcPol, acct)...)
+	rules := append(reconcile.CheckADPassword(pw, adapter.ADPasswordPolicy(adPol), acct), reconcile.CheckJumpCloudPassword(pw, adapter.JCPasswordPolicy(compliance, jcPol), acct)...)
 	if len(rules) > 0 {
 		return &PolicyError{User: opts.Username, Rules: rules}
 	}

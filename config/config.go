@@ -19,15 +19,36 @@ const (
 // DefaultAPIURL is JumpCloud's US API, used when neither api_url nor region is set.
 const DefaultAPIURL = "https://console.jumpcloud.com/api"
 
-// regionURLs maps jumpcloud.region to the API base URL of that data centre.
+// regions is the one table of JumpCloud's data centres: [regionURL],
+// [RegionNames] (flag completion, help and the error for an unknown region)
+// all read it.
+var regions = []struct{ name, url string }{
+	{"us", DefaultAPIURL},
+	{"eu", "https://console.eu.jumpcloud.com/api"},
+	{"in", "https://console.in.jumpcloud.com/api"},
+}
+
+// RegionNames returns the region names jumpcloud.region accepts, in order.
+func RegionNames() []string {
+	names := make([]string, len(regions))
+	for i, r := range regions {
+		names[i] = r.name
+	}
+	return names
+}
+
+// regionText is RegionNames for a sentence: "us, eu or in".
+func regionText() string {
+	n := RegionNames()
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+}
+
+// regionURL returns the API base URL of a region's data centre.
 func regionURL(region string) (string, bool) {
-	switch region {
-	case "us":
-		return DefaultAPIURL, true
-	case "eu":
-		return "https://console.eu.jumpcloud.com/api", true
-	case "in":
-		return "https://console.in.jumpcloud.com/api", true
+	for _, r := range regions {
+		if r.name == region {
+			return r.url, true
+		}
 	}
 	return "", false
 }

@@ -71,7 +71,7 @@ func topSettings() []setting {
 func jumpCloudSettings() []setting {
 	return []setting{
 		{key: "api_url", env: EnvAPIURL, flag: FlagAPIURL, help: "JumpCloud API base URL, normally " + DefaultAPIURL},
-		{key: "region", env: EnvRegion, flag: FlagRegion, help: "JumpCloud region us, eu or in; instead of the API URL"},
+		{key: "region", env: EnvRegion, flag: FlagRegion, help: "JumpCloud region " + regionText() + "; instead of the API URL"},
 		{key: "org_id", env: EnvOrgID, flag: FlagOrgID, help: "JumpCloud organization id, for multi-tenant API keys"},
 		{key: "api_key_file", env: EnvAPIKeyFile, flag: FlagAPIKeyFile, help: "file holding the JumpCloud API key, - for stdin; or set $" + EnvAPIKey},
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/spf13/pflag"
 )
@@ -46,7 +47,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	l := &loader{
 		opts:    opts,
 		sources: map[string]Source{},
-		res:     &resolver{stdin: opts.Stdin, prompt: opts.Prompt, cache: map[string]Secret{}},
+		res:     &resolver{stdin: opts.Stdin, prompt: opts.Prompt, cache: map[string]secret.Secret{}},
 	}
 	return l.load()
 }
@@ -265,7 +266,7 @@ func (l *loader) endpoint(c *Config, apiURL, region value) {
 		l.sources["jumpcloud.region"] = region.src
 		u, ok := regionURL(region.s)
 		if !ok {
-			l.problem(Problem{Field: "jumpcloud.region", Value: region.s, Source: region.src, Msg: "unknown region", Fix: "use us, eu or in, or set api_url"})
+			l.problem(Problem{Field: "jumpcloud.region", Value: region.s, Source: region.src, Msg: "unknown region", Fix: "use " + regionText() + ", or set api_url"})
 			u = DefaultAPIURL
 		}
 		c.JumpCloud.APIURL = u
@@ -290,12 +291,12 @@ func (l *loader) secret(ref SecretRef, file value, fileEnv, valueEnv, flag strin
 	case feOK && veOK:
 		l.problem(Problem{Field: valueEnv, Source: Source{Kind: KindEnv, Name: valueEnv}, Msg: "both " + fileEnv + " and " + valueEnv + " are set", Fix: "unset one of them"})
 	case feOK:
-		ref.File, ref.value, ref.Source = fe, Secret{}, Source{Kind: KindEnv, Name: fileEnv}
+		ref.File, ref.value, ref.Source = fe, secret.Secret{}, Source{Kind: KindEnv, Name: fileEnv}
 	case veOK:
-		ref.File, ref.value, ref.Source = "", NewSecret(ve), Source{Kind: KindEnv, Name: valueEnv}
+		ref.File, ref.value, ref.Source = "", secret.New(ve), Source{Kind: KindEnv, Name: valueEnv}
 	}
 	if v, ok := l.flag(flag); ok && v != "" {
-		ref.File, ref.value, ref.Source = v, Secret{}, Source{Kind: KindFlag, Name: "--" + flag}
+		ref.File, ref.value, ref.Source = v, secret.Secret{}, Source{Kind: KindFlag, Name: "--" + flag}
 	}
 	return ref
 }

@@ -9,21 +9,22 @@ import (
 	"testing"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/secret"
 	"gopkg.in/yaml.v3"
 )
 
 const plaintext = "hunter2-s3cr3t"
 
 type holder struct {
-	Exported config.Secret
-	hidden   config.Secret
+	Exported secret.Secret
+	hidden   secret.Secret
 	Ref      config.SecretRef
-	ptr      *config.Secret
+	ptr      *secret.Secret
 }
 
 func TestSecretNeverPrints(t *testing.T) {
 	t.Parallel()
-	s := config.NewSecret(plaintext)
+	s := secret.New(plaintext)
 	h := holder{Exported: s, hidden: s, Ref: config.SecretValue("f", s), ptr: &s}
 
 	var text, js bytes.Buffer
@@ -50,7 +51,7 @@ func TestSecretNeverPrints(t *testing.T) {
 		"holder %v":     fmt.Sprintf("%v", h),
 		"holder %+v":    fmt.Sprintf("%+v", h),
 		"holder %#v":    fmt.Sprintf("%#v", h),
-		"slice %v":      fmt.Sprintf("%v", []config.Secret{s}),
+		"slice %v":      fmt.Sprintf("%v", []secret.Secret{s}),
 		"slog text":     text.String(),
 		"slog json":     js.String(),
 		"json.Marshal":  string(jsonBytes),
@@ -75,15 +76,15 @@ func TestSecretNeverPrints(t *testing.T) {
 
 func TestSecretZero(t *testing.T) {
 	t.Parallel()
-	var zero config.Secret
+	var zero secret.Secret
 	if !zero.IsZero() || zero.Reveal() != "" {
-		t.Errorf("zero Secret: IsZero() = %v, Reveal() = %q; want true, empty", zero.IsZero(), zero.Reveal())
+		t.Errorf("zero secret.Secret: IsZero() = %v, Reveal() = %q; want true, empty", zero.IsZero(), zero.Reveal())
 	}
-	if !config.NewSecret("").IsZero() {
-		t.Error("NewSecret(\"\").IsZero() = false, want true")
+	if !secret.New("").IsZero() {
+		t.Error("secret.New(\"\").IsZero() = false, want true")
 	}
-	if config.NewSecret("x").IsZero() {
-		t.Error("NewSecret(\"x\").IsZero() = true, want false")
+	if secret.New("x").IsZero() {
+		t.Error("secret.New(\"x\").IsZero() = true, want false")
 	}
 	if got := zero.String(); got != "[redacted]" {
 		t.Errorf("zero String() = %q, want [redacted]", got)

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/adjc/adjc/secret"
 )
 
 // SecretRef says where a secret comes from without holding it until asked:
@@ -28,8 +30,8 @@ type SecretRef struct {
 	// Hint says how to provide the secret, for the "not set" error.
 	Hint string
 
-	value Secret    // from the environment
-	res   *resolver // shared by every ref of one Load; nil in literals
+	value secret.Secret // from the environment
+	res   *resolver     // shared by every ref of one Load; nil in literals
 }
 
 // resolver reads secrets for one loaded Config: it owns stdin (readable
@@ -39,12 +41,12 @@ type resolver struct {
 	prompt func(prompt string) (string, error)
 
 	mu    sync.Mutex
-	cache map[string]Secret
+	cache map[string]secret.Secret
 }
 
 // SecretValue returns a SecretRef that holds s itself, for tests and for
 // secrets obtained some other way.
-func SecretValue(field string, s Secret) SecretRef {
+func SecretValue(field string, s secret.Secret) SecretRef {
 	return SecretRef{Field: field, value: s}
 }
 
@@ -73,7 +75,7 @@ func (r SecretRef) Describe() string {
 // terminal when nothing is configured. A problem — a missing or unreadable
 // file, a file others can read, an empty secret, nothing configured and no
 // terminal — is a *[ValidationError] naming the field and the fix.
-func (r SecretRef) Resolve() (Secret, error) {
+func (r SecretRef) Resolve() (secret.Secret, error) {
 	if r.res == nil {
 		return r.resolve(nil)
 	}
@@ -97,19 +99,19 @@ func (r SecretRef) problem(msg, fix string) error {
 	return &ValidationError{Problems: []Problem{p}}
 }
 
-func (r SecretRef) resolve(res *resolver) (Secret, error) {
+func (r SecretRef) resolve(res *resolver) (secret.Secret, error) {
 	var raw []byte
 	switch {
 	case r.File == "-":
 		if res == nil || res.stdin == nil {
-			return Secret{}, r.problem("stdin is not available", "give the path of a file instead")
+			return secret.Secret{}, r.problem("stdin is not available", "give the path of a file instead")
 		}
 		b, err := io.ReadAll(io.LimitReader(res.stdin, maxSecret+1))
 		if err == nil && len(b) > maxSecret {
-			return Secret{}, r.problem(fmt.Sprintf("stdin holds more than %d KiB: not a %s", maxSecret>>10, r.what()), "pipe only the "+r.what()+" into adjc")
+			return secret.Secret{}, r.problem(fmt.Sprintf("stdin holds more than %d KiB: not a %s", maxSecret>>10, r.what()), "pipe only the "+r.what()+" into adjc")
 		}
 		if err != nil {
-			return Secret{}, fmt.Errorf("config: read %s from stdin: %w", r.What, err)
+			return secret.Secret{}, fmt.Errorf("config: read %s from stdin: %w", r.What, err)
 		}
 		raw = b
 	case r.File != "":
@@ -117,27 +119,27 @@ func (r SecretRef) resolve(res *resolver) (Secret, error) {
 		if err != nil {
 			var pe *permError
 			if errors.As(err, &pe) {
-				return Secret{}, r.problem(
+				return secret.Secret{}, r.problem(
 					fmt.Sprintf("permissions %04o are too open: group or others can read this %s", pe.mode, r.what()),
 					"chmod 600 "+r.File)
 			}
-			return Secret{}, r.problem("cannot read: "+unwrapPathError(err), "check the path and that adjc may read it")
+			return secret.Secret{}, r.problem("cannot read: "+unwrapPathError(err), "check the path and that adjc may read it")
 		}
 		raw = b
 	case !r.value.IsZero():
 		return r.value, nil
 	default:
 		if res == nil || res.prompt == nil {
-			return Secret{}, r.problem("no "+r.what()+" is configured and there is no terminal to ask on", r.Hint)
+			return secret.Secret{}, r.problem("no "+r.what()+" is configured and there is no terminal to ask on", r.Hint)
 		}
 		v, err := res.prompt(r.what() + ": ")
 		if err != nil {
-			return Secret{}, r.problem("no "+r.what()+" is configured and the prompt failed: "+err.Error(), r.Hint)
+			return secret.Secret{}, r.problem("no "+r.what()+" is configured and the prompt failed: "+err.Error(), r.Hint)
 		}
 		if v == "" {
-			return Secret{}, r.problem("the "+r.what()+" typed at the prompt is empty", "type it when asked")
+			return secret.Secret{}, r.problem("the "+r.what()+" typed at the prompt is empty", "type it when asked")
 		}
-		return NewSecret(v), nil
+		return secret.New(v), nil
 	}
 	// A trailing newline is how editors and `echo` end a file; it is never
 	// part of a key or password.
@@ -148,18 +150,18 @@ func (r SecretRef) resolve(res *resolver) (Secret, error) {
 		if r.File == "-" {
 			fix = "pipe the " + r.what() + " into adjc's stdin"
 		}
-		return Secret{}, r.problem("the "+r.what()+" is empty", fix)
+		return secret.Secret{}, r.problem("the "+r.what()+" is empty", fix)
 	}
 	// A file saved by a Windows editor as UTF-16, or with a byte-order
 	// mark, would otherwise bind with bytes nobody typed and fail as
 	// "invalid credentials", hiding the real cause.
 	if bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
-		return Secret{}, r.problem("the "+r.what()+" starts with a UTF-8 byte-order mark", "save the file as UTF-8 without a byte-order mark (BOM)")
+		return secret.Secret{}, r.problem("the "+r.what()+" starts with a UTF-8 byte-order mark", "save the file as UTF-8 without a byte-order mark (BOM)")
 	}
 	if !utf8.Valid(raw) {
-		return Secret{}, r.problem("the "+r.what()+" is not UTF-8 text (a file saved as UTF-16?)", "save the file as UTF-8 without a byte-order mark (BOM)")
+		return secret.Secret{}, r.problem("the "+r.what()+" is not UTF-8 text (a file saved as UTF-16?)", "save the file as UTF-8 without a byte-order mark (BOM)")
 	}
-	return NewSecret(string(raw)), nil
+	return secret.New(string(raw)), nil
 }
 
 func (r SecretRef) what() string {

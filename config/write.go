@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/adjc/adjc/secret"
 	"gopkg.in/yaml.v3"
 )
 
@@ -224,7 +225,7 @@ func WriteFileAtomic(path string, data []byte) error {
 // permissions 0600, unless the file already holds exactly s with those
 // permissions. It reports whether it wrote the file. The error never
 // carries the secret.
-func WriteSecretFile(path string, s Secret) (bool, error) {
+func WriteSecretFile(path string, s secret.Secret) (bool, error) {
 	if s.IsZero() {
 		return false, fmt.Errorf("config: refusing to write an empty secret to %s", path)
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/adjc/adjc/secret"
 )
 
 func TestEditFile(t *testing.T) {
@@ -59,7 +61,7 @@ func TestEditFile(t *testing.T) {
 func TestWriteSecretFile(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "sub", "secret")
-	s := NewSecret("s3cret")
+	s := secret.New("s3cret")
 	for i, want := range []bool{true, false} {
 		changed, err := WriteSecretFile(p, s)
 		if err != nil || changed != want {
@@ -73,7 +75,7 @@ func TestWriteSecretFile(t *testing.T) {
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode = %04o, want 0600", st.Mode().Perm())
 	}
-	if _, err := WriteSecretFile(p, Secret{}); err == nil {
+	if _, err := WriteSecretFile(p, secret.Secret{}); err == nil {
 		t.Errorf("WriteSecretFile wrote an empty secret")
 	}
 }

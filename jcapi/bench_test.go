@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/secret"
 )
 
 // BenchmarkListUsers10k lists 10,000 users through the client against the
@@ -26,7 +26,7 @@ func BenchmarkListUsers10k(b *testing.B) {
 		require.NoError(b, err)
 	}
 	srv := startServer(b, emu)
-	c, err := jcapi.New(srv.URL+"/api", config.NewSecret(testKey),
+	c, err := jcapi.New(srv.URL+"/api", secret.New(testKey),
 		jcapi.WithHTTPClient(&http.Client{Timeout: time.Minute}), jcapi.WithRateLimit(0, 0))
 	require.NoError(b, err)
 	emu.ResetCalls()

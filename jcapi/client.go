@@ -15,28 +15,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/secret"
 )
-
-// RegionURL returns the v1 base URL of a JumpCloud region: "us" (also ""),
-// "eu" or "in". The v2 base is the same URL plus "/v2".
-func RegionURL(region string) (string, error) {
-	switch strings.ToLower(region) {
-	case "", "us":
-		return "https://console.jumpcloud.com/api", nil
-	case "eu":
-		return "https://console.eu.jumpcloud.com/api", nil
-	case "in":
-		return "https://console.in.jumpcloud.com/api", nil
-	}
-	return "", fmt.Errorf("jcapi: unknown region %q (want us, eu or in)", region)
-}
 
 // Client talks to one JumpCloud API base URL with one API key. It is safe
 // for concurrent use.
 type Client struct {
 	v1, v2  string // base URLs, no trailing slash
-	key     config.Secret
+	key     secret.Secret
 	orgID   string
 	hc      *http.Client
 	log     *slog.Logger
@@ -93,9 +79,9 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Client) { c.sleep = sleep }
 }
 
-// New returns a client for the v1 base URL baseURL (see [RegionURL]; v2 is
+// New returns a client for the v1 base URL baseURL (config resolves a region to one; v2 is
 // baseURL+"/v2") authenticated by apiKey.
-func New(baseURL string, apiKey config.Secret, opts ...Option) (*Client, error) {
+func New(baseURL string, apiKey secret.Secret, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("jcapi: base URL %q is not an absolute URL", baseURL)

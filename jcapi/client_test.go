@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/secret"
 )
 
 const testKey = "jcapi-test-key-0123456789abcdef"
@@ -54,7 +54,7 @@ func (f *fixture) client(t testing.TB, key string, opts ...jcapi.Option) *jcapi.
 		jcapi.WithRetry(4, time.Millisecond, 4*time.Millisecond),
 		jcapi.WithRateLimit(0, 0),
 	}
-	c, err := jcapi.New(f.url, config.NewSecret(key), append(base, opts...)...)
+	c, err := jcapi.New(f.url, secret.New(key), append(base, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -82,25 +82,10 @@ func TestNewValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := jcapi.New(tt.url, config.NewSecret(tt.key))
+			_, err := jcapi.New(tt.url, secret.New(tt.key))
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
-}
-
-func TestRegionURL(t *testing.T) {
-	t.Parallel()
-	for region, want := range map[string]string{
-		"us": "https://console.jumpcloud.com/api",
-		"eu": "https://console.eu.jumpcloud.com/api",
-		"in": "https://console.in.jumpcloud.com/api",
-	} {
-		got, err := jcapi.RegionURL(region)
-		require.NoError(t, err)
-		assert.Equal(t, want, got, "RegionURL(%q)", region)
-	}
-	_, err := jcapi.RegionURL("mars")
-	require.Error(t, err)
 }
 
 func TestSystemUserLifecycle(t *testing.T) {
@@ -137,8 +122,8 @@ func TestSystemUserLifecycle(t *testing.T) {
 	require.NotNil(t, upd.Sudo)
 	assert.False(t, *upd.Sudo)
 
-	require.NoError(t, f.c.SetPassword(ctx, u.ID, config.NewSecret("Tr1cky-Pass")))
-	require.NoError(t, f.c.ForceSetPassword(ctx, u.ID, config.NewSecret("An0ther-Pass")))
+	require.NoError(t, f.c.SetPassword(ctx, u.ID, secret.New("Tr1cky-Pass")))
+	require.NoError(t, f.c.ForceSetPassword(ctx, u.ID, secret.New("An0ther-Pass")))
 	got, err = f.c.GetSystemUser(ctx, u.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "2026-01-02T03:04:05Z", got.PasswordDate)
@@ -480,7 +465,7 @@ func TestPasswordPolicy(t *testing.T) {
 	assert.Equal(t, 12, p.MinLength)
 	assert.True(t, p.NeedsSymbolic)
 
-	err = f.c.SetPassword(ctx, u.ID, config.NewSecret("short"))
+	err = f.c.SetPassword(ctx, u.ID, secret.New("short"))
 	var ae *jcapi.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 400, ae.Status)
@@ -493,13 +478,13 @@ func TestPasswordPolicy(t *testing.T) {
 	}, ae.FieldViolations())
 	assert.NotContains(t, err.Error(), "short", "the password never appears in an error")
 
-	require.NoError(t, f.c.SetPassword(ctx, u.ID, config.NewSecret("Correct-Horse-1")))
-	err = f.c.SetPassword(ctx, u.ID, config.NewSecret("Correct-Horse-1"))
+	require.NoError(t, f.c.SetPassword(ctx, u.ID, secret.New("Correct-Horse-1")))
+	err = f.c.SetPassword(ctx, u.ID, secret.New("Correct-Horse-1"))
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, []jcapi.FieldViolation{{Field: "password", Description: "passwordHistory"}}, ae.FieldViolations())
 
 	// The admin reset endpoint gives one message, no details.
-	err = f.c.ForceSetPassword(ctx, u.ID, config.NewSecret("short"))
+	err = f.c.ForceSetPassword(ctx, u.ID, secret.New("short"))
 	require.ErrorAs(t, err, &ae)
 	assert.Empty(t, ae.FieldViolations())
 	assert.Contains(t, ae.Message, "minLength")

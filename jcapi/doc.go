@@ -26,7 +26,7 @@
 //
 // Failures are *[APIError] values that match [ErrUnauthorized],
 // [ErrForbidden], [ErrNotFound] and [ErrConflict] with errors.Is. The API key
-// is a config.Secret: it is revealed only to set the header and never appears
+// is a secret.Secret: it is revealed only to set the header and never appears
 // in an error, a log line or a panic.
 //
 // The emulator in [github.com/adjc/adjc/jcapi/jcemu] serves the same API for

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/secret"
 )
 
 // TestHostileResponses points the client at a server that answers lists with
@@ -94,7 +94,7 @@ func TestHostileResponses(t *testing.T) {
 				tt.body(w)
 			}))
 			defer srv.Close()
-			c, err := jcapi.New(srv.URL+"/api", config.NewSecret("hostile-test-key"),
+			c, err := jcapi.New(srv.URL+"/api", secret.New("hostile-test-key"),
 				jcapi.WithRateLimit(0, 0), jcapi.WithRetry(1, time.Millisecond, time.Millisecond))
 			if err != nil {
 				t.Fatal(err)

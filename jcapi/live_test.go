@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/secret"
 )
 
 // TestLiveReadOnly is an opt-in smoke test against a real JumpCloud org. It
@@ -24,14 +24,14 @@ func TestLiveReadOnly(t *testing.T) {
 	}
 	url := os.Getenv("ADJC_LIVE_JC_URL")
 	if url == "" {
-		url, _ = jcapi.RegionURL("us")
+		url = "https://console.jumpcloud.com/api"
 	}
 	opts := []jcapi.Option{jcapi.WithOrgID(os.Getenv("ADJC_LIVE_JC_ORG_ID")), jcapi.WithRateLimit(2, 2)}
 	if _, err := specDir(); err == nil {
 		vt := newValidatingTransport(t)
 		opts = append(opts, jcapi.WithHTTPClient(&http.Client{Transport: vt, Timeout: 30 * time.Second}))
 	}
-	c, err := jcapi.New(url, config.NewSecret(key), opts...)
+	c, err := jcapi.New(url, secret.New(key), opts...)
 	require.NoError(t, err)
 	ctx := t.Context()
 

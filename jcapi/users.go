@@ -7,7 +7,7 @@ import (
 	"iter"
 	"net/url"
 
-	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/secret"
 )
 
 // SystemUsers lists v1 system users (GET /systemusers), sorted by id.
@@ -118,7 +118,7 @@ func (c *Client) DeleteSystemUser(ctx context.Context, id string) error {
 // SetPassword sets a user's password through PUT /systemusers/{id} with
 // fullValidationDetails=password, so a policy rejection is an *[APIError]
 // whose FieldViolations name every rule the password broke.
-func (c *Client) SetPassword(ctx context.Context, id string, password config.Secret) error {
+func (c *Client) SetPassword(ctx context.Context, id string, password secret.Secret) error {
 	body := map[string]string{"password": password.Reveal()}
 	q := url.Values{"fullValidationDetails": {"password"}}
 	if _, err := c.do(ctx, call{method: "PUT", base: c.v1, path: "/systemusers/" + url.PathEscape(id), query: q, body: body}); err != nil {
@@ -129,7 +129,7 @@ func (c *Client) SetPassword(ctx context.Context, id string, password config.Sec
 
 // ForceSetPassword sets a password through POST /systemusers/{id}/password
 // (the admin reset); a rejection carries one message, no field details.
-func (c *Client) ForceSetPassword(ctx context.Context, id string, password config.Secret) error {
+func (c *Client) ForceSetPassword(ctx context.Context, id string, password secret.Secret) error {
 	body := map[string]string{"password": password.Reveal()}
 	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/password", body: body}); err != nil {
 		return fmt.Errorf("jcapi: force-set password of system user %s: %w", id, err)

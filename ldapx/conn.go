@@ -12,9 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
-
-	"github.com/adjc/adjc/config"
 )
 
 // Default timeouts, used when [Options] leaves them zero.
@@ -33,7 +32,7 @@ type Options struct {
 	// BindDN is the service account as a DN or a UPN (jcimport@adjc.lab).
 	// Empty means an anonymous bind, which AD allows only for the rootDSE.
 	BindDN   string
-	Password config.Secret
+	Password secret.Secret
 	// CAFile is a PEM bundle of CAs to trust instead of the system pool.
 	CAFile string
 	// TLSConfig overrides CAFile and the system pool when set; ServerName is

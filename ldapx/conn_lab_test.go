@@ -8,9 +8,9 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/secret"
 )
 
 // TestLabIsRealAD proves the lab answers like an AD DC: rootDSE, the
@@ -57,7 +57,7 @@ func TestDial(t *testing.T) {
 		{"ldaps upn", func(o *ldapx.Options) {}, nil, false},
 		{"ldaps dn", func(o *ldapx.Options) { o.BindDN = "CN=jcimport,CN=Users," + l.BaseDN }, nil, false},
 		{"starttls", func(o *ldapx.Options) { o.URL = "ldap://" + host; o.StartTLS = true }, nil, false},
-		{"wrong password", func(o *ldapx.Options) { o.Password = config.NewSecret("not-the-password") }, ldapx.ErrInvalidCredentials, false},
+		{"wrong password", func(o *ldapx.Options) { o.Password = secret.New("not-the-password") }, ldapx.ErrInvalidCredentials, false},
 		{"plain refused locally", func(o *ldapx.Options) { o.URL = "ldap://" + host }, ldapx.ErrPlaintext, false},
 		{"plain refused by the DC", func(o *ldapx.Options) { o.URL = "ldap://" + host; o.AllowPlaintext = true }, ldapx.ErrStrongAuthRequired, false},
 		{"system CAs reject the lab CA", func(o *ldapx.Options) { o.CAFile = "" }, nil, true},

@@ -11,9 +11,9 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/secret"
 )
 
 // refusingDC stands in front of the lab DC like a DC (or an LDAP proxy)
@@ -108,7 +108,7 @@ func TestPagingRefused(t *testing.T) {
 	for i := range 5 {
 		name := fmt.Sprintf("pg%d", i)
 		if _, err := admin.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: name + ouSuffix(ou),
-			Password: config.NewSecret("Pag1ng-Refused-" + name)}); err != nil {
+			Password: secret.New("Pag1ng-Refused-" + name)}); err != nil {
 			t.Fatal(err)
 		}
 	}

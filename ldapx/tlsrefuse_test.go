@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/secret"
 )
 
 // TestTLSRefusals puts a TLS listener with certificates made here in place
@@ -66,7 +66,7 @@ func TestTLSRefusals(t *testing.T) {
 			}()
 			const pw = "tls-test-password-0"
 			_, err = ldapx.Dial(t.Context(), ldapx.Options{URL: "ldaps://" + ln.Addr().String(), BindDN: "svc@example.com",
-				Password: config.NewSecret(pw), CAFile: caFile, DialTimeout: 5 * time.Second, OpTimeout: 2 * time.Second})
+				Password: secret.New(pw), CAFile: caFile, DialTimeout: 5 * time.Second, OpTimeout: 2 * time.Second})
 			if tt.want == "" {
 				if ok := <-handshook; !ok {
 					t.Fatalf("valid certificate: handshake failed")

@@ -9,9 +9,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
-
-	"github.com/adjc/adjc/config"
 )
 
 // NewUser describes a user to create with [Conn.CreateUser].
@@ -26,7 +25,7 @@ type NewUser struct {
 	DisplayName       string
 	// Password is set after the add; the account is enabled only once it is
 	// set. Empty leaves the account disabled without a password.
-	Password config.Secret
+	Password secret.Secret
 }
 
 // CreateUser adds the user and returns it. With a password, one add
@@ -76,7 +75,7 @@ func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 // SetPassword sets (resets) a user's password by replacing unicodePwd, which
 // needs the "Reset password" right. AD accepts unicodePwd only over an
 // encrypted connection, and ldapx does not even send it otherwise.
-func (c *Conn) SetPassword(ctx context.Context, dn string, password config.Secret) error {
+func (c *Conn) SetPassword(ctx context.Context, dn string, password secret.Secret) error {
 	if !c.encrypted {
 		return &Error{Op: "modify", DN: dn, Attribute: "unicodePwd", Kind: ErrPlaintext, Hint: "use an ldaps:// URL or StartTLS"}
 	}
@@ -87,7 +86,7 @@ func (c *Conn) SetPassword(ctx context.Context, dn string, password config.Secre
 
 // encodePassword is the unicodePwd value: the password in double quotes,
 // UTF-16LE encoded (MS-ADTS 3.1.1.3.1.5.1).
-func encodePassword(p config.Secret) string {
+func encodePassword(p secret.Secret) string {
 	units := utf16.Encode([]rune("\"" + p.Reveal() + "\""))
 	b := make([]byte, 2*len(units))
 	for i, u := range units {

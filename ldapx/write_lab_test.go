@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -23,7 +23,7 @@ func TestCreateUserAndPassword(t *testing.T) {
 	u, err := c.CreateUser(ctx, ldapx.NewUser{
 		Container: ou, CN: `Ann "A" Lee, Jr`, SAMAccountName: "ann.lee", UserPrincipalName: "ann.lee@adjc.lab",
 		GivenName: "Ann", SN: "Lee", Mail: "ann@example.com", DisplayName: "Ann Lee",
-		Password: config.NewSecret("Corr3ct-Horse-Battery"),
+		Password: secret.New("Corr3ct-Horse-Battery"),
 	})
 	if err != nil {
 		t.Fatalf("CreateUser() = %v", err)
@@ -35,7 +35,7 @@ func TestCreateUserAndPassword(t *testing.T) {
 		t.Errorf("CreateUser() = %+v", u)
 	}
 	// The password works: the new user can bind with it.
-	if _, err := ldapx.Dial(ctx, labOptions(l, ldaptest.Account{Bind: "ann.lee@adjc.lab", Password: config.NewSecret("Corr3ct-Horse-Battery")})); err != nil {
+	if _, err := ldapx.Dial(ctx, labOptions(l, ldaptest.Account{Bind: "ann.lee@adjc.lab", Password: secret.New("Corr3ct-Horse-Battery")})); err != nil {
 		t.Errorf("bind as the new user = %v", err)
 	}
 
@@ -47,7 +47,7 @@ func TestCreateUserAndPassword(t *testing.T) {
 		{"Sh0rt!", ldapx.ErrPasswordTooShort},
 		{"alllowercaseletters", ldapx.ErrPasswordNotComplex},
 	} {
-		_, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "bad.pw", Password: config.NewSecret(tt.pw)})
+		_, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "bad.pw", Password: secret.New(tt.pw)})
 		if !errors.Is(err, tt.want) || !errors.Is(err, ldapx.ErrPasswordPolicy) {
 			t.Errorf("CreateUser(password %q) = %v, want %v", tt.pw, err, tt.want)
 		}
@@ -59,12 +59,12 @@ func TestCreateUserAndPassword(t *testing.T) {
 		}
 	}
 	var e *ldapx.Error
-	_, err = c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "bad.pw", Password: config.NewSecret("Sh0rt!")})
+	_, err = c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "bad.pw", Password: secret.New("Sh0rt!")})
 	if !errors.As(err, &e) || e.Attribute != "unicodePwd" || e.Reason != "it must be at least 7 characters" {
 		t.Errorf("too-short error = %#v, want attribute unicodePwd and the minimum length", e)
 	}
 
-	if err := c.SetPassword(ctx, u.DN, config.NewSecret("An0ther-Good-One")); err != nil {
+	if err := c.SetPassword(ctx, u.DN, secret.New("An0ther-Good-One")); err != nil {
 		t.Errorf("SetPassword() = %v", err)
 	}
 	// Same account name again: already exists.
@@ -84,7 +84,7 @@ func TestSetDisabledKeepsOtherBits(t *testing.T) {
 	ou := l.TempOU(t)
 	c := dialLab(t, l, l.Admin)
 	ctx := t.Context()
-	u, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "uac.user", Password: config.NewSecret("Uac-Test-Passw0rd")})
+	u, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "uac.user", Password: secret.New("Uac-Test-Passw0rd")})
 	if err != nil {
 		t.Fatalf("CreateUser() = %v", err)
 	}
@@ -185,7 +185,7 @@ func TestInsufficientRights(t *testing.T) {
 	c := dialLab(t, l, l.Import)
 	for name, err := range map[string]error{
 		"modify":   c.Modify(ctx, u.DN, map[string][]string{"sn": {"x"}}),
-		"password": c.SetPassword(ctx, u.DN, config.NewSecret("Whatever-Passw0rd")),
+		"password": c.SetPassword(ctx, u.DN, secret.New("Whatever-Passw0rd")),
 		"add": func() error {
 			_, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "nope"})
 			return err
@@ -211,7 +211,7 @@ func TestPasswordNeedsTLS(t *testing.T) {
 	if c.Encrypted() {
 		t.Fatalf("Encrypted() = true over %s", o.URL)
 	}
-	if err := c.SetPassword(t.Context(), "CN=User1,CN=Users,"+l.BaseDN, config.NewSecret("Whatever-Passw0rd")); !errors.Is(err, ldapx.ErrPlaintext) {
+	if err := c.SetPassword(t.Context(), "CN=User1,CN=Users,"+l.BaseDN, secret.New("Whatever-Passw0rd")); !errors.Is(err, ldapx.ErrPlaintext) {
 		t.Fatalf("SetPassword over ldap:// = %v, want ErrPlaintext", err)
 	}
 }
@@ -242,7 +242,7 @@ func TestCreateUserIsOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	u, err := c.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: "one.write", Password: config.NewSecret("0ne-Write-Enough!")})
+	u, err := c.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: "one.write", Password: secret.New("0ne-Write-Enough!")})
 	if err != nil {
 		t.Fatalf("CreateUser() = %v", err)
 	}

@@ -28,7 +28,7 @@
 // are read-only. A user group has no custom attributes the service is known
 // to keep, so its anchor lives in the v2 `description`, written as
 // "Mirrored from Active Directory by adjc (objectGUID <guid>)" and parsed back
-// strictly (package reconcile/adapter).
+// strictly (package adapter).
 // A JumpCloud object without an anchor is JumpCloud-only: [Diff] never changes,
 // deletes or un-binds it, except that it may adopt a user or group whose
 // username, email or name matches an AD object, which is planned as its own

@@ -5,9 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/adjc/adjc/config"
-	"github.com/adjc/adjc/jcapi"
-	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/secret"
 )
 
 // Rule is one password rule a password failed: which side's policy, the
@@ -42,6 +40,33 @@ type PasswordAccount struct {
 	Username       string // JumpCloud username
 }
 
+// ADPasswordPolicy is the part of an AD domain's password policy a password
+// can be checked against before it is written: minPwdLength and the
+// DOMAIN_PASSWORD_COMPLEX bit of pwdProperties. The adapter fills it from
+// what ldapx reads off the domain object.
+type ADPasswordPolicy struct {
+	MinLength int
+	Complex   bool
+}
+
+// JCPasswordPolicy is a JumpCloud organization's password policy as far as
+// it can be checked on the client: Compliance is the org's
+// passwordCompliance (custom, pci3, windows, or "" for none) and the rest
+// are the custom policy's switches, named as in the v1 organization
+// settings (passwordPolicy).
+type JCPasswordPolicy struct {
+	Compliance                          string
+	EnableMinLength                     bool
+	MinLength                           int
+	NeedsLowercase                      bool
+	NeedsUppercase                      bool
+	NeedsNumeric                        bool
+	NeedsSymbolic                       bool
+	AllowUsernameSubstring              bool
+	DisallowCommonlyUsedPasswords       bool
+	DisallowSequentialOrRepetitiveChars bool
+}
+
 // CheckADPassword returns every rule of the AD domain policy that pw breaks,
 // as AD defines them, so that nothing is written that AD would refuse:
 //
@@ -56,8 +81,8 @@ type PasswordAccount struct {
 //
 // History (pwdHistoryLength) cannot be known beforehand: AD keeps only
 // hashes the service account cannot read, so a reuse is refused by AD at
-// write time, before JumpCloud is written (see [ldapx.ErrPasswordInHistory]).
-func CheckADPassword(pw config.Secret, p ldapx.PasswordPolicy, acct PasswordAccount) []Rule {
+// write time, before JumpCloud is written (the adapter reports it in words).
+func CheckADPassword(pw secret.Secret, p ADPasswordPolicy, acct PasswordAccount) []Rule {
 	v := pw.Reveal()
 	var bad []Rule
 	if n := utf16Len(v); n < p.MinLength {
@@ -136,9 +161,9 @@ func displayNameTokens(name string) []string {
 // jcPresets approximates JumpCloud's fixed compliance modes, whose rules the
 // API does not publish; they match the emulator (PCI DSS 3: 7 characters,
 // letters and digits; Windows: 8 characters and all four classes).
-var jcPresets = map[string]jcapi.PasswordPolicy{
-	"pci3":    {EnableMinLength: true, MinLength: 7, NeedsLowercase: true, NeedsNumeric: true, EnableMaxHistory: true, MaxHistory: 4, AllowUsernameSubstring: true},
-	"windows": {EnableMinLength: true, MinLength: 8, NeedsLowercase: true, NeedsUppercase: true, NeedsNumeric: true, EnableMaxHistory: true, MaxHistory: 24},
+var jcPresets = map[string]JCPasswordPolicy{
+	"pci3":    {Compliance: "pci3", EnableMinLength: true, MinLength: 7, NeedsLowercase: true, NeedsNumeric: true, AllowUsernameSubstring: true},
+	"windows": {Compliance: "windows", EnableMinLength: true, MinLength: 8, NeedsLowercase: true, NeedsUppercase: true, NeedsNumeric: true},
 }
 
 // jcCommon is the short list of passwords refused by
@@ -147,15 +172,15 @@ var jcPresets = map[string]jcapi.PasswordPolicy{
 var jcCommon = map[string]bool{"password": true, "password1": true, "123456": true, "12345678": true, "qwerty": true, "letmein": true, "welcome1": true, "password1!": true}
 
 // CheckJumpCloudPassword returns every rule of the JumpCloud organization's
-// password policy that pw breaks. compliance is the org's
-// passwordCompliance: custom applies p, pci3 and windows apply JumpCloud's
-// fixed modes, and "" means no policy. History (maxHistory) is enforced by
+// password policy that pw breaks. p.Compliance decides which rules apply:
+// custom applies p's switches, pci3 and windows apply JumpCloud's fixed
+// modes, and "" means no policy. History (maxHistory) is enforced by
 // JumpCloud at write time; adjc cannot read it.
-func CheckJumpCloudPassword(pw config.Secret, compliance string, p jcapi.PasswordPolicy, acct PasswordAccount) []Rule {
-	switch {
-	case compliance == "custom":
-	case jcPresets[compliance] != (jcapi.PasswordPolicy{}):
-		p = jcPresets[compliance]
+func CheckJumpCloudPassword(pw secret.Secret, p JCPasswordPolicy, acct PasswordAccount) []Rule {
+	switch preset, ok := jcPresets[p.Compliance]; {
+	case p.Compliance == "custom":
+	case ok:
+		p = preset
 	default:
 		return nil
 	}

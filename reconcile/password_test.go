@@ -5,10 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/adjc/adjc/config"
-	"github.com/adjc/adjc/jcapi"
-	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/secret"
 )
 
 func ruleNames(rs []reconcile.Rule) []string {
@@ -21,12 +19,12 @@ func ruleNames(rs []reconcile.Rule) []string {
 
 func TestCheckADPassword(t *testing.T) {
 	t.Parallel()
-	sambaDefault := ldapx.PasswordPolicy{MinLength: 7, Complex: true, HistoryLength: 24}
+	sambaDefault := reconcile.ADPasswordPolicy{MinLength: 7, Complex: true}
 	acct := reconcile.PasswordAccount{SAMAccountName: "jsmith", DisplayName: "John Smith-Jones, Jr.", Username: "jsmith"}
 	tests := []struct {
 		name   string
 		pw     string
-		policy ldapx.PasswordPolicy
+		policy reconcile.ADPasswordPolicy
 		acct   reconcile.PasswordAccount
 		want   []string
 	}{
@@ -42,13 +40,13 @@ func TestCheckADPassword(t *testing.T) {
 		{name: "caseless letters are a class", pw: "漢字漢字ab12", policy: sambaDefault, acct: acct, want: []string{}},
 		{name: "every rule at once", pw: "jsmith", policy: sambaDefault, acct: acct,
 			want: []string{"AD minPwdLength", "AD complexity.classes", "AD complexity.account_name", "AD complexity.display_name"}},
-		{name: "complexity off", pw: "aaaaaaaa", policy: ldapx.PasswordPolicy{MinLength: 7}, acct: acct, want: []string{}},
-		{name: "length counts UTF-16 units", pw: "😀😀😀A", policy: ldapx.PasswordPolicy{MinLength: 7}, acct: acct, want: []string{}},
+		{name: "complexity off", pw: "aaaaaaaa", policy: reconcile.ADPasswordPolicy{MinLength: 7}, acct: acct, want: []string{}},
+		{name: "length counts UTF-16 units", pw: "😀😀😀A", policy: reconcile.ADPasswordPolicy{MinLength: 7}, acct: acct, want: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := ruleNames(reconcile.CheckADPassword(config.NewSecret(tt.pw), tt.policy, tt.acct))
+			got := ruleNames(reconcile.CheckADPassword(secret.New(tt.pw), tt.policy, tt.acct))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("CheckADPassword(%q) (-want +got):\n%s", tt.name, diff)
 			}
@@ -58,14 +56,14 @@ func TestCheckADPassword(t *testing.T) {
 
 func TestCheckJumpCloudPassword(t *testing.T) {
 	t.Parallel()
-	strict := jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 12, NeedsLowercase: true, NeedsUppercase: true,
+	strict := reconcile.JCPasswordPolicy{EnableMinLength: true, MinLength: 12, NeedsLowercase: true, NeedsUppercase: true,
 		NeedsNumeric: true, NeedsSymbolic: true, DisallowCommonlyUsedPasswords: true, DisallowSequentialOrRepetitiveChars: true}
 	acct := reconcile.PasswordAccount{Username: "alice"}
 	tests := []struct {
 		name       string
 		pw         string
 		compliance string
-		policy     jcapi.PasswordPolicy
+		policy     reconcile.JCPasswordPolicy
 		want       []string
 	}{
 		{name: "no policy", pw: "x", want: []string{}},
@@ -74,8 +72,8 @@ func TestCheckJumpCloudPassword(t *testing.T) {
 			"JumpCloud minLength", "JumpCloud uppercase", "JumpCloud number", "JumpCloud specialCharacter", "JumpCloud sequentialOrRepetitiveChars"}},
 		{name: "username substring", pw: "xxALICExx9!Q", compliance: "custom", policy: strict, want: []string{"JumpCloud usernameSubstring"}},
 		{name: "username allowed", pw: "xxALICExx9!Q", compliance: "custom",
-			policy: func() jcapi.PasswordPolicy { p := strict; p.AllowUsernameSubstring = true; return p }(), want: []string{}},
-		{name: "common", pw: "Password1!", compliance: "custom", policy: jcapi.PasswordPolicy{DisallowCommonlyUsedPasswords: true, AllowUsernameSubstring: true},
+			policy: func() reconcile.JCPasswordPolicy { p := strict; p.AllowUsernameSubstring = true; return p }(), want: []string{}},
+		{name: "common", pw: "Password1!", compliance: "custom", policy: reconcile.JCPasswordPolicy{DisallowCommonlyUsedPasswords: true, AllowUsernameSubstring: true},
 			want: []string{"JumpCloud commonlyUsedPassword"}},
 		{name: "pci3 preset ignores the custom policy", pw: "abcdefg", compliance: "pci3", policy: strict, want: []string{"JumpCloud number"}},
 		{name: "windows preset", pw: "lower1234", compliance: "windows", want: []string{"JumpCloud uppercase"}},
@@ -83,10 +81,15 @@ func TestCheckJumpCloudPassword(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := ruleNames(reconcile.CheckJumpCloudPassword(config.NewSecret(tt.pw), tt.compliance, tt.policy, acct))
+			got := ruleNames(reconcile.CheckJumpCloudPassword(secret.New(tt.pw), withCompliance(tt.policy, tt.compliance), acct))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("CheckJumpCloudPassword(%q) (-want +got):\n%s", tt.name, diff)
 			}
 		})
 	}
+}
+
+func withCompliance(p reconcile.JCPasswordPolicy, c string) reconcile.JCPasswordPolicy {
+	p.Compliance = c
+	return p
 }

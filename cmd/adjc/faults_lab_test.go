@@ -24,11 +24,11 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/commands"
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -82,7 +82,7 @@ func newFaultLab(t *testing.T, nUsers int) *faultLab {
 		u, err := admin.CreateUser(t.Context(), ldapx.NewUser{
 			Container: fl.ou, SAMAccountName: name, UserPrincipalName: name + "@" + strings.ToLower(l.Realm),
 			GivenName: "Fault", SN: name, Mail: name + "@faults.example",
-			Password: config.NewSecret("Aa1!" + suffix() + suffix()),
+			Password: secret.New("Aa1!" + suffix() + suffix()),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -70,7 +70,7 @@ state_dir: %s
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/xdg-state")
 			env.Values["emu"] = emu
 			env.Values["org"] = org
-			jc, err := jcapi.New(ts.URL+"/api", config.NewSecret(key), jcapi.WithRateLimit(0, 0))
+			jc, err := jcapi.New(ts.URL+"/api", secret.New(key), jcapi.WithRateLimit(0, 0))
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 			_, err := conn.CreateUser(c, ldapx.NewUser{
 				Container: ou, SAMAccountName: name, UserPrincipalName: name + "@" + strings.ToLower(l.Realm),
 				GivenName: "E2E", SN: name, Mail: name + "@e2e.example",
-				Password: config.NewSecret("Aa1!" + hex.EncodeToString(pw)),
+				Password: secret.New("Aa1!" + hex.EncodeToString(pw)),
 			})
 			ts.Check(err)
 		}
@@ -213,7 +213,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		pw, err := os.ReadFile(ts.MkAbs(args[2]))
 		ts.Check(err)
 		uc, err := ldapx.Dial(c, ldapx.Options{URL: l.URL, BindDN: args[1] + "@" + strings.ToLower(l.Realm),
-			Password: config.NewSecret(strings.TrimRight(string(pw), "\r\n")), CAFile: l.CAFile})
+			Password: secret.New(strings.TrimRight(string(pw), "\r\n")), CAFile: l.CAFile})
 		if (err == nil) == neg {
 			ts.Fatalf("ad bind %s: %v", args[1], err)
 		}

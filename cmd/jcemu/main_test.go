@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/secret"
 )
 
 // startJcemu runs the command until the test ends and returns the base URL
@@ -62,14 +62,14 @@ func TestServeAndPersist(t *testing.T) {
 		assert.Contains(t, out, "JC_API_URL="+url+"\n")
 		assert.Contains(t, out, "JC_ORG_ID="+org+"\n")
 		assert.Contains(t, out, "JC_AD_ID=")
-		c, err := jcapi.New(url, config.NewSecret("lab-key-123"))
+		c, err := jcapi.New(url, secret.New("lab-key-123"))
 		require.NoError(t, err)
 		_, err = c.CreateSystemUser(t.Context(), jcapi.SystemUser{Username: "alice", Email: "alice@example.com"})
 		require.NoError(t, err)
 	})
 	t.Run("restart keeps state", func(t *testing.T) {
 		url, _ := run1(t)
-		c, err := jcapi.New(url, config.NewSecret("lab-key-123"), jcapi.WithOrgID(org))
+		c, err := jcapi.New(url, secret.New("lab-key-123"), jcapi.WithOrgID(org))
 		require.NoError(t, err)
 		u, err := c.SystemUserByUsername(t.Context(), "alice")
 		require.NoError(t, err)

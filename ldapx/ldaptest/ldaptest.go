@@ -29,15 +29,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adjc/adjc/secret"
 	"github.com/go-ldap/ldap/v3"
-
-	"github.com/adjc/adjc/config"
 )
 
 // Account is an identity in the lab's domain.
 type Account struct {
 	Bind         string // userPrincipalName, e.g. jcimport@adjc.lab
-	Password     config.Secret
+	Password     secret.Secret
 	PasswordFile string // 0600 file holding Password, for code that reads *_file settings
 }
 
@@ -182,7 +181,7 @@ func account(bind, passwordFile string) (Account, error) {
 	}
 	return Account{
 		Bind:         bind,
-		Password:     config.NewSecret(strings.TrimRight(string(b), "\r\n")),
+		Password:     secret.New(strings.TrimRight(string(b), "\r\n")),
 		PasswordFile: passwordFile,
 	}, nil
 }

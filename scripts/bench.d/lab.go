@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/secret"
 )
 
 // lab is the benchmark lab as its env file describes it.
@@ -68,9 +68,9 @@ func readLab(path string) (*lab, error) {
 func (l *lab) scope() string { return scaleOU + l.baseDN }
 
 func (l *lab) dial(ctx context.Context, admin bool) (*ldapx.Conn, error) {
-	o := ldapx.Options{URL: l.url, BindDN: l.importBind, Password: config.NewSecret(l.importPW), CAFile: l.caFile}
+	o := ldapx.Options{URL: l.url, BindDN: l.importBind, Password: secret.New(l.importPW), CAFile: l.caFile}
 	if admin {
-		o.BindDN, o.Password = l.adminBind, config.NewSecret(l.adminPW)
+		o.BindDN, o.Password = l.adminBind, secret.New(l.adminPW)
 	}
 	return ldapx.Dial(ctx, o)
 }

@@ -14,11 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/adjc/adjc/secret"
 )
 
 type logFunc func(format string, a ...any)
@@ -155,7 +155,7 @@ func applyOnce(ctx context.Context, o options, d reconcile.Directory, rate429 fl
 		return 0, 0, 0, err
 	}
 	defer stop()
-	c, err := jcapi.New(srvURL, config.NewSecret(key), jcapi.WithOrgID(org), jcapi.WithRateLimit(0, 0),
+	c, err := jcapi.New(srvURL, secret.New(key), jcapi.WithOrgID(org), jcapi.WithRateLimit(0, 0),
 		jcapi.WithConcurrency(o.concurrency))
 	if err != nil {
 		return 0, 0, 0, err

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
 )
 
 // serveLoopback serves h on a free loopback port and returns the API base

@@ -63,9 +63,6 @@ func NewMetrics(domain string) *Metrics {
 	return m
 }
 
-// Registry returns the registry the metrics are in.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 func (m *Metrics) setPaused(p bool) {
 	if m == nil {
 		return

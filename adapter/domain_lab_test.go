@@ -15,10 +15,10 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/secret"
 )
 
 // readDomainFull is ReadDomain as it was before it read only what is bound:
@@ -147,7 +147,7 @@ func TestReadDomainLab(t *testing.T) {
 	sfx := hex.EncodeToString(b[:])
 	user := func(name string) ldapx.User {
 		u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: name + sfx, GivenName: name, SN: "Lab",
-			Mail: name + sfx + "@adjc.lab", Password: config.NewSecret("Dom-" + sfx + "-Pw1!")})
+			Mail: name + sfx + "@adjc.lab", Password: secret.New("Dom-" + sfx + "-Pw1!")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
 )
 
 // TestUpdateGroupKeepsOtherFields: adopting or renaming a JumpCloud group

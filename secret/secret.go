@@ -1,4 +1,4 @@
-package config
+package secret
 
 import (
 	"encoding/json"
@@ -19,8 +19,8 @@ type Secret struct {
 
 const redacted = "[redacted]"
 
-// NewSecret wraps v.
-func NewSecret(v string) Secret {
+// New wraps v.
+func New(v string) Secret {
 	if v == "" {
 		return Secret{}
 	}

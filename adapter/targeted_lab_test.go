@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/adjc/adjc/secret"
 )
 
 // planLines renders a plan's changes as "~ user alice {suspended:false→true}".
@@ -55,7 +55,7 @@ func TestReadFreshLab(t *testing.T) {
 	suffix := ou[strings.LastIndex(ou[:strings.Index(ou, ",")], "-")+1 : strings.Index(ou, ",")]
 	user := func(name string) ldapx.User {
 		u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: name + suffix, GivenName: name, SN: "Lab",
-			Mail: name + suffix + "@adjc.lab", Password: config.NewSecret("Fresh-" + suffix + "-Pw1!")})
+			Mail: name + suffix + "@adjc.lab", Password: secret.New("Fresh-" + suffix + "-Pw1!")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
+	"github.com/adjc/adjc/secret"
 )
 
 const testKey = "test-api-key-0123456789"
@@ -30,7 +30,7 @@ func emulator(t *testing.T) (*jcemu.Server, string, *jcapi.Client) {
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	c, err := jcapi.New(ts.URL+"/api", config.NewSecret(testKey),
+	c, err := jcapi.New(ts.URL+"/api", secret.New(testKey),
 		jcapi.WithRateLimit(0, 0), jcapi.WithConcurrency(8), jcapi.WithRetry(2, time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestUnauthorizedIsTerminal(t *testing.T) {
 	srv, _, _ := emulator(t)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	bad, err := jcapi.New(ts.URL+"/api", config.NewSecret("wrong-key"), jcapi.WithRateLimit(0, 0))
+	bad, err := jcapi.New(ts.URL+"/api", secret.New("wrong-key"), jcapi.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/secret"
 )
 
 // ADTarget carries out a JumpCloud → AD plan ([reconcile.DiffToAD]) over an
@@ -210,7 +210,7 @@ const (
 // for acct: at least 20 characters (more if minPwdLength asks), every
 // character class, and none of the account's name tokens. Nobody ever sees
 // it: the user gets a password through `sync password` or JumpCloud.
-func GeneratePassword(r io.Reader, p ldapx.PasswordPolicy, acct reconcile.PasswordAccount) (config.Secret, error) {
+func GeneratePassword(r io.Reader, p ldapx.PasswordPolicy, acct reconcile.PasswordAccount) (secret.Secret, error) {
 	if r == nil {
 		r = rand.Reader
 	}
@@ -232,7 +232,7 @@ func GeneratePassword(r io.Reader, p ldapx.PasswordPolicy, acct reconcile.Passwo
 			}
 			c, err := pick(set)
 			if err != nil {
-				return config.Secret{}, err
+				return secret.Secret{}, err
 			}
 			b[i] = c
 		}
@@ -240,14 +240,14 @@ func GeneratePassword(r io.Reader, p ldapx.PasswordPolicy, acct reconcile.Passwo
 		for i := len(b) - 1; i > 0; i-- {
 			j, err := rand.Int(r, big.NewInt(int64(i+1)))
 			if err != nil {
-				return config.Secret{}, fmt.Errorf("generate password: %w", err)
+				return secret.Secret{}, fmt.Errorf("generate password: %w", err)
 			}
 			b[i], b[j.Int64()] = b[j.Int64()], b[i]
 		}
-		s := config.NewSecret(string(b))
-		if len(reconcile.CheckADPassword(s, p, acct)) == 0 {
+		s := secret.New(string(b))
+		if len(reconcile.CheckADPassword(s, ADPasswordPolicy(p), acct)) == 0 {
 			return s, nil
 		}
 	}
-	return config.Secret{}, errors.New("generate password: no random password met the policy in 100 tries")
+	return secret.Secret{}, errors.New("generate password: no random password met the policy in 100 tries")
 }

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/ldapx"
-	"github.com/adjc/adjc/reconcile/schedule"
+	"github.com/adjc/adjc/schedule"
 )
 
 // ErrUnsupported is returned by [Start] when the domain controller does not

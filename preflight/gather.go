@@ -13,6 +13,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/secret"
 )
 
 // Input is what [Gather] needs.
@@ -64,7 +65,7 @@ func domainSettings(c *config.Config, d *config.Domain) []config.Setting {
 	return out
 }
 
-func gatherSecret(f *Facts, ref config.SecretRef) (config.Secret, error) {
+func gatherSecret(f *Facts, ref config.SecretRef) (secret.Secret, error) {
 	sf := SecretFact{Field: ref.Field, What: ref.What, Describe: ref.Describe(), File: ref.File}
 	if ref.File != "" && ref.File != "-" {
 		if st, err := os.Stat(ref.File); err == nil {
@@ -78,7 +79,7 @@ func gatherSecret(f *Facts, ref config.SecretRef) (config.Secret, error) {
 }
 
 // LDAPOptions are the ldapx options for a configured domain.
-func LDAPOptions(d *config.Domain, password config.Secret, log *slog.Logger) ldapx.Options {
+func LDAPOptions(d *config.Domain, password secret.Secret, log *slog.Logger) ldapx.Options {
 	return ldapx.Options{
 		URL:            d.LDAPURL,
 		BindDN:         d.Bind,
@@ -91,7 +92,7 @@ func LDAPOptions(d *config.Domain, password config.Secret, log *slog.Logger) lda
 	}
 }
 
-func gatherLDAP(ctx context.Context, in Input, f *Facts, pw config.Secret, pwErr error, log *slog.Logger) {
+func gatherLDAP(ctx context.Context, in Input, f *Facts, pw secret.Secret, pwErr error, log *slog.Logger) {
 	d := in.Domain
 	opts := LDAPOptions(d, pw, log)
 	probe, err := ldapx.ProbeTLS(ctx, opts)
@@ -187,7 +188,7 @@ func gatherRights(ctx context.Context, conn *ldapx.Conn, f *Facts) *Rights {
 
 // JumpCloudClient returns the read-only client preflight uses: one retry,
 // short backoff, so an unreachable API is reported in seconds.
-func JumpCloudClient(c *config.Config, key config.Secret, hc *http.Client, log *slog.Logger) (*jcapi.Client, error) {
+func JumpCloudClient(c *config.Config, key secret.Secret, hc *http.Client, log *slog.Logger) (*jcapi.Client, error) {
 	opts := []jcapi.Option{jcapi.WithRetry(1, 50*time.Millisecond, 200*time.Millisecond), jcapi.WithLogger(log)}
 	if c.JumpCloud.OrgID != "" {
 		opts = append(opts, jcapi.WithOrgID(c.JumpCloud.OrgID))
@@ -198,7 +199,7 @@ func JumpCloudClient(c *config.Config, key config.Secret, hc *http.Client, log *
 	return jcapi.New(c.JumpCloud.APIURL, key, opts...)
 }
 
-func gatherJumpCloud(ctx context.Context, in Input, f *Facts, key config.Secret, log *slog.Logger) {
+func gatherJumpCloud(ctx context.Context, in Input, f *Facts, key secret.Secret, log *slog.Logger) {
 	j := &f.JumpCloud
 	client, err := JumpCloudClient(in.Config, key, in.HTTPClient, log)
 	if err != nil {

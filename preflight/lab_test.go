@@ -30,6 +30,7 @@ import (
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/secret"
 )
 
 // env is one test's lab DC and JumpCloud emulator, and the settings a
@@ -73,7 +74,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	c, err := jcapi.New(srv.URL+"/api", config.NewSecret(labKey))
+	c, err := jcapi.New(srv.URL+"/api", secret.New(labKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func (e *env) account(prefix string, neverExpires bool) ldapx.User {
 	sam := prefix + hex.EncodeToString(b[:])
 	pw := "Pf-" + hex.EncodeToString(b[:]) + "-Xy9!"
 	u, err := e.admin.CreateUser(e.t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: sam,
-		UserPrincipalName: sam + "@" + strings.ToLower(e.lab.Realm), Password: config.NewSecret(pw)})
+		UserPrincipalName: sam + "@" + strings.ToLower(e.lab.Realm), Password: secret.New(pw)})
 	if err != nil {
 		e.t.Fatalf("create %s: %v", sam, err)
 	}

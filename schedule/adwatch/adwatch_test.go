@@ -8,7 +8,7 @@ import (
 
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
-	"github.com/adjc/adjc/reconcile/schedule"
+	"github.com/adjc/adjc/schedule"
 )
 
 func TestClassify(t *testing.T) {

@@ -3,8 +3,8 @@ package adapter_test
 import (
 	"testing"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/reconcile"
-	"github.com/adjc/adjc/reconcile/adapter"
 )
 
 // TestCreateFindsItsOwnEarlierCreate: a run killed mid-apply (or whose
