@@ -29,6 +29,7 @@ type Streams struct {
 	stderrTTY bool
 	color     bool
 	width     int
+	detailed  bool
 
 	// readSecret reads a line without echo; nil when stdin is not a terminal.
 	readSecret func() (string, error)
@@ -132,6 +133,16 @@ func (s *Streams) SetStderrTTY(v bool) { s.stderrTTY = v }
 
 // SetWidth overrides the terminal width (tests).
 func (s *Streams) SetWidth(w int) { s.width = w }
+
+// SetDetailed chooses what a table on a terminal does with a value too wide
+// for its column: false (the default) shortens it with an ellipsis, true
+// wraps it over several lines so it is shown in full. Commands set it from
+// --detailed. Tables that are not on a terminal are never shortened.
+func (s *Streams) SetDetailed(v bool) { s.detailed = v }
+
+// Detailed reports whether tables on a terminal show full values; see
+// [Streams.SetDetailed].
+func (s *Streams) Detailed() bool { return s.detailed }
 
 // SetColorEnabled turns colour on or off; --no-color calls it with false.
 func (s *Streams) SetColorEnabled(v bool) {
