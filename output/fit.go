@@ -14,9 +14,6 @@ const ellipsis = "…"
 // the widths computed here are the ones tablewriter draws.
 func displayWidth(s string) int { return twwidth.Width(s) }
 
-// runeWidth is displayWidth for one rune.
-func runeWidth(r rune) int { return twwidth.Width(string(r)) }
-
 // borderCost is what borders and padding add to a bordered table of n
 // columns: "│ " before each cell, " " after it and the closing "│".
 func borderCost(n int) int { return 3*n + 1 }
@@ -26,7 +23,8 @@ func borderCost(n int) int { return 3*n + 1 }
 // (-1 for none) gives up width first, down to a third of the room (or 10
 // columns, whichever is more); if that is not enough, every column is
 // capped at the largest width that fits, which narrows the widest first.
-// A terminal too narrow for even one column per cell gets that anyway.
+// A terminal too narrow for even one column per cell gets that anyway,
+// and a wider table than it.
 func fitWidths(natural []int, details, total int) []int {
 	w := append([]int(nil), natural...)
 	room := total - borderCost(len(w))
@@ -55,7 +53,7 @@ func fitWidths(natural []int, details, total int) []int {
 		}
 	}
 	for i := range w {
-		w[i] = max(min(w[i], limit), 1)
+		w[i] = min(w[i], limit)
 	}
 	return w
 }
@@ -68,13 +66,15 @@ func sum(xs []int) int {
 	return n
 }
 
-// truncateText shortens an escaped value to at most w columns, ending in
-// "…". It cuts between runes, never inside one, and never splits a wide
-// character; a combining mark stays with the letter before it, because it
-// takes no width and so always fits after it.
-func truncateText(s string, w int) string {
-	if displayWidth(s) <= w {
-		return s
+// truncateText escapes a value with [Safe] and shortens it to at most w
+// columns, ending in "…". It cuts between runes, never inside one, never
+// splits a wide character and never an escape like \u202e; a combining mark
+// stays with the letter before it, because it takes no width and so always
+// fits after it.
+func truncateText(raw string, w int) string {
+	safe := Safe(raw)
+	if displayWidth(safe) <= w {
+		return safe
 	}
 	mark := ellipsis
 	if displayWidth(mark) > w { // a one-column cell in an East Asian locale
@@ -83,21 +83,21 @@ func truncateText(s string, w int) string {
 	room := w - displayWidth(mark)
 	var b strings.Builder
 	used := 0
-	for _, r := range s {
-		rw := runeWidth(r)
-		if used+rw > room {
+	for _, u := range safeUnits(raw) {
+		uw := displayWidth(u)
+		if used+uw > room {
 			break
 		}
-		b.WriteRune(r)
-		used += rw
+		b.WriteString(u)
+		used += uw
 	}
 	return b.String() + mark
 }
 
-// wrapText breaks an escaped value into lines of at most w columns, after a
-// space where it can and between runes where a word is longer than a line.
-// Spaces at a break are dropped; nothing else is.
-func wrapText(s string, w int) []string {
+// wrapText escapes a value with [Safe] and breaks it into lines of at most w
+// columns: after a space where it can, between units (see truncateText)
+// where a word is longer than a line. Spaces at a break are dropped.
+func wrapText(raw string, w int) []string {
 	w = max(w, 1)
 	var lines []string
 	var line strings.Builder
@@ -107,27 +107,20 @@ func wrapText(s string, w int) []string {
 		line.Reset()
 		used = 0
 	}
-	for _, word := range splitAfterSpaces(s) {
-		ww := displayWidth(strings.TrimRight(word, " "))
-		if used > 0 && used+ww > w {
+	for _, word := range splitWords(safeUnits(raw)) {
+		if used > 0 && used+wordWidth(word) > w {
 			flush()
 		}
-		if used == 0 {
-			word = strings.TrimLeft(word, " ")
-			if word == "" {
-				continue
+		for _, u := range word {
+			uw := displayWidth(u)
+			if u == " " && (used == 0 || used+uw > w) {
+				continue // no space opens or overflows a line
 			}
-		}
-		for _, r := range word {
-			rw := runeWidth(r)
-			if used+rw > w && r != ' ' {
+			if used+uw > w {
 				flush()
 			}
-			if used+rw > w { // a space at the end of a full line
-				continue
-			}
-			line.WriteRune(r)
-			used += rw
+			line.WriteString(u)
+			used += uw
 		}
 	}
 	if used > 0 || len(lines) == 0 {
@@ -136,18 +129,29 @@ func wrapText(s string, w int) []string {
 	return lines
 }
 
-// splitAfterSpaces cuts s after each run of spaces: "a b  c" → "a ", "b  ", "c".
-func splitAfterSpaces(s string) []string {
-	var words []string
+// splitWords cuts units after each run of spaces: "a b  c" → "a ", "b  ", "c".
+func splitWords(units []string) [][]string {
+	var words [][]string
 	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == ' ' && (i+1 == len(s) || s[i+1] != ' ') {
-			words = append(words, s[start:i+1])
+	for i, u := range units {
+		if u == " " && (i+1 == len(units) || units[i+1] != " ") {
+			words = append(words, units[start:i+1])
 			start = i + 1
 		}
 	}
-	if start < len(s) {
-		words = append(words, s[start:])
+	if start < len(units) {
+		words = append(words, units[start:])
 	}
 	return words
+}
+
+// wordWidth is the width of a word without its trailing spaces.
+func wordWidth(word []string) int {
+	n := 0
+	for _, u := range word {
+		if u != " " {
+			n += displayWidth(u)
+		}
+	}
+	return n
 }

@@ -44,20 +44,35 @@ func escape(s string, keepNewline bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	b.WriteString(s[:i])
-	for i < len(s) {
+	eachUnit(s[i:], keepNewline, func(u string) { b.WriteString(u) })
+	return b.String()
+}
+
+// eachUnit calls fn with s cut into what a reader sees as one piece: a
+// printable rune as it is, or the escape that replaces an unsafe one ("\x1b",
+// "\u202e"). Renderers that shorten or wrap a value cut between units, so a
+// cut never falls inside an escape.
+func eachUnit(s string, keepNewline bool, fn func(string)) {
+	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
+			fn(fmt.Sprintf(`\x%02x`, s[i]))
 		case printable(r) || (keepNewline && r == '\n'):
-			b.WriteString(s[i : i+size])
+			fn(s[i : i+size])
 		default:
 			q := strconv.QuoteRune(r) // '\x1b', '\u202e', '\t'
-			b.WriteString(q[1 : len(q)-1])
+			fn(q[1 : len(q)-1])
 		}
 		i += size
 	}
-	return b.String()
+}
+
+// safeUnits is s escaped with [Safe], as a list of units (see eachUnit).
+func safeUnits(s string) []string {
+	units := make([]string, 0, len(s))
+	eachUnit(s, false, func(u string) { units = append(units, u) })
+	return units
 }
 
 // firstUnsafe returns the index of the first byte escape must change, or -1.

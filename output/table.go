@@ -140,18 +140,18 @@ func (s *Streams) newLayout(headers []string, rows [][]Cell, details int) *layou
 	return &layout{widths: fitWidths(natural, details, s.width), wrap: s.detailed, width: s.width}
 }
 
-// fit returns the lines an escaped value takes in column col, each padded
+// fit returns the lines a value takes in column col, escaped, each padded
 // to the column's width so tables drawn with one layout line up.
-func (l *layout) fit(text string, col int, counted bool) []string {
+func (l *layout) fit(raw string, col int, counted bool) []string {
 	w := l.widths[col]
 	var lines []string
-	switch {
-	case displayWidth(text) <= w:
-		lines = []string{text}
+	switch safe := Safe(raw); {
+	case displayWidth(safe) <= w:
+		lines = []string{safe}
 	case l.wrap:
-		lines = wrapText(text, w)
+		lines = wrapText(raw, w)
 	default:
-		lines = []string{truncateText(text, w)}
+		lines = []string{truncateText(raw, w)}
 		if counted {
 			l.shortened++
 		}
@@ -181,7 +181,7 @@ func (s *Streams) writeBordered(headers []string, rows [][]Cell, l *layout) erro
 			if i < len(headers) {
 				h = headers[i]
 			}
-			hs[i] = s.styleLines(Header, l.fit(Safe(h), i, false))
+			hs[i] = s.styleLines(Header, l.fit(h, i, false))
 		}
 		tbl.Header(hs...)
 	}
@@ -192,7 +192,7 @@ func (s *Streams) writeBordered(headers []string, rows [][]Cell, l *layout) erro
 			if i < len(row) {
 				c = row[i]
 			}
-			cells[i] = s.styleLines(c.Style, l.fit(Safe(c.Text), i, true))
+			cells[i] = s.styleLines(c.Style, l.fit(c.Text, i, true))
 		}
 		if err := tbl.Append(cells); err != nil {
 			return fmt.Errorf("output: table row: %w", err)
