@@ -89,7 +89,7 @@ func (s *Streams) WriteGroups(t Table, col int, title func(Group) string) error 
 			}
 		}
 		if title != nil {
-			if err := s.WriteLine(Header, truncateText(title(g), s.width)); err != nil {
+			if err := s.WriteLine(Header, truncateText(title(g), l.width)); err != nil {
 				return err
 			}
 		}

@@ -137,7 +137,11 @@ func (s *Streams) newLayout(headers []string, rows [][]Cell, details int) *layou
 			natural[i] = max(natural[i], displayWidth(Safe(c.Text)))
 		}
 	}
-	return &layout{widths: fitWidths(natural, details, s.width), wrap: s.detailed, width: s.width}
+	width := s.width
+	if width <= 0 { // a terminal that reports no size
+		width = defaultWidth
+	}
+	return &layout{widths: fitWidths(natural, details, width), wrap: s.detailed, width: width}
 }
 
 // fit returns the lines a value takes in column col, escaped, each padded
