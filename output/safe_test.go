@@ -184,3 +184,21 @@ func TestEscapesInEveryRenderer(t *testing.T) {
 		})
 	}
 }
+
+func TestStderrLinesEscape(t *testing.T) {
+	t.Parallel()
+	ios, _, _, errOut := output.Test()
+	if err := ios.WriteErrLine("Saved the plan to /tmp/" + eraseUp + "p.json"); err != nil {
+		t.Fatal(err)
+	}
+	ios.SetStdinTTY(true)
+	ios.SetStderrTTY(true)
+	ios.SetSecretReader(func() (string, error) { return "x", nil })
+	if _, err := ios.ReadSecret("Password for " + oscTitle + ": "); err != nil {
+		t.Fatal(err)
+	}
+	want := `Saved the plan to /tmp/\x1b[1A\x1b[2Kp.json` + "\n" + `Password for \x1b]0;pwned\a: ` + "\n"
+	if errOut.String() != want {
+		t.Errorf("stderr = %q, want %q", errOut.String(), want)
+	}
+}

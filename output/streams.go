@@ -154,6 +154,15 @@ func (s *Streams) SetColorEnabled(v bool) {
 // (tests; a nil function means "no terminal to read from").
 func (s *Streams) SetSecretReader(read func() (string, error)) { s.readSecret = read }
 
+// WriteErrLine writes text, escaped with [Safe], and a newline to s.ErrOut:
+// the way to print a note, a warning or a confirmation question on stderr
+// ("Saved the plan to …") when it may hold a path, a domain or a name.
+// Unstyled: colour is decided for stdout only.
+func (s *Streams) WriteErrLine(text string) error {
+	_, err := io.WriteString(s.ErrOut, Safe(text)+"\n")
+	return err
+}
+
 // ErrNoTerminal is returned by [Streams.ReadSecret] when there is no terminal
 // to prompt on.
 var ErrNoTerminal = errors.New("no terminal to prompt on")
@@ -165,7 +174,7 @@ func (s *Streams) ReadSecret(prompt string) (string, error) {
 	if !s.CanPrompt() || s.readSecret == nil {
 		return "", ErrNoTerminal
 	}
-	fmt.Fprint(s.ErrOut, prompt)
+	fmt.Fprint(s.ErrOut, Safe(prompt)) // a prompt can name a user from AD
 	v, err := s.readSecret()
 	fmt.Fprintln(s.ErrOut) // the user's Enter was not echoed
 	if err != nil {
