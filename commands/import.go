@@ -129,7 +129,10 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := pipeline.NewView(d.Name, plan)
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: pol, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	if err != nil {
+		return err
+	}
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err

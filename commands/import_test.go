@@ -86,6 +86,9 @@ func TestDiffImportGolden(t *testing.T) {
 		{name: "diff_json", args: []string{"diff", "-o", "json"}},
 		{name: "diff_detailed_exitcode", args: []string{"diff", "-o", "plain", "--detailed-exitcode"}},
 		{name: "diff_bad_policy", args: []string{"diff", "--on-removed", "archive"}},
+		// diff says import would hold the removals, and how to release them.
+		{name: "diff_threshold", args: []string{"diff", "--max-deletes", "1"}},
+		{name: "diff_threshold_json", args: []string{"diff", "-o", "json", "--max-deletes", "1"}},
 		{name: "import_no_yes", args: []string{"import", "--max-delete-percent", "-1"}},
 		// Over the budget: the 2 removals (carol deleted, bob suspended) are
 		// held, the other 7 changes applied, exit 3.

@@ -239,7 +239,10 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := pipeline.NewView(d.Name, plan)
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	if err != nil {
+		return err
+	}
 	if printer.Format != output.FormatJSON || opts.Out != "" {
 		if err := printer.Print(view); err != nil {
 			return err
