@@ -348,3 +348,19 @@ func TestFingerprintNeverTouch(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshConfirmsEmptied checks that a targeted run, which reads every
+// former member of a group again one by one, counts as the second read of
+// a member list that empties: the removal is planned, not held.
+func TestRefreshConfirmsEmptied(t *testing.T) {
+	t.Parallel()
+	d, c := seedDirectory(), seedCloud()
+	now := seedDirectory()
+	now.Groups[1].Members = nil
+	now.Groups[0].Members = now.Groups[0].Members[:2]
+	got := reconcile.DiffTargeted(d, c, freshFrom(now, c, []string{"guid-user3", "guid-user4"}), reconcile.DefaultPolicy())
+	want := []string{"- membership Group1/user3", "- membership Group1/user4", "- membership Group2/user3", "- membership Group2/user4"}
+	if g := lines(got); !slices.Equal(g, want) {
+		t.Errorf("DiffTargeted(Group2 emptied) = %q, want %q", g, want)
+	}
+}

@@ -55,8 +55,14 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	}
 	out.Groups = make([]ADGroup, len(dir.Groups))
 	for i, g := range dir.Groups {
+		had := len(g.Members)
 		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return guids[strings.ToLower(m)] })
 		g.Members = append(g.Members, inGroup[strings.ToLower(g.GUID)]...)
+		if had > 0 && len(g.Members) == 0 {
+			// Every member it had was read again, one by one, and is no
+			// longer in it: that is the second read an emptied list needs.
+			g.MembersConfirmed = true
+		}
 		out.Groups[i] = g
 	}
 	keep := func(l []string) []string {
