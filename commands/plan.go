@@ -141,6 +141,8 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		JumpCloudGroup:    d.JumpCloudGroup,
 		AdminsGroup:       d.AdminsGroup,
 		UsernameAttribute: d.UsernameAttribute,
+		Bind:              d.Bind,
+		NeverTouch:        d.NeverTouch,
 	})
 	if err != nil {
 		conn.Close()

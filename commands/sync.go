@@ -53,7 +53,8 @@ func readSyncState(f *Factory) SyncStateFunc {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, Bound: bound})
+			UsernameAttribute: d.UsernameAttribute, Bound: bound,
+			Bind: d.Bind, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
