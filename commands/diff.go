@@ -147,7 +147,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		}
 	}
 	if opts.Out != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
+		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc import --plan %s", opts.Out, opts.Out))
 	}
 	if opts.DetailedExitCode && pending {
 		return ErrChangesPending

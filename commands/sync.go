@@ -282,7 +282,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
+		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc sync --plan %s", opts.Out, opts.Out))
 		return nil
 	}
 	if plan.Empty() {

@@ -105,7 +105,7 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the password for %s breaks %d rule(s); nothing was written:", e.User, len(e.Rules))
+	fmt.Fprintf(&b, "the password for %s breaks %s; nothing was written:", e.User, output.Plural(len(e.Rules), "rule", "rules"))
 	for _, r := range e.Rules {
 		fmt.Fprintf(&b, "\n  %s", r)
 	}
