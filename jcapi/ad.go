@@ -9,10 +9,28 @@ import (
 	"strings"
 )
 
-// ActiveDirectories lists AD instances (GET /activedirectories); filter
-// e.g. "domain:eq:DC=example;DC=com".
+// ActiveDirectories lists AD instances (GET /activedirectories). A domain
+// DN holds commas, so it cannot be a filter value: use
+// [Client.ActiveDirectoryByDomain].
 func (c *Client) ActiveDirectories(ctx context.Context, opts ListOptions) iter.Seq2[ActiveDirectory, error] {
 	return paginate(ctx, "active directories", opts.limit(), v2List[ActiveDirectory](c, "/activedirectories", opts, true, nil))
+}
+
+// ActiveDirectoryByDomain finds the AD instance for domain (a DN such as
+// DC=example,DC=com), compared case-insensitively as DNs are. The DN's
+// commas rule out a filter (see [ErrCommaInFilter]), and an org has few AD
+// instances, so the whole list is paged and matched here. The error matches
+// [ErrNotFound] when there is none.
+func (c *Client) ActiveDirectoryByDomain(ctx context.Context, domain string) (ActiveDirectory, error) {
+	for ad, err := range c.ActiveDirectories(ctx, ListOptions{}) {
+		if err != nil {
+			return ActiveDirectory{}, err
+		}
+		if strings.EqualFold(ad.Domain, domain) {
+			return ad, nil
+		}
+	}
+	return ActiveDirectory{}, fmt.Errorf("jcapi: active directory %q: %w", domain, ErrNotFound)
 }
 
 // GetActiveDirectory reads one AD instance.
@@ -31,16 +49,15 @@ func (c *Client) CreateActiveDirectory(ctx context.Context, ad ActiveDirectory) 
 	var out ActiveDirectory
 	cl := call{method: "POST", base: c.v2, path: "/activedirectories", body: body, out: &out,
 		beforeRetry: func(ctx context.Context, _ error) (bool, error) {
-			for found, err := range c.ActiveDirectories(ctx, ListOptions{Filter: []string{"domain:eq:" + ad.Domain}}) {
-				if err != nil {
-					return true, err
-				}
-				if found.Domain == ad.Domain {
-					out = found
-					return true, nil
-				}
+			found, err := c.ActiveDirectoryByDomain(ctx, ad.Domain)
+			switch {
+			case err == nil:
+				out = found
+				return true, nil
+			case errors.Is(err, ErrNotFound):
+				return false, nil
 			}
-			return false, nil
+			return true, err
 		}}
 	if _, err := c.do(ctx, cl); err != nil {
 		return ActiveDirectory{}, fmt.Errorf("jcapi: create active directory %s: %w", ad.Domain, err)

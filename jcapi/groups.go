@@ -26,9 +26,15 @@ func (c *Client) GetUserGroup(ctx context.Context, id string) (UserGroup, error)
 }
 
 // UserGroupByName finds the group with exactly this name; the error matches
-// [ErrNotFound] when there is none.
+// [ErrNotFound] when there is none. A comma-free name is looked up with
+// filter=name:eq:…; a name holding a comma (which the API would split,
+// see [ErrCommaInFilter]) by paging the whole list and matching here.
 func (c *Client) UserGroupByName(ctx context.Context, name string) (UserGroup, error) {
-	for g, err := range c.UserGroups(ctx, ListOptions{Filter: []string{"name:eq:" + name}}) {
+	opts := ListOptions{Filter: []string{"name:eq:" + name}}
+	if strings.Contains(name, ",") {
+		opts = ListOptions{}
+	}
+	for g, err := range c.UserGroups(ctx, opts) {
 		if err != nil {
 			return UserGroup{}, err
 		}

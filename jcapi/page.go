@@ -2,6 +2,7 @@ package jcapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/url"
@@ -17,11 +18,21 @@ const PageSize = 100
 type ListOptions struct {
 	// Filter terms, all of which must match. v1 lists take
 	// "field:$op:value" ($eq $ne $in $nin $lt $lte $gt $gte $sw), v2 lists
-	// "field:op:value" (eq ne gt ge lt le in search). Values are case-sensitive.
+	// "field:op:value" (eq ne gt ge lt le in search). Values are
+	// case-sensitive and must not hold a comma (see [ErrCommaInFilter]).
 	Filter []string
 	// PageSize overrides [PageSize] (1..100); tests use it to force many pages.
 	PageSize int
 }
+
+// ErrCommaInFilter is returned, before any request is sent, for a filter
+// whose value holds a comma. v2 types filter as an array with style form,
+// explode false (components.parameters.trait_filter_filter), so the server
+// splits it at every comma and a value such as DC=x,DC=y or "Sales, EMEA"
+// would become two broken filters. Look such objects up another way: see
+// [Client.SystemUserByUsername], [Client.UserGroupByName] and
+// [Client.ActiveDirectoryByDomain].
+var ErrCommaInFilter = errors.New("jcapi: filter value holds a comma, which the API reads as a separator")
 
 func (o ListOptions) limit() int {
 	if o.PageSize < 1 || o.PageSize > PageSize {
@@ -30,8 +41,20 @@ func (o ListOptions) limit() int {
 	return o.PageSize
 }
 
-// v1Query builds limit/skip/sort/filter for a v1 list. One filter is sent as
-// filter=…; several are ANDed as filter[0]=…&filter[1]=… (v1 info.description).
+// check refuses filters the API would misread.
+func (o ListOptions) check() error {
+	for _, f := range o.Filter {
+		if strings.Contains(f, ",") {
+			return fmt.Errorf("%w: %q", ErrCommaInFilter, f)
+		}
+	}
+	return nil
+}
+
+// v1Query builds limit/skip/sort/filter for a v1 list. v1 types filter as a
+// string; one filter is sent as filter=…, several are ANDed as
+// filter[0]=…&filter[1]=…, the form trait_filter_filter documents. v1 sort
+// is space-separated field names; _id is the v1 object id field.
 func (o ListOptions) v1Query(skip, limit int) url.Values {
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(limit))
@@ -49,19 +72,27 @@ func (o ListOptions) v1Query(skip, limit int) url.Values {
 	return q
 }
 
-// v2Query builds limit/skip/filter for a v2 list, plus sort=_id when the
-// operation takes sort. The spec types filter as an array with style form,
-// explode false, so several filters are joined with commas.
+// v2SortField is the field v2 lists are sorted by when the operation takes
+// sort: every v2 object jcapi lists (UserGroup, active-directory,
+// GraphObjectWithPaths, active-directory-agent-list) names its id "id";
+// "_id" is a v1 field name and not one of theirs.
+const v2SortField = "id"
+
+// v2Query builds limit/skip/filter for a v2 list, plus sort=id when the
+// operation takes sort. Each filter goes in its own filter= key, as
+// JumpCloud's generated SDKs send an array of filters, never joined with
+// commas (a comma inside a term is refused by [ListOptions.check]).
 func (o ListOptions) v2Query(skip, limit int, sort bool) url.Values {
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(limit))
 	q.Set("skip", strconv.Itoa(skip))
 	if sort {
-		// JumpCloud's best-practice article says sort=_id for v2 as well.
-		q.Set("sort", "_id")
+		// A stable order, so a list written to while it is paged neither
+		// repeats nor skips (JumpCloud's API best-practices article).
+		q.Set("sort", v2SortField)
 	}
-	if len(o.Filter) > 0 {
-		q.Set("filter", strings.Join(o.Filter, ","))
+	for _, f := range o.Filter {
+		q.Add("filter", f)
 	}
 	return q
 }
@@ -134,6 +165,9 @@ func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 // v2List is the fetch for a v2 list that returns a bare array.
 func v2List[T any](c *Client, path string, opts ListOptions, sort bool, extra url.Values) fetchFunc[T] {
 	return func(ctx context.Context, skip, limit int) ([]T, int, error) {
+		if err := opts.check(); err != nil {
+			return nil, 0, err
+		}
 		q := opts.v2Query(skip, limit, sort)
 		for k, v := range extra {
 			q[k] = v
