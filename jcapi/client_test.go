@@ -132,7 +132,7 @@ func TestSystemUserLifecycle(t *testing.T) {
 	got, _ = f.c.GetSystemUser(ctx, u.ID)
 	assert.Equal(t, jcapi.StateSuspended, got.State)
 	assert.True(t, *got.Suspended)
-	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID))
+	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID, false))
 	got, _ = f.c.GetSystemUser(ctx, u.ID)
 	assert.Equal(t, jcapi.StateActivated, got.State)
 	assert.False(t, *got.Suspended)

@@ -129,3 +129,21 @@ func TestFilterForm(t *testing.T) {
 		"GET /api/systemusers?filter=username:$eq:a&limit=100&skip=0&sort=_id",
 	}, log.qs)
 }
+
+// TestActivateEmailChoice: the client's sendEmail decides whether the
+// emulator's outbox gets a message, and the body is the documented one.
+func TestActivateEmailChoice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	u, err := f.emu.AddUser(f.org, jcapi.SystemUser{Username: "staged", Email: "staged@example.com", State: jcapi.StateStaged})
+	require.NoError(t, err)
+	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID, false))
+	assert.Empty(t, f.emu.Outbox(f.org), "sendEmail=false sends nothing")
+	require.NoError(t, f.c.SuspendSystemUser(ctx, u.ID))
+	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID, true))
+	out := f.emu.Outbox(f.org)
+	require.Len(t, out, 1)
+	assert.Equal(t, "staged@example.com", out[0].To)
+	assert.Equal(t, u.ID, out[0].UserID)
+}

@@ -183,11 +183,17 @@ func (c *Client) SuspendSystemUser(ctx context.Context, id string) error {
 	return nil
 }
 
-// ActivateSystemUser lifts a suspension or activates a staged user
-// (POST /systemusers/{id}/state/activate) without sending an email.
-func (c *Client) ActivateSystemUser(ctx context.Context, id string) error {
+// ActivateSystemUser activates a staged user or lifts a suspension
+// (POST /systemusers/{id}/state/activate). Whether JumpCloud mails the user
+// is the caller's explicit choice: the operation's description ("Email
+// Flag") says an empty body sends a Welcome email (to a user with a
+// password) or an Activation email (to one without), {"email": true} does
+// the same, and {"email": false} suppresses it. jcapi always sends the
+// flag, never an empty body.
+func (c *Client) ActivateSystemUser(ctx context.Context, id string, sendEmail bool) error {
 	var out any
-	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/activate", out: &out, noOrgHeader: true}); err != nil {
+	body := map[string]bool{"email": sendEmail}
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/activate", body: body, out: &out, noOrgHeader: true}); err != nil {
 		return fmt.Errorf("jcapi: activate system user %s: %w", id, err)
 	}
 	return nil

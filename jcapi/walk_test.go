@@ -51,7 +51,7 @@ func TestEveryRequest(t *testing.T) {
 	must(c.SetPassword(ctx, u.ID, secret.New("Correct-Horse-9-battery")))
 	must(c.ForceSetPassword(ctx, u.ID, secret.New("Correct-Horse-10-battery")))
 	must(c.SuspendSystemUser(ctx, u.ID))
-	must(c.ActivateSystemUser(ctx, u.ID))
+	must(c.ActivateSystemUser(ctx, u.ID, false))
 
 	g, err := c.CreateUserGroup(ctx, jcapi.UserGroup{Name: "Walkers"})
 	must(err)

@@ -350,3 +350,15 @@ func (s *Server) Agents(orgID, adID string) []jcapi.Agent {
 	}
 	return out
 }
+
+// Outbox returns the emails the org's users would have been sent, oldest
+// first (see [Email]).
+func (s *Server) Outbox(orgID string) []Email {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.st.Orgs[orgID]
+	if o == nil {
+		return nil
+	}
+	return slices.Clone(o.Outbox)
+}
