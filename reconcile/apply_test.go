@@ -271,23 +271,6 @@ func TestApplyBoundsConcurrency(t *testing.T) {
 	}
 }
 
-func TestApplyRefusesOverThreshold(t *testing.T) {
-	t.Parallel()
-	d := seedDirectory()
-	d.Users = d.Users[:1]
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
-	mem := reconciletest.NewMemory(seedCloud())
-	pol := reconcile.DefaultPolicy()
-	_, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{Policy: &pol})
-	var te *reconcile.ThresholdError
-	if !errors.As(err, &te) {
-		t.Fatalf("Apply() = %v, want *ThresholdError", err)
-	}
-	if n := len(mem.Calls()); n != 0 {
-		t.Errorf("Apply() over threshold made %d calls, want none", n)
-	}
-}
-
 func TestApplyRefusesOtherPlanVersion(t *testing.T) {
 	t.Parallel()
 	_, err := reconcile.Apply(t.Context(), reconcile.Plan{Version: 99}, reconciletest.NewMemory(reconcile.Cloud{}), reconcile.ApplyOptions{})
