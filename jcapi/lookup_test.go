@@ -147,3 +147,30 @@ func TestActivateEmailChoice(t *testing.T) {
 	assert.Equal(t, "staged@example.com", out[0].To)
 	assert.Equal(t, u.ID, out[0].UserID)
 }
+
+// TestActiveDirectoryEnums: a domain object reads back in every state the
+// spec's enums allow (active-directory.delegationState and .useCase), set
+// through the emulator's seed API or the client, and an unknown value is
+// refused. Nothing may assume one friendly default.
+func TestActiveDirectoryEnums(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	for _, st := range []string{"ENABLED", "PENDING", "DISABLED"} {
+		_, err := f.emu.UpdateActiveDirectory(f.org, f.ad.ID, jcapi.ActiveDirectory{DelegationState: st})
+		require.NoError(t, err)
+		ad, err := f.c.GetActiveDirectory(ctx, f.ad.ID)
+		require.NoError(t, err)
+		assert.Equal(t, st, ad.DelegationState)
+		ad, err = f.c.ActiveDirectoryByDomain(ctx, f.ad.Domain)
+		require.NoError(t, err)
+		assert.Equal(t, st, ad.DelegationState)
+	}
+	for _, uc := range []string{"UNSET", "TWOWAYSYNC", "JCASAUTHORITY", "ADASAUTHORITY"} {
+		ad, err := f.c.UpdateActiveDirectory(ctx, f.ad.ID, jcapi.ActiveDirectory{UseCase: uc})
+		require.NoError(t, err)
+		assert.Equal(t, uc, ad.UseCase)
+	}
+	_, err := f.emu.UpdateActiveDirectory(f.org, f.ad.ID, jcapi.ActiveDirectory{DelegationState: "DEACTIVATED"})
+	require.Error(t, err)
+}

@@ -395,9 +395,12 @@ func (s *Server) createAD(o *org, body doc) (doc, *apiError) {
 		}
 	}
 	id := s.st.newID()
-	// The spec gives no default for delegationState; its request samples send
-	// ENABLED, and adjc reads DISABLED as the console's "Deactivate" (no sync),
-	// so a domain object nobody deactivated starts ENABLED.
+	// The spec gives no default for delegationState (the password
+	// delegation state of the instance); its request samples send ENABLED,
+	// so that is where a new object starts. Code must not read anything
+	// into it: tests put domain objects in every state the spec allows
+	// (ENABLED, PENDING, DISABLED) with [Server.UpdateActiveDirectory] or
+	// jcemu --delegation-state.
 	d := doc{"id": id, "domain": domain, "useCase": "UNSET", "delegationState": "ENABLED", "groupsEnabled": false,
 		"permission": "PERMISSION_OWNER", "organizationId": o.id(), "updatedAt": s.stamp()}
 	for k, v := range f {
