@@ -13,7 +13,7 @@ import (
 // DN holds commas, so it cannot be a filter value: use
 // [Client.ActiveDirectoryByDomain].
 func (c *Client) ActiveDirectories(ctx context.Context, opts ListOptions) iter.Seq2[ActiveDirectory, error] {
-	return paginate(ctx, "active directories", opts.limit(), v2List[ActiveDirectory](c, "/activedirectories", opts, true, nil))
+	return paginate(ctx, "active directories", "/v2/activedirectories", opts.limit(), v2List[ActiveDirectory](c, "/activedirectories", opts, true, nil))
 }
 
 // ActiveDirectoryByDomain finds the AD instance for domain (a DN such as
@@ -93,7 +93,7 @@ func (c *Client) ActiveDirectoryAssociations(ctx context.Context, adID string, t
 		targets = []string{TypeUser, TypeUserGroup}
 	}
 	extra := url.Values{"targets": {strings.Join(targets, ",")}}
-	return paginate(ctx, "active directory associations", PageSize,
+	return paginate(ctx, "active directory associations", "/v2/activedirectories/"+adID+"/associations", PageSize,
 		v2List[GraphConnection](c, "/activedirectories/"+url.PathEscape(adID)+"/associations", ListOptions{}, false, extra))
 }
 
@@ -138,20 +138,20 @@ func (c *Client) ActiveDirectoryUsers(ctx context.Context, adID string, opts ADU
 		extra = url.Values{"syncStatus": {"true"}}
 	}
 	// This traversal takes no sort parameter in the spec.
-	return paginate(ctx, "active directory users", opts.limit(),
+	return paginate(ctx, "active directory users", "/v2/activedirectories/"+adID+"/users", opts.limit(),
 		v2List[GraphObjectWithPaths](c, "/activedirectories/"+url.PathEscape(adID)+"/users", opts.ListOptions, false, extra))
 }
 
 // ActiveDirectoryUserGroups lists the user groups bound to an AD instance
 // (GET /activedirectories/{id}/usergroups).
 func (c *Client) ActiveDirectoryUserGroups(ctx context.Context, adID string, opts ListOptions) iter.Seq2[GraphObjectWithPaths, error] {
-	return paginate(ctx, "active directory user groups", opts.limit(),
+	return paginate(ctx, "active directory user groups", "/v2/activedirectories/"+adID+"/usergroups", opts.limit(),
 		v2List[GraphObjectWithPaths](c, "/activedirectories/"+url.PathEscape(adID)+"/usergroups", opts, false, nil))
 }
 
 // ActiveDirectoryAgents lists the agents registered for an AD instance.
 func (c *Client) ActiveDirectoryAgents(ctx context.Context, adID string) iter.Seq2[Agent, error] {
-	return paginate(ctx, "active directory agents", PageSize,
+	return paginate(ctx, "active directory agents", "/v2/activedirectories/"+adID+"/agents", PageSize,
 		v2List[Agent](c, "/activedirectories/"+url.PathEscape(adID)+"/agents", ListOptions{}, true, nil))
 }
 

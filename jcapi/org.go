@@ -9,7 +9,7 @@ import (
 
 // Organizations lists the organizations the API key can see (GET /organizations).
 func (c *Client) Organizations(ctx context.Context) iter.Seq2[Organization, error] {
-	return paginate(ctx, "organizations", PageSize, func(ctx context.Context, skip, limit int) ([]Organization, int, error) {
+	return paginate(ctx, "organizations", "/organizations", PageSize, func(ctx context.Context, skip, limit int) ([]Organization, int, error) {
 		var page v1Page[Organization]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		// The org list is not org-scoped: the emulator, like the documented

@@ -100,35 +100,90 @@ func (o ListOptions) v2Query(skip, limit int, sort bool) url.Values {
 // fetchFunc reads one page; total is -1 when the server did not say.
 type fetchFunc[T any] func(ctx context.Context, skip, limit int) (items []T, total int, err error)
 
-// paginate yields every item of a list, page by page. It stops after a
-// short page or once skip reaches the reported total, and yields at most one
-// error, after which it stops.
-func paginate[T any](ctx context.Context, what string, limit int, fetch fetchFunc[T]) iter.Seq2[T, error] {
+// ErrInconsistentPage matches a [PageError]: a paged read whose pages do not
+// add up to one consistent listing.
+var ErrInconsistentPage = errors.New("jcapi: inconsistent paged read")
+
+// PageError is a paged read that cannot be trusted: a page repeated or
+// overlapped ids already read (the list shifted under skip-based paging, or
+// the server served a page twice), the reported total changed between pages,
+// or the ids read do not add up to the total. Acting on such a listing could
+// create a duplicate of an object that was only missed, or delete one that
+// was only skipped, so the read fails and the caller should retry later. It
+// matches [ErrInconsistentPage].
+type PageError struct {
+	What   string // e.g. "system users"
+	Path   string // e.g. /systemusers or /v2/usergroups/{id}/members, ids filled in
+	Page   int    // 1-based page that showed the problem
+	Reason string
+}
+
+func (e *PageError) Error() string {
+	return fmt.Sprintf("jcapi: list %s (%s): page %d: %s; nothing read from this listing can be trusted, try again later", e.What, e.Path, e.Page, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInconsistentPage) true.
+func (e *PageError) Is(target error) bool { return target == ErrInconsistentPage }
+
+// identified is a listed object with an id, which paging checks for repeats.
+type identified interface{ pageID() string }
+
+// paginate yields every item of a list, page by page, checking that the
+// pages form one listing: no id is read twice, the total stays the same,
+// and the ids read add up to it. It stops after a short page or once skip
+// reaches the reported total, and yields at most one error, after which it
+// stops. Items are yielded as pages arrive, so a consumer that must not act
+// on a partial or inconsistent listing collects it first ([Collect]).
+func paginate[T identified](ctx context.Context, what, path string, limit int, fetch fetchFunc[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		skip := 0
+		var zero T
+		fail := func(page int, format string, args ...any) {
+			yield(zero, &PageError{What: what, Path: path, Page: page, Reason: fmt.Sprintf(format, args...)})
+		}
+		seen := map[string]int{} // id → page it was read on
+		skip, first := 0, -2
 		for page := 1; ; page++ {
 			items, total, err := fetch(ctx, skip, limit)
 			if err != nil {
-				var zero T
 				yield(zero, fmt.Errorf("jcapi: list %s: page %d: %w", what, page, err))
 				return
+			}
+			if len(items) > limit {
+				yield(zero, fmt.Errorf("jcapi: list %s: page %d: %d items, more than the limit %d: the response does not follow the API", what, page, len(items), limit))
+				return
+			}
+			if first == -2 {
+				first = total
+			} else if total != first {
+				fail(page, "the total changed from %d to %d between pages", first, total)
+				return
+			}
+			for _, it := range items {
+				id := it.pageID()
+				if id == "" {
+					fail(page, "an item has no id")
+					return
+				}
+				if p, ok := seen[id]; ok {
+					fail(page, "id %s was already read on page %d (a repeated or shifted page)", id, p)
+					return
+				}
+				seen[id] = page
 			}
 			for _, it := range items {
 				if !yield(it, nil) {
 					return
 				}
 			}
-			if len(items) > limit {
-				var zero T
-				yield(zero, fmt.Errorf("jcapi: list %s: page %d: %d items, more than the limit %d: the response does not follow the API", what, page, len(items), limit))
+			skip += len(items)
+			if total >= 0 && skip > total {
+				fail(page, "%d ids read but the server reported %d", skip, total)
 				return
 			}
-			skip += len(items)
 			if len(items) < limit && total >= 0 && skip < total {
 				// A short page ends a list, so a server that says there
 				// is more and stops would make a silently partial read.
-				var zero T
-				yield(zero, fmt.Errorf("jcapi: list %s: page %d: the server reported %d items but the list ended after %d", what, page, total, skip))
+				fail(page, "the server reported %d items but the list ended after %d", total, skip)
 				return
 			}
 			if len(items) < limit || (total >= 0 && skip >= total) {
@@ -163,7 +218,7 @@ func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 }
 
 // v2List is the fetch for a v2 list that returns a bare array.
-func v2List[T any](c *Client, path string, opts ListOptions, sort bool, extra url.Values) fetchFunc[T] {
+func v2List[T identified](c *Client, path string, opts ListOptions, sort bool, extra url.Values) fetchFunc[T] {
 	return func(ctx context.Context, skip, limit int) ([]T, int, error) {
 		if err := opts.check(); err != nil {
 			return nil, 0, err

@@ -12,7 +12,7 @@ import (
 
 // SystemUsers lists v1 system users (GET /systemusers), sorted by id.
 func (c *Client) SystemUsers(ctx context.Context, opts ListOptions) iter.Seq2[SystemUser, error] {
-	return paginate(ctx, "system users", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+	return paginate(ctx, "system users", "/systemusers", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
 		if err := opts.check(); err != nil {
 			return nil, 0, err
 		}
@@ -33,7 +33,7 @@ type Search struct {
 
 // SearchSystemUsers pages POST /search/systemusers with limit=100.
 func (c *Client) SearchSystemUsers(ctx context.Context, s Search) iter.Seq2[SystemUser, error] {
-	return paginate(ctx, "system users (search)", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+	return paginate(ctx, "system users (search)", "/search/systemusers", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
 		var page v1Page[SystemUser]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		_, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/search/systemusers", query: q, body: s, out: &page})

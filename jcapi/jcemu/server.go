@@ -155,6 +155,14 @@ type Fault struct {
 	// Drop processes the call, then closes the connection without an
 	// answer: the client cannot tell whether it happened.
 	Drop bool
+	// Skew, on a list call, adds this to the request's skip before it is
+	// served: -limit serves the previous page again, -1 a page shifted by
+	// one (as when an object is created ahead of the reader between pages),
+	// +n skips n objects (as when one is deleted).
+	Skew int
+	// After lets this many matching calls through untouched before the
+	// fault applies, e.g. After: 1 to hit the second page of a list.
+	After int
 }
 
 // FailNext schedules a fault. Faults are checked in the order scheduled.
@@ -228,6 +236,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable")
 		return
 	}
+	if fault != nil && fault.Skew != 0 {
+		q := r.URL.Query()
+		skip, _ := strconv.Atoi(q.Get("skip"))
+		q.Set("skip", strconv.Itoa(max(0, skip+fault.Skew)))
+		r.URL.RawQuery = q.Encode()
+	}
 	if fault != nil && fault.Drop {
 		rec := &bufferedWriter{header: http.Header{}}
 		s.mux.ServeHTTP(rec, r)
@@ -252,6 +266,10 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 			if ok, _ := path.Match(f.Path, r.URL.Path); !ok {
 				continue
 			}
+		}
+		if f.After > 0 {
+			f.After--
+			return nil
 		}
 		f.Times--
 		if f.Times <= 0 {
