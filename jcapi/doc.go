@@ -28,7 +28,7 @@
 //
 //	Request                                  Form                                   Evidence
 //	GET /systemusers                         limit skip sort=_id filter[=|[N]]      spec paths./systemusers.get; filter syntax and filter[0]/filter[1] AND form: components.parameters.trait_filter_filter
-//	POST /search/systemusers                 body {"filter":{"and":[{f:v}]}}        spec paths./search/systemusers.post (description: filter object with and/or); PS module Public/Users/Get-JCUser.ps1 looks users up by exact value in this body
+//	POST /search/systemusers                 body {"filter":{"and":[{f:v}]}}        spec paths./search/systemusers.post (description: filter object with and/or); PS module Public/Users/Get-JCUser.ps1 sends exact values in this body's filter (as [{f:v}])
 //	GET /systemusers/{id}                    -                                      spec paths./systemusers/{id}.get
 //	POST /systemusers                        body systemuserputpost                 spec paths./systemusers.post
 //	PUT /systemusers/{id}                    body systemuserput [fullValidationDetails=password]  spec paths./systemusers/{id}.put
@@ -37,7 +37,7 @@
 //	POST /systemusers/{id}/state/suspend     empty body, no x-org-id                spec paths./systemusers/{id}/state/suspend.post (no x-org-id parameter)
 //	POST /systemusers/{id}/state/activate    body {"email": bool}, no x-org-id      spec paths./systemusers/{id}/state/activate.post description "Email Flag" (its schema types email as object; the description's true/false form is followed)
 //	GET /organizations                       limit skip, no x-org-id                spec paths./organizations.get (no x-org-id parameter)
-//	GET /organizations/{id}                  no x-org-id                            spec paths./organizations/{id}.get (no x-org-id parameter; the PS module's ApiTransform.ps1 strips x-org-id from the spec and adds it per call)
+//	GET /organizations/{id}                  no x-org-id                            spec paths./organizations/{id}.get (no x-org-id parameter)
 //	GET /v2/usergroups                       limit skip sort=id filter=… (one key each)  spec paths./usergroups.get, trait_sort_sort ("comma separated fields"), UserGroup.id; PS module Public/Policies/PolicyGroups/Get-JCPolicyGroup.ps1 sends v2 sort=name&filter=name:eq:… (a v2 field name, not _id)
 //	POST /v2/usergroups                      body UserGroupPost                     spec paths./usergroups.post
 //	GET|PUT|DELETE /v2/usergroups/{id}       body UserGroupPut                      spec paths./usergroups/{id}
@@ -69,9 +69,15 @@
 //     bytes. The emulator accepts both and splits every value at each comma.
 //   - v2 sort=id: the spec names no sort fields beyond "fields of the
 //     response"; id is the field every listed v2 schema has.
-//   - The org of a suspend or activate call without x-org-id is the one that
-//     owns the user; the spec does not say how a multi-tenant key is scoped
-//     there. Only the opt-in live test (TestLiveReadOnly) can confirm it.
+//   - x-org-id follows the spec's per-operation declarations alone. The
+//     public clients are no evidence either way: TheJumpCloud/jcapi-powershell
+//     ApiTransform.ps1 deletes x-org-id from every operation before
+//     generating the SDK (its comment: added later through Module.cs), and
+//     the PS module's Get-JCUser.ps1 adds it to every request it builds.
+//     The org of a suspend or activate call without x-org-id is the one
+//     that owns the user; the spec does not say how a multi-tenant key is
+//     scoped there. Only the opt-in live test (TestLiveReadOnly) can
+//     confirm these.
 //
 // # Resilience
 //
