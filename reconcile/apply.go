@@ -150,15 +150,6 @@ func (e *PartialError) Error() string {
 
 func (e *PartialError) Unwrap() error { return e.Err }
 
-// ThresholdError reports a plan over the deletion threshold
-// ([Plan.ExceedsThreshold]); nothing of it was applied. The pipeline, which
-// checks the threshold for every run, returns it.
-type ThresholdError struct {
-	Message string
-}
-
-func (e *ThresholdError) Error() string { return e.Message }
-
 // Apply carries out exactly the changes of plan through t and re-derives
 // nothing. It runs them in an order that keeps references valid — user
 // updates (which may free a username), user creates, group updates and
