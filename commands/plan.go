@@ -30,8 +30,8 @@ func (p *policyFlags) add(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&p.onDisabled, "on-disabled", string(def.OnDisabled), "what a user disabled in AD becomes in JumpCloud: suspend or delete")
 	fs.StringVar(&p.onRemoved, "on-removed", string(def.OnRemoved), "what a user removed from scope becomes in JumpCloud: delete or suspend")
-	fs.IntVar(&p.maxDeletes, "max-deletes", def.MaxDeletes, "most users one run may delete or suspend (-1: no limit)")
-	fs.IntVar(&p.maxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may delete or suspend, as a percentage of managed users (-1: no limit)")
+	fs.IntVar(&p.maxDeletes, "max-deletes", def.MaxDeletes, "removals (deletes, suspensions, group, membership and admin removals) always allowed per hour (-1: no limit)")
+	fs.IntVar(&p.maxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "removals allowed per hour as a percentage of managed users, when more than --max-deletes (-1: --max-deletes alone)")
 	fs.BoolVar(&p.nestedAdmins, "nested-admins", false, "also make administrators of users in groups nested in JumpCloud Admins")
 	mustComplete(cmd, "on-disabled", "suspend", "delete")
 	mustComplete(cmd, "on-removed", "delete", "suspend")
@@ -141,6 +141,8 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		JumpCloudGroup:    d.JumpCloudGroup,
 		AdminsGroup:       d.AdminsGroup,
 		UsernameAttribute: d.UsernameAttribute,
+		Bind:              d.Bind,
+		NeverTouch:        d.NeverTouch,
 	})
 	if err != nil {
 		conn.Close()

@@ -18,6 +18,7 @@ type View struct {
 	Fingerprint string              `json:"fingerprint"`
 	Managed     int                 `json:"managed_users"`
 	Summary     Summary             `json:"summary"`
+	Budget      BudgetStatus        `json:"budget"`
 	Changes     []reconcile.Change  `json:"changes"`
 	Skipped     []reconcile.Skip    `json:"skipped"`
 
@@ -64,6 +65,23 @@ func NewView(domain string, p reconcile.Plan) View {
 	}
 	v.Summary.Skipped = len(p.Skipped)
 	return v
+}
+
+// WithBudget returns v with what its removals would meet ([Preview]).
+func (v View) WithBudget(b BudgetStatus) View {
+	v.Budget = b
+	return v
+}
+
+// budgetLine says, under a plan whose removals would be held, what would
+// happen and how to release them; "" otherwise.
+func (v View) budgetLine() string {
+	b := v.Budget
+	if !b.WouldHold {
+		return ""
+	}
+	return fmt.Sprintf("%s would hold %d %s (%d already made in the budget window, allowance %d) and apply the rest; after review: %s",
+		v.dir.Command, b.Removals, plural(b.Removals, "removal", "removals"), b.Spent, b.Allowance, b.Release)
 }
 
 // Line is the one-line summary printed under the table.
@@ -124,8 +142,12 @@ func (v View) Report(s *output.Streams) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
-	return err
+	fmt.Fprintln(s.Out)
+	s.WriteLine(output.Plain, v.Line())
+	if l := v.budgetLine(); l != "" {
+		s.WriteLine(output.Warn, l)
+	}
+	return nil
 }
 
 // fieldsText renders a change's fields with the direction's names:
