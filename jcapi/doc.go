@@ -91,9 +91,12 @@
 // # Errors
 //
 // Failures are *[APIError] values that match [ErrUnauthorized],
-// [ErrForbidden], [ErrNotFound] and [ErrConflict] with errors.Is. The API key
-// is a secret.Secret: it is revealed only to set the header and never appears
-// in an error, a log line or a panic.
+// [ErrForbidden], [ErrNotFound] and [ErrConflict] with errors.Is. A paged
+// read whose pages repeat or overlap ids, whose total changes between pages
+// or whose ids do not add up to the total fails with a *[PageError]
+// ([ErrInconsistentPage]), so no caller plans from a listing that may miss
+// or double an object. The API key is a secret.Secret: it is revealed only
+// to set the header and never appears in an error, a log line or a panic.
 //
 // The emulator in [github.com/adjc/adjc/jcapi/jcemu] serves the same API for
 // tests and the lab.

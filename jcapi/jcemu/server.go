@@ -268,8 +268,8 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 			}
 		}
 		if f.After > 0 {
-			f.After--
-			return nil
+			f.After-- // this call passes this fault; a later one may still match
+			continue
 		}
 		f.Times--
 		if f.Times <= 0 {
