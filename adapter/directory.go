@@ -224,3 +224,8 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// ADUser converts one user read from AD into the engine's value, with attr
+// as the username attribute; for commands that handle one user outside a
+// plan (`sync password` asks the never-touch rules about it).
+func ADUser(u ldapx.User, attr string) reconcile.ADUser { return adUser(u, attr) }

@@ -90,7 +90,10 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+	plan, err := planImport(ctx, st, pol)
+	if err != nil {
+		return authHint(err)
+	}
 	if opts.Out != "" {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
 			return err

@@ -125,7 +125,9 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		plan = saved.Plan
 	} else {
-		plan = reconcile.Diff(st.Directory, st.Cloud, pol)
+		if plan, err = planImport(ctx, st, pol); err != nil {
+			return authHint(err)
+		}
 	}
 
 	printer := opts.Printer()

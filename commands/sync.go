@@ -24,6 +24,15 @@ type SyncState struct {
 	// Target applies a plan to AD; nil when only planning.
 	Target reconcile.Target
 	Close  func()
+	// Recheck, when set, reads the bound groups' member lists again for the
+	// groups a plan found suddenly empty ([reconcile.Plan.Rechecks]).
+	Recheck func(ctx context.Context, ids []string) error
+}
+
+func (st *SyncState) closeQuietly() {
+	if st.Close != nil {
+		st.Close()
+	}
 }
 
 // SyncStateFunc reads [SyncState]; tests substitute fixed states.
@@ -64,11 +73,20 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		return &SyncState{
+		st := &SyncState{
 			Domain: d, Bound: bound, AD: ad,
 			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
 			Close:  func() { conn.Close() },
-		}, nil
+		}
+		st.Recheck = func(ctx context.Context, ids []string) error {
+			again, err := adapter.RecheckBound(ctx, jc, st.Bound, ids)
+			if err != nil {
+				return err
+			}
+			st.Bound = again
+			return nil
+		}
+		return st, nil
 	}
 }
 
@@ -178,7 +196,18 @@ func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *co
 	if err != nil {
 		return nil, reconcile.Plan{}, authHint(err)
 	}
-	return st, reconcile.DiffToAD(st.Bound, st.AD, syncPolicy(d, noUnsuspend)), nil
+	pol := syncPolicy(d, noUnsuspend)
+	plan := reconcile.DiffToAD(st.Bound, st.AD, pol)
+	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
+		// A bound group's member list read empty while AD still holds
+		// members: read it again before anything is removed.
+		if err := st.Recheck(ctx, ids); err != nil {
+			st.closeQuietly()
+			return nil, reconcile.Plan{}, authHint(err)
+		}
+		plan = reconcile.DiffToAD(st.Bound, st.AD, pol)
+	}
+	return st, plan, nil
 }
 
 func runSync(ctx context.Context, opts *SyncOptions) error {
