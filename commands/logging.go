@@ -32,7 +32,8 @@ func newLogger(w io.Writer) (*slog.Logger, *logControl) {
 	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool)}
 	c.level.Set(slog.LevelWarn)
 	opts := &slog.HandlerOptions{Level: c.level}
-	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, opts)}
+	jsOpts := &slog.HandlerOptions{Level: c.level, ReplaceAttr: durationSeconds}
+	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, jsOpts)}
 	return slog.New(h), c
 }
 
@@ -64,4 +65,14 @@ func (h *switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *switchHandler) WithGroup(name string) slog.Handler {
 	return &switchHandler{json: h.json, text: h.text.WithGroup(name), js: h.js.WithGroup(name)}
+}
+
+// durationSeconds writes durations in JSON logs as seconds, a number a
+// collector can sum and compare ("duration":0.084), where slog's JSON
+// handler would write integer nanoseconds. Text logs keep Go's "84ms".
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
