@@ -28,6 +28,15 @@ func (c *logControl) set(verbosity int, format string) {
 	c.json.Store(format == "json")
 }
 
+// atLeastInfo raises a level left at the default (warn) to info: a command
+// that runs for a long time unattended (schedule) says it started and what
+// each run did without -v. -vv still gives debug.
+func (c *logControl) atLeastInfo() {
+	if c.level.Level() > slog.LevelInfo {
+		c.level.Set(slog.LevelInfo)
+	}
+}
+
 func newLogger(w io.Writer) (*slog.Logger, *logControl) {
 	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool)}
 	c.level.Set(slog.LevelWarn)

@@ -62,10 +62,17 @@ type ScheduleOptions struct {
 	// ledger is the domain's state store once the lock is held: every run
 	// spends the one removal budget.
 	ledger pipeline.Ledger
+	// infoLogs raises the log level to info unless -v or -vv chose it:
+	// schedule logs its start and one line per run by default.
+	infoLogs func()
 }
 
 func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
-	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now,
+	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now, infoLogs: func() {
+		if f.logs != nil {
+			f.logs.atLeastInfo()
+		}
+	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
 		ReadFresh: readFresh(f), ReadCloud: readCloud(f)}
 	cmd := &cobra.Command{
@@ -131,6 +138,9 @@ EXIT STATUS
 }
 
 func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
+	if opts.infoLogs != nil {
+		opts.infoLogs()
+	}
 	if opts.Interval < minInterval {
 		return Usagef("invalid --interval %s: want %s or more", opts.Interval, minInterval)
 	}
