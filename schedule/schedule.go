@@ -407,7 +407,7 @@ func (s *Scheduler) logRun(rec Record) {
 		}
 	}
 	if rec.Paused {
-		s.log.Debug("run skipped: domain deactivated", attrs...)
+		s.log.Debug("run skipped: domain paused", attrs...)
 		return
 	}
 	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,
