@@ -50,6 +50,7 @@ func randHex(n int) string {
 // labUser is an AD user the test made, with its JumpCloud twin.
 type labUser struct {
 	sam, dn, guid, jcID, pw string
+	rid                     string // last part of objectSid
 }
 
 // sambaLab is the lab DC, an in-process emulator, and a running
@@ -76,6 +77,7 @@ func newSambaLab(t *testing.T) *sambaLab {
 		t.Fatal("the Samba capture test needs root: samba-tool reads the DC's privileged ldapi socket and the GnuPG key")
 	}
 	l := ldaptest.Get(t)
+	s := newCaptureLab(t, l, func(p string) string { return p })
 	for _, p := range []string{filepath.Join(l.Dir, "etc", "smb.conf"), filepath.Join(l.Dir, "gnupg")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("lab has no %s: re-provision it with this branch's scripts/lab (down, up): %v", p, err)
@@ -88,6 +90,13 @@ func newSambaLab(t *testing.T) *sambaLab {
 	if _, err := exec.LookPath("samba-tool"); err != nil {
 		t.Fatalf("samba-tool: %v", err)
 	}
+	return s
+}
+
+// newCaptureLab is the part every capture test shares: the emulator with a
+// strict policy, a test OU with a scope group, and adjc's config, whose
+// paths go through path (the Windows build under Wine wants Z:\…).
+func newCaptureLab(t *testing.T, l *ldaptest.Lab, path func(string) string) *sambaLab {
 	s := &sambaLab{t: t, lab: l, admin: l.Dial(t, l.Admin), dir: t.TempDir()}
 	s.srv = jcemu.New()
 	s.org = s.srv.AddOrg("adjc password sync test")
@@ -104,6 +113,10 @@ func newSambaLab(t *testing.T) *sambaLab {
 	t.Cleanup(ts.Close)
 	keyFile := filepath.Join(s.dir, "jc-key")
 	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bindPW := filepath.Join(s.dir, "bind-password")
+	if err := os.WriteFile(bindPW, []byte(l.Import.Password.Reveal()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ou := l.TempOU(t)
@@ -127,7 +140,7 @@ domains:
     ca_file: %s
 state_dir: %s
 audit_log: %s
-`, ts.URL, keyFile, l.URL, l.BaseDN, ou, group, l.Import.Bind, l.Import.PasswordFile, l.CAFile, filepath.Join(s.dir, "state"), s.audit)
+`, ts.URL, path(keyFile), l.URL, l.BaseDN, ou, group, l.Import.Bind, path(bindPW), path(l.CAFile), path(filepath.Join(s.dir, "state")), path(s.audit))
 	if err := os.WriteFile(filepath.Join(s.dir, "adjc.yaml"), []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +197,18 @@ func (s *sambaLab) user(ou, group, prefix string, inScope bool) labUser {
 			_ = c.Del(ldap.NewDelRequest(pso, nil))
 		}
 	})
-	res, err := s.admin.Search(ldap.NewSearchRequest(u.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"objectGUID"}, nil))
+	res, err := s.admin.Search(ldap.NewSearchRequest(u.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"objectGUID", "objectSid"}, nil))
 	if err != nil || len(res.Entries) != 1 {
 		s.t.Fatalf("read %s: %v", u.dn, err)
 	}
 	if u.guid, err = ldapx.GUIDString(res.Entries[0].GetRawAttributeValue("objectGUID")); err != nil {
 		s.t.Fatal(err)
 	}
+	sid, err := ldapx.SIDString(res.Entries[0].GetRawAttributeValue("objectSid"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u.rid = sid[strings.LastIndexByte(sid, '-')+1:]
 	ju, err := s.srv.AddUser(s.org, jcapi.SystemUser{Username: u.sam, Email: u.sam + "@example.com",
 		Attributes: []jcapi.Attribute{{Name: "adjcObjectGUID", Value: u.guid}}})
 	if err != nil {
@@ -365,6 +383,10 @@ func TestSambaCaptureLab(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		t.Logf("change to JumpCloud: %v", took)
+		if os.Getenv("PWSYNC_DEBUG") != "" {
+			b, _ := os.ReadFile(s.stderr)
+			t.Logf("%s", b)
+		}
 		e, _ := s.outcome(in.sam, before)
 		if e["outcome"] != "applied" || e["user_id"] != in.jcID {
 			t.Errorf("audit line = %v, want outcome applied for user %s", e, in.jcID)

@@ -141,6 +141,9 @@ type ID struct {
 }
 
 func (id ID) String() string {
+	if id.GUID == "" && id.RID == 0 {
+		return "-"
+	}
 	if id.GUID != "" {
 		return "guid:" + id.GUID
 	}
@@ -190,9 +193,13 @@ func DecodeRequest(r *bufio.Reader) (Request, error) {
 		clear(f[3])
 		return Request{}, fmt.Errorf("%w: op %q (want notify or filter)", ErrFrame, req.Op)
 	}
-	if req.ID, err = ParseID(string(f[1])); err != nil {
-		clear(f[3])
-		return Request{}, err
+	// A filter request comes before the DC has stored anything, from
+	// PasswordFilter, which LSA gives the account name but no RID: "-".
+	if !(req.Op == OpFilter && string(f[1]) == "-") {
+		if req.ID, err = ParseID(string(f[1])); err != nil {
+			clear(f[3])
+			return Request{}, err
+		}
 	}
 	if req.Account == "-" {
 		req.Account = ""
