@@ -13,10 +13,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,7 +58,7 @@ type labUser struct {
 // sambaLab is the lab DC, an in-process emulator, and a running
 // `adjc password-sync --source samba` pointed at both.
 type sambaLab struct {
-	t        *testing.T
+	t        testing.TB
 	lab      *ldaptest.Lab
 	admin    *ldap.Conn
 	srv      *jcemu.Server
@@ -71,7 +73,7 @@ type sambaLab struct {
 	argvSeen []string
 }
 
-func newSambaLab(t *testing.T) *sambaLab {
+func newSambaLab(t testing.TB) *sambaLab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("the Samba capture test needs root: samba-tool reads the DC's privileged ldapi socket and the GnuPG key")
@@ -96,7 +98,7 @@ func newSambaLab(t *testing.T) *sambaLab {
 // newCaptureLab is the part every capture test shares: the emulator with a
 // strict policy, a test OU with a scope group, and adjc's config, whose
 // paths go through path (the Windows build under Wine wants Z:\…).
-func newCaptureLab(t *testing.T, l *ldaptest.Lab, path func(string) string) *sambaLab {
+func newCaptureLab(t testing.TB, l *ldaptest.Lab, path func(string) string) *sambaLab {
 	s := &sambaLab{t: t, lab: l, admin: l.Dial(t, l.Admin), dir: t.TempDir()}
 	s.srv = jcemu.New()
 	s.org = s.srv.AddOrg("adjc password sync test")
@@ -245,10 +247,14 @@ func (s *sambaLab) change(u *labUser, pw string) {
 func (s *sambaLab) start() {
 	t := s.t
 	t.Helper()
-	bin := filepath.Join(s.dir, "adjc")
-	build := exec.Command("go", "build", "-o", bin, "github.com/adjc/adjc/cmd/adjc")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build adjc: %v\n%s", err, out)
+	// ADJC_PWSYNC_ADJC names a built adjc (scripts/bench passes its own).
+	bin := os.Getenv("ADJC_PWSYNC_ADJC")
+	if bin == "" {
+		bin = filepath.Join(s.dir, "adjc")
+		build := exec.Command("go", "build", "-o", bin, "github.com/adjc/adjc/cmd/adjc")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build adjc: %v\n%s", err, out)
+		}
 	}
 	s.stderr = filepath.Join(s.dir, "adjc.log")
 	logf, err := os.Create(s.stderr)
@@ -349,7 +355,7 @@ func (s *sambaLab) outcome(account string, after int) (map[string]any, int) {
 	return nil, 0
 }
 
-func auditLines(t *testing.T, path string) int {
+func auditLines(t testing.TB, path string) int {
 	b, _ := os.ReadFile(path)
 	return bytes.Count(b, []byte("\n"))
 }
@@ -467,3 +473,59 @@ func TestSambaCaptureLab(t *testing.T) {
 }
 
 func must(b []byte, _ error) []byte { return b }
+
+// BenchmarkSambaCaptureLatency measures change-to-JumpCloud latency on the
+// lab: one in-scope user changes its own password over LDAP, ADJC_PWSYNC_
+// BENCH_CHANGES times (default 100), and each sample is the time from
+// sending the LDAP modify to the emulator holding the new password, polled
+// every 5 ms. It includes Samba's change notification, samba-tool's DirSync
+// and GnuPG decryption, the hook, the socket and the delivery. Reports p50,
+// p99 (nearest rank), min and max in seconds; run with -benchtime 1x.
+func BenchmarkSambaCaptureLatency(b *testing.B) {
+	n := 100
+	if v := os.Getenv("ADJC_PWSYNC_BENCH_CHANGES"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	s := newSambaLab(b)
+	u := s.user(s.ou, s.group, "pwbench", true)
+	s.start()
+	var lat []float64
+	for b.Loop() {
+		lat = lat[:0]
+		for i := range n {
+			pw := fmt.Sprintf("Bench-%d-%s-Zz9", i, randHex(4))
+			start := time.Now()
+			s.change(&u, pw)
+			for {
+				ok, err := s.srv.PasswordMatches(s.org, u.jcID, pw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ok {
+					break
+				}
+				if time.Since(start) > time.Minute {
+					logb, _ := os.ReadFile(s.stderr)
+					b.Fatalf("change %d not delivered within a minute; adjc log:\n%s", i, logb)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			lat = append(lat, time.Since(start).Seconds())
+			if os.Getenv("PWSYNC_DEBUG") != "" {
+				b.Logf("change %d sent %s took %v", i, start.UTC().Format("15:04:05.000"), time.Since(start))
+			}
+		}
+	}
+	if p := os.Getenv("PWSYNC_DEBUG"); p != "" {
+		// A copy of adjc's log for a look at where the time goes.
+		logb, _ := os.ReadFile(s.stderr)
+		_ = os.WriteFile(p, logb, 0o600)
+	}
+	slices.Sort(lat)
+	rank := func(p float64) float64 { return lat[max(0, int(math.Ceil(p*float64(len(lat))))-1)] }
+	b.ReportMetric(rank(0.5), "p50-s")
+	b.ReportMetric(rank(0.99), "p99-s")
+	b.ReportMetric(lat[0], "min-s")
+	b.ReportMetric(lat[len(lat)-1], "max-s")
+	b.ReportMetric(float64(len(lat)), "changes")
+}
