@@ -163,10 +163,6 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		first.Close()
 		return fmt.Errorf("domain %s: the scope group %q in %s: %w", d.Name, d.JumpCloudGroup, root, err)
 	}
-	if _, _, err := jc.PasswordPolicy(ctx); err != nil {
-		first.Close()
-		return authHint(err)
-	}
 
 	audit, err := pwsync.OpenAuditLog(cfg.AuditLog, d.Name, opts.Now)
 	if err != nil {
@@ -201,6 +197,12 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		},
 	})
 
+	// Read the policy now: it proves the API key, and the first filter
+	// request (150 ms to answer) then need not wait for JumpCloud.
+	if err := deliverer.Warm(ctx); err != nil {
+		first.Close()
+		return authHint(err)
+	}
 	if metrics != nil {
 		ln, err := net.Listen("tcp", opts.MetricsAddr)
 		if err != nil {

@@ -110,9 +110,13 @@ type Deliverer struct {
 	closed  bool
 	conn    *ldapx.Conn
 	anchors map[string]jcapi.SystemUser // objectGUID → JumpCloud user
-	policy  struct {
-		p  reconcile.JCPasswordPolicy
-		at time.Time
+	// policy is read by the delivering goroutine and by filter requests
+	// (Serve's goroutines): pmu guards it.
+	pmu    sync.Mutex
+	policy struct {
+		p          reconcile.JCPasswordPolicy
+		at         time.Time
+		refreshing bool
 	}
 	domainSID string
 }
@@ -517,22 +521,66 @@ func (d *Deliverer) anchored(ctx context.Context, guid string, fresh bool) (jcap
 }
 
 func (d *Deliverer) jcPolicy(ctx context.Context) (reconcile.JCPasswordPolicy, error) {
+	d.pmu.Lock()
 	if !d.policy.at.IsZero() && d.opts.Now().Sub(d.policy.at) < d.opts.PolicyMaxAge {
+		defer d.pmu.Unlock()
 		return d.policy.p, nil
 	}
+	d.pmu.Unlock()
+	return d.fetchPolicy(ctx)
+}
+
+func (d *Deliverer) fetchPolicy(ctx context.Context) (reconcile.JCPasswordPolicy, error) {
 	compliance, p, err := d.opts.JumpCloud.PasswordPolicy(ctx)
 	if err != nil {
 		return reconcile.JCPasswordPolicy{}, err
 	}
-	d.policy.p, d.policy.at = adapter.JCPasswordPolicy(compliance, p), d.opts.Now()
-	return d.policy.p, nil
+	pol := adapter.JCPasswordPolicy(compliance, p)
+	d.pmu.Lock()
+	d.policy.p, d.policy.at = pol, d.opts.Now()
+	d.pmu.Unlock()
+	return pol, nil
+}
+
+// filterPolicy is the policy for a filter request, which has 150 ms: a
+// policy read before (however old) is used at once and refreshed in the
+// background when stale; only the very first request waits for JumpCloud.
+func (d *Deliverer) filterPolicy(ctx context.Context) (reconcile.JCPasswordPolicy, error) {
+	d.pmu.Lock()
+	if d.policy.at.IsZero() {
+		d.pmu.Unlock()
+		return d.fetchPolicy(ctx)
+	}
+	p := d.policy.p
+	if d.opts.Now().Sub(d.policy.at) >= d.opts.PolicyMaxAge && !d.policy.refreshing {
+		d.policy.refreshing = true
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := d.fetchPolicy(ctx); err != nil {
+				d.opts.Logger.Warn("jumpcloud password policy not refreshed", "err", err)
+			}
+			d.pmu.Lock()
+			d.policy.refreshing = false
+			d.pmu.Unlock()
+		}()
+	}
+	d.pmu.Unlock()
+	return p, nil
+}
+
+// Warm reads JumpCloud's password policy now, so the first filter request
+// does not wait for it.
+func (d *Deliverer) Warm(ctx context.Context) error {
+	_, err := d.fetchPolicy(ctx)
+	return err
 }
 
 // Check answers a "filter" request: the rules of JumpCloud's policy that pw
 // would break for the account (none: it may be set). It reads no AD user
 // and sets nothing; the account name stands for the username.
 func (d *Deliverer) Check(ctx context.Context, req Request) ([]reconcile.Rule, error) {
-	pol, err := d.jcPolicy(ctx)
+	pol, err := d.filterPolicy(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package pwsync
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"fmt"
@@ -37,10 +36,9 @@ func ParseSambaLDIF(r io.Reader) (req Request, ok bool, err error) {
 	defer clear(unfolded)
 	var guid, sam string
 	var pw []byte
-	sc := bufio.NewScanner(bytes.NewReader(unfolded))
-	sc.Buffer(make([]byte, 0, 4096), len(unfolded)+1)
-	for sc.Scan() {
-		line := sc.Bytes()
+	// bytes.Split, not a Scanner: the lines are views of unfolded (cleared
+	// above), with no copy of the password left in a scanner's buffer.
+	for _, line := range bytes.Split(unfolded, []byte("\n")) {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
@@ -88,10 +86,6 @@ func ParseSambaLDIF(r io.Reader) (req Request, ok bool, err error) {
 			}
 			pw = pw[:n]
 		}
-	}
-	if err := sc.Err(); err != nil {
-		clear(pw)
-		return Request{}, false, fmt.Errorf("ldif: %w", err)
 	}
 	if guid == "" {
 		clear(pw)
