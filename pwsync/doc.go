@@ -26,6 +26,21 @@
 // UTF-8 cleartext. A reply is one frame of status and message, status one of
 // "queued", "ok", "refused" or "error"; the message never holds the password.
 //
+// # Which changes are delivered
+//
+// The gate is the import scope as AD states it now, plus the anchor: the
+// account must be a (nested) member of the domain's JumpCloud group, asked
+// of the DC for that one account with an in-chain base search
+// ([ldapx.Conn.InChain], milliseconds), and a JumpCloud user must carry its
+// objectGUID as adjcObjectGUID. The anchor alone is not enough: a user
+// removed from scope under the "suspend" option keeps its anchored
+// JumpCloud account, and its password must stop flowing the moment it
+// leaves the group, not at the next import. Reading the whole scope
+// (ldapx's ReadScope) per change would be correct too but costs seconds on
+// a large domain. Privileged accounts (adminCount=1), well-known RIDs
+// (below 1000), adjc's bind account and the never-touch list are refused
+// before either check.
+//
 // # Where the cleartext lives
 //
 // Only in memory: a frame is read into a byte slice that is zeroed once the
