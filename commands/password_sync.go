@@ -261,6 +261,6 @@ func logPasswordOutcome(log *slog.Logger, o pwsync.Outcome) {
 	case o.Ignored():
 		log.Info("password change ignored", append(args, "reason", o.Reason)...)
 	default:
-		log.Warn("password change NOT delivered: jumpcloud keeps the old password (diff shows it as drift)", append(args, "reason", o.Reason)...)
+		log.Warn("password change NOT delivered: jumpcloud keeps the old password until the next change", append(args, "reason", o.Reason)...)
 	}
 }

@@ -46,8 +46,9 @@
 // Only in memory: a frame is read into a byte slice that is zeroed once the
 // change has been delivered, refused or dropped. Changes wait in a bounded
 // in-memory queue; nothing is written to disk, and a change that cannot be
-// delivered within [Options.RetryFor] is dropped and reported (the password
-// then shows as drift: pwdLastSet later than JumpCloud's password_date).
+// delivered within [Options.RetryFor] is dropped and reported; JumpCloud
+// then keeps the old password until the next change (AD's pwdLastSet is
+// later than JumpCloud's password_date, which a future diff could show).
 // Go strings cannot be zeroed, so the copy the HTTP request is built from
 // lives until the garbage collector reuses it; SECURITY.md says so.
 package pwsync
