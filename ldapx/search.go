@@ -81,7 +81,7 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 						Reason: fmt.Sprintf("the paged-results control (%s) was not honoured and the search stopped after %d entries", ldap.ControlTypePaging, n),
 						Hint:   "adjc reads the directory whole or not at all: point ldap_url at a domain controller that pages searches (every Windows DC does; an LDAP proxy or gateway in between may not)"}
 				}
-				yield(nil, wrapError("search", q.Base, "", err))
+				yield(nil, c.wrap("search", q.Base, "", err))
 				return
 			}
 			if len(cookie) == 0 {
@@ -132,7 +132,7 @@ func (c *Conn) readEntry(ctx context.Context, dn string, filter string, attrs []
 	req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 	res, err := c.c.Search(req)
 	if err != nil {
-		return nil, wrapError("read", dn, "", err)
+		return nil, c.wrap("read", dn, "", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, &Error{Op: "read", DN: dn, Kind: ErrNoSuchObject}
