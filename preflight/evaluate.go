@@ -140,26 +140,30 @@ func ldapChecks(f Facts) []Check {
 	const a = AreaLDAP
 	scheme, host := ldapScheme(f)
 	var out []Check
-	if f.ProbeErr != nil {
+	noStartTLS := errors.Is(f.ProbeErr, ldapx.ErrNoStartTLS)
+	if f.ProbeErr != nil && !noStartTLS {
 		out = append(out, check(a, "reachable", Fail, errText(f.ProbeErr), hint(f.ProbeErr, "check ldap_url and the network path to the DC")))
 	} else {
 		out = append(out, check(a, "reachable", Pass, host+" answers", ""))
 	}
 
-	plaintext := scheme == "ldap" && (f.Probe == nil || !f.Probe.Encrypted)
+	// The transport is named in every verdict: LDAPS, StartTLS or plaintext.
+	plaintext := scheme == "ldap" && !f.Domain.StartTLS
 	switch {
+	case noStartTLS:
+		out = append(out, check(a, "encryption", Fail,
+			"StartTLS (start_tls): "+errText(f.ProbeErr),
+			hint(f.ProbeErr, "give the DC a certificate, or use ldaps://"+hostOnly(host)+":636")))
 	case plaintext && f.Domain.AllowPlaintext:
 		out = append(out, check(a, "encryption", Warn,
 			"plaintext LDAP (allow_plaintext): the bind password and user data cross the network unencrypted",
-			"install a certificate on the DC and use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
+			"set start_tls: true, or use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
 	case plaintext:
 		out = append(out, check(a, "encryption", Fail,
 			"plaintext LDAP: the bind password would cross the network unencrypted",
-			"use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
-	case f.Probe != nil && f.Probe.StartTLS:
-		out = append(out, check(a, "encryption", Pass, "StartTLS, "+tlsVersion(f.Probe.Version), ""))
-	case f.Probe != nil:
-		out = append(out, check(a, "encryption", Pass, "LDAPS, "+tlsVersion(f.Probe.Version), ""))
+			"set start_tls: true, or use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
+	case f.Probe != nil && f.Probe.Encrypted:
+		out = append(out, check(a, "encryption", Pass, string(probeTransport(f.Probe))+", "+tlsVersion(f.Probe.Version), ""))
 	default:
 		out = append(out, check(a, "encryption", Skip, "the DC could not be reached", ""))
 	}
@@ -168,7 +172,11 @@ func ldapChecks(f Facts) []Check {
 
 	switch {
 	case f.Bound:
-		out = append(out, check(a, "bind", Pass, "bound as "+f.Domain.Bind, ""))
+		reason := "bound as " + f.Domain.Bind
+		if f.Transport != "" {
+			reason += " over " + string(f.Transport)
+		}
+		out = append(out, check(a, "bind", Pass, reason, ""))
 	case f.BindErr != nil:
 		out = append(out, check(a, "bind", Fail, errText(f.BindErr),
 			hint(f.BindErr, "check bind and the bind password; the account must be enabled and unlocked")))
@@ -180,6 +188,20 @@ func ldapChecks(f Facts) []Check {
 		out = append(out, check(a, "bind", Skip, "no trusted, encrypted connection to bind over", ""))
 	}
 	return out
+}
+
+// probeTransport is p's transport, also for facts that only say
+// Encrypted and StartTLS.
+func probeTransport(p *ldapx.TLSInfo) ldapx.Transport {
+	switch {
+	case p.Transport != "":
+		return p.Transport
+	case p.StartTLS:
+		return ldapx.TransportStartTLS
+	case p.Encrypted:
+		return ldapx.TransportLDAPS
+	}
+	return ldapx.TransportPlaintext
 }
 
 // secretErr reports whether a secret whose field starts with prefix could

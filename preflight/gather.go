@@ -78,23 +78,29 @@ func gatherSecret(f *Facts, ref config.SecretRef) (secret.Secret, error) {
 	return s, err
 }
 
-// LDAPOptions are the ldapx options for a configured domain.
-func LDAPOptions(d *config.Domain, password secret.Secret, log *slog.Logger) ldapx.Options {
+// LDAPOptions are the ldapx options for binding to domain d as account
+// bind: the one place a configured domain becomes ldapx.Options. Preflight,
+// the commands (commands.Factory.Directory) and schedule's watch all dial
+// with them, so they share the URL, TLS settings (CA file, StartTLS,
+// allow_plaintext) and every timeout.
+func LDAPOptions(d *config.Domain, bind string, password secret.Secret, log *slog.Logger) ldapx.Options {
 	return ldapx.Options{
-		URL:            d.LDAPURL,
-		BindDN:         d.Bind,
-		Password:       password,
-		CAFile:         d.CAFile,
-		AllowPlaintext: d.AllowPlaintext,
-		DialTimeout:    10 * time.Second,
-		OpTimeout:      time.Minute,
-		Logger:         log,
+		URL:              d.LDAPURL,
+		BindDN:           bind,
+		Password:         password,
+		CAFile:           d.CAFile,
+		StartTLS:         d.StartTLS,
+		AllowPlaintext:   d.AllowPlaintext,
+		DialTimeout:      ldapx.DefaultDialTimeout,
+		HandshakeTimeout: ldapx.DefaultHandshakeTimeout,
+		OpTimeout:        ldapx.DefaultOpTimeout,
+		Logger:           log,
 	}
 }
 
 func gatherLDAP(ctx context.Context, in Input, f *Facts, pw secret.Secret, pwErr error, log *slog.Logger) {
 	d := in.Domain
-	opts := LDAPOptions(d, pw, log)
+	opts := LDAPOptions(d, d.Bind, pw, log)
 	probe, err := ldapx.ProbeTLS(ctx, opts)
 	if err != nil {
 		f.ProbeErr = err
@@ -115,7 +121,7 @@ func gatherLDAP(ctx context.Context, in Input, f *Facts, pw secret.Secret, pwErr
 		return
 	}
 	defer conn.Close()
-	f.Bound = true
+	f.Bound, f.Transport = true, conn.Transport()
 	gatherDirectory(ctx, in, f, conn)
 }
 

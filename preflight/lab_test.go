@@ -46,6 +46,7 @@ type env struct {
 	LDAPURL        string
 	CAFile         string
 	AllowPlaintext bool
+	StartTLS       bool
 	Mode           config.Mode
 	Bind           string
 	BindPassword   string // written to a 0600 file
@@ -122,9 +123,10 @@ domains:
     bind_password_file: %s
     ca_file: %s
     allow_plaintext: %t
+    start_tls: %t
     jumpcloud_group: %s
 `, e.APIURL, write("key", e.APIKey), e.Mode, e.LDAPURL, e.lab.BaseDN, e.RootContainer, e.Bind,
-		write("bindpw", e.BindPassword), e.CAFile, e.AllowPlaintext, e.JumpCloudGroup)
+		write("bindpw", e.BindPassword), e.CAFile, e.AllowPlaintext, e.StartTLS, e.JumpCloudGroup)
 	path := write("adjc.yaml", yaml)
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
 		if k == config.EnvConfig {
@@ -329,6 +331,28 @@ func TestLabPlaintextLDAP(t *testing.T) {
 	// Explicitly allowed: still a WARN, and Samba refuses the simple bind.
 	e.AllowPlaintext = true
 	e.expect(e.gather(), map[string]Status{"ldap/encryption": Warn, "ldap/bind": Fail})
+}
+
+// TestLabStartTLS: start_tls on the DC's port 389 is verified like LDAPS
+// and preflight names the transport in its verdicts.
+func TestLabStartTLS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := url.Parse(e.lab.URL)
+	e.LDAPURL, e.StartTLS = "ldap://"+u.Hostname()+":389", true
+	f := e.gather()
+	e.expect(f, map[string]Status{"ldap/reachable": Pass, "ldap/encryption": Pass, "ldap/certificate": Pass, "ldap/bind": Pass})
+	if c := find(Evaluate(f), "ldap", "encryption"); !strings.HasPrefix(c.Reason, "StartTLS, TLS 1.") {
+		t.Errorf("encryption = %+v, want StartTLS named", c)
+	}
+	if c := find(Evaluate(f), "ldap", "bind"); !strings.HasSuffix(c.Reason, "over StartTLS") {
+		t.Errorf("bind = %+v, want the transport named", c)
+	}
+	// The same with a CA that did not sign the DC's certificate: refused
+	// before the bind, as for LDAPS.
+	e.CAFile = filepath.Join(e.dir, "other-ca.pem")
+	writeCA(t, e.CAFile)
+	e.expect(e.gather(), map[string]Status{"ldap/encryption": Pass, "ldap/certificate": Fail, "ldap/bind": Skip})
 }
 
 func TestLabWrongCA(t *testing.T) {

@@ -101,6 +101,9 @@ type Facts struct {
 	// Bound is true once the service account bound; BindErr says why not.
 	Bound   bool
 	BindErr error
+	// Transport is how the bind crossed the network: LDAPS, StartTLS or
+	// plaintext (allow_plaintext).
+	Transport ldapx.Transport
 
 	// What the bound account read.
 	DCTime      time.Time
