@@ -64,6 +64,12 @@ var (
 	// with an error, so the connection stays unencrypted and adjc binds
 	// nowhere: it never falls back to plaintext.
 	ErrNoStartTLS error = &kind{msg: "the domain controller does not offer StartTLS"}
+	// ErrInconsistentRead: a paged search returned an entry (same
+	// objectGUID or DN) it had already returned, or a ranged member read
+	// answered a range that repeats, overlaps or skips values. The read
+	// fails whole — nothing partial is planned — and the next run reads
+	// again; it is an ErrUnavailable, worth retrying.
+	ErrInconsistentRead error = &kind{msg: "the domain controller's answer to a paged read repeated or skipped entries", parent: ErrUnavailable}
 	// ErrUnsupportedControl: the DC refused or ignored a control adjc relies
 	// on — paged results, change notifications or DirSync — (LDAP 12,
 	// unavailableCriticalExtension). The [Error.Reason] names the control.
