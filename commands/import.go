@@ -7,6 +7,8 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -69,9 +71,9 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if opts.Concurrency < 1 {
 		return Usagef("invalid --concurrency %d: want 1 or more", opts.Concurrency)
 	}
-	var saved *savedPlan
+	var saved *planfile.File
 	if opts.PlanFile != "" {
-		sp, err := readPlan(opts.PlanFile)
+		sp, err := readPlan(opts.PlanFile, pipeline.Import)
 		if err != nil {
 			return err
 		}
@@ -89,7 +91,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		return Usagef("domain %s is in mode %s: JumpCloud is the authority, so import would overwrite it", d.Name, d.Mode)
 	}
 	if saved != nil {
-		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToJumpCloud, "adjc diff --out"); err != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, pipeline.Import); err != nil {
 			return err
 		}
 	}
@@ -112,7 +114,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := newPlanView(d.Name, plan)
+	view := pipeline.NewView(d.Name, plan)
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err
@@ -120,19 +122,18 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(newApplyResult(view, nil))
+			return printer.Print(pipeline.NewResult(view, nil))
 		}
 		return nil
 	}
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
-		Question:  fmt.Sprintf("Apply these %d changes to JumpCloud? [y/N] ", len(plan.Changes)),
-		Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
+		Direction: pipeline.Import, Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
 	})
 	if res == nil {
 		return err
 	}
-	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+	if perr := printer.Print(pipeline.NewResult(view, res.Outcomes)); perr != nil {
 		return perr
 	}
 	return err

@@ -147,7 +147,7 @@ func TestDiffImportGolden(t *testing.T) {
 				t.Errorf("audit log has %d lines, want %d", len(lines), tt.wantAudit)
 			}
 			for _, l := range lines {
-				var e auditEntry
+				var e struct{ Time, Outcome, Action string }
 				if err := json.Unmarshal([]byte(l), &e); err != nil || e.Time != "2025-06-01T12:00:00Z" || e.Outcome == "" || e.Action == "" {
 					t.Errorf("audit line %q: %v", l, err)
 				}

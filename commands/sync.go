@@ -9,6 +9,8 @@ import (
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -184,9 +186,9 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 	// Disabling an account is what the threshold counts in this direction.
 	thr := reconcile.Policy{MaxDeletes: opts.MaxDeletes, MaxDeletePercent: opts.MaxDeletePercent}
-	var saved *savedPlan
+	var saved *planfile.File
 	if opts.PlanFile != "" {
-		sp, err := readPlan(opts.PlanFile)
+		sp, err := readPlan(opts.PlanFile, pipeline.Sync)
 		if err != nil {
 			return err
 		}
@@ -204,7 +206,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		return err
 	}
 	if saved != nil {
-		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToAD, "adjc sync --out"); err != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, pipeline.Sync); err != nil {
 			return err
 		}
 	}
@@ -224,14 +226,14 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := newSyncView(d.Name, plan)
+	view := pipeline.NewView(d.Name, plan)
 	if printer.Format != output.FormatJSON || opts.Out != "" {
 		if err := printer.Print(view); err != nil {
 			return err
 		}
 	}
 	if opts.Out != "" {
-		if err := writePlan(opts.Out, d, thr, plan); err != nil {
+		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
 			return err
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
@@ -239,108 +241,19 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(newApplyResult(view, nil))
+			return printer.Print(pipeline.NewResult(view, nil))
 		}
 		return nil
 	}
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
-		Question:  fmt.Sprintf("Apply these %d changes to Active Directory %s? [y/N] ", len(plan.Changes), d.Name),
-		Threshold: thr,
-		// One LDAP connection; Samba and AD serialise writes anyway.
-		Concurrency: 1, Target: st.Target,
+		Direction: pipeline.Sync, Threshold: thr, Target: st.Target,
 	})
 	if res == nil {
 		return err
 	}
-	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+	if perr := printer.Print(pipeline.NewResult(view, res.Outcomes)); perr != nil {
 		return perr
 	}
 	return err
-}
-
-// syncView is a JumpCloud → AD plan as sync (and diff) print it.
-type syncView struct {
-	Domain      string              `json:"domain"`
-	Direction   reconcile.Direction `json:"direction"`
-	Fingerprint string              `json:"fingerprint"`
-	Managed     int                 `json:"managed_users"`
-	Changes     []reconcile.Change  `json:"changes"`
-	Skipped     []reconcile.Skip    `json:"skipped"`
-}
-
-func newSyncView(domain string, p reconcile.Plan) syncView {
-	v := syncView{Domain: domain, Direction: p.Direction, Fingerprint: p.Fingerprint, Managed: p.Managed, Changes: p.Changes, Skipped: p.Skipped}
-	if v.Changes == nil {
-		v.Changes = []reconcile.Change{}
-	}
-	if v.Skipped == nil {
-		v.Skipped = []reconcile.Skip{}
-	}
-	return v
-}
-
-// Line is the one-line summary.
-func (v syncView) Line() string {
-	var c, u, d int
-	for _, ch := range v.Changes {
-		switch ch.Action {
-		case reconcile.Create:
-			c++
-		case reconcile.Delete:
-			d++
-		default:
-			u++
-		}
-	}
-	if len(v.Changes) == 0 {
-		return fmt.Sprintf("No changes: %s matches JumpCloud. %d skipped.", v.Domain, len(v.Skipped))
-	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to remove in AD. %d skipped.", c, u, d, len(v.Skipped))
-}
-
-// Table is -o plain: the summary line alone.
-func (v syncView) Table() output.Table {
-	t := output.Table{}
-	t.AddStrings(v.Line())
-	return t
-}
-
-// Report is the table format.
-func (v syncView) Report(s *output.Streams) error {
-	return writePlanReport(s, planReport{
-		title:        fmt.Sprintf("Plan for %s (JumpCloud → Active Directory), %d managed users", v.Domain, v.Managed),
-		changes:      v.Changes,
-		fields:       syncFieldsText,
-		skippedTitle: "Not synced (privileged accounts, invalid names, objects outside the container):",
-		skipped:      v.Skipped,
-		line:         v.Line(),
-	})
-}
-
-// syncFieldsText names AD attributes beside the JumpCloud fields they come from.
-func syncFieldsText(c reconcile.Change) string {
-	adName := map[string]string{
-		reconcile.FieldFirstname: "givenName", reconcile.FieldLastname: "sn", reconcile.FieldEmail: "mail",
-		reconcile.FieldSuspended: "disabled", reconcile.FieldUsername: "sAMAccountName", reconcile.FieldName: "cn",
-	}
-	parts := make([]string, 0, len(c.Fields))
-	for _, f := range c.Fields {
-		name := f.Name
-		if a, ok := adName[f.Name]; ok {
-			name = a
-		}
-		q := func(s string) string {
-			if s == "" || strings.ContainsAny(s, " ,\t\"") {
-				return fmt.Sprintf("%q", s)
-			}
-			return s
-		}
-		if c.Action == reconcile.Create {
-			parts = append(parts, name+"="+q(f.New))
-		} else {
-			parts = append(parts, name+": "+q(f.Old)+" → "+q(f.New))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
