@@ -142,6 +142,9 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 		return reconcile.Directory{}, nil, err
 	}
 	dir := directoryFromScope(s, root, attr, opts.RootOnly)
+	if dir.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
+		return reconcile.Directory{}, nil, err
+	}
 	if opts.RootOnly {
 		return dir, nil, nil
 	}

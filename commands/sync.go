@@ -24,6 +24,15 @@ type SyncState struct {
 	// Target applies a plan to AD; nil when only planning.
 	Target reconcile.Target
 	Close  func()
+	// Recheck, when set, reads the bound groups' member lists again for the
+	// groups a plan found suddenly empty ([reconcile.Plan.Rechecks]).
+	Recheck func(ctx context.Context, ids []string) error
+}
+
+func (st *SyncState) closeQuietly() {
+	if st.Close != nil {
+		st.Close()
+	}
 }
 
 // SyncStateFunc reads [SyncState]; tests substitute fixed states.
@@ -53,7 +62,8 @@ func readSyncState(f *Factory) SyncStateFunc {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, Bound: bound})
+			UsernameAttribute: d.UsernameAttribute, Bound: bound,
+			Bind: d.Bind, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
@@ -63,11 +73,20 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		return &SyncState{
+		st := &SyncState{
 			Domain: d, Bound: bound, AD: ad,
 			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
 			Close:  func() { conn.Close() },
-		}, nil
+		}
+		st.Recheck = func(ctx context.Context, ids []string) error {
+			again, err := adapter.RecheckBound(ctx, jc, st.Bound, ids)
+			if err != nil {
+				return err
+			}
+			st.Bound = again
+			return nil
+		}
+		return st, nil
 	}
 }
 
@@ -104,6 +123,7 @@ func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
 
 // SyncOptions is what `adjc sync` needs.
 type SyncOptions struct {
+	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
@@ -116,10 +136,11 @@ type SyncOptions struct {
 	NoUnsuspend      bool
 	MaxDeletes       int
 	MaxDeletePercent int
+	AllowDeletes     int
 }
 
 func newSyncCmd(f *Factory, runF func(context.Context, *SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
+	opts := &SyncOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
 	def := reconcile.DefaultPolicy()
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -161,8 +182,9 @@ EXIT STATUS
 	fs.StringVar(&opts.PlanFile, "plan", "", "apply this saved JumpCloud → AD plan, if AD and JumpCloud have not changed since")
 	fs.StringVar(&opts.Out, "out", "", "save the plan, with its fingerprint, to this file for 'adjc sync --plan', and apply nothing")
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "do not re-enable AD accounts of users active in JumpCloud (the seeds only disable)")
-	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "most users one run may disable (-1: no limit)")
-	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may disable, as a percentage of managed users (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "removals (disables, membership removals) always allowed per hour (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "removals allowed per hour as a percentage of managed users, when more than --max-deletes (-1: --max-deletes alone)")
+	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
 	cmd.AddCommand(newSyncPasswordCmd(f, nil))
 	return cmd
 }
@@ -174,12 +196,26 @@ func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *co
 	if err != nil {
 		return nil, reconcile.Plan{}, authHint(err)
 	}
-	return st, reconcile.DiffToAD(st.Bound, st.AD, syncPolicy(d, noUnsuspend)), nil
+	pol := syncPolicy(d, noUnsuspend)
+	plan := reconcile.DiffToAD(st.Bound, st.AD, pol)
+	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
+		// A bound group's member list read empty while AD still holds
+		// members: read it again before anything is removed.
+		if err := st.Recheck(ctx, ids); err != nil {
+			st.closeQuietly()
+			return nil, reconcile.Plan{}, authHint(err)
+		}
+		plan = reconcile.DiffToAD(st.Bound, st.AD, pol)
+	}
+	return st, plan, nil
 }
 
 func runSync(ctx context.Context, opts *SyncOptions) error {
 	if opts.MaxDeletes < reconcile.NoLimit || opts.MaxDeletePercent < reconcile.NoLimit || opts.MaxDeletePercent > 100 {
 		return Usagef("invalid deletion limit: --max-deletes must be -1 or more, --max-delete-percent -1 to 100")
+	}
+	if opts.AllowDeletes < 0 {
+		return Usagef("invalid --allow-deletes %d: want 0 or more", opts.AllowDeletes)
 	}
 	if opts.PlanFile != "" && opts.Out != "" {
 		return Usagef("--plan and --out cannot be used together")
@@ -210,6 +246,13 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 			return err
 		}
 	}
+	var w *writerState
+	if opts.Out == "" {
+		if w, err = lockDomain(ctx, opts.IO, cfg, d, opts.lockWait); err != nil {
+			return err
+		}
+		defer w.release()
+	}
 	st, plan, err := SyncPlan(ctx, opts.ReadState, cfg, d, opts.NoUnsuspend)
 	if err != nil {
 		return err
@@ -226,7 +269,10 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := pipeline.NewView(d.Name, plan)
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	if err != nil {
+		return err
+	}
 	if printer.Format != output.FormatJSON || opts.Out != "" {
 		if err := printer.Print(view); err != nil {
 			return err
@@ -236,7 +282,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
+		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc sync --plan %s", opts.Out, opts.Out))
 		return nil
 	}
 	if plan.Empty() {
@@ -248,6 +294,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
 		Direction: pipeline.Sync, Threshold: thr, Target: st.Target,
+		Ledger: w.ledger(), Allow: opts.AllowDeletes,
 	})
 	if res == nil {
 		return err

@@ -311,6 +311,12 @@ func TestSyncLab(t *testing.T) {
 	if err != nil || bytes.Contains(audit, []byte(newPW)) || bytes.Contains(audit, []byte("Passw0rd")) {
 		t.Errorf("audit log unreadable or holds a password: %v", err)
 	}
+	// sync password audits each side it set (or failed to), never the
+	// password: the good run's two lines and the split run's AD line and
+	// JumpCloud refusal.
+	if n := bytes.Count(audit, []byte(`"kind":"password","object":"`+newName+`"`)); n != 4 {
+		t.Errorf("audit log has %d sync password lines for %s, want 4:\n%s", n, newName, audit)
+	}
 }
 
 func mustAPIURL(t *testing.T, s *syncLab) string {
