@@ -88,6 +88,9 @@ func TestBindFor(t *testing.T) {
 	if len(accts) != 2 || accts[0].Directions[0] != config.DirectionImport || accts[1].Directions[0] != config.DirectionSync {
 		t.Errorf("Accounts() = %+v, want the shared account for import and sync_bind for sync", accts)
 	}
+	if got := d.Binds(); len(got) != 2 || got[0] != "svc@example.com" || got[1] != "sync@example.com" {
+		t.Errorf("Binds() = %q, want bind and sync_bind", got)
+	}
 	d.SyncBind = ""
 	if accts := d.Accounts(); len(accts) != 1 || len(accts[0].Directions) != 2 {
 		t.Errorf("Accounts() without sync_bind = %+v, want one account for both directions", accts)

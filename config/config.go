@@ -206,6 +206,19 @@ func (d *Domain) BindFor(dir Direction) Account {
 	return Account{Field: d.field("bind"), Bind: d.Bind, Password: d.BindPassword}
 }
 
+// Binds returns every service account the domain names (bind,
+// import_bind, sync_bind), distinct and non-empty: adjc's own accounts,
+// which the never-touch set protects whichever direction binds as them.
+func (d *Domain) Binds() []string {
+	var out []string
+	for _, b := range []string{d.Bind, d.ImportBind, d.SyncBind} {
+		if b != "" && !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, b) }) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // Accounts returns the distinct accounts the domain's mode binds as, in
 // direction order, with the directions each serves: preflight checks each
 // for the rights of its own direction.
