@@ -287,7 +287,7 @@ func TestSyncLab(t *testing.T) {
 	if !s.adUser(newName).Disabled() {
 		t.Errorf("suspended user is not disabled in AD")
 	}
-	if err := jc.ActivateSystemUser(ctx, nu.ID); err != nil {
+	if err := jc.ActivateSystemUser(ctx, nu.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, stderr, code = s.run(config.ModeJCAuthority, "", "sync", "--yes"); code != 0 {

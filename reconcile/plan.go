@@ -100,8 +100,8 @@ type Direction string
 const (
 	// ToJumpCloud is AD → JumpCloud (`import`, the AD Import agent's job).
 	ToJumpCloud Direction = "ad-to-jumpcloud"
-	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job); reserved for
-	// the second diff function.
+	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job), planned by
+	// [DiffToAD].
 	ToAD Direction = "jumpcloud-to-ad"
 )
 

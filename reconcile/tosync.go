@@ -584,6 +584,10 @@ func FingerprintToAD(desired Bound, actual Domain) string {
 	for _, i := range as {
 		u := &actual.Users[i]
 		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
+		if u.UPN != "" {
+			// The never-touch rules match a user by UPN too.
+			t.items = append(t.items, "upn", strings.ToLower(u.GUID), u.UPN)
+		}
 	}
 	for _, i := range ags {
 		g := &actual.Groups[i]
