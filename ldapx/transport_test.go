@@ -3,6 +3,7 @@ package ldapx_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/secret"
 )
@@ -190,4 +192,58 @@ func TestPlaintextRefused(t *testing.T) {
 	if got := <-rest; len(got) != 0 {
 		t.Errorf("the client sent %d bytes over plaintext, want none", len(got))
 	}
+}
+
+// TestTimeoutMessagesGolden keeps the words of each named wait, as the
+// operator reads them, in golden/ldapx/timeouts.txt (the loopback port
+// replaced by PORT).
+func TestTimeoutMessagesGolden(t *testing.T) {
+	t.Parallel()
+	const short = 200 * time.Millisecond
+	cases := []struct {
+		name   string
+		scheme string
+		opts   func(*ldapx.Options)
+		serve  func(t *testing.T, c net.Conn)
+		search bool
+	}{
+		{"dial", "ldaps", func(o *ldapx.Options) { o.DialTimeout = time.Nanosecond }, func(_ *testing.T, c net.Conn) { silent(c) }, false},
+		{"tls handshake", "ldaps", nil, func(_ *testing.T, c net.Conn) { silent(c) }, false},
+		{"starttls request", "ldap", func(o *ldapx.Options) { o.StartTLS = true }, func(_ *testing.T, c net.Conn) { silent(c) }, false},
+		{"starttls refused", "ldap", func(o *ldapx.Options) { o.StartTLS = true }, func(t *testing.T, c net.Conn) {
+			answer(t, c, ldap.ApplicationExtendedResponse, int64(ldap.LDAPResultProtocolError), "unsupported extended operation")
+		}, false},
+		{"handshake after starttls", "ldap", func(o *ldapx.Options) { o.StartTLS = true }, func(t *testing.T, c net.Conn) {
+			answer(t, c, ldap.ApplicationExtendedResponse, 0, "")
+			silent(c)
+		}, false},
+		{"bind", "ldap", func(o *ldapx.Options) { o.AllowPlaintext = true }, func(_ *testing.T, c net.Conn) { silent(c) }, false},
+		{"search page", "ldap", func(o *ldapx.Options) { o.AllowPlaintext = true }, func(t *testing.T, c net.Conn) {
+			answer(t, c, ldap.ApplicationBindResponse, 0, "")
+			silent(c)
+		}, true},
+	}
+	var b strings.Builder
+	for _, tt := range cases {
+		addr, _ := fakeDC(t, func(c net.Conn) { tt.serve(t, c) })
+		o := ldapx.Options{URL: tt.scheme + "://" + addr, BindDN: "svc@example.com", Password: secret.New("pw"),
+			HandshakeTimeout: short, OpTimeout: short}
+		if tt.opts != nil {
+			tt.opts(&o)
+		}
+		conn, err := ldapx.Dial(t.Context(), o)
+		if tt.search {
+			if err != nil {
+				t.Fatalf("%s: Dial() = %v", tt.name, err)
+			}
+			_, err = conn.SearchAll(t.Context(), ldapx.Query{Base: "DC=example,DC=com", Scope: ldap.ScopeWholeSubtree, Filter: "(objectClass=user)"})
+			conn.Close()
+		}
+		if err == nil {
+			t.Fatalf("%s: no error", tt.name)
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(&b, "%s:\n  %s\n  hint: %s\n", tt.name, strings.ReplaceAll(err.Error(), port, "PORT"), strings.ReplaceAll(ldapx.Hint(err), port, "PORT"))
+	}
+	golden.Assert(t, []byte(b.String()), "ldapx/timeouts.txt")
 }
