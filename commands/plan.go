@@ -191,7 +191,7 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 func oneDomain(cfg *config.Config) (*config.Domain, error) {
 	switch len(cfg.Domains) {
 	case 0:
-		return nil, Usagef("no Active Directory domain is configured: set domains in the config file or --ldap-url and --base-dn")
+		return nil, cfg.NoDomainError()
 	case 1:
 		return &cfg.Domains[0], nil
 	}
