@@ -451,7 +451,7 @@ func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain,
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, err
 		}
-		conn, err := f.Directory(ctx, d)
+		conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
