@@ -412,6 +412,9 @@ func (s *Scheduler) logRun(rec Record) {
 	}
 	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,
 		"failed", rec.Summary.Failed, "skipped", rec.Summary.Skipped)
+	if rec.Trigger.Kind != TriggerWatch && rec.Summary.FullReason != "" {
+		attrs = append(attrs, "full_reason", rec.Summary.FullReason)
+	}
 	if c := rec.Summary.Changes(); c != "" {
 		attrs = append(attrs, "changes", c)
 	}
@@ -426,7 +429,7 @@ func (s *Scheduler) logRun(rec Record) {
 		s.log.Warn("run failed", attrs...)
 		return
 	}
-	s.log.Info("run finished", attrs...)
+	s.log.Info("run finished", append(attrs, "kind", rec.Summary.Kind())...)
 }
 
 // watch turns change events into targeted runs: the first event of a burst
