@@ -129,7 +129,7 @@ type Options struct {
 	// Metrics, when set, is updated after every run.
 	Metrics *Metrics
 	// Store, when set, records the last run and last success.
-	Store *Store
+	Store StateStore
 	// OnRun, when set, is called after every run with its record.
 	OnRun func(Record)
 }

@@ -16,6 +16,19 @@ import (
 // older adjc could misread a newer file.
 const stateVersion = 1
 
+// ErrNotLeader is wrapped by the errors of a [StateStore] or [Leader] when
+// this instance is not (or no longer) the group's leader and must not write.
+var ErrNotLeader = errors.New("not the leader")
+
+// StateStore keeps a domain's [State]: the file [Store] on one host, or
+// package ha's etcd store shared by a group of schedulers.
+type StateStore interface {
+	// State returns a copy of the current state.
+	State() State
+	// Update changes the state with f and saves it, all or nothing.
+	Update(f func(*State)) error
+}
+
 // State is what a scheduler keeps between runs and restarts.
 type State struct {
 	Version int    `json:"version"`
@@ -27,6 +40,45 @@ type State struct {
 	LastRun *RunState `json:"last_run,omitempty"`
 	// LastSuccess is when a run last succeeded.
 	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Fingerprint identifies the state the last full run planned against
+	// (reconcile.Fingerprint), so a new leader can tell it is fresh.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Budget is the destructive-change budget's window: the destructive
+	// changes applied within it, oldest first.
+	Budget []BudgetEntry `json:"budget,omitempty"`
+	// Paused is set while an operator paused the domain's schedule.
+	Paused bool `json:"paused,omitempty"`
+}
+
+// BudgetEntry is one batch of destructive changes counted against the
+// budget.
+type BudgetEntry struct {
+	At        time.Time `json:"at"`
+	Direction string    `json:"direction"`
+	Count     int       `json:"count"`
+}
+
+// NewState returns the empty state of domain.
+func NewState(domain string) State { return State{Version: stateVersion, Domain: domain} }
+
+// Check says whether this adjc can read st.
+func (st State) Check() error {
+	if st.Version != stateVersion {
+		return fmt.Errorf("state has version %d, this adjc reads %d", st.Version, stateVersion)
+	}
+	return nil
+}
+
+// Clone returns a copy sharing no memory with st.
+func (st State) Clone() State {
+	c := st
+	c.DirSyncCookie = append([]byte(nil), st.DirSyncCookie...)
+	c.Budget = append([]BudgetEntry(nil), st.Budget...)
+	if st.LastRun != nil {
+		lr := *st.LastRun
+		c.LastRun = &lr
+	}
+	return c
 }
 
 // RunState is a [Record] as stored: the error as text.
@@ -46,6 +98,8 @@ func newRunState(rec Record) *RunState {
 	}
 	return rs
 }
+
+var _ StateStore = (*Store)(nil)
 
 // Store keeps one domain's [State] in a file in the state folder. It is safe
 // for concurrent use within one process; [AcquireLock] keeps other
@@ -70,7 +124,7 @@ func OpenStore(dir, domain string) (*Store, error) {
 	b, err := os.ReadFile(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.state = State{Version: stateVersion, Domain: domain}
+		s.state = NewState(domain)
 		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("schedule: read state: %w", err)
@@ -78,8 +132,8 @@ func OpenStore(dir, domain string) (*Store, error) {
 	if err := json.Unmarshal(b, &s.state); err != nil {
 		return nil, fmt.Errorf("schedule: read state %s: %w", s.path, err)
 	}
-	if s.state.Version != stateVersion {
-		return nil, fmt.Errorf("schedule: state %s has version %d, this adjc reads %d", s.path, s.state.Version, stateVersion)
+	if err := s.state.Check(); err != nil {
+		return nil, fmt.Errorf("schedule: %s: %w", s.path, err)
 	}
 	return s, nil
 }
@@ -91,9 +145,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.state
-	st.DirSyncCookie = append([]byte(nil), s.state.DirSyncCookie...)
-	return st
+	return s.state.Clone()
 }
 
 // Update changes the state with f and writes it atomically: to a

@@ -43,7 +43,7 @@ type Options struct {
 	// LDAP says how to reach and bind to the DC, as for every other command.
 	LDAP ldapx.Options
 	// Store keeps the DirSync cookie across restarts; nil keeps it in memory.
-	Store *schedule.Store
+	Store schedule.StateStore
 	// Now stamps events; time.Now when nil.
 	Now func() time.Time
 	// Logger; nil discards.
