@@ -28,6 +28,9 @@ type applyArgs struct {
 	Yes       bool
 	Direction pipeline.Direction
 	Threshold reconcile.Policy
+	// Ledger carries the removal budget across runs; Allow is --allow-deletes.
+	Ledger pipeline.Ledger
+	Allow  int
 	// Concurrency overrides the direction's default when above 0.
 	Concurrency int
 	Target      reconcile.Target
@@ -44,7 +47,7 @@ func applyPlan(ctx context.Context, plan reconcile.Plan, a applyArgs) (*reconcil
 	prog := newProgress(a.IO, len(plan.Changes))
 	res, err := pipeline.Apply(ctx, plan, pipeline.ApplyArgs{
 		Domain: a.Domain, AuditLog: a.AuditLog, Now: a.Now, Policy: a.Threshold,
-		Concurrency: conc, Target: a.Target,
+		Concurrency: conc, Target: a.Target, Ledger: a.Ledger, Allow: a.Allow,
 		Consent: func(n int) error {
 			if a.Yes {
 				return nil

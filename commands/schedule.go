@@ -59,6 +59,9 @@ type ScheduleOptions struct {
 	Concurrency  int
 	NoUnsuspend  bool
 	policy       policyFlags
+	// ledger is the domain's state store once the lock is held: every run
+	// spends the one removal budget.
+	ledger pipeline.Ledger
 }
 
 func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
@@ -173,6 +176,9 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		return err
 	}
 
+	// Every run, full or targeted, import or sync, spends the one removal
+	// budget the store keeps, as one-shot commands do.
+	opts.ledger = store
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
@@ -407,6 +413,7 @@ func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *confi
 	}
 	res, err := pipeline.Apply(ctx, plan, pipeline.ApplyArgs{
 		Domain: d.Name, AuditLog: cfg.AuditLog, Now: opts.Now, Policy: thr, Concurrency: concurrency, Target: t,
+		Ledger: opts.ledger,
 	})
 	if res == nil {
 		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, reconcile.Result{}, err

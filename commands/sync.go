@@ -104,6 +104,7 @@ func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
 
 // SyncOptions is what `adjc sync` needs.
 type SyncOptions struct {
+	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
@@ -116,10 +117,11 @@ type SyncOptions struct {
 	NoUnsuspend      bool
 	MaxDeletes       int
 	MaxDeletePercent int
+	AllowDeletes     int
 }
 
 func newSyncCmd(f *Factory, runF func(context.Context, *SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
+	opts := &SyncOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
 	def := reconcile.DefaultPolicy()
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -161,8 +163,9 @@ EXIT STATUS
 	fs.StringVar(&opts.PlanFile, "plan", "", "apply this saved JumpCloud → AD plan, if AD and JumpCloud have not changed since")
 	fs.StringVar(&opts.Out, "out", "", "save the plan, with its fingerprint, to this file for 'adjc sync --plan', and apply nothing")
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "do not re-enable AD accounts of users active in JumpCloud (the seeds only disable)")
-	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "most users one run may disable (-1: no limit)")
-	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may disable, as a percentage of managed users (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "removals (disables, membership removals) always allowed per hour (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "removals allowed per hour as a percentage of managed users, when more than --max-deletes (-1: --max-deletes alone)")
+	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
 	cmd.AddCommand(newSyncPasswordCmd(f, nil))
 	return cmd
 }
@@ -180,6 +183,9 @@ func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *co
 func runSync(ctx context.Context, opts *SyncOptions) error {
 	if opts.MaxDeletes < reconcile.NoLimit || opts.MaxDeletePercent < reconcile.NoLimit || opts.MaxDeletePercent > 100 {
 		return Usagef("invalid deletion limit: --max-deletes must be -1 or more, --max-delete-percent -1 to 100")
+	}
+	if opts.AllowDeletes < 0 {
+		return Usagef("invalid --allow-deletes %d: want 0 or more", opts.AllowDeletes)
 	}
 	if opts.PlanFile != "" && opts.Out != "" {
 		return Usagef("--plan and --out cannot be used together")
@@ -209,6 +215,13 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		if err := checkPlanFor(opts.PlanFile, *saved, d, pipeline.Sync); err != nil {
 			return err
 		}
+	}
+	var w *writerState
+	if opts.Out == "" {
+		if w, err = lockDomain(ctx, opts.IO, cfg, d, opts.lockWait); err != nil {
+			return err
+		}
+		defer w.release()
 	}
 	st, plan, err := SyncPlan(ctx, opts.ReadState, cfg, d, opts.NoUnsuspend)
 	if err != nil {
@@ -248,6 +261,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
 		Direction: pipeline.Sync, Threshold: thr, Target: st.Target,
+		Ledger: w.ledger(), Allow: opts.AllowDeletes,
 	})
 	if res == nil {
 		return err

@@ -39,13 +39,32 @@ type HeldError struct {
 	// allowance (released removals included).
 	Spent, Allowed int
 	Window         time.Duration
+	// All is set when the removals would take away every managed user:
+	// held whatever the budget, since an AD scope or a JumpCloud listing
+	// that reads as empty is far more often a misconfiguration than an
+	// intent (the JumpCloud group renamed, a bind account losing rights).
+	All bool
 }
 
 func (e *HeldError) Error() string {
+	if e.All {
+		return fmt.Sprintf("held %d %s in %s: they would remove every one of the %d managed users, which is more often a misconfiguration (an emptied or renamed scope group, a bind account that lost its rights) than an intent; the rest of the plan was applied. "+
+			"Check the scope with 'adjc diff' and 'adjc preflight'; if it is meant, release them with '%s --allow-deletes %d' (or 'adjc approve %d%s' for the scheduler)",
+			e.Held, plural(e.Held, "removal", "removals"), e.Direction.To, e.Allowed,
+			"adjc "+e.Direction.Command, e.Held, e.Held, directionFlag(e.Direction))
+	}
 	return fmt.Sprintf("held %d %s (deletes, suspensions, group, membership and admin removals) in %s: with %d already made in the last %s that is over the budget of %d; the rest of the plan was applied. "+
 		"Review them with 'adjc diff', then release them with '%s --allow-deletes %d' (or 'adjc approve %d%s' for the scheduler)",
-		e.Held, plural(e.Held, "removal", "removals"), e.Direction.To, e.Spent, e.Window, e.Allowed,
+		e.Held, plural(e.Held, "removal", "removals"), e.Direction.To, e.Spent, windowText(e.Window), e.Allowed,
 		"adjc "+e.Direction.Command, e.Held, e.Held, directionFlag(e.Direction))
+}
+
+// windowText says a window in words: "hour", "30m0s".
+func windowText(w time.Duration) string {
+	if w == time.Hour {
+		return "hour"
+	}
+	return w.String()
 }
 
 func directionFlag(d Direction) string {
@@ -93,6 +112,17 @@ func checkBudget(plan reconcile.Plan, a ApplyArgs, now time.Time) (budgetCheck, 
 			return b, fmt.Errorf("budget: %w", err)
 		}
 	}
+	users := 0
+	for _, c := range plan.Changes {
+		if c.Kind == reconcile.KindUser && reconcile.IsRemoval(c) {
+			users++
+		}
+	}
+	all := plan.Managed >= 2 && users >= plan.Managed
+	if all {
+		// Every managed user: nothing of the budget is free.
+		allowed, spent = 0, 0
+	}
 	allowed += max(a.Allow, 0)
 	if spent+b.removals <= allowed {
 		return b, nil
@@ -106,6 +136,9 @@ func checkBudget(plan reconcile.Plan, a ApplyArgs, now time.Time) (budgetCheck, 
 		b.usedApproval = true
 		return b, nil
 	}
-	b.held = &HeldError{Domain: a.Domain, Direction: dir, Held: b.removals, Spent: spent, Allowed: allowed + approved, Window: window}
+	b.held = &HeldError{Domain: a.Domain, Direction: dir, Held: b.removals, Spent: spent, Allowed: allowed + approved, Window: window, All: all}
+	if all {
+		b.held.Allowed = plan.Managed
+	}
 	return b, nil
 }
