@@ -6,6 +6,8 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -88,7 +90,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	}
 	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
 	if opts.Out != "" {
-		if err := writePlan(opts.Out, d, pol, plan); err != nil {
+		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
 			return err
 		}
 	}
@@ -109,21 +111,21 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	}
 	printer := opts.Printer()
 	if printer.Format == output.FormatJSON {
-		out := diffJSON{planView: newPlanView(d.Name, plan)}
+		out := diffJSON{View: pipeline.NewView(d.Name, plan)}
 		if toAD != nil {
-			v := newPlanView(d.Name, *toAD)
+			v := pipeline.NewView(d.Name, *toAD)
 			out.ToAD = &v
 		}
 		if err := printer.Print(out); err != nil {
 			return err
 		}
 	} else {
-		if err := printer.Print(newPlanView(d.Name, plan)); err != nil {
+		if err := printer.Print(pipeline.NewView(d.Name, plan)); err != nil {
 			return err
 		}
 		if toAD != nil {
 			fmt.Fprintln(opts.IO.Out)
-			if err := printer.Print(newSyncView(d.Name, *toAD)); err != nil {
+			if err := printer.Print(pipeline.NewView(d.Name, *toAD)); err != nil {
 				return err
 			}
 		}
@@ -143,6 +145,6 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 // domain's mode (ad-authority) or a missing jumpcloud_domain_id rules sync
 // out. The key is always there, so the shape does not depend on the mode.
 type diffJSON struct {
-	planView
-	ToAD *planView `json:"to_ad"`
+	pipeline.View
+	ToAD *pipeline.View `json:"to_ad"`
 }

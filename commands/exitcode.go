@@ -10,6 +10,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 )
 
@@ -104,7 +105,7 @@ func ExitCode(err error) int {
 	// Partial before auth: once some changes were applied, that one side
 	// moved without the other matters more to a script than why the rest
 	// failed (e.g. 'sync password' set AD, then JumpCloud refused the key).
-	case errors.As(err, new(*reconcile.PartialError)):
+	case errors.As(err, new(*reconcile.PartialError)), errors.As(err, new(*pipeline.HeldError)):
 		return ExitPartial
 	case errors.Is(err, ErrAuth), errors.Is(err, jcapi.ErrUnauthorized), errors.Is(err, ldapx.ErrInvalidCredentials):
 		return ExitAuth

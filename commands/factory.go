@@ -49,6 +49,8 @@ type Factory struct {
 	// syncState, when set, replaces reading them for the JumpCloud → AD
 	// direction (sync, diff).
 	syncState SyncStateFunc
+	// lockWait, when above 0, replaces [lockWait] (tests wait less).
+	lockWait time.Duration
 }
 
 // NewFactory returns the Factory main uses: the given streams and

@@ -7,26 +7,30 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
 
 // ImportOptions is what `adjc import` needs.
 type ImportOptions struct {
+	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
 	ReadState ReadStateFunc
 	Now       func() time.Time
 
-	Yes         bool
-	PlanFile    string
-	Concurrency int
-	policy      policyFlags
+	Yes          bool
+	PlanFile     string
+	Concurrency  int
+	AllowDeletes int
+	policy       policyFlags
 }
 
 func newImportCmd(f *Factory, runF func(context.Context, *ImportOptions) error) *cobra.Command {
-	opts := &ImportOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), Now: f.Now}
+	opts := &ImportOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "import",
 		Short: "Import Active Directory users and groups into JumpCloud",
@@ -36,8 +40,12 @@ from Active Directory and JumpCloud's users and groups, shows the plan (as
 Every applied change is appended to the audit log (audit_log) as one JSON line.
 
 On a terminal import asks before changing anything; elsewhere --yes is
-required when there are changes. A plan that deletes or suspends more users
-than --max-deletes or --max-delete-percent allows is not applied at all.
+required when there are changes. Removals (user deletes and suspensions,
+group, membership and admin removals) spend an hourly budget shared by every
+adjc run on the domain: up to --max-deletes always, or --max-delete-percent of
+the managed users when that is more. Over it, the removals are held, the rest
+is applied, and import exits 3 saying how to release them (--allow-deletes N
+after review, or 'adjc approve N' for the scheduler).
 --plan applies exactly a plan saved by 'adjc diff --out', and refuses it if
 AD or JumpCloud changed since it was made.
 
@@ -57,6 +65,7 @@ EXIT STATUS
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
 	fs.StringVar(&opts.PlanFile, "plan", "", "apply exactly the plan saved by 'adjc diff --out' to this file")
 	fs.IntVar(&opts.Concurrency, "concurrency", 4, "JumpCloud changes in flight at once")
+	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
 	opts.policy.add(cmd)
 	return cmd
 }
@@ -69,9 +78,12 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if opts.Concurrency < 1 {
 		return Usagef("invalid --concurrency %d: want 1 or more", opts.Concurrency)
 	}
-	var saved *savedPlan
+	if opts.AllowDeletes < 0 {
+		return Usagef("invalid --allow-deletes %d: want 0 or more", opts.AllowDeletes)
+	}
+	var saved *planfile.File
 	if opts.PlanFile != "" {
-		sp, err := readPlan(opts.PlanFile)
+		sp, err := readPlan(opts.PlanFile, pipeline.Import)
 		if err != nil {
 			return err
 		}
@@ -89,10 +101,15 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		return Usagef("domain %s is in mode %s: JumpCloud is the authority, so import would overwrite it", d.Name, d.Mode)
 	}
 	if saved != nil {
-		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToJumpCloud, "adjc diff --out"); err != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, pipeline.Import); err != nil {
 			return err
 		}
 	}
+	w, err := lockDomain(ctx, opts.IO, cfg, d, opts.lockWait)
+	if err != nil {
+		return err
+	}
+	defer w.release()
 	st, err := opts.ReadState(ctx, cfg, d)
 	if err != nil {
 		return authHint(err)
@@ -112,7 +129,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := newPlanView(d.Name, plan)
+	view := pipeline.NewView(d.Name, plan)
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err
@@ -120,19 +137,19 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(newApplyResult(view, nil))
+			return printer.Print(pipeline.NewResult(view, nil))
 		}
 		return nil
 	}
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
-		Question:  fmt.Sprintf("Apply these %d changes to JumpCloud? [y/N] ", len(plan.Changes)),
-		Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
+		Direction: pipeline.Import, Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
+		Ledger: w.ledger(), Allow: opts.AllowDeletes,
 	})
 	if res == nil {
 		return err
 	}
-	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+	if perr := printer.Print(pipeline.NewResult(view, res.Outcomes)); perr != nil {
 		return perr
 	}
 	return err

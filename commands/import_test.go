@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/reconcile/reconciletest"
+	"github.com/adjc/adjc/schedule"
 )
 
 func guid(n int) string { return fmt.Sprintf("00000000-0000-0000-0000-%012d", n) }
@@ -85,13 +87,17 @@ func TestDiffImportGolden(t *testing.T) {
 		{name: "diff_detailed_exitcode", args: []string{"diff", "-o", "plain", "--detailed-exitcode"}},
 		{name: "diff_bad_policy", args: []string{"diff", "--on-removed", "archive"}},
 		{name: "import_no_yes", args: []string{"import", "--max-delete-percent", "-1"}},
-		{name: "import_threshold", args: []string{"import", "--yes", "--max-deletes", "1"}},
+		// Over the budget: the 2 removals (carol deleted, bob suspended) are
+		// held, the other 7 changes applied, exit 3.
+		{name: "import_threshold", args: []string{"import", "--yes", "--max-deletes", "1"}, wantAudit: 7},
 		{name: "import_table", args: []string{"import", "--yes", "--max-delete-percent", "-1"}, wantAudit: 9},
 		{name: "import_plain", args: []string{"import", "--yes", "-o", "plain", "--max-delete-percent", "-1"}, wantAudit: 9},
 		{name: "import_json", args: []string{"import", "--yes", "-o", "json", "--max-delete-percent", "-1"}, wantAudit: 9},
 		{name: "import_partial", args: []string{"import", "--yes", "-o", "plain", "--max-delete-percent", "-1"}, fail: "CreateUser", wantAudit: 9},
 		{name: "import_plan", args: []string{"import", "--yes", "-o", "plain", "--max-delete-percent", "-1", "--plan", "$TMP/plan.json"}, savePlan: true, wantAudit: 9},
-		{name: "import_plan_threshold", args: []string{"import", "--yes", "-o", "plain", "--plan", "$TMP/plan.json"}, savePlan: true},
+		// 2 removals of 3 managed users are within the default budget: a
+		// small organisation is never blocked by ten or fewer.
+		{name: "import_plan_threshold", args: []string{"import", "--yes", "-o", "plain", "--plan", "$TMP/plan.json"}, savePlan: true, wantAudit: 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +153,7 @@ func TestDiffImportGolden(t *testing.T) {
 				t.Errorf("audit log has %d lines, want %d", len(lines), tt.wantAudit)
 			}
 			for _, l := range lines {
-				var e auditEntry
+				var e struct{ Time, Outcome, Action string }
 				if err := json.Unmarshal([]byte(l), &e); err != nil || e.Time != "2025-06-01T12:00:00Z" || e.Outcome == "" || e.Action == "" {
 					t.Errorf("audit line %q: %v", l, err)
 				}
@@ -202,5 +208,31 @@ func TestExitCodeImport(t *testing.T) {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestImportWaitsForWriter: a second writer of the same domain (here a held
+// lock, as a running 'adjc schedule' holds it) waits, says whom for, and
+// fails with exit 1 with nothing applied.
+func TestImportWaitsForWriter(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	writeLabConfig(t, tmp)
+	lock, err := schedule.AcquireLock(filepath.Join(tmp, "state"), "adjc.lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	state, mem := fixedState(t, "")
+	f, _ := testFactory(nil)
+	f.state = state
+	f.lockWait = 300 * time.Millisecond
+	_, stderr, code := runCLI(t, f, "--config", filepath.Join(tmp, "adjc.yaml"), "import", "--yes")
+	if code != 1 || !strings.Contains(stderr, "another adjc process is writing to this domain (process "+strconv.Itoa(os.Getpid())+")") ||
+		!strings.Contains(stderr, "waiting up to 300ms") || !strings.Contains(stderr, "nothing was applied") {
+		t.Errorf("import beside a held lock: exit %d, stderr:\n%s\nwant exit 1, the wait and the holder named", code, stderr)
+	}
+	if n := len(mem.Calls()); n != 0 {
+		t.Errorf("import beside a held lock made %d calls, want none", n)
 	}
 }

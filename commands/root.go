@@ -103,6 +103,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newConnectCmd(f, nil),
 		newPreflightCmd(f, nil),
 		newScheduleCmd(f, nil),
+		newApproveCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

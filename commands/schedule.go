@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/schedule/adwatch"
@@ -59,6 +59,9 @@ type ScheduleOptions struct {
 	Concurrency  int
 	NoUnsuspend  bool
 	policy       policyFlags
+	// ledger is the domain's state store once the lock is held: every run
+	// spends the one removal budget.
+	ledger pipeline.Ledger
 }
 
 func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
@@ -173,6 +176,9 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		return err
 	}
 
+	// Every run, full or targeted, import or sync, spends the one removal
+	// budget the store keeps, as one-shot commands do.
+	opts.ledger = store
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
@@ -341,42 +347,9 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 		// Users this run created, adopted or deleted carry other anchors
 		// now: the cache says so, so that the next targeted run reads them
 		// by id. Field values left stale are re-read with the user.
-		im.cache = &adapter.Snapshot{Directory: dir, Cloud: anchored(cloud, res), Index: snap.Index}
+		im.cache = &adapter.Snapshot{Directory: dir, Cloud: reconcile.Anchored(cloud, res), Index: snap.Index}
 	}
 	return sum, err
-}
-
-// anchored returns cloud with the users that res created, adopted or
-// deleted as JumpCloud now holds them, as far as identity goes: a created
-// user with its new id and anchor, an adopted one with its anchor, a
-// deleted one gone. It does not modify cloud.
-func anchored(cloud reconcile.Cloud, res reconcile.Result) reconcile.Cloud {
-	out := reconcile.Cloud{Users: slices.Clone(cloud.Users), Groups: cloud.Groups}
-	gone := map[string]bool{}
-	for _, o := range res.Outcomes {
-		c := o.Change
-		if o.Status != reconcile.StatusApplied || c.Kind != reconcile.KindUser || c.User == nil {
-			continue
-		}
-		switch c.Action {
-		case reconcile.Create:
-			u := reconcile.CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
-			if f, ok := c.Field(reconcile.FieldEmail); ok {
-				u.Email = f.New
-			}
-			out.Users = append(out.Users, u)
-		case reconcile.Adopt:
-			for i := range out.Users {
-				if out.Users[i].ID == c.User.ID {
-					out.Users[i].Anchor = c.User.Anchor
-				}
-			}
-		case reconcile.Delete:
-			gone[c.User.ID] = true
-		}
-	}
-	out.Users = slices.DeleteFunc(out.Users, func(u reconcile.CloudUser) bool { return gone[u.ID] })
-	return out
 }
 
 // full reads everything, plans, applies, and keeps what it read (with
@@ -433,18 +406,19 @@ func applyScheduled(ctx context.Context, opts *ScheduleOptions, cfg *config.Conf
 }
 
 // applyScheduledResult is applyScheduled that also returns each change's
-// outcome.
+// outcome: [pipeline.Apply] with no one to ask.
 func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, plan reconcile.Plan, t reconcile.Target, concurrency int, thr reconcile.Policy) (schedule.Summary, reconcile.Result, error) {
 	if plan.Empty() {
 		return schedule.Summary{}, reconcile.Result{}, nil
 	}
-	audit, err := openAuditLog(cfg.AuditLog, d.Name, opts.Now)
-	if err != nil {
+	res, err := pipeline.Apply(ctx, plan, pipeline.ApplyArgs{
+		Domain: d.Name, AuditLog: cfg.AuditLog, Now: opts.Now, Policy: thr, Concurrency: concurrency, Target: t,
+		Ledger: opts.ledger,
+	})
+	if res == nil {
 		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, reconcile.Result{}, err
 	}
-	res, applyErr := reconcile.Apply(ctx, plan, t, reconcile.ApplyOptions{Concurrency: concurrency, Policy: &thr, OnOutcome: audit.record})
-	auditErr := audit.close()
-	return schedule.Summarize(plan, res), res, errors.Join(applyErr, auditErr)
+	return schedule.Summarize(plan, *res), *res, err
 }
 
 // domainPaused asks JumpCloud whether the domain is deactivated. The seeds'

@@ -233,9 +233,9 @@ func TestScheduledImportTargeted(t *testing.T) {
 	}
 }
 
-// TestScheduledImportTargetedThreshold: the deletion threshold of a
-// targeted plan counts against every managed user, so suspending many
-// users at once is refused as in a full run.
+// TestScheduledImportTargetedThreshold: a targeted plan spends the same
+// removal budget as a full run, so suspending more users than it allows is
+// held as in a full run.
 func TestScheduledImportTargetedThreshold(t *testing.T) {
 	t.Parallel()
 	x := newTargetedFixture(t)
@@ -245,11 +245,11 @@ func TestScheduledImportTargetedThreshold(t *testing.T) {
 	}
 	x.ad.Users[0].Disabled, x.ad.Users[1].Disabled = true, true
 	_, err := x.im.run(t.Context(), schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(1), guid(2)}})
-	if err == nil || !strings.Contains(err.Error(), "over the limit") {
-		t.Errorf("targeted run suspending 2 of 2 with max 1 = %v, want the threshold refusal", err)
+	if err == nil || !strings.Contains(err.Error(), "over the budget of 1") {
+		t.Errorf("targeted run suspending 2 of 2 with max 1 = %v, want the removals held", err)
 	}
 	if x.user("alice").Suspended || x.user("bob").Suspended {
-		t.Error("a refused targeted plan was applied")
+		t.Error("held suspensions were applied")
 	}
 	if x.full != 1 || len(x.fresh) != 1 {
 		t.Errorf("%d full and %d targeted reads, want the start run and one targeted", x.full, len(x.fresh))

@@ -9,6 +9,8 @@ import (
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -102,6 +104,7 @@ func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
 
 // SyncOptions is what `adjc sync` needs.
 type SyncOptions struct {
+	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
@@ -114,10 +117,11 @@ type SyncOptions struct {
 	NoUnsuspend      bool
 	MaxDeletes       int
 	MaxDeletePercent int
+	AllowDeletes     int
 }
 
 func newSyncCmd(f *Factory, runF func(context.Context, *SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
+	opts := &SyncOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
 	def := reconcile.DefaultPolicy()
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -159,8 +163,9 @@ EXIT STATUS
 	fs.StringVar(&opts.PlanFile, "plan", "", "apply this saved JumpCloud → AD plan, if AD and JumpCloud have not changed since")
 	fs.StringVar(&opts.Out, "out", "", "save the plan, with its fingerprint, to this file for 'adjc sync --plan', and apply nothing")
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "do not re-enable AD accounts of users active in JumpCloud (the seeds only disable)")
-	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "most users one run may disable (-1: no limit)")
-	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "most users one run may disable, as a percentage of managed users (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "removals (disables, membership removals) always allowed per hour (-1: no limit)")
+	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "removals allowed per hour as a percentage of managed users, when more than --max-deletes (-1: --max-deletes alone)")
+	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
 	cmd.AddCommand(newSyncPasswordCmd(f, nil))
 	return cmd
 }
@@ -179,14 +184,17 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	if opts.MaxDeletes < reconcile.NoLimit || opts.MaxDeletePercent < reconcile.NoLimit || opts.MaxDeletePercent > 100 {
 		return Usagef("invalid deletion limit: --max-deletes must be -1 or more, --max-delete-percent -1 to 100")
 	}
+	if opts.AllowDeletes < 0 {
+		return Usagef("invalid --allow-deletes %d: want 0 or more", opts.AllowDeletes)
+	}
 	if opts.PlanFile != "" && opts.Out != "" {
 		return Usagef("--plan and --out cannot be used together")
 	}
 	// Disabling an account is what the threshold counts in this direction.
 	thr := reconcile.Policy{MaxDeletes: opts.MaxDeletes, MaxDeletePercent: opts.MaxDeletePercent}
-	var saved *savedPlan
+	var saved *planfile.File
 	if opts.PlanFile != "" {
-		sp, err := readPlan(opts.PlanFile)
+		sp, err := readPlan(opts.PlanFile, pipeline.Sync)
 		if err != nil {
 			return err
 		}
@@ -204,9 +212,16 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		return err
 	}
 	if saved != nil {
-		if err := checkPlanFor(opts.PlanFile, *saved, d, reconcile.ToAD, "adjc sync --out"); err != nil {
+		if err := checkPlanFor(opts.PlanFile, *saved, d, pipeline.Sync); err != nil {
 			return err
 		}
+	}
+	var w *writerState
+	if opts.Out == "" {
+		if w, err = lockDomain(ctx, opts.IO, cfg, d, opts.lockWait); err != nil {
+			return err
+		}
+		defer w.release()
 	}
 	st, plan, err := SyncPlan(ctx, opts.ReadState, cfg, d, opts.NoUnsuspend)
 	if err != nil {
@@ -224,14 +239,14 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := newSyncView(d.Name, plan)
+	view := pipeline.NewView(d.Name, plan)
 	if printer.Format != output.FormatJSON || opts.Out != "" {
 		if err := printer.Print(view); err != nil {
 			return err
 		}
 	}
 	if opts.Out != "" {
-		if err := writePlan(opts.Out, d, thr, plan); err != nil {
+		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
 			return err
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
@@ -239,108 +254,20 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
-			return printer.Print(newApplyResult(view, nil))
+			return printer.Print(pipeline.NewResult(view, nil))
 		}
 		return nil
 	}
 	res, err := applyPlan(ctx, plan, applyArgs{
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
-		Question:  fmt.Sprintf("Apply these %d changes to Active Directory %s? [y/N] ", len(plan.Changes), d.Name),
-		Threshold: thr,
-		// One LDAP connection; Samba and AD serialise writes anyway.
-		Concurrency: 1, Target: st.Target,
+		Direction: pipeline.Sync, Threshold: thr, Target: st.Target,
+		Ledger: w.ledger(), Allow: opts.AllowDeletes,
 	})
 	if res == nil {
 		return err
 	}
-	if perr := printer.Print(newApplyResult(view, res.Outcomes)); perr != nil {
+	if perr := printer.Print(pipeline.NewResult(view, res.Outcomes)); perr != nil {
 		return perr
 	}
 	return err
-}
-
-// syncView is a JumpCloud → AD plan as sync (and diff) print it.
-type syncView struct {
-	Domain      string              `json:"domain"`
-	Direction   reconcile.Direction `json:"direction"`
-	Fingerprint string              `json:"fingerprint"`
-	Managed     int                 `json:"managed_users"`
-	Changes     []reconcile.Change  `json:"changes"`
-	Skipped     []reconcile.Skip    `json:"skipped"`
-}
-
-func newSyncView(domain string, p reconcile.Plan) syncView {
-	v := syncView{Domain: domain, Direction: p.Direction, Fingerprint: p.Fingerprint, Managed: p.Managed, Changes: p.Changes, Skipped: p.Skipped}
-	if v.Changes == nil {
-		v.Changes = []reconcile.Change{}
-	}
-	if v.Skipped == nil {
-		v.Skipped = []reconcile.Skip{}
-	}
-	return v
-}
-
-// Line is the one-line summary.
-func (v syncView) Line() string {
-	var c, u, d int
-	for _, ch := range v.Changes {
-		switch ch.Action {
-		case reconcile.Create:
-			c++
-		case reconcile.Delete:
-			d++
-		default:
-			u++
-		}
-	}
-	if len(v.Changes) == 0 {
-		return fmt.Sprintf("No changes: %s matches JumpCloud. %d skipped.", v.Domain, len(v.Skipped))
-	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to remove in AD. %d skipped.", c, u, d, len(v.Skipped))
-}
-
-// Table is -o plain: the summary line alone.
-func (v syncView) Table() output.Table {
-	t := output.Table{}
-	t.AddStrings(v.Line())
-	return t
-}
-
-// Report is the table format.
-func (v syncView) Report(s *output.Streams) error {
-	return writePlanReport(s, planReport{
-		title:        fmt.Sprintf("Plan for %s (JumpCloud → Active Directory), %d managed users", v.Domain, v.Managed),
-		changes:      v.Changes,
-		fields:       syncFieldsText,
-		skippedTitle: "Not synced (privileged accounts, invalid names, objects outside the container):",
-		skipped:      v.Skipped,
-		line:         v.Line(),
-	})
-}
-
-// syncFieldsText names AD attributes beside the JumpCloud fields they come from.
-func syncFieldsText(c reconcile.Change) string {
-	adName := map[string]string{
-		reconcile.FieldFirstname: "givenName", reconcile.FieldLastname: "sn", reconcile.FieldEmail: "mail",
-		reconcile.FieldSuspended: "disabled", reconcile.FieldUsername: "sAMAccountName", reconcile.FieldName: "cn",
-	}
-	parts := make([]string, 0, len(c.Fields))
-	for _, f := range c.Fields {
-		name := f.Name
-		if a, ok := adName[f.Name]; ok {
-			name = a
-		}
-		q := func(s string) string {
-			if s == "" || strings.ContainsAny(s, " ,\t\"") {
-				return fmt.Sprintf("%q", s)
-			}
-			return s
-		}
-		if c.Action == reconcile.Create {
-			parts = append(parts, name+"="+q(f.New))
-		} else {
-			parts = append(parts, name+": "+q(f.Old)+" → "+q(f.New))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/adjc/adjc/ha"
 	"github.com/adjc/adjc/ha/etcdtest"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -277,7 +278,7 @@ func TestSharedStateAcrossLeaders(t *testing.T) {
 		st.DirSyncCookie = []byte{1, 2, 3}
 		st.Fingerprint = "sha256:abc"
 		st.LastRun = &schedule.RunState{Trigger: schedule.TriggerWatch, Started: started}
-		st.Budget = append(st.Budget, schedule.BudgetEntry{At: started, Direction: "import", Count: 2})
+		st.Removals = append(st.Removals, schedule.Removal{Direction: reconcile.ToJumpCloud, At: started, N: 2})
 	})
 	if err != nil {
 		t.Fatalf("leader Update = %v", err)
@@ -302,7 +303,7 @@ func TestSharedStateAcrossLeaders(t *testing.T) {
 	waitLeader(t, 10*time.Second, second)
 	got := s2.State()
 	if string(got.DirSyncCookie) != "\x01\x02\x03" || got.Fingerprint != "sha256:abc" || got.LastRun == nil ||
-		!got.LastRun.Started.Equal(started) || len(got.Budget) != 1 || got.Domain != "adjc.lab" {
+		!got.LastRun.Started.Equal(started) || len(got.Removals) != 1 || got.Domain != "adjc.lab" {
 		t.Errorf("state read by the new leader = %+v, want the first leader's", got)
 	}
 	if err := s2.Update(func(st *schedule.State) { st.Paused = true }); err != nil {

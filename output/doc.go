@@ -9,8 +9,13 @@
 //     CLICOLOR or CLICOLOR_FORCE except [System];
 //   - output is deterministic: callers sort rows, JSON is marshalled from
 //     structs, nothing prints a timestamp or a random id;
-//   - a table on a TTY has borders; anywhere else it is tab-separated,
-//     untruncated and unstyled, so `cut -f` works.
+//   - every byte meant for a terminal goes through [Safe] (or [SafeLines]):
+//     tables, [Streams.Style], [Streams.WriteLine], plain output; JSON is
+//     escaped by [WriteJSON] itself;
+//   - a table on a TTY has borders and fits [Streams.Width], shortening (or,
+//     with [Streams.SetDetailed], wrapping) its details column first; anywhere
+//     else it is tab-separated, untruncated and unstyled, so `cut -f` works;
+//   - counts are printed with [Plural] ("1 change", "2 changes").
 //
 // Only this package imports tablewriter and lipgloss.
 package output

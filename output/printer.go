@@ -36,7 +36,9 @@ type Tabular interface {
 }
 
 // Report is a result that prints itself for people (a plan, a preflight
-// report) rather than as a table. It writes through s so it can use styles.
+// report) rather than as a table. It writes through s so it can use styles,
+// and it prints every value from outside through [Streams.WriteTable],
+// [Streams.WriteLine], [Streams.Style] or [Safe], never raw to s.Out.
 type Report interface {
 	Report(s *Streams) error
 }
@@ -59,7 +61,12 @@ func NewPrinter(s *Streams, f Format) *Printer {
 //   - json: v marshalled with [WriteJSON];
 //   - table: v's own [Report] if it has one, else its [Tabular] table through
 //     [Streams.WriteTable] (bordered on a TTY, tab-separated otherwise);
-//   - plain: v's [Tabular] rows, tab-separated, no header, no styles.
+//   - plain: v's [Tabular] rows, tab-separated, no header, no styles; or,
+//     for a value with a WritePlain(io.Writer) method, its own lines, passed
+//     through [SafeLines] so they cannot carry a terminal escape.
+//
+// Tables and styled text are escaped with [Safe] wherever they are written;
+// JSON escapes control characters itself.
 //
 // A value that supports none of these for the format is a programming error.
 func (p *Printer) Print(v any) error {
@@ -71,7 +78,11 @@ func (p *Printer) Print(v any) error {
 			return p.IO.WriteTSV(t.Table())
 		}
 		if w, ok := v.(interface{ WritePlain(io.Writer) error }); ok {
-			return w.WritePlain(p.IO.Out)
+			sw := &safeWriter{w: p.IO.Out}
+			if err := w.WritePlain(sw); err != nil {
+				return err
+			}
+			return sw.Flush()
 		}
 	case FormatTable, "":
 		if r, ok := v.(Report); ok {

@@ -29,6 +29,7 @@ type Streams struct {
 	stderrTTY bool
 	color     bool
 	width     int
+	detailed  bool
 
 	// readSecret reads a line without echo; nil when stdin is not a terminal.
 	readSecret func() (string, error)
@@ -133,6 +134,16 @@ func (s *Streams) SetStderrTTY(v bool) { s.stderrTTY = v }
 // SetWidth overrides the terminal width (tests).
 func (s *Streams) SetWidth(w int) { s.width = w }
 
+// SetDetailed chooses what a table on a terminal does with a value too wide
+// for its column: false (the default) shortens it with an ellipsis, true
+// wraps it over several lines so it is shown in full. Commands set it from
+// --detailed. Tables that are not on a terminal are never shortened.
+func (s *Streams) SetDetailed(v bool) { s.detailed = v }
+
+// Detailed reports whether tables on a terminal show full values; see
+// [Streams.SetDetailed].
+func (s *Streams) Detailed() bool { return s.detailed }
+
 // SetColorEnabled turns colour on or off; --no-color calls it with false.
 func (s *Streams) SetColorEnabled(v bool) {
 	s.color = v
@@ -142,6 +153,15 @@ func (s *Streams) SetColorEnabled(v bool) {
 // SetSecretReader replaces the no-echo line reader used by [Streams.ReadSecret]
 // (tests; a nil function means "no terminal to read from").
 func (s *Streams) SetSecretReader(read func() (string, error)) { s.readSecret = read }
+
+// WriteErrLine writes text, escaped with [Safe], and a newline to s.ErrOut:
+// the way to print a note, a warning or a confirmation question on stderr
+// ("Saved the plan to …") when it may hold a path, a domain or a name.
+// Unstyled: colour is decided for stdout only.
+func (s *Streams) WriteErrLine(text string) error {
+	_, err := io.WriteString(s.ErrOut, Safe(text)+"\n")
+	return err
+}
 
 // ErrNoTerminal is returned by [Streams.ReadSecret] when there is no terminal
 // to prompt on.
@@ -154,7 +174,7 @@ func (s *Streams) ReadSecret(prompt string) (string, error) {
 	if !s.CanPrompt() || s.readSecret == nil {
 		return "", ErrNoTerminal
 	}
-	fmt.Fprint(s.ErrOut, prompt)
+	fmt.Fprint(s.ErrOut, Safe(prompt)) // a prompt can name a user from AD
 	v, err := s.readSecret()
 	fmt.Fprintln(s.ErrOut) // the user's Enter was not echoed
 	if err != nil {

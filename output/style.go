@@ -1,6 +1,10 @@
 package output
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"io"
+
+	"github.com/charmbracelet/lipgloss"
+)
 
 // Style is the role a piece of text plays; [Streams.Style] turns it into
 // colour when colour is on and leaves the text alone when it is off. Roles,
@@ -39,11 +43,23 @@ func (s *Streams) lipglossStyle(st Style) lipgloss.Style {
 	}
 }
 
-// Style renders text in the role st. With colour off it returns text
-// unchanged, so goldens and pipes never see escape sequences.
+// Style renders text, escaped with [Safe], in the role st. With colour off
+// it returns the escaped text alone, so goldens and pipes never see an
+// escape sequence; with colour on the only escape sequences in the result
+// are the style's own. Text that must keep its line breaks is styled one
+// line at a time.
 func (s *Streams) Style(st Style, text string) string {
+	text = Safe(text)
 	if !s.color || st == Plain {
 		return text
 	}
 	return s.lipglossStyle(st).Render(text)
+}
+
+// WriteLine writes text, escaped and styled as st (see [Streams.Style]), and
+// a newline to s.Out: the way to print a title or a summary line that may
+// hold a value from AD or JumpCloud.
+func (s *Streams) WriteLine(st Style, text string) error {
+	_, err := io.WriteString(s.Out, s.Style(st, text)+"\n")
+	return err
 }

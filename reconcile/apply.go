@@ -133,9 +133,6 @@ type ApplyOptions struct {
 	// OnOutcome, when set, is called once per change as it ends, one call at
 	// a time (never concurrently), for the audit log and progress bar.
 	OnOutcome func(Outcome)
-	// Policy, when set, makes Apply refuse a plan over its deletion
-	// threshold with a [*ThresholdError] before any change.
-	Policy *Policy
 }
 
 // PartialError is returned by [Apply] when the run finished but some changes
@@ -153,14 +150,6 @@ func (e *PartialError) Error() string {
 
 func (e *PartialError) Unwrap() error { return e.Err }
 
-// ThresholdError is returned by [Apply] for a plan over the deletion
-// threshold; nothing was applied.
-type ThresholdError struct {
-	Message string
-}
-
-func (e *ThresholdError) Error() string { return "reconcile: " + e.Message }
-
 // Apply carries out exactly the changes of plan through t and re-derives
 // nothing. It runs them in an order that keeps references valid — user
 // updates (which may free a username), user creates, group updates and
@@ -176,11 +165,6 @@ func (e *ThresholdError) Error() string { return "reconcile: " + e.Message }
 func Apply(ctx context.Context, plan Plan, t Target, opts ApplyOptions) (Result, error) {
 	if plan.Version != PlanVersion {
 		return Result{}, fmt.Errorf("reconcile: plan has schema version %d, this adjc reads version %d", plan.Version, PlanVersion)
-	}
-	if opts.Policy != nil {
-		if over, msg := plan.ExceedsThreshold(*opts.Policy); over {
-			return Result{}, &ThresholdError{Message: msg}
-		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

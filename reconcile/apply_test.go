@@ -271,23 +271,6 @@ func TestApplyBoundsConcurrency(t *testing.T) {
 	}
 }
 
-func TestApplyRefusesOverThreshold(t *testing.T) {
-	t.Parallel()
-	d := seedDirectory()
-	d.Users = d.Users[:1]
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
-	mem := reconciletest.NewMemory(seedCloud())
-	pol := reconcile.DefaultPolicy()
-	_, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{Policy: &pol})
-	var te *reconcile.ThresholdError
-	if !errors.As(err, &te) {
-		t.Fatalf("Apply() = %v, want *ThresholdError", err)
-	}
-	if n := len(mem.Calls()); n != 0 {
-		t.Errorf("Apply() over threshold made %d calls, want none", n)
-	}
-}
-
 func TestApplyRefusesOtherPlanVersion(t *testing.T) {
 	t.Parallel()
 	_, err := reconcile.Apply(t.Context(), reconcile.Plan{Version: 99}, reconciletest.NewMemory(reconcile.Cloud{}), reconcile.ApplyOptions{})
@@ -296,69 +279,42 @@ func TestApplyRefusesOtherPlanVersion(t *testing.T) {
 	}
 }
 
-func TestExceedsThreshold(t *testing.T) {
+func TestAllowance(t *testing.T) {
 	t.Parallel()
-	// managed users in JumpCloud, how many of them leave AD scope
-	mk := func(managed, removed int) reconcile.Plan {
-		var d reconcile.Directory
-		var c reconcile.Cloud
-		for i := range managed {
-			n := fmt.Sprintf("u%03d", i)
-			c.Users = append(c.Users, jcUser(n))
-			if i >= removed {
-				d.Users = append(d.Users, adUser(n))
-			}
-		}
-		return reconcile.Diff(d, c, reconcile.DefaultPolicy())
-	}
 	def := reconcile.DefaultPolicy()
-	unlimited := reconcile.Policy{MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit}
-	countOnly := reconcile.Policy{MaxDeletes: 10, MaxDeletePercent: reconcile.NoLimit}
 	tests := []struct {
-		name             string
-		managed, removed int
-		policy           reconcile.Policy
-		want             bool
-		wantMsg          string
+		name    string
+		managed int
+		policy  reconcile.Policy
+		want    int
 	}{
-		{"nothing removed", 100, 0, def, false, ""},
-		{"one of four is always allowed", 4, 1, def, false, ""},
-		{"all of four is over the percent", 4, 4, def, true, "plan deletes or suspends 4 of 4 managed users (100%), over the limit of 10 users or 10%"},
-		{"10 of 100 is at both limits", 100, 10, def, false, ""},
-		{"11 of 1000 is over the count", 1000, 11, def, true, "--max-deletes 11 --max-delete-percent 2"},
-		{"11 of 100 is over both", 100, 11, def, true, "11 of 100 managed users (11%)"},
-		{"11 of 1000 under count-only 20", 1000, 11, reconcile.Policy{MaxDeletes: 20, MaxDeletePercent: reconcile.NoLimit}, false, ""},
-		{"20 of 30 with count only 10", 30, 20, countOnly, true, "over the limit of 10 users or no limit"},
-		{"no limits", 10, 10, unlimited, false, ""},
-		{"zero policy allows none", 10, 1, reconcile.Policy{}, true, "nothing was applied"},
+		{"small org: never fewer than the count", 4, def, 10},
+		{"100 users: count and percent meet", 100, def, 10},
+		{"1000 users: the percent beyond the count", 1000, def, 100},
+		{"count only", 1000, reconcile.Policy{MaxDeletes: 20, MaxDeletePercent: reconcile.NoLimit}, 20},
+		{"no limit", 10, reconcile.Policy{MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit}, reconcile.NoLimit},
+		{"zero policy allows none", 10, reconcile.Policy{}, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			plan := mk(tt.managed, tt.removed)
-			if plan.Destructive() != tt.removed || plan.Managed != tt.managed {
-				t.Fatalf("plan destructive %d of %d, want %d of %d", plan.Destructive(), plan.Managed, tt.removed, tt.managed)
-			}
-			got, msg := plan.ExceedsThreshold(tt.policy)
-			if got != tt.want || !strings.Contains(msg, tt.wantMsg) {
-				t.Errorf("ExceedsThreshold(%+v) = %v, %q, want %v, containing %q", tt.policy, got, msg, tt.want, tt.wantMsg)
-			}
-		})
+		if got := tt.policy.Allowance(tt.managed); got != tt.want {
+			t.Errorf("%s: Allowance(%d) = %d, want %d", tt.name, tt.managed, got, tt.want)
+		}
 	}
 }
 
-func TestThresholdCountsSuspensions(t *testing.T) {
+func TestRemovalsCountSuspensions(t *testing.T) {
 	t.Parallel()
 	d := seedDirectory()
 	for i := range d.Users {
 		d.Users[i].Disabled = true
 	}
 	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
-	if got := plan.Destructive(); got != 4 {
-		t.Errorf("Destructive() = %d, want 4 suspensions", got)
+	if got := plan.Removals(); got < 4 {
+		t.Errorf("Removals() = %d, want at least the 4 suspensions", got)
 	}
-	if over, _ := plan.ExceedsThreshold(reconcile.DefaultPolicy()); !over {
-		t.Errorf("ExceedsThreshold() = false for suspending every user, want true")
+	keep, held := plan.WithoutRemovals()
+	if len(held) != plan.Removals() || keep.Removals() != 0 || len(keep.Changes)+len(held) != len(plan.Changes) {
+		t.Errorf("WithoutRemovals() kept %d and held %d of %d changes (%d removals)", len(keep.Changes), len(held), len(plan.Changes), plan.Removals())
 	}
 }
 

@@ -25,24 +25,33 @@ const (
 	Adopt Action = '>'
 )
 
-// String returns the action symbol.
+// String returns the action symbol, as tables show it.
 func (a Action) String() string { return string(a) }
 
-// MarshalText encodes the action as its symbol, so plans in JSON read "+", not 43.
+// actionNames is the one vocabulary for actions wherever they are written
+// for programs: plan JSON, the audit log, metrics and logs.
+var actionNames = map[Action]string{Create: "create", Update: "update", Delete: "delete", Adopt: "adopt"}
+
+// Name returns the action's word: create, update, delete or adopt.
+func (a Action) Name() string {
+	if n, ok := actionNames[a]; ok {
+		return n
+	}
+	return string(a)
+}
+
+// MarshalText encodes the action as its word, the same the audit log uses.
 func (a Action) MarshalText() ([]byte, error) {
-	switch a {
-	case Create, Update, Delete, Adopt:
-		return []byte(string(a)), nil
+	if n, ok := actionNames[a]; ok {
+		return []byte(n), nil
 	}
 	return nil, fmt.Errorf("reconcile: unknown action %q", rune(a))
 }
 
-// UnmarshalText decodes an action symbol.
+// UnmarshalText decodes an action word.
 func (a *Action) UnmarshalText(b []byte) error {
-	r := []rune(string(b))
-	if len(r) == 1 {
-		switch v := Action(r[0]); v {
-		case Create, Update, Delete, Adopt:
+	for v, n := range actionNames {
+		if n == string(b) {
 			*a = v
 			return nil
 		}
@@ -166,8 +175,9 @@ type Skip struct {
 }
 
 // PlanVersion is the version of the JSON schema of [Plan]; it changes when a
-// saved plan could be misread by a newer adjc.
-const PlanVersion = 1
+// saved plan could be misread by a newer adjc. Version 2 writes actions as
+// words (create, update, delete, adopt) where version 1 wrote symbols.
+const PlanVersion = 2
 
 // Plan is the complete list of changes one run would make. It is a plain
 // value: render it, save it as JSON, load it back and [Apply] it.

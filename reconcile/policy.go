@@ -29,12 +29,12 @@ type Policy struct {
 	// OnRemoved applies to a managed user that left scope (removed from the
 	// JumpCloud group, or deleted in AD). Empty means delete, as both seeds do.
 	OnRemoved Disposition `json:"on_removed"`
-	// MaxDeletes is how many users a plan may delete or suspend; [NoLimit]
-	// for no limit.
+	// MaxDeletes is how many removals ([IsRemoval]) the domain may make in
+	// one direction within the budget window whatever its size; [NoLimit]
+	// for no limit. See [Policy.Allowance].
 	MaxDeletes int `json:"max_deletes"`
-	// MaxDeletePercent is the same limit as a percentage of the managed
-	// users; [NoLimit] for no limit. It always allows at least one, so a
-	// small organisation can still lose a single user without an override.
+	// MaxDeletePercent raises that allowance to this percentage of the
+	// managed users when that is more; [NoLimit] to use MaxDeletes alone.
 	MaxDeletePercent int `json:"max_delete_percent"`
 	// NestedAdmins also grants `sudo` to users reaching `JumpCloud Admins`
 	// through nested groups; the seeds honour direct members only.
@@ -42,7 +42,8 @@ type Policy struct {
 }
 
 // DefaultPolicy returns the policy adjc uses when the operator sets nothing:
-// suspend the disabled, delete the removed, and stop at 10 users or 10 %.
+// suspend the disabled, delete the removed, and hold removals beyond 10 (or
+// 10 % of the managed users, when that is more) per budget window.
 func DefaultPolicy() Policy {
 	return Policy{
 		OnDisabled:       DispositionSuspend,
@@ -81,59 +82,65 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// Destructive returns how many users the plan deletes or newly suspends:
-// what the deletion threshold counts.
-func (p Plan) Destructive() int {
+// IsRemoval reports whether c takes access away, which the destructive-change
+// budget counts (DESIGN "Safety rules"): a user deleted or newly
+// suspended/disabled, a group deleted, a membership removed, an admin flag
+// revoked — in either direction.
+func IsRemoval(c Change) bool {
+	if c.Action == Delete {
+		return true
+	}
+	if c.Kind == KindUser {
+		if f, ok := c.Field(FieldSuspended); ok && f.New == "true" && f.Old != "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// Removals returns how many changes of the plan take access away
+// ([IsRemoval]).
+func (p Plan) Removals() int {
 	n := 0
 	for _, c := range p.Changes {
-		if c.Kind != KindUser {
-			continue
-		}
-		if c.Action == Delete {
-			n++
-			continue
-		}
-		if f, ok := c.Field(FieldSuspended); ok && f.New == "true" && f.Old != "true" {
+		if IsRemoval(c) {
 			n++
 		}
 	}
 	return n
 }
 
-// ExceedsThreshold reports whether the plan deletes or suspends more users
-// than pol allows and, if so, a message saying what it would do and how to
-// proceed. Over the threshold nothing may be applied (DESIGN: "nothing is
-// half-applied"); [Apply] refuses such a plan when given the policy.
-func (p Plan) ExceedsThreshold(pol Policy) (bool, string) {
-	n := p.Destructive()
-	if n == 0 {
-		return false, ""
+// WithoutRemovals returns the plan with every removal taken out, and the
+// removals: what a run over its budget still applies, and what it holds.
+// Nothing kept depends on a removal, since removals come last in every
+// apply order.
+func (p Plan) WithoutRemovals() (Plan, []Change) {
+	keep := p
+	keep.Changes = nil
+	var held []Change
+	for _, c := range p.Changes {
+		if IsRemoval(c) {
+			held = append(held, c)
+		} else {
+			keep.Changes = append(keep.Changes, c)
+		}
 	}
-	pct := 0
-	if p.Managed > 0 {
-		pct = (n*100 + p.Managed - 1) / p.Managed // round up: 1 of 3 is 34 %, not 33 %
-	}
-	overCount := pol.MaxDeletes != NoLimit && n > pol.MaxDeletes
-	overPct := false
-	if pol.MaxDeletePercent != NoLimit {
-		allowed := p.Managed * pol.MaxDeletePercent / 100
-		overPct = n > max(allowed, 1)
-	}
-	if !overCount && !overPct {
-		return false, ""
-	}
-	return true, fmt.Sprintf(
-		"plan deletes or suspends %d of %d managed users (%d%%), over the limit of %s; nothing was applied: review the plan, then re-run with --max-deletes %d --max-delete-percent %d to allow it",
-		n, p.Managed, pct, limitText(pol), n, max(pct, 1))
+	return keep, held
 }
 
-func limitText(p Policy) string {
-	count, pct := "no limit", "no limit"
-	if p.MaxDeletes != NoLimit {
-		count = fmt.Sprintf("%d users", p.MaxDeletes)
+// Allowance is how many removals pol lets one domain and direction make in
+// one budget window without an operator's release: never fewer than
+// MaxDeletes (small changes never block), and up to MaxDeletePercent of the
+// managed users beyond that, so a large organisation is not stopped by an
+// ordinary day. [NoLimit] for MaxDeletes means no limit at all;
+// for MaxDeletePercent it means MaxDeletes alone counts.
+func (pol Policy) Allowance(managed int) int {
+	if pol.MaxDeletes == NoLimit {
+		return NoLimit
 	}
-	if p.MaxDeletePercent != NoLimit {
-		pct = fmt.Sprintf("%d%%", p.MaxDeletePercent)
+	allowed := pol.MaxDeletes
+	if pol.MaxDeletePercent != NoLimit {
+		allowed = max(allowed, managed*pol.MaxDeletePercent/100)
 	}
-	return count + " or " + pct
+	return allowed
 }

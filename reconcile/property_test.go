@@ -235,7 +235,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	if !bytes.Equal(b, again) {
 		t.Errorf("plan JSON not stable:\n%s\n---\n%s", b, again)
 	}
-	for _, w := range []string{`"action": "~"`, `"action": "+"`, `"version": 1`, `"direction": "ad-to-jumpcloud"`, `"fingerprint": "sha256:`} {
+	for _, w := range []string{`"action": "update"`, `"action": "create"`, `"version": 2`, `"direction": "ad-to-jumpcloud"`, `"fingerprint": "sha256:`} {
 		if !bytes.Contains(b, []byte(w)) {
 			t.Errorf("plan JSON lacks %s:\n%s", w, b)
 		}

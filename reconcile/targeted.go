@@ -134,3 +134,36 @@ func lowerSet(l []string) map[string]bool {
 	}
 	return m
 }
+
+// Anchored returns cloud with the users that res created, adopted or
+// deleted as JumpCloud now holds them, as far as identity goes: a created
+// user with its new id and anchor, an adopted one with its anchor, a
+// deleted one gone. It does not modify cloud.
+func Anchored(cloud Cloud, res Result) Cloud {
+	out := Cloud{Users: slices.Clone(cloud.Users), Groups: cloud.Groups}
+	gone := map[string]bool{}
+	for _, o := range res.Outcomes {
+		c := o.Change
+		if o.Status != StatusApplied || c.Kind != KindUser || c.User == nil {
+			continue
+		}
+		switch c.Action {
+		case Create:
+			u := CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
+			if f, ok := c.Field(FieldEmail); ok {
+				u.Email = f.New
+			}
+			out.Users = append(out.Users, u)
+		case Adopt:
+			for i := range out.Users {
+				if out.Users[i].ID == c.User.ID {
+					out.Users[i].Anchor = c.User.Anchor
+				}
+			}
+		case Delete:
+			gone[c.User.ID] = true
+		}
+	}
+	out.Users = slices.DeleteFunc(out.Users, func(u CloudUser) bool { return gone[u.ID] })
+	return out
+}

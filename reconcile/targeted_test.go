@@ -234,8 +234,8 @@ func TestRestrictKeepsThreshold(t *testing.T) {
 	}
 	pol := reconcile.DefaultPolicy()
 	got := reconcile.DiffTargeted(d, c, freshFrom(now, c, guids), pol)
-	if over, _ := got.ExceedsThreshold(pol); !over {
-		t.Errorf("targeted plan suspending %d of %d managed users: ExceedsThreshold() = false, want true", got.Destructive(), got.Managed)
+	if n := got.Removals(); n <= pol.Allowance(got.Managed) {
+		t.Errorf("targeted plan disabling 20 of %d managed users: Removals() = %d, allowance %d; want it over", got.Managed, n, pol.Allowance(got.Managed))
 	}
 	if got.Managed != len(c.Users) {
 		t.Errorf("Managed = %d, want %d", got.Managed, len(c.Users))

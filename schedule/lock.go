@@ -11,7 +11,7 @@ import (
 
 // ErrLocked is returned by [AcquireLock] when another process holds the
 // domain's lock.
-var ErrLocked = errors.New("another adjc schedule is running for this domain")
+var ErrLocked = errors.New("another adjc process is writing to this domain")
 
 // Lock is an exclusive, advisory lock on a domain's lock file, held until
 // [Lock.Release] or the end of the process (the kernel drops it then, so a
@@ -38,7 +38,7 @@ func AcquireLock(dir, domain string) (*Lock, error) {
 		holder := readHolder(f)
 		f.Close()
 		if errors.Is(err, ErrLocked) {
-			return nil, fmt.Errorf("schedule: domain %s: %w%s (lock %s)", domain, ErrLocked, holder, path)
+			return nil, fmt.Errorf("domain %s: %w%s (lock %s)", domain, ErrLocked, holder, path)
 		}
 		return nil, fmt.Errorf("schedule: lock %s: %w", path, err)
 	}

@@ -485,7 +485,7 @@ func TestIsUnreachable(t *testing.T) {
 		{context.DeadlineExceeded, true},
 		{fmt.Errorf("x: %w", jcapi.ErrUnauthorized), false},
 		{fmt.Errorf("x: %w", ldapx.ErrInvalidCredentials), false},
-		{&reconcile.ThresholdError{Message: "too many"}, false},
+		{errors.New("held 40 removals in JumpCloud: over the budget"), false},
 		{errors.New("boom"), false},
 	}
 	for _, tt := range tests {

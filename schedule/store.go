@@ -7,9 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/adjc/adjc/reconcile"
 )
 
 // stateVersion is the version of the state file's JSON; it changes when an
@@ -43,19 +46,18 @@ type State struct {
 	// Fingerprint identifies the state the last full run planned against
 	// (reconcile.Fingerprint), so a new leader can tell it is fresh.
 	Fingerprint string `json:"fingerprint,omitempty"`
-	// Budget is the destructive-change budget's window: the destructive
-	// changes applied within it, oldest first.
-	Budget []BudgetEntry `json:"budget,omitempty"`
 	// Paused is set while an operator paused the domain's schedule.
 	Paused bool `json:"paused,omitempty"`
+	// Removals are the removals applied within the last budget window, per
+	// direction: the destructive-change budget's ledger (pipeline.Ledger).
+	Removals []Removal `json:"removals,omitempty"`
 }
 
-// BudgetEntry is one batch of destructive changes counted against the
-// budget.
-type BudgetEntry struct {
-	At        time.Time `json:"at"`
-	Direction string    `json:"direction"`
-	Count     int       `json:"count"`
+// Removal is one run's removals in the ledger.
+type Removal struct {
+	Direction reconcile.Direction `json:"direction"`
+	At        time.Time           `json:"at"`
+	N         int                 `json:"n"`
 }
 
 // NewState returns the empty state of domain.
@@ -73,7 +75,7 @@ func (st State) Check() error {
 func (st State) Clone() State {
 	c := st
 	c.DirSyncCookie = append([]byte(nil), st.DirSyncCookie...)
-	c.Budget = append([]BudgetEntry(nil), st.Budget...)
+	c.Removals = append([]Removal(nil), st.Removals...)
 	if st.LastRun != nil {
 		lr := *st.LastRun
 		c.LastRun = &lr
@@ -217,4 +219,96 @@ func fileName(domain string) string {
 		}
 		return '_'
 	}, strings.ToLower(domain))
+}
+
+// ledgerKeep is how long ledger entries are kept: longer than any budget
+// window anyone would set, so that a wider window set later still sees them.
+const ledgerKeep = 7 * 24 * time.Hour
+
+// Spent returns the removals recorded for dir since the given time
+// (pipeline.Ledger).
+func (s *Store) Spent(dir reconcile.Direction, since time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.state.Removals {
+		if r.Direction == dir && !r.At.Before(since) {
+			n += r.N
+		}
+	}
+	return n, nil
+}
+
+// Record adds n removals applied to dir at the given time, forgetting
+// entries older than a week (pipeline.Ledger).
+func (s *Store) Record(dir reconcile.Direction, at time.Time, n int) error {
+	return s.Update(func(st *State) {
+		kept := st.Removals[:0:0]
+		for _, r := range st.Removals {
+			if at.Sub(r.At) < ledgerKeep {
+				kept = append(kept, r)
+			}
+		}
+		st.Removals = append(kept, Removal{Direction: dir, At: at.UTC(), N: n})
+	})
+}
+
+// approvalGlob matches the files 'adjc approve' leaves for domain and dir.
+func (s *Store) approvalGlob(dir reconcile.Direction) string {
+	return strings.TrimSuffix(s.path, ".state.json") + ".approved." + string(dir) + ".*"
+}
+
+// Approved returns the removals released with [Approve] and not yet used
+// (pipeline.Ledger). Each release is a file of its own, so releasing never
+// needs the lock a running scheduler holds.
+func (s *Store) Approved(dir reconcile.Direction) (int, error) {
+	files, err := filepath.Glob(s.approvalGlob(dir))
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return 0, fmt.Errorf("schedule: read approval: %w", err)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("schedule: approval %s does not hold a count", f)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// ClearApproved removes the releases [Approved] counted (pipeline.Ledger).
+func (s *Store) ClearApproved(dir reconcile.Direction) error {
+	files, err := filepath.Glob(s.approvalGlob(dir))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("schedule: approval: %w", err)
+		}
+	}
+	return nil
+}
+
+// Approve releases n removals for domain and dir beyond the budget: the next
+// run that would hold them (scheduled or one-shot) applies them. It writes a
+// file of its own in the state folder, so it works while a scheduler holds
+// the domain's lock.
+func Approve(stateDir, domain string, dir reconcile.Direction, n int, now time.Time) (string, error) {
+	if stateDir == "" {
+		return "", errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return "", fmt.Errorf("schedule: state folder: %w", err)
+	}
+	path := filepath.Join(stateDir, fmt.Sprintf("%s.approved.%s.%d", fileName(domain), dir, now.UnixNano()))
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(n)+"\n")); err != nil {
+		return "", fmt.Errorf("schedule: approve: %w", err)
+	}
+	return path, nil
 }

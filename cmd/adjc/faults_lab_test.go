@@ -286,8 +286,8 @@ func TestFaultScopeEmptied(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("import with an empty scope succeeded; stderr:\n%s", errOut)
 	}
-	if !strings.Contains(errOut, "nothing was applied") || !strings.Contains(errOut, fmt.Sprintf("%d of %d managed users", before, before)) {
-		t.Errorf("import with an empty scope: stderr = %q, want the threshold's reason and 'nothing was applied'", errOut)
+	if !strings.Contains(errOut, fmt.Sprintf("would remove every one of the %d managed users", before)) || code != 3 {
+		t.Errorf("import with an empty scope: exit %d, stderr = %q; want 3 and the removals held as removing every managed user", code, errOut)
 	}
 	if w := fl.writes(); w != 0 || len(fl.emu.Users(fl.org)) != before {
 		t.Errorf("import with an empty scope wrote %d times; users %d → %d", w, before, len(fl.emu.Users(fl.org)))

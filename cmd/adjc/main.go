@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/adjc/adjc/commands"
@@ -27,6 +29,15 @@ func run() error {
 	context.AfterFunc(ctx, stop)
 	ios := output.System(os.LookupEnv)
 	err := commands.Execute(ctx, commands.NewFactory(ios, os.LookupEnv), os.Args[1:])
-	commands.PrintError(ios.ErrOut, err)
+	printError(ios.ErrOut, err)
 	return err
+}
+
+// printError reports err once, escaped: an error can quote what a server or
+// a directory sent (a DN, a JumpCloud message, a name with ESC or U+202E in
+// it), and stderr is a terminal as often as stdout is.
+func printError(w io.Writer, err error) {
+	var b strings.Builder
+	commands.PrintError(&b, err)
+	_, _ = io.WriteString(w, output.SafeLines(b.String())) // nowhere left to report a failure
 }

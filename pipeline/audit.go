@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"encoding/json"
@@ -58,7 +58,7 @@ func (a *auditLog) record(o reconcile.Outcome) {
 	c := o.Change
 	e := auditEntry{
 		Time: a.now().UTC().Format(time.RFC3339Nano), Domain: a.domain,
-		Action: actionName(c.Action), Kind: c.Kind, Object: c.Key, Reason: c.Reason,
+		Action: c.Action.Name(), Kind: c.Kind, Object: c.Key, Reason: c.Reason,
 		Fields: c.Fields, Outcome: o.Status, ID: o.ID,
 	}
 	if c.User != nil {
@@ -84,18 +84,4 @@ func (a *auditLog) close() error {
 		a.err = fmt.Errorf("audit log: %w", err)
 	}
 	return a.err
-}
-
-func actionName(a reconcile.Action) string {
-	switch a {
-	case reconcile.Create:
-		return "create"
-	case reconcile.Update:
-		return "update"
-	case reconcile.Delete:
-		return "delete"
-	case reconcile.Adopt:
-		return "adopt"
-	}
-	return a.String()
 }

@@ -1,10 +1,11 @@
-package commands
+package pipeline_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 )
 
@@ -36,10 +37,10 @@ func bigPlan(users, groups int) reconcile.Plan {
 // BenchmarkRenderPlan renders the plan of a 10,000-user first import (about
 // 30,000 changes) in each --output format, as diff and import print it.
 //
-//	go test ./commands -run '^$' -bench RenderPlan -benchmem
+//	go test ./pipeline -run '^$' -bench RenderPlan -benchmem
 func BenchmarkRenderPlan(b *testing.B) {
 	plan := bigPlan(10_000, 1_000)
-	view := newPlanView("example.com", plan)
+	view := pipeline.NewView("example.com", plan)
 	for _, f := range []output.Format{output.FormatTable, output.FormatJSON, output.FormatPlain} {
 		b.Run(string(f), func(b *testing.B) {
 			s, _, out, _ := output.Test()

@@ -1,0 +1,83 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/schedule"
+)
+
+// lockWait is how long a writing command waits for another writer of the
+// same domain (a scheduler between runs never lets go: the wait then ends
+// with the holder named).
+const lockWait = 10 * time.Second
+
+// writerState is what a command that writes to a domain holds while it
+// runs: the domain's lock (one writer per domain, DESIGN "Safety rules")
+// and the state store, whose ledger carries the destructive-change budget.
+type writerState struct {
+	store *schedule.Store
+	lock  *schedule.Lock
+}
+
+// ledger returns the budget ledger, nil when there is no state folder.
+func (w *writerState) ledger() pipeline.Ledger {
+	if w == nil || w.store == nil {
+		return nil
+	}
+	return w.store
+}
+
+func (w *writerState) release() {
+	if w != nil && w.lock != nil {
+		w.lock.Release()
+	}
+}
+
+// lockDomain takes d's lock, waiting up to [lockWait] for another writer
+// and saying so on stderr, then opens its state. Without a state folder
+// there is no lock and no ledger: each run then has the whole budget, and
+// a warning says so.
+func lockDomain(ctx context.Context, io *output.Streams, cfg *config.Config, d *config.Domain, wait time.Duration) (*writerState, error) {
+	if wait <= 0 {
+		wait = lockWait
+	}
+	if cfg.StateDir == "" {
+		io.WriteErrLine("adjc: warning: no state folder (state_dir): no lock keeps another adjc from writing to " + d.Name + " at the same time, and the removal budget counts this run only")
+		return &writerState{}, nil
+	}
+	start := time.Now()
+	waited := false
+	for {
+		lock, err := schedule.AcquireLock(cfg.StateDir, d.Name)
+		if err == nil {
+			store, err := schedule.OpenStore(cfg.StateDir, d.Name)
+			if err != nil {
+				lock.Release()
+				return nil, err
+			}
+			return &writerState{store: store, lock: lock}, nil
+		}
+		if !errors.Is(err, schedule.ErrLocked) {
+			return nil, err
+		}
+		if time.Since(start) >= wait {
+			return nil, WithHint(fmt.Errorf("%w; waited %s, nothing was applied", err, wait),
+				"stop the other adjc (a running 'adjc schedule' holds the lock for as long as it runs), or let it do the work")
+		}
+		if !waited {
+			io.WriteErrLine(fmt.Sprintf("adjc: %v: waiting up to %s", err, wait))
+			waited = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

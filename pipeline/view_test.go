@@ -1,0 +1,80 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/adjc/adjc/golden"
+	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/reconcile"
+)
+
+// schema lists every JSON path of v with the JSON type found there, arrays
+// as [], so two documents with the same shape give the same list.
+func schema(t *testing.T, v any) []string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var walk func(path string, x any)
+	walk = func(path string, x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			seen[path+" object"] = true
+			for k, v := range x {
+				walk(path+"."+k, v)
+			}
+		case []any:
+			seen[path+" array"] = true
+			for _, v := range x {
+				walk(path+"[]", v)
+			}
+		case float64:
+			seen[path+" number"] = true
+		default:
+			seen[fmt.Sprintf("%s %T", path, x)] = true
+		}
+	}
+	walk("", doc)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// plan returns a plan in direction d with one change of each action.
+func plan(d reconcile.Direction) reconcile.Plan {
+	ref := &reconcile.Ref{Anchor: "a", ID: "i", Name: "n"}
+	p := reconcile.Plan{Version: reconcile.PlanVersion, Direction: d, Fingerprint: "sha256:00", Managed: 3,
+		Skipped: []reconcile.Skip{{Kind: reconcile.KindUser, Key: "root", Reason: "privileged"}}}
+	for _, a := range []reconcile.Action{reconcile.Create, reconcile.Update, reconcile.Delete, reconcile.Adopt} {
+		p.Changes = append(p.Changes, reconcile.Change{Action: a, Kind: reconcile.KindUser, Key: "k", Reason: "r", User: ref,
+			Fields: []reconcile.FieldChange{{Name: reconcile.FieldEmail, Old: "o", New: "n"}}})
+	}
+	return p
+}
+
+// TestViewSchema: one plan, one JSON shape, whichever direction it goes
+// (diff -o json, import -o json and sync -o json all print a View); the
+// shape itself is golden, since it is an API.
+func TestViewSchema(t *testing.T) {
+	t.Parallel()
+	toJC := schema(t, pipeline.NewView("example.com", plan(reconcile.ToJumpCloud)))
+	toAD := schema(t, pipeline.NewView("example.com", plan(reconcile.ToAD)))
+	if !slices.Equal(toJC, toAD) {
+		t.Errorf("View JSON shape differs by direction:\nAD → JumpCloud: %v\nJumpCloud → AD: %v", toJC, toAD)
+	}
+	res := schema(t, pipeline.NewResult(pipeline.NewView("example.com", plan(reconcile.ToAD)), []reconcile.Outcome{{Status: reconcile.StatusApplied, Change: plan(reconcile.ToAD).Changes[0]}}))
+	golden.Assert(t, []byte(strings.Join(toJC, "\n")+"\n\n"+strings.Join(res, "\n")+"\n"), "pipeline/view_schema.txt")
+}
