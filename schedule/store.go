@@ -230,27 +230,36 @@ const ledgerKeep = 7 * 24 * time.Hour
 func (s *Store) Spent(dir reconcile.Direction, since time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.state.RemovalsSince(dir, since), nil
+}
+
+// RemovalsSince sums the removals recorded for dir since the given time.
+func (st State) RemovalsSince(dir reconcile.Direction, since time.Time) int {
 	n := 0
-	for _, r := range s.state.Removals {
+	for _, r := range st.Removals {
 		if r.Direction == dir && !r.At.Before(since) {
 			n += r.N
 		}
 	}
-	return n, nil
+	return n
+}
+
+// AddRemovals records n removals applied to dir at the given time and
+// forgets entries older than a week.
+func (st *State) AddRemovals(dir reconcile.Direction, at time.Time, n int) {
+	kept := st.Removals[:0:0]
+	for _, r := range st.Removals {
+		if at.Sub(r.At) < ledgerKeep {
+			kept = append(kept, r)
+		}
+	}
+	st.Removals = append(kept, Removal{Direction: dir, At: at.UTC(), N: n})
 }
 
 // Record adds n removals applied to dir at the given time, forgetting
 // entries older than a week (pipeline.Ledger).
 func (s *Store) Record(dir reconcile.Direction, at time.Time, n int) error {
-	return s.Update(func(st *State) {
-		kept := st.Removals[:0:0]
-		for _, r := range st.Removals {
-			if at.Sub(r.At) < ledgerKeep {
-				kept = append(kept, r)
-			}
-		}
-		st.Removals = append(kept, Removal{Direction: dir, At: at.UTC(), N: n})
-	})
+	return s.Update(func(st *State) { st.AddRemovals(dir, at, n) })
 }
 
 // approvalGlob matches the files 'adjc approve' leaves for domain and dir.
