@@ -172,7 +172,7 @@ type Scheduler struct {
 	ran         bool // the first interval-job run (the start run) happened
 	paused      bool
 	leading     bool // the last run found this instance leader
-	failures    int // consecutive runs that could not reach AD or JumpCloud
+	failures    int  // consecutive runs that could not reach AD or JumpCloud
 	downSince   time.Time
 	retryAt     time.Time
 	retry       clockwork.Timer
