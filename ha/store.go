@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -120,3 +122,43 @@ func (s *Store) Update(f func(*schedule.State)) error {
 	}
 	return errors.New("ha: write state: it kept changing under this write")
 }
+
+// Approvals are the removals an operator released with 'adjc approve'
+// ([pipeline.Ledger]'s Approved and ClearApproved); the file store on this
+// host keeps them.
+type Approvals interface {
+	Approved(dir reconcile.Direction) (int, error)
+	ClearApproved(dir reconcile.Direction) error
+}
+
+// WithApprovals makes s a full pipeline.Ledger: removals in etcd, shared by
+// the group; releases from a, this host's file store.
+func (s *Store) WithApprovals(a Approvals) *Ledger { return &Ledger{Store: s, a: a} }
+
+// Ledger is a [Store] that also answers for releases (pipeline.Ledger).
+type Ledger struct {
+	*Store
+	a Approvals
+}
+
+// Spent returns the removals the group recorded for dir since the given
+// time (pipeline.Ledger).
+func (s *Store) Spent(dir reconcile.Direction, since time.Time) (int, error) {
+	st, _, err := s.read(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	return st.RemovalsSince(dir, since), nil
+}
+
+// Record adds n removals applied to dir, fenced like every write
+// (pipeline.Ledger).
+func (s *Store) Record(dir reconcile.Direction, at time.Time, n int) error {
+	return s.Update(func(st *schedule.State) { st.AddRemovals(dir, at, n) })
+}
+
+// Approved returns the releases this host's store holds.
+func (l *Ledger) Approved(dir reconcile.Direction) (int, error) { return l.a.Approved(dir) }
+
+// ClearApproved marks them as used.
+func (l *Ledger) ClearApproved(dir reconcile.Direction) error { return l.a.ClearApproved(dir) }
