@@ -190,7 +190,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		// One leader per domain across hosts: the shared state, the budget
 		// and the fencing live in etcd; the local lock still guards this
 		// host's state folder (approvals, audit log).
-		group, err = joinHA(ctx, cfg, d, log)
+		group, err = joinHA(ctx, cfg, d, opts.Logger)
 		if err != nil {
 			return err
 		}

@@ -38,7 +38,7 @@ func joinHA(ctx context.Context, cfg *config.Config, d *config.Domain, log *slog
 	}
 	g := &haGroup{client: cl, elected: make(chan struct{}, 1), done: make(chan error, 1)}
 	g.elector, err = ha.NewElector(cl, ha.ElectorOptions{
-		Config: hc, Domain: d.Name, Logger: log,
+		Config: hc, Domain: d.Name, Logger: log, // log: the command's, without the domain
 		OnChange: func(leader bool) {
 			if leader {
 				select {
@@ -62,7 +62,7 @@ func joinHA(ctx context.Context, cfg *config.Config, d *config.Domain, log *slog
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	g.stop = stop
 	go func() { g.done <- g.elector.Run(runCtx) }()
-	log.Info("joined the HA group", "instance", g.elector.Instance(), "endpoints", hc.Endpoints)
+	log.Info("joined the HA group", "domain", d.Name, "instance", g.elector.Instance(), "endpoints", hc.Endpoints)
 	return g, nil
 }
 

@@ -123,6 +123,17 @@ func (e *Elector) Leader() bool {
 	return e.leader && e.now().Before(e.until)
 }
 
+// Term returns the create revision of the election key this instance won
+// with while it leads (a new value for every election won), else 0.
+func (e *Elector) Term() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.leader || !e.now().Before(e.until) {
+		return 0
+	}
+	return e.rev
+}
+
 // IsLeader returns nil when this instance is leader and has just proven it:
 // its election key still exists with the create revision and lease it won
 // with (one etcd transaction, at most 2 s). Otherwise the error wraps

@@ -153,6 +153,9 @@ type Leader interface {
 	Lead(ctx context.Context) (context.Context, context.CancelFunc)
 	// Leader reports without a round trip whether this instance leads.
 	Leader() bool
+	// Term identifies the current leadership (it changes with every
+	// election won); 0 while following.
+	Term() int64
 }
 
 // Scheduler runs a [RunFunc] on an interval and on changes. Create it with
@@ -171,8 +174,8 @@ type Scheduler struct {
 	stopping    bool
 	ran         bool // the first interval-job run (the start run) happened
 	paused      bool
-	leading     bool // the last run found this instance leader
-	failures    int  // consecutive runs that could not reach AD or JumpCloud
+	term        int64 // the leadership term of the last run as leader
+	failures    int   // consecutive runs that could not reach AD or JumpCloud
 	downSince   time.Time
 	retryAt     time.Time
 	retry       clockwork.Timer
@@ -262,7 +265,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case <-s.opts.Elected:
-					s.fire(runCtx, Trigger{Kind: TriggerStart})
+					// The start or a watch run may have come first.
+					if !s.ranInTerm() {
+						s.fire(runCtx, Trigger{Kind: TriggerStart})
+					}
 				}
 			}
 		})
@@ -329,13 +335,12 @@ func (s *Scheduler) fire(ctx context.Context, t Trigger) {
 	}
 	if l := s.opts.Leader; l != nil {
 		if err := l.IsLeader(ctx); err != nil {
-			s.setLeading(false)
 			s.log.Debug("run skipped: not the leader", "trigger", t.Kind, "reason", err)
 			return
 		}
-		if !s.setLeading(true) {
+		if term := l.Term(); !s.setTerm(term) {
 			// Changes seen while following were not applied here: the
-			// first run as leader reads everything.
+			// first run of a term reads everything.
 			t.Full = true
 		}
 		var cancel context.CancelFunc
@@ -367,13 +372,22 @@ func (s *Scheduler) execute(ctx context.Context, t Trigger) {
 	s.finish(rec)
 }
 
-// setLeading records whether this instance leads and returns what it was.
-func (s *Scheduler) setLeading(leading bool) bool {
+// setTerm records a run in leadership term and says whether one ran in
+// it before.
+func (s *Scheduler) setTerm(term int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	was := s.leading
-	s.leading = leading
-	return was
+	same := s.term == term
+	s.term = term
+	return same
+}
+
+// ranInTerm reports whether a run as leader happened in the current term.
+func (s *Scheduler) ranInTerm() bool {
+	term := s.opts.Leader.Term()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return term != 0 && s.term == term
 }
 
 func (s *Scheduler) setPaused(paused bool) {

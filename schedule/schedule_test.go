@@ -544,7 +544,17 @@ func TestSummarize(t *testing.T) {
 type fakeLeader struct {
 	mu      sync.Mutex
 	leading bool
+	term    int64
 	lost    chan struct{}
+}
+
+func (f *fakeLeader) Term() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.leading {
+		return 0
+	}
+	return f.term
 }
 
 func (f *fakeLeader) set(leading bool) {
@@ -556,6 +566,9 @@ func (f *fakeLeader) set(leading bool) {
 	if f.leading && !leading {
 		close(f.lost)
 		f.lost = make(chan struct{})
+	}
+	if !f.leading && leading {
+		f.term++
 	}
 	f.leading = leading
 }
@@ -614,6 +627,12 @@ func TestFollowerRunsNothing(t *testing.T) {
 		synctest.Wait()
 		if runs := h.gotRuns(); len(runs) != 1 || runs[0].Trigger != TriggerStart {
 			t.Fatalf("runs after election = %v, want one start run at once", runs)
+		}
+		// A late election notice in a term that already ran does nothing.
+		elected <- struct{}{}
+		synctest.Wait()
+		if runs := h.gotRuns(); len(runs) != 1 {
+			t.Fatalf("runs after a second notice = %v, want still one", runs)
 		}
 		events <- Event{Users: []string{"b"}}
 		synctest.Wait()
