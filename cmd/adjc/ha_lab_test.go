@@ -191,9 +191,44 @@ func TestScheduleHA(t *testing.T) {
 			t.Errorf("%s, never leader, applied %d changes", p.name, lines(p.audit))
 		}
 	}
+
+	// etcd goes away: the leader must stop writing before its lease could
+	// have expired (TTL after its last keepalive, at most TTL after the
+	// stop), although AD keeps changing; when etcd is back, a leader
+	// applies what changed meanwhile.
+	before := lines(next.audit)
+	etcd.Stop()
+	stopped := time.Now()
+	for i := range 10 {
+		dn, err := fl.findDN(fl.users[i%len(fl.users)])
+		if err == nil {
+			err = fl.admin.Modify(context.Background(), dn, map[string][]string{"givenName": {fmt.Sprintf("Outage%02d", i)}})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	for _, p := range all {
+		if p == first {
+			continue
+		}
+		for _, e := range auditEntries(t, p.audit) {
+			if at, err := time.Parse(time.RFC3339Nano, e.Time); err == nil && at.After(stopped.Add(ttl)) {
+				t.Errorf("%s applied %s %s at %s, %s after etcd stopped (TTL %s)", p.name, e.Action, e.Object, e.Time, at.Sub(stopped).Round(time.Millisecond), ttl)
+			}
+		}
+	}
+	t.Logf("etcd stopped for 10 s: %s applied %d of the 10 AD changes made meanwhile", next.name, lines(next.audit)-before)
+	etcd.Start()
+	restarted := time.Now()
+	waitConverged(t, fl, 2*time.Minute)
+	t.Logf("etcd back: converged %s later", time.Since(restarted).Round(time.Millisecond))
+	fl.checkConverged()
 }
 
 type auditLine struct {
+	Time     string          `json:"time"`
 	Instance string          `json:"instance"`
 	Action   string          `json:"action"`
 	Object   string          `json:"object"`
