@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -384,5 +385,44 @@ func TestLeaderGauge(t *testing.T) {
 		if got := mfs[0].GetMetric()[0].GetGauge().GetValue(); got != tt.want {
 			t.Errorf("adjc_leader of %s = %v, want %v", tt.c.name, got, tt.want)
 		}
+	}
+}
+
+// TestTLS: with https endpoints the client verifies the server against
+// ca_file and presents its certificate; without the CA (system pool) or
+// without a client certificate etcd is not reached.
+func TestTLS(t *testing.T) {
+	srv := etcdtest.StartTLS(t)
+	ok := ha.Config{Endpoints: []string{srv.Endpoint}, CAFile: srv.CAFile, CertFile: srv.CertFile, KeyFile: srv.KeyFile, Prefix: "/test"}
+	tests := []struct {
+		name   string
+		cfg    ha.Config
+		wantOK bool
+	}{
+		{"verified with client certificate", ok, true},
+		{"system pool does not know the CA", ha.Config{Endpoints: ok.Endpoints, CertFile: ok.CertFile, KeyFile: ok.KeyFile}, false},
+		{"no client certificate", ha.Config{Endpoints: ok.Endpoints, CAFile: ok.CAFile}, false},
+		{"name not in the certificate", ha.Config{Endpoints: []string{strings.Replace(srv.Endpoint, "127.0.0.1", "localhost", 1)},
+			CAFile: ok.CAFile, CertFile: ok.CertFile, KeyFile: ok.KeyFile}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cl, err := ha.Dial(tt.cfg)
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			_, err = cl.Put(ctx, "/test/probe", "x")
+			if gotOK := err == nil; gotOK != tt.wantOK {
+				t.Errorf("Put over TLS = %v, want success %v", err, tt.wantOK)
+			}
+		})
+	}
+	bad := ok
+	bad.CAFile = filepath.Join(t.TempDir(), "missing.pem")
+	if _, err := ha.Dial(bad); err == nil || !strings.Contains(err.Error(), "ha.etcd.ca_file") {
+		t.Errorf("Dial with a missing ca_file = %v, want an error naming ha.etcd.ca_file", err)
 	}
 }
