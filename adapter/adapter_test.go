@@ -250,3 +250,44 @@ func TestImportFixture(t *testing.T) {
 		}
 	}
 }
+
+// TestRecheckBound checks the second read of an emptied member list: an
+// empty answer again confirms it, an answer with members replaces it, and
+// groups not named are left as read.
+func TestRecheckBound(t *testing.T) {
+	t.Parallel()
+	srv, org, c := emulator(t)
+	u, err := srv.AddUser(org, jcapi.SystemUser{Username: "alice", Email: "alice@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := srv.AddUserGroup(org, jcapi.UserGroup{Name: "empty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := srv.AddUserGroup(org, jcapi.UserGroup{Name: "full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddMember(org, full.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	// As a first read that answered [] for both groups.
+	b := reconcile.Bound{Groups: []reconcile.CloudGroup{{ID: empty.ID, Name: "empty"}, {ID: full.ID, Name: "full"}, {ID: "other", Name: "other"}}}
+	got, err := adapter.RecheckBound(t.Context(), c, b, []string{empty.ID, full.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Groups[0]; !g.MembersConfirmed || len(g.Members) != 0 {
+		t.Errorf("RecheckBound: empty group = %+v, want confirmed with no members", g)
+	}
+	if g := got.Groups[1]; g.MembersConfirmed || !slices.Equal(g.Members, []string{u.ID}) {
+		t.Errorf("RecheckBound: group with a member = %+v, want [%s], not confirmed", g, u.ID)
+	}
+	if g := got.Groups[2]; g.MembersConfirmed {
+		t.Errorf("RecheckBound: group not named = %+v, want as read", g)
+	}
+	if b.Groups[0].MembersConfirmed || b.Groups[1].Members != nil {
+		t.Errorf("RecheckBound modified its input: %+v", b.Groups)
+	}
+}

@@ -29,6 +29,12 @@ type ReadOptions struct {
 	RootOnly bool
 	// Strategy is how nested groups are expanded; see [ldapx.Strategy].
 	Strategy ldapx.Strategy
+	// Bind and NeverTouch are the domain's settings of the same names: with
+	// the groups above and the domain DN as the write scope they make
+	// [reconcile.Directory.NeverTouch] ([ReadNeverTouch]). The account the
+	// connection bound as is protected even when Bind is empty.
+	Bind       string
+	NeverTouch []string
 }
 
 // ReadDirectory reads the import scope from AD through conn and returns it
@@ -39,7 +45,22 @@ func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (rec
 	if err != nil {
 		return reconcile.Directory{}, err
 	}
-	return directoryFromScope(s, root, attr, opts.RootOnly), nil
+	d := directoryFromScope(s, root, attr, opts.RootOnly)
+	if d.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
+		return reconcile.Directory{}, err
+	}
+	return d, nil
+}
+
+// readNeverTouch reads the never-touch set of an import; the write scope
+// is the whole domain, as the reader finds users and groups anywhere in it.
+func readNeverTouch(ctx context.Context, conn *ldapx.Conn, opts ReadOptions, root string) (reconcile.NeverTouch, error) {
+	base, err := conn.DomainDN(ctx)
+	if err != nil {
+		return reconcile.NeverTouch{}, fmt.Errorf("read directory: %w", err)
+	}
+	return ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: base, RootContainer: root, Binds: []string{opts.Bind},
+		JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 }
 
 // readScope reads the scope with the options' defaults filled in, and
@@ -100,7 +121,8 @@ func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconc
 				members = append(members, m)
 			}
 		}
-		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Members: members})
+		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Members: members,
+			SID: g.SID, Critical: g.Critical, Privileged: g.AdminCount == 1})
 	}
 	if s.AdminsGroup != nil {
 		direct := make(map[string]bool, len(s.AdminsGroup.Members))
@@ -165,6 +187,8 @@ func adUser(u ldapx.User, attr string) reconcile.ADUser {
 		Disabled:   u.Disabled(),
 		Privileged: u.Privileged(),
 		PwdLastSet: u.PwdLastSet,
+		SID:        u.SID,
+		Critical:   u.Critical,
 	}
 }
 
@@ -200,3 +224,8 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// ADUser converts one user read from AD into the engine's value, with attr
+// as the username attribute; for commands that handle one user outside a
+// plan (`sync password` asks the never-touch rules about it).
+func ADUser(u ldapx.User, attr string) reconcile.ADUser { return adUser(u, attr) }

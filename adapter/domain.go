@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,13 @@ type DomainOptions struct {
 	// Bound is the JumpCloud side of the sync: only the AD users and groups
 	// that [reconcile.DiffToAD] can match with it are read.
 	Bound reconcile.Bound
+	// Bind, JumpCloudGroup, AdminsGroup and NeverTouch are the domain's
+	// settings of the same names: with the base DN as the write scope they
+	// make [reconcile.Domain.NeverTouch] ([ReadNeverTouch]). The account
+	// the connection bound as is protected even when Bind is empty.
+	Bind                        string
+	JumpCloudGroup, AdminsGroup string
+	NeverTouch                  []string
 }
 
 // groupAnchorPrefix starts the adminDescription that sync writes in the AD
@@ -109,7 +117,12 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			clauses = append(clauses, ldapx.EqualityFilter(attr, v))
 		}
 	}
-	d := reconcile.Domain{Container: container}
+	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
+		Binds: []string{opts.Bind}, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
+	if err != nil {
+		return reconcile.Domain{}, err
+	}
+	d := reconcile.Domain{Container: container, NeverTouch: nt}
 	byDN := map[string]string{}
 	for start := 0; start < len(clauses); start += batch {
 		f := "(|" + strings.Join(clauses[start:min(start+batch, len(clauses))], "") + ")"
@@ -127,21 +140,15 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			if _, dup := byDN[strings.ToLower(u.DN)]; dup {
 				continue // found by name and by anchor, in two batches
 			}
-			d.Users = append(d.Users, reconcile.ADUser{
-				GUID:       u.GUID,
-				DN:         u.DN,
-				Username:   name,
-				GivenName:  u.GivenName,
-				Surname:    u.SN,
-				Mail:       u.Mail,
-				UPN:        u.UserPrincipalName,
-				Disabled:   u.Disabled(),
-				Privileged: u.Privileged(),
-				PwdLastSet: u.PwdLastSet,
-			})
+			d.Users = append(d.Users, adUser(u, attr))
 			byDN[strings.ToLower(u.DN)] = u.GUID
 		}
 	}
+	computers, err := readComputers(ctx, conn, opts.BaseDN, names)
+	if err != nil {
+		return reconcile.Domain{}, err
+	}
+	d.Users = append(d.Users, computers...)
 	clauses = clauses[:0]
 	for _, g := range opts.Bound.Groups {
 		clauses = append(clauses, ldapx.EqualityFilter("cn", g.Name))
@@ -167,7 +174,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 				return reconcile.Domain{}, fmt.Errorf("read AD group %s: %w", e.DN, err)
 			}
 			n, _ := strconv.Atoi(e.GetAttributeValue("adminCount"))
-			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1}
+			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
 			dg.Anchor, dg.AnchorSlotTaken = groupAnchor(e.GetAttributeValue("adminDescription"))
 			for _, m := range g.Members {
 				if guid, ok := byDN[strings.ToLower(m)]; ok {
@@ -178,4 +185,34 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 		}
 	}
 	return d, nil
+}
+
+// readComputers reads the computer accounts whose sAMAccountName is one of
+// names (lower-cased). People's accounts are read with a filter that leaves
+// computers out, yet a computer's sAMAccountName (WS01$) is unique among
+// users too: sync must see it to refuse the name rather than take the
+// computer over or fail creating a user that collides with it.
+func readComputers(ctx context.Context, conn *ldapx.Conn, base string, names map[string]bool) ([]reconcile.ADUser, error) {
+	var clauses []string
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		clauses = append(clauses, ldapx.EqualityFilter("sAMAccountName", n))
+	}
+	var out []reconcile.ADUser
+	for start := 0; start < len(clauses); start += batch {
+		f := "(&(objectCategory=computer)(|" + strings.Join(clauses[start:min(start+batch, len(clauses))], "") + "))"
+		es, err := conn.SearchAll(ctx, ldapx.Query{Base: base, Scope: ldap.ScopeWholeSubtree, Filter: f,
+			Attributes: []string{"objectGUID", "objectSid", "sAMAccountName"}})
+		if err != nil {
+			return nil, fmt.Errorf("read AD computers: %w", err)
+		}
+		for _, e := range es {
+			guid, err := ldapx.GUIDString(e.GetRawAttributeValue("objectGUID"))
+			if err != nil {
+				return nil, fmt.Errorf("read AD computers: %s: %w", e.DN, err)
+			}
+			sid, _ := ldapx.SIDString(e.GetRawAttributeValue("objectSid"))
+			out = append(out, reconcile.ADUser{GUID: guid, DN: e.DN, Username: e.GetAttributeValue("sAMAccountName"), SID: sid, Computer: true})
+		}
+	}
+	return out, nil
 }

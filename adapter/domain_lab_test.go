@@ -42,12 +42,15 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 	if err != nil {
 		return reconcile.Domain{}, err
 	}
-	d := reconcile.Domain{Container: container}
+	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
+		Binds: []string{opts.Bind}, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
+	if err != nil {
+		return reconcile.Domain{}, err
+	}
+	d := reconcile.Domain{Container: container, NeverTouch: nt}
 	byDN := make(map[string]string, len(users))
 	for _, u := range users {
-		d.Users = append(d.Users, reconcile.ADUser{GUID: u.GUID, DN: u.DN, Username: username(u, attr),
-			GivenName: u.GivenName, Surname: u.SN, Mail: u.Mail, UPN: u.UserPrincipalName,
-			Disabled: u.Disabled(), Privileged: u.Privileged(), PwdLastSet: u.PwdLastSet})
+		d.Users = append(d.Users, adUser(u, attr))
 		byDN[strings.ToLower(u.DN)] = u.GUID
 	}
 	var clauses []string
@@ -75,7 +78,7 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 				return reconcile.Domain{}, err
 			}
 			n, _ := strconv.Atoi(e.GetAttributeValue("adminCount"))
-			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1}
+			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
 			dg.Anchor, dg.AnchorSlotTaken = groupAnchor(e.GetAttributeValue("adminDescription"))
 			for _, m := range g.Members {
 				if guid, ok := byDN[strings.ToLower(m)]; ok {

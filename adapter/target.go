@@ -108,7 +108,8 @@ func (t *JumpCloudTarget) UpdateUser(ctx context.Context, id string, u reconcile
 		if *u.Suspended {
 			err = t.client.SuspendSystemUser(ctx, id)
 		} else {
-			err = t.client.ActivateSystemUser(ctx, id)
+			// Lifting a suspension is no welcome: no activation email.
+			err = t.client.ActivateSystemUser(ctx, id, false)
 		}
 		if err != nil {
 			return mark(err)

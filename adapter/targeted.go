@@ -142,6 +142,9 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 		return reconcile.Directory{}, nil, err
 	}
 	dir := directoryFromScope(s, root, attr, opts.RootOnly)
+	if dir.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
+		return reconcile.Directory{}, nil, err
+	}
 	if opts.RootOnly {
 		return dir, nil, nil
 	}
@@ -443,29 +446,31 @@ func readFreshCloud(ctx context.Context, jc *jcapi.Client, cached reconcile.Clou
 	}
 	// Filters are case-sensitive; JumpCloud compares usernames and emails
 	// without case, so ask for the value as AD has it and lower-cased.
-	var queries []string
+	type query struct{ field, value string }
+	var queries []query
 	for _, u := range f.Users {
 		email := u.Mail
 		if email == "" {
 			email = u.UPN
 		}
-		for _, q := range []struct{ field, value string }{{"username", u.Username}, {"email", email}} {
+		for _, q := range []query{{"username", u.Username}, {"email", email}} {
 			if q.value == "" || held[q.field+":"+strings.ToLower(q.value)] {
 				continue
 			}
 			for _, v := range slices.Compact([]string{q.value, strings.ToLower(q.value)}) {
-				queries = append(queries, q.field+":$eq:"+v)
+				queries = append(queries, query{q.field, v})
 			}
 		}
 	}
 	hits := make([][]jcapi.SystemUser, len(queries))
 	err = each(len(queries), func(i int) error {
-		for su, err := range jc.SystemUsers(ctx, jcapi.ListOptions{Filter: []string{queries[i]}}) {
-			if err != nil {
-				return fmt.Errorf("find jumpcloud user by %s: %w", queries[i], err)
-			}
-			hits[i] = append(hits[i], su)
+		// The value goes in a search body, not a query filter: it may
+		// hold a comma (jcapi.ErrCommaInFilter).
+		su, err := jc.FindSystemUsers(ctx, queries[i].field, queries[i].value)
+		if err != nil {
+			return fmt.Errorf("find jumpcloud user by %s %q: %w", queries[i].field, queries[i].value, err)
 		}
+		hits[i] = su
 		return nil
 	})
 	if err != nil {

@@ -76,7 +76,7 @@ func applyPlan(ctx context.Context, plan reconcile.Plan, a applyArgs) (*reconcil
 
 // confirm asks a yes/no question on stderr and reads the answer from stdin.
 func confirm(io *output.Streams, question string) (bool, error) {
-	fmt.Fprint(io.ErrOut, question)
+	fmt.Fprint(io.ErrOut, output.Safe(question))
 	line, err := bufio.NewReader(io.In).ReadString('\n')
 	if err != nil && line == "" {
 		return false, fmt.Errorf("read confirmation: %w", err)

@@ -58,6 +58,7 @@ func (v settingsView) Table() output.Table {
 	for _, s := range v {
 		t.AddRow(output.C(s.Key), output.C(s.Value), output.S(output.Muted, s.Source.String()))
 	}
+	t.SetDetails(1)
 	return t
 }
 

@@ -198,7 +198,7 @@ func loadForConnect(opts *ConnectOptions) (*config.Config, string, error) {
 		if !slices.Contains(missing, p.key) {
 			continue
 		}
-		fmt.Fprint(opts.IO.ErrOut, p.question)
+		fmt.Fprint(opts.IO.ErrOut, output.Safe(p.question))
 		line, rerr := in.ReadString('\n')
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -316,10 +316,10 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		return err
 	}
 	if len(res.Wrote) == 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "%s is up to date.\n", path)
+		opts.IO.WriteErrLine(fmt.Sprintf("%s is up to date.", path))
 	}
 	for _, w := range res.Wrote {
-		fmt.Fprintf(opts.IO.ErrOut, "Wrote %s (mode 0600).\n", w)
+		opts.IO.WriteErrLine(fmt.Sprintf("Wrote %s (mode 0600).", w))
 	}
 	if bindPassword.IsZero() && d.BindPassword.Source.Kind != config.KindFile {
 		fmt.Fprintf(opts.IO.ErrOut, "No bind password is stored for %s: set %s, or rerun connect with $%s or on a terminal, before import or sync.\n",

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
@@ -20,6 +21,7 @@ type DiffOptions struct {
 	ReadState ReadStateFunc
 	// SyncState reads the JumpCloud → AD side; nil shows import only.
 	SyncState SyncStateFunc
+	Now       func() time.Time
 
 	DetailedExitCode bool
 	Out              string
@@ -27,7 +29,7 @@ type DiffOptions struct {
 }
 
 func newDiffCmd(f *Factory, runF func(context.Context, *DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f)}
+	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the changes import would make, without making them",
@@ -88,7 +90,10 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+	plan, err := planImport(ctx, st, pol)
+	if err != nil {
+		return authHint(err)
+	}
 	if opts.Out != "" {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
 			return err
@@ -109,29 +114,40 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		toAD = &splan
 		pending = pending || !splan.Empty()
 	}
+	// Say whether import and sync would apply the removals or hold them,
+	// from the same budget ledger they spend (read only).
+	ledger := peekLedger(cfg, d)
+	importView, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: pol, Ledger: ledger}, opts.Now)
+	if err != nil {
+		return err
+	}
+	var syncView *pipeline.View
+	if toAD != nil {
+		thr := reconcile.Policy{MaxDeletes: pol.MaxDeletes, MaxDeletePercent: pol.MaxDeletePercent}
+		v, err := budgetView(d.Name, *toAD, pipeline.ApplyArgs{Policy: thr, Ledger: ledger}, opts.Now)
+		if err != nil {
+			return err
+		}
+		syncView = &v
+	}
 	printer := opts.Printer()
 	if printer.Format == output.FormatJSON {
-		out := diffJSON{View: pipeline.NewView(d.Name, plan)}
-		if toAD != nil {
-			v := pipeline.NewView(d.Name, *toAD)
-			out.ToAD = &v
-		}
-		if err := printer.Print(out); err != nil {
+		if err := printer.Print(diffJSON{View: importView, ToAD: syncView}); err != nil {
 			return err
 		}
 	} else {
-		if err := printer.Print(pipeline.NewView(d.Name, plan)); err != nil {
+		if err := printer.Print(importView); err != nil {
 			return err
 		}
-		if toAD != nil {
+		if syncView != nil {
 			fmt.Fprintln(opts.IO.Out)
-			if err := printer.Print(pipeline.NewView(d.Name, *toAD)); err != nil {
+			if err := printer.Print(*syncView); err != nil {
 				return err
 			}
 		}
 	}
 	if opts.Out != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc import --plan %s\n", opts.Out, opts.Out)
+		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc import --plan %s", opts.Out, opts.Out))
 	}
 	if opts.DetailedExitCode && pending {
 		return ErrChangesPending

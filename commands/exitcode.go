@@ -10,6 +10,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 )
@@ -133,7 +134,7 @@ func PrintError(w io.Writer, err error) {
 		fmt.Fprintln(w, "adjc: interrupted")
 		return
 	}
-	fmt.Fprintf(w, "adjc: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	fmt.Fprintf(w, "adjc: error: %s\n", output.SafeLines(strings.TrimRight(err.Error(), "\n")))
 	if errors.As(err, &usage) && usage.Usage != "" {
 		fmt.Fprintf(w, "usage: %s\n", usage.Usage)
 		if usage.Path != "" {
@@ -141,6 +142,6 @@ func PrintError(w io.Writer, err error) {
 		}
 	}
 	if errors.As(err, &hint) {
-		fmt.Fprintf(w, "adjc: hint: %s\n", hint.hint)
+		fmt.Fprintf(w, "adjc: hint: %s\n", output.SafeLines(hint.hint))
 	}
 }

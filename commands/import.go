@@ -125,11 +125,16 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		plan = saved.Plan
 	} else {
-		plan = reconcile.Diff(st.Directory, st.Cloud, pol)
+		if plan, err = planImport(ctx, st, pol); err != nil {
+			return authHint(err)
+		}
 	}
 
 	printer := opts.Printer()
-	view := pipeline.NewView(d.Name, plan)
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: pol, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	if err != nil {
+		return err
+	}
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err

@@ -76,16 +76,24 @@ func TestDiffImportGolden(t *testing.T) {
 		args      []string
 		tty       bool
 		color     bool
+		width     int    // terminal columns; 0 keeps the test streams' 80
 		fail      string // a reconciletest.Memory method that fails
 		savePlan  bool   // run diff --out first, then this
 		wantAudit int    // audit lines expected
 	}{
 		{name: "diff_table", args: []string{"diff"}},
 		{name: "diff_tty", args: []string{"diff"}, tty: true, color: true},
+		// Plans fit the terminal: 80 columns above, 200 here, and
+		// --detailed wraps instead of shortening.
+		{name: "diff_tty_200", args: []string{"diff"}, tty: true, width: 200},
+		{name: "diff_tty_detailed", args: []string{"diff", "--detailed"}, tty: true},
 		{name: "diff_plain", args: []string{"diff", "-o", "plain"}},
 		{name: "diff_json", args: []string{"diff", "-o", "json"}},
 		{name: "diff_detailed_exitcode", args: []string{"diff", "-o", "plain", "--detailed-exitcode"}},
 		{name: "diff_bad_policy", args: []string{"diff", "--on-removed", "archive"}},
+		// diff says import would hold the removals, and how to release them.
+		{name: "diff_threshold", args: []string{"diff", "--max-deletes", "1"}},
+		{name: "diff_threshold_json", args: []string{"diff", "-o", "json", "--max-deletes", "1"}},
 		{name: "import_no_yes", args: []string{"import", "--max-delete-percent", "-1"}},
 		// Over the budget: the 2 removals (carol deleted, bob suspended) are
 		// held, the other 7 changes applied, exit 3.
@@ -130,6 +138,9 @@ func TestDiffImportGolden(t *testing.T) {
 			f.state = state
 			ios.SetStdoutTTY(tt.tty)
 			ios.SetColorEnabled(tt.color)
+			if tt.width > 0 {
+				ios.SetWidth(tt.width)
+			}
 			stdout, stderr, code := runCLI(t, f, args...)
 			got := strings.ReplaceAll(string(transcript(stdout, stderr, code)), tmp, "$TMP")
 			golden.Assert(t, []byte(got), "commands/"+tt.name+".txt")

@@ -74,6 +74,24 @@ type State struct {
 	// Index, when set, lets `schedule` re-read only the users a watch
 	// event names (adapter.ReadFresh) against this state.
 	Index *adapter.Index
+	// Recheck, when set, reads the import scope again for the groups a plan
+	// found suddenly empty ([reconcile.Plan.Rechecks]), so that their
+	// removals are planned only once a second read confirms them.
+	Recheck func(ctx context.Context, ids []string) error
+}
+
+// planImport plans AD → JumpCloud for st, reading again first when the plan
+// holds back removals of a member list that read empty (DESIGN: "a member
+// list that suddenly empties" is confirmed before it removes anything).
+func planImport(ctx context.Context, st *State, pol reconcile.Policy) (reconcile.Plan, error) {
+	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
+		if err := st.Recheck(ctx, ids); err != nil {
+			return reconcile.Plan{}, err
+		}
+		plan = reconcile.Diff(st.Directory, st.Cloud, pol)
+	}
+	return plan, nil
 }
 
 // ReadStateFunc reads [State] for a command. Commands get [readState];
@@ -106,7 +124,7 @@ func readState(f *Factory) ReadStateFunc {
 				cancel(cloudErr)
 			}
 		}()
-		conn, dir, idx, err := readDirectory(readCtx, f, d)
+		conn, dir, idx, opts, err := readDirectory(readCtx, f, d)
 		if err != nil {
 			cancel(err)
 		}
@@ -120,28 +138,41 @@ func readState(f *Factory) ReadStateFunc {
 			}
 			return nil, cloudErr
 		}
-		return &State{
+		st := &State{
 			Domain: d, Directory: dir, Cloud: cloud,
 			Target: adapter.NewJumpCloudTarget(jc, dir),
 			Close:  func() { conn.Close() },
 			Index:  idx,
-		}, nil
+		}
+		st.Recheck = func(ctx context.Context, ids []string) error {
+			again, err := adapter.RecheckDirectory(ctx, conn, opts, ids)
+			if err != nil {
+				return fmt.Errorf("domain %s: %w", d.Name, err)
+			}
+			st.Directory = again
+			st.Target = adapter.NewJumpCloudTarget(jc, again)
+			return nil
+		}
+		return st, nil
 	}
 }
 
 // readDirectory dials d and reads its import scope; on error the
 // connection is closed (and nil).
-func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Conn, reconcile.Directory, *adapter.Index, error) {
+func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Conn, reconcile.Directory, *adapter.Index, adapter.ReadOptions, error) {
 	conn, err := f.Directory(ctx, d)
 	if err != nil {
-		return nil, reconcile.Directory{}, nil, fmt.Errorf("domain %s: %w", d.Name, err)
+		return nil, reconcile.Directory{}, nil, adapter.ReadOptions{}, fmt.Errorf("domain %s: %w", d.Name, err)
 	}
-	dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, adapter.ReadOptions{
+	opts := adapter.ReadOptions{
 		RootContainer:     d.RootContainer,
 		JumpCloudGroup:    d.JumpCloudGroup,
 		AdminsGroup:       d.AdminsGroup,
 		UsernameAttribute: d.UsernameAttribute,
-	})
+		Bind:              d.Bind,
+		NeverTouch:        d.NeverTouch,
+	}
+	dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, opts)
 	if err != nil {
 		conn.Close()
 		err = fmt.Errorf("domain %s: %w", d.Name, err)
@@ -150,9 +181,9 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 			// jumpcloud_group, so one of them is wrong.
 			err = WithHint(err, fmt.Sprintf("check root_container (%s) and jumpcloud_group (%q): the container and the group in it must exist; 'adjc preflight' checks both", d.RootContainer, d.JumpCloudGroup))
 		}
-		return nil, reconcile.Directory{}, nil, err
+		return nil, reconcile.Directory{}, nil, opts, err
 	}
-	return conn, dir, idx, nil
+	return conn, dir, idx, opts, nil
 }
 
 // oneDomain returns the domain a command works on: the only one, or the one

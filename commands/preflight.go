@@ -157,6 +157,7 @@ func (v preflightView) Table() output.Table {
 		t.AddRow(output.C(string(c.Area)), output.C(c.Name), output.S(statusStyle[c.Status], string(c.Status)),
 			output.C(c.Reason), output.C(c.Fix))
 	}
+	t.SetDetails(4)
 	return t
 }
 
@@ -181,7 +182,7 @@ func (v preflightView) Report(s *output.Streams) error {
 			area = c.Area
 			b.WriteString("\n" + s.Style(output.Header, string(area)) + "\n")
 		}
-		fmt.Fprintf(&b, "  %s  %-*s  %s\n", s.Style(statusStyle[c.Status], string(c.Status)), width, c.Name, c.Reason)
+		fmt.Fprintf(&b, "  %s  %-*s  %s\n", s.Style(statusStyle[c.Status], string(c.Status)), width, output.Safe(c.Name), output.Safe(c.Reason))
 		if c.Fix != "" && c.Status != preflight.Pass {
 			b.WriteString(indent + s.Style(output.Muted, "fix: "+c.Fix) + "\n")
 		}
@@ -200,12 +201,8 @@ func (v preflightView) Report(s *output.Streams) error {
 
 func (v preflightView) verdict(s *output.Streams) string {
 	n := v.Summary
-	checks := "checks"
-	if len(v.Checks) == 1 {
-		checks = "check"
-	}
-	counts := fmt.Sprintf("%d %s: %d passed, %d warnings, %d failed, %d skipped",
-		len(v.Checks), checks, n.Pass, n.Warn, n.Fail, n.Skip)
+	counts := fmt.Sprintf("%s: %d passed, %s, %d failed, %d skipped",
+		output.Plural(len(v.Checks), "check", "checks"), n.Pass, output.Plural(n.Warn, "warning", "warnings"), n.Fail, n.Skip)
 	switch {
 	case !v.OK && n.Fail == 0:
 		return counts + " — " + s.Style(output.Fail, "not ready (--strict counts warnings)")

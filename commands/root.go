@@ -17,8 +17,10 @@ type rootState struct {
 	verbosity int
 	logFormat string
 
-	format  output.Format
-	started bool // the root's PersistentPreRunE ran: flags and args were accepted
+	format output.Format
+	// detailed is --detailed: tables wrap long values instead of cutting them.
+	detailed bool
+	started  bool // the root's PersistentPreRunE ran: flags and args were accepted
 }
 
 // NewRootCmd returns the adjc command tree bound to f. It fills f.Config
@@ -57,6 +59,9 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 			if st.noColor {
 				f.IO.SetColorEnabled(false)
 			}
+			if st.detailed {
+				f.IO.SetDetailed(true)
+			}
 			if f.logs != nil {
 				f.logs.set(st.verbosity, st.logFormat)
 			}
@@ -73,6 +78,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&st.output, "output", "o", string(output.FormatTable), "output format: table, json or plain")
 	pf.BoolVar(&st.noColor, "no-color", false, "never use colour (also: $NO_COLOR)")
+	pf.BoolVar(&st.detailed, "detailed", false, "on a terminal, wrap long values in tables instead of shortening them to fit the width")
 	pf.CountVarP(&st.verbosity, "verbose", "v", "log more: -v for info, -vv for debug (logs go to stderr)")
 	pf.StringVar(&st.logFormat, "log-format", "text", "log format: text or json")
 	config.AddFlags(pf)

@@ -390,7 +390,10 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan := reconcile.Diff(st.Directory, st.Cloud, im.pol)
+	plan, err := planImport(ctx, st, im.pol)
+	if err != nil {
+		return schedule.Summary{}, err
+	}
 	sum, err := applyScheduled(ctx, im.opts, im.cfg, im.d, plan, st.Target, im.opts.Concurrency, im.pol)
 	if err != nil || st.Index == nil {
 		return sum, err

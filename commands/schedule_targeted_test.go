@@ -245,7 +245,7 @@ func TestScheduledImportTargetedThreshold(t *testing.T) {
 	}
 	x.ad.Users[0].Disabled, x.ad.Users[1].Disabled = true, true
 	_, err := x.im.run(t.Context(), schedule.Trigger{Kind: schedule.TriggerWatch, Users: []string{guid(1), guid(2)}})
-	if err == nil || !strings.Contains(err.Error(), "over the budget of 1") {
+	if err == nil || !strings.Contains(err.Error(), "held 2 removals") {
 		t.Errorf("targeted run suspending 2 of 2 with max 1 = %v, want the removals held", err)
 	}
 	if x.user("alice").Suspended || x.user("bob").Suspended {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -80,4 +82,30 @@ func lockDomain(ctx context.Context, io *output.Streams, cfg *config.Config, d *
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// peekLedger returns d's budget ledger for reading only (diff takes no
+// lock and writes nothing), or nil when there is no state yet.
+func peekLedger(cfg *config.Config, d *config.Domain) pipeline.Ledger {
+	if cfg.StateDir == "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.StateDir); err != nil {
+		return nil
+	}
+	store, err := schedule.OpenStore(cfg.StateDir, d.Name)
+	if err != nil {
+		return nil
+	}
+	return store
+}
+
+// budgetView returns the view of plan with what its removals would meet.
+func budgetView(domain string, plan reconcile.Plan, a pipeline.ApplyArgs, now func() time.Time) (pipeline.View, error) {
+	v := pipeline.NewView(domain, plan)
+	b, err := pipeline.Preview(plan, a, now())
+	if err != nil {
+		return v, err
+	}
+	return v.WithBudget(b), nil
 }

@@ -24,6 +24,15 @@ type SyncState struct {
 	// Target applies a plan to AD; nil when only planning.
 	Target reconcile.Target
 	Close  func()
+	// Recheck, when set, reads the bound groups' member lists again for the
+	// groups a plan found suddenly empty ([reconcile.Plan.Rechecks]).
+	Recheck func(ctx context.Context, ids []string) error
+}
+
+func (st *SyncState) closeQuietly() {
+	if st.Close != nil {
+		st.Close()
+	}
 }
 
 // SyncStateFunc reads [SyncState]; tests substitute fixed states.
@@ -53,7 +62,8 @@ func readSyncState(f *Factory) SyncStateFunc {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, Bound: bound})
+			UsernameAttribute: d.UsernameAttribute, Bound: bound,
+			Bind: d.Bind, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
@@ -63,11 +73,20 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		return &SyncState{
+		st := &SyncState{
 			Domain: d, Bound: bound, AD: ad,
 			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
 			Close:  func() { conn.Close() },
-		}, nil
+		}
+		st.Recheck = func(ctx context.Context, ids []string) error {
+			again, err := adapter.RecheckBound(ctx, jc, st.Bound, ids)
+			if err != nil {
+				return err
+			}
+			st.Bound = again
+			return nil
+		}
+		return st, nil
 	}
 }
 
@@ -177,7 +196,18 @@ func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *co
 	if err != nil {
 		return nil, reconcile.Plan{}, authHint(err)
 	}
-	return st, reconcile.DiffToAD(st.Bound, st.AD, syncPolicy(d, noUnsuspend)), nil
+	pol := syncPolicy(d, noUnsuspend)
+	plan := reconcile.DiffToAD(st.Bound, st.AD, pol)
+	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
+		// A bound group's member list read empty while AD still holds
+		// members: read it again before anything is removed.
+		if err := st.Recheck(ctx, ids); err != nil {
+			st.closeQuietly()
+			return nil, reconcile.Plan{}, authHint(err)
+		}
+		plan = reconcile.DiffToAD(st.Bound, st.AD, pol)
+	}
+	return st, plan, nil
 }
 
 func runSync(ctx context.Context, opts *SyncOptions) error {
@@ -239,7 +269,10 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view := pipeline.NewView(d.Name, plan)
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	if err != nil {
+		return err
+	}
 	if printer.Format != output.FormatJSON || opts.Out != "" {
 		if err := printer.Print(view); err != nil {
 			return err
@@ -249,7 +282,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "Saved the plan to %s; apply it with: adjc sync --plan %s\n", opts.Out, opts.Out)
+		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc sync --plan %s", opts.Out, opts.Out))
 		return nil
 	}
 	if plan.Empty() {

@@ -287,7 +287,7 @@ func TestSyncLab(t *testing.T) {
 	if !s.adUser(newName).Disabled() {
 		t.Errorf("suspended user is not disabled in AD")
 	}
-	if err := jc.ActivateSystemUser(ctx, nu.ID); err != nil {
+	if err := jc.ActivateSystemUser(ctx, nu.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, stderr, code = s.run(config.ModeJCAuthority, "", "sync", "--yes"); code != 0 {
@@ -310,6 +310,12 @@ func TestSyncLab(t *testing.T) {
 	audit, err := os.ReadFile(filepath.Join(s.dir, "audit.jsonl"))
 	if err != nil || bytes.Contains(audit, []byte(newPW)) || bytes.Contains(audit, []byte("Passw0rd")) {
 		t.Errorf("audit log unreadable or holds a password: %v", err)
+	}
+	// sync password audits each side it set (or failed to), never the
+	// password: the good run's two lines and the split run's AD line and
+	// JumpCloud refusal.
+	if n := bytes.Count(audit, []byte(`"kind":"password","object":"`+newName+`"`)); n != 4 {
+		t.Errorf("audit log has %d sync password lines for %s, want 4:\n%s", n, newName, audit)
 	}
 }
 

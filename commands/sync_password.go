@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/secret"
 	"github.com/spf13/cobra"
@@ -25,12 +27,13 @@ type SyncPasswordOptions struct {
 	Printer   func() *output.Printer
 	JumpCloud func(*config.Config) (*jcapi.Client, error)
 	Directory func(context.Context, *config.Domain) (*ldapx.Conn, error)
+	Now       func() time.Time
 
 	Username string
 }
 
 func newSyncPasswordCmd(f *Factory, runF func(context.Context, *SyncPasswordOptions) error) *cobra.Command {
-	opts := &SyncPasswordOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, Directory: f.Directory}
+	opts := &SyncPasswordOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, Directory: f.Directory, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "password USER",
 		Short: "Set a user's password in Active Directory and JumpCloud",
@@ -102,7 +105,7 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the password for %s breaks %d rule(s); nothing was written:", e.User, len(e.Rules))
+	fmt.Fprintf(&b, "the password for %s breaks %s; nothing was written:", e.User, output.Plural(len(e.Rules), "rule", "rules"))
 	for _, r := range e.Rules {
 		fmt.Fprintf(&b, "\n  %s", r)
 	}
@@ -144,6 +147,11 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 	if err != nil {
 		return err
 	}
+	w, err := lockDomain(ctx, opts.IO, cfg, d, 0)
+	if err != nil {
+		return err
+	}
+	defer w.release()
 	jc, err := opts.JumpCloud(cfg)
 	if err != nil {
 		return err
@@ -191,6 +199,25 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 	if au.Privileged() {
 		return fmt.Errorf("%s is a privileged AD account (adminCount=1): adjc never manages it; nothing was written", au.SAMAccountName)
 	}
+	// The never-touch set (built-in accounts by RID, critical objects,
+	// adjc's own bind accounts, the operator's never_touch list) holds for
+	// one user as for a plan: sync password must not reset them either.
+	nt, err := adapter.ReadNeverTouch(ctx, conn, adapter.NeverTouchOptions{Scope: d.BaseDN, RootContainer: d.RootContainer,
+		Binds: []string{d.Bind}, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, Entries: d.NeverTouch})
+	if err != nil {
+		return fmt.Errorf("domain %s: %w", d.Name, err)
+	}
+	if why := reconcile.NeverTouchReason(adapter.ADUser(au, attr), nt); why != "" {
+		return fmt.Errorf("adjc never touches %s (%s); nothing was written", au.SAMAccountName, why)
+	}
+	audit := func(side string, err error) error {
+		o := reconcile.Outcome{Status: reconcile.StatusApplied, Change: reconcile.Change{Action: reconcile.Update, Kind: reconcile.KindPassword,
+			Key: opts.Username, Reason: "password set by 'adjc sync password' in " + side}}
+		if err != nil {
+			o.Status, o.Reason = reconcile.StatusFailed, err.Error()
+		}
+		return pipeline.Record(cfg.AuditLog, d.Name, opts.Now, o)
+	}
 	adPol, err := conn.PasswordPolicy(ctx)
 	if err != nil {
 		return fmt.Errorf("domain %s: %w", d.Name, err)
@@ -206,6 +233,7 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 	}
 
 	if err := conn.SetPassword(ctx, au.DN, pw); err != nil {
+		_ = audit("AD", err) // the refusal below is what the operator needs
 		msg := err.Error()
 		if errors.Is(err, ldapx.ErrPasswordInHistory) {
 			msg = "it is one of the last passwords of this account (AD password history)"
@@ -213,7 +241,11 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 		return authHint(&refusedError{msg: fmt.Sprintf("AD refused the password for %s: %s; nothing was written, both sides keep the old password",
 			opts.Username, msg), err: err})
 	}
+	if err := audit("AD", nil); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "adjc: warning: %v\n", err)
+	}
 	if err := jc.SetPassword(ctx, ju.ID, pw); err != nil {
+		_ = audit("JumpCloud", err)
 		why := err.Error()
 		var api *jcapi.APIError
 		if errors.As(err, &api) {
@@ -233,6 +265,9 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
   the new AD password); or set the new password in JumpCloud yourself.
 `, opts.Username, why, d.Name)
 		return &SilentError{Err: &reconcile.PartialError{Failed: 1, Total: 2, Err: err}}
+	}
+	if err := audit("JumpCloud", nil); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "adjc: warning: %v\n", err)
 	}
 	return opts.Printer().Print(passwordResult{User: opts.Username, Domain: d.Name, AD: "set", JumpCloud: "set"})
 }

@@ -120,6 +120,11 @@ type Domain struct {
 	// JumpCloudDomainID is the id of the JumpCloud AD domain object bound
 	// to this domain. Empty or 24 hex digits.
 	JumpCloudDomainID string
+	// NeverTouch lists AD objects adjc must leave alone on top of the
+	// built-in never-touch set: DNs or sAMAccountNames; a group named here
+	// protects its members (direct and nested) too. File only: a list does
+	// not fit a flag or a variable.
+	NeverTouch []string
 }
 
 func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
@@ -179,6 +184,9 @@ func (c *Config) Settings() []Setting {
 		add(d.field("admins_group"), d.AdminsGroup)
 		add(d.field("username_attribute"), d.UsernameAttribute)
 		add(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID)
+		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
+			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
+		}
 	}
 	add("state_dir", c.StateDir)
 	add("audit_log", c.AuditLog)

@@ -14,9 +14,10 @@ import (
 
 // value is one setting as read from one layer.
 type value struct {
-	s   string
-	src Source
-	set bool
+	s    string
+	list []string // for the list keys (listKeys)
+	src  Source
+	set  bool
 }
 
 // fileDoc is the config file, key by key, with the line of each value.
@@ -36,9 +37,10 @@ var (
 	domainKeys    = []string{
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
 		"ca_file", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
-		"jumpcloud_domain_id",
+		"jumpcloud_domain_id", "never_touch",
 	}
 	boolKeys = []string{"allow_plaintext"}
+	listKeys = []string{"never_touch"}
 )
 
 // parseFile reads the YAML in data (from path) strictly.
@@ -95,6 +97,10 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 				d := map[string]value{}
 				if p.expect(item, yaml.MappingNode, strings.TrimSuffix(prefix, "."), "a mapping of keys (name, ldap_url, …)") {
 					p.mapping(item, prefix, domainKeys, func(k string, v *yaml.Node) {
+						if slices.Contains(listKeys, k) {
+							d[k] = p.list(v, prefix+k)
+							return
+						}
 						d[k] = p.scalar(v, prefix+k, slices.Contains(boolKeys, k))
 					})
 				}
@@ -199,6 +205,26 @@ func (p *fileParser) scalar(n *yaml.Node, field string, isBool bool) value {
 		return v
 	}
 	v.s = n.Value
+	return v
+}
+
+// list reads a list of strings; a null value is an empty list.
+func (p *fileParser) list(n *yaml.Node, field string) value {
+	v := value{src: p.src(n), set: true}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return value{src: v.src}
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add(n, field, "must be a list", "write one entry per line, each starting with '- '")
+		return value{}
+	}
+	for i, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
+			p.add(item, fmt.Sprintf("%s[%d]", field, i), "must be a single value", "write a DN or a sAMAccountName")
+			continue
+		}
+		v.list = append(v.list, item.Value)
+	}
 	return v
 }
 

@@ -320,6 +320,11 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	l.set(d.field("admins_group"), &d.AdminsGroup, fd["admins_group"], "")
 	l.set(d.field("username_attribute"), &d.UsernameAttribute, fd["username_attribute"], "")
 	l.set(d.field("jumpcloud_domain_id"), &d.JumpCloudDomainID, fd["jumpcloud_domain_id"], "")
+	d.NeverTouch = fd["never_touch"].list
+	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
+	if v := fd["never_touch"]; v.set {
+		l.sources[d.field("never_touch")] = v.src
+	}
 	d.BindPassword = SecretRef{Field: d.field("bind_password_file"), res: l.res}
 	if v := fd["bind_password_file"]; v.set && v.s != "" {
 		d.BindPassword.File, d.BindPassword.Source = v.s, v.src

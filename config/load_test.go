@@ -46,6 +46,12 @@ const twoDomains = `domains:
     bind: svc@other.org
 `
 
+// withDomainKeys is labYAML with lines added to its domain.
+func withDomainKeys(lines string) string {
+	const last = "    jumpcloud_domain_id: 0123456789abcdef01234567\n"
+	return strings.Replace(labYAML, last, last+lines, 1)
+}
+
 // render prints what Load returned: every setting with its source, or the error.
 func render(c *config.Config, err error, tmp string) string {
 	var b strings.Builder
@@ -123,6 +129,10 @@ func TestLoad(t *testing.T) {
 			file:  "jumpcloud: https://x\ndomains:\n  - name: [a, b]\n    allow_plaintext: yes please\n  - just a string\nstate_dir:\n  a: b\n",
 			flags: []string{"--config", "$TMP/config.yaml"},
 		},
+		{name: "never_touch", file: withDomainKeys("    never_touch:\n      - svc-backup\n      - CN=Tier0,OU=Groups,DC=adjc,DC=lab\n"), flags: []string{"--config", "$TMP/config.yaml"}},
+		{name: "never_touch_bad", file: withDomainKeys("    never_touch:\n      - \" \"\n      - CN=Tier0\n"), flags: []string{"--config", "$TMP/config.yaml"}},
+		{name: "never_touch_nested", file: withDomainKeys("    never_touch:\n      - [a]\n"), flags: []string{"--config", "$TMP/config.yaml"}},
+		{name: "never_touch_not_a_list", file: withDomainKeys("    never_touch: svc-backup\n"), flags: []string{"--config", "$TMP/config.yaml"}},
 		{name: "repeated_key", file: "state_dir: /a\nstate_dir: /b\n", flags: []string{"--config", "$TMP/config.yaml"}},
 		{name: "null_values", file: "jumpcloud:\n  org_id:\ndomains:\nstate_dir: /s\n", flags: []string{"--config", "$TMP/config.yaml"}},
 		{

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -126,6 +127,17 @@ func (l *loader) validateDomain(d *Domain, bad func(field, v, msg, fix string)) 
 	for _, g := range []struct{ key, v string }{{"jumpcloud_group", d.JumpCloudGroup}, {"admins_group", d.AdminsGroup}} {
 		if strings.TrimSpace(g.v) == "" {
 			bad(d.field(g.key), g.v, "must not be blank", "give the group's name (cn) or remove the key for the default")
+		}
+	}
+	for i, e := range d.NeverTouch {
+		field := fmt.Sprintf("%s[%d]", d.field("never_touch"), i)
+		switch {
+		case strings.TrimSpace(e) == "":
+			bad(field, e, "must not be blank", "give a DN or a sAMAccountName, or remove the entry")
+		case strings.IndexFunc(e, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			bad(field, e, "contains a control character", "give a DN or a sAMAccountName")
+		case strings.Contains(e, "=") && !strings.Contains(strings.ToLower(e), "dc="):
+			bad(field, e, "looks like a DN but names no domain component (DC=)", "give the full DN, e.g. CN=svc-backup,OU=Service,"+orExample(d.BaseDN))
 		}
 	}
 	if !attributeName.MatchString(d.UsernameAttribute) {

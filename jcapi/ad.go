@@ -9,10 +9,28 @@ import (
 	"strings"
 )
 
-// ActiveDirectories lists AD instances (GET /activedirectories); filter
-// e.g. "domain:eq:DC=example;DC=com".
+// ActiveDirectories lists AD instances (GET /activedirectories). A domain
+// DN holds commas, so it cannot be a filter value: use
+// [Client.ActiveDirectoryByDomain].
 func (c *Client) ActiveDirectories(ctx context.Context, opts ListOptions) iter.Seq2[ActiveDirectory, error] {
-	return paginate(ctx, "active directories", opts.limit(), v2List[ActiveDirectory](c, "/activedirectories", opts, true, nil))
+	return paginate(ctx, "active directories", "/v2/activedirectories", opts.limit(), v2List[ActiveDirectory](c, "/activedirectories", opts, true, nil))
+}
+
+// ActiveDirectoryByDomain finds the AD instance for domain (a DN such as
+// DC=example,DC=com), compared case-insensitively as DNs are. The DN's
+// commas rule out a filter (see [ErrCommaInFilter]), and an org has few AD
+// instances, so the whole list is paged and matched here. The error matches
+// [ErrNotFound] when there is none.
+func (c *Client) ActiveDirectoryByDomain(ctx context.Context, domain string) (ActiveDirectory, error) {
+	for ad, err := range c.ActiveDirectories(ctx, ListOptions{}) {
+		if err != nil {
+			return ActiveDirectory{}, err
+		}
+		if strings.EqualFold(ad.Domain, domain) {
+			return ad, nil
+		}
+	}
+	return ActiveDirectory{}, fmt.Errorf("jcapi: active directory %q: %w", domain, ErrNotFound)
 }
 
 // GetActiveDirectory reads one AD instance.
@@ -31,16 +49,15 @@ func (c *Client) CreateActiveDirectory(ctx context.Context, ad ActiveDirectory) 
 	var out ActiveDirectory
 	cl := call{method: "POST", base: c.v2, path: "/activedirectories", body: body, out: &out,
 		beforeRetry: func(ctx context.Context, _ error) (bool, error) {
-			for found, err := range c.ActiveDirectories(ctx, ListOptions{Filter: []string{"domain:eq:" + ad.Domain}}) {
-				if err != nil {
-					return true, err
-				}
-				if found.Domain == ad.Domain {
-					out = found
-					return true, nil
-				}
+			found, err := c.ActiveDirectoryByDomain(ctx, ad.Domain)
+			switch {
+			case err == nil:
+				out = found
+				return true, nil
+			case errors.Is(err, ErrNotFound):
+				return false, nil
 			}
-			return false, nil
+			return true, err
 		}}
 	if _, err := c.do(ctx, cl); err != nil {
 		return ActiveDirectory{}, fmt.Errorf("jcapi: create active directory %s: %w", ad.Domain, err)
@@ -76,7 +93,7 @@ func (c *Client) ActiveDirectoryAssociations(ctx context.Context, adID string, t
 		targets = []string{TypeUser, TypeUserGroup}
 	}
 	extra := url.Values{"targets": {strings.Join(targets, ",")}}
-	return paginate(ctx, "active directory associations", PageSize,
+	return paginate(ctx, "active directory associations", "/v2/activedirectories/"+adID+"/associations", PageSize,
 		v2List[GraphConnection](c, "/activedirectories/"+url.PathEscape(adID)+"/associations", ListOptions{}, false, extra))
 }
 
@@ -121,20 +138,20 @@ func (c *Client) ActiveDirectoryUsers(ctx context.Context, adID string, opts ADU
 		extra = url.Values{"syncStatus": {"true"}}
 	}
 	// This traversal takes no sort parameter in the spec.
-	return paginate(ctx, "active directory users", opts.limit(),
+	return paginate(ctx, "active directory users", "/v2/activedirectories/"+adID+"/users", opts.limit(),
 		v2List[GraphObjectWithPaths](c, "/activedirectories/"+url.PathEscape(adID)+"/users", opts.ListOptions, false, extra))
 }
 
 // ActiveDirectoryUserGroups lists the user groups bound to an AD instance
 // (GET /activedirectories/{id}/usergroups).
 func (c *Client) ActiveDirectoryUserGroups(ctx context.Context, adID string, opts ListOptions) iter.Seq2[GraphObjectWithPaths, error] {
-	return paginate(ctx, "active directory user groups", opts.limit(),
+	return paginate(ctx, "active directory user groups", "/v2/activedirectories/"+adID+"/usergroups", opts.limit(),
 		v2List[GraphObjectWithPaths](c, "/activedirectories/"+url.PathEscape(adID)+"/usergroups", opts, false, nil))
 }
 
 // ActiveDirectoryAgents lists the agents registered for an AD instance.
 func (c *Client) ActiveDirectoryAgents(ctx context.Context, adID string) iter.Seq2[Agent, error] {
-	return paginate(ctx, "active directory agents", PageSize,
+	return paginate(ctx, "active directory agents", "/v2/activedirectories/"+adID+"/agents", PageSize,
 		v2List[Agent](c, "/activedirectories/"+url.PathEscape(adID)+"/agents", ListOptions{}, true, nil))
 }
 

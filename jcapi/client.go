@@ -135,7 +135,9 @@ type call struct {
 	query  url.Values
 	body   any
 	out    any
-	// noOrgHeader leaves x-org-id out on routes that reject it (403).
+	// noOrgHeader leaves x-org-id out on the paths whose operation does
+	// not declare trait_multiTenantRequestHeaders_x-org-id; the v1
+	// "Multi-Tenant Portal Headers" section says such a route answers 403.
 	noOrgHeader bool
 	// retryOK decides whether an answer to a retried attempt counts as
 	// success: a graph add that returns 409 on retry already happened.

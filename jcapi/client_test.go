@@ -132,7 +132,7 @@ func TestSystemUserLifecycle(t *testing.T) {
 	got, _ = f.c.GetSystemUser(ctx, u.ID)
 	assert.Equal(t, jcapi.StateSuspended, got.State)
 	assert.True(t, *got.Suspended)
-	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID))
+	require.NoError(t, f.c.ActivateSystemUser(ctx, u.ID, false))
 	got, _ = f.c.GetSystemUser(ctx, u.ID)
 	assert.Equal(t, jcapi.StateActivated, got.State)
 	assert.False(t, *got.Suspended)
@@ -436,16 +436,18 @@ func TestAuth(t *testing.T) {
 		req, _ := http.NewRequestWithContext(t.Context(), "GET", f.url+"/organizations", nil)
 		req.Header.Set("x-api-key", testKey)
 		req.Header.Set("x-org-id", f.org)
-		resp, err := (&http.Client{Transport: f.vt}).Do(req)
+		// Not through f.vt: the request breaks the spec on purpose.
+		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, 403, resp.StatusCode)
 	})
-	t.Run("x-org-id must match the path org", func(t *testing.T) {
+	t.Run("the path names the org, x-org-id is not sent", func(t *testing.T) {
 		t.Parallel()
 		c := f.client(t, "msp-key-0123456789", jcapi.WithOrgID(f.org))
-		_, err := c.GetOrganization(t.Context(), other)
-		require.ErrorIs(t, err, jcapi.ErrBadRequest)
+		o, err := c.GetOrganization(t.Context(), other)
+		require.NoError(t, err)
+		assert.Equal(t, other, o.ID)
 	})
 }
 
@@ -593,7 +595,7 @@ func TestActiveDirectoryBindings(t *testing.T) {
 	require.NoError(t, f.emu.AddMember(f.org, g.ID, users[1].ID))
 	require.NoError(t, f.emu.AddMember(f.org, g.ID, users[2].ID))
 
-	ads, err := jcapi.Collect(f.c.ActiveDirectories(ctx, jcapi.ListOptions{Filter: []string{"domain:eq:DC=example,DC=com"}}))
+	ads, err := jcapi.Collect(f.c.ActiveDirectories(ctx, jcapi.ListOptions{}))
 	require.NoError(t, err)
 	require.Len(t, ads, 1)
 	assert.Equal(t, f.ad.ID, ads[0].ID)

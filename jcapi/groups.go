@@ -13,7 +13,7 @@ import (
 
 // UserGroups lists v2 user groups (GET /usergroups).
 func (c *Client) UserGroups(ctx context.Context, opts ListOptions) iter.Seq2[UserGroup, error] {
-	return paginate(ctx, "user groups", opts.limit(), v2List[UserGroup](c, "/usergroups", opts, true, nil))
+	return paginate(ctx, "user groups", "/v2/usergroups", opts.limit(), v2List[UserGroup](c, "/usergroups", opts, true, nil))
 }
 
 // GetUserGroup reads one group.
@@ -26,9 +26,15 @@ func (c *Client) GetUserGroup(ctx context.Context, id string) (UserGroup, error)
 }
 
 // UserGroupByName finds the group with exactly this name; the error matches
-// [ErrNotFound] when there is none.
+// [ErrNotFound] when there is none. A comma-free name is looked up with
+// filter=name:eq:…; a name holding a comma (which the API would split,
+// see [ErrCommaInFilter]) by paging the whole list and matching here.
 func (c *Client) UserGroupByName(ctx context.Context, name string) (UserGroup, error) {
-	for g, err := range c.UserGroups(ctx, ListOptions{Filter: []string{"name:eq:" + name}}) {
+	opts := ListOptions{Filter: []string{"name:eq:" + name}}
+	if strings.Contains(name, ",") {
+		opts = ListOptions{}
+	}
+	for g, err := range c.UserGroups(ctx, opts) {
 		if err != nil {
 			return UserGroup{}, err
 		}
@@ -88,20 +94,20 @@ func (c *Client) DeleteUserGroup(ctx context.Context, id string) error {
 // UserGroupMembers lists a group's direct members (GET /usergroups/{id}/members).
 func (c *Client) UserGroupMembers(ctx context.Context, groupID string) iter.Seq2[GraphConnection, error] {
 	// This operation takes no sort parameter in the spec.
-	return paginate(ctx, "user group members", PageSize,
+	return paginate(ctx, "user group members", "/v2/usergroups/"+groupID+"/members", PageSize,
 		v2List[GraphConnection](c, "/usergroups/"+url.PathEscape(groupID)+"/members", ListOptions{}, false, nil))
 }
 
 // UserGroupMembership lists the users in a group, with the paths that put
 // them there (GET /usergroups/{id}/membership).
 func (c *Client) UserGroupMembership(ctx context.Context, groupID string) iter.Seq2[GraphObjectWithPaths, error] {
-	return paginate(ctx, "user group membership", PageSize,
+	return paginate(ctx, "user group membership", "/v2/usergroups/"+groupID+"/membership", PageSize,
 		v2List[GraphObjectWithPaths](c, "/usergroups/"+url.PathEscape(groupID)+"/membership", ListOptions{}, true, nil))
 }
 
 // UserMemberOf lists the groups a user belongs to (GET /users/{id}/memberof).
 func (c *Client) UserMemberOf(ctx context.Context, userID string) iter.Seq2[GraphObjectWithPaths, error] {
-	return paginate(ctx, "user member-of", PageSize,
+	return paginate(ctx, "user member-of", "/v2/users/"+userID+"/memberof", PageSize,
 		v2List[GraphObjectWithPaths](c, "/users/"+url.PathEscape(userID)+"/memberof", ListOptions{}, true, nil))
 }
 
@@ -119,7 +125,7 @@ func (c *Client) RemoveUserGroupMember(ctx context.Context, groupID, userID stri
 // "active_directory") is required by the spec.
 func (c *Client) UserGroupAssociations(ctx context.Context, groupID string, targets ...string) iter.Seq2[GraphConnection, error] {
 	extra := url.Values{"targets": {strings.Join(targets, ",")}}
-	return paginate(ctx, "user group associations", PageSize,
+	return paginate(ctx, "user group associations", "/v2/usergroups/"+groupID+"/associations", PageSize,
 		v2List[GraphConnection](c, "/usergroups/"+url.PathEscape(groupID)+"/associations", ListOptions{}, false, extra))
 }
 

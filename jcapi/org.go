@@ -9,7 +9,7 @@ import (
 
 // Organizations lists the organizations the API key can see (GET /organizations).
 func (c *Client) Organizations(ctx context.Context) iter.Seq2[Organization, error] {
-	return paginate(ctx, "organizations", PageSize, func(ctx context.Context, skip, limit int) ([]Organization, int, error) {
+	return paginate(ctx, "organizations", "/organizations", PageSize, func(ctx context.Context, skip, limit int) ([]Organization, int, error) {
 		var page v1Page[Organization]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		// The org list is not org-scoped: the emulator, like the documented
@@ -22,7 +22,8 @@ func (c *Client) Organizations(ctx context.Context) iter.Seq2[Organization, erro
 // GetOrganization reads one organization with its settings.
 func (c *Client) GetOrganization(ctx context.Context, id string) (Organization, error) {
 	var o Organization
-	if _, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/organizations/" + url.PathEscape(id), out: &o}); err != nil {
+	// The spec declares no x-org-id here: the org is in the path.
+	if _, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/organizations/" + url.PathEscape(id), out: &o, noOrgHeader: true}); err != nil {
 		return Organization{}, fmt.Errorf("jcapi: get organization %s: %w", id, err)
 	}
 	return o, nil

@@ -415,3 +415,20 @@ type PasswordPolicy struct {
 	EnableLockoutTimeInSeconds          bool `json:"enableLockoutTimeInSeconds,omitempty"`
 	LockoutTimeInSeconds                int  `json:"lockoutTimeInSeconds,omitempty"`
 }
+
+// pageID is the id paging checks for repeats (see [PageError]).
+func (u SystemUser) pageID() string           { return u.ID }
+func (g UserGroup) pageID() string            { return g.ID }
+func (o GraphObjectWithPaths) pageID() string { return typedID(o.Type, o.ID) }
+func (c GraphConnection) pageID() string      { return typedID(c.To.Type, c.To.ID) }
+func (a ActiveDirectory) pageID() string      { return a.ID }
+func (a Agent) pageID() string                { return a.ID }
+func (o Organization) pageID() string         { return o.ID }
+
+// typedID keys a graph object by type and id ("" when it has no id).
+func typedID(typ, id string) string {
+	if id == "" {
+		return ""
+	}
+	return typ + ":" + id
+}

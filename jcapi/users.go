@@ -12,7 +12,10 @@ import (
 
 // SystemUsers lists v1 system users (GET /systemusers), sorted by id.
 func (c *Client) SystemUsers(ctx context.Context, opts ListOptions) iter.Seq2[SystemUser, error] {
-	return paginate(ctx, "system users", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+	return paginate(ctx, "system users", "/systemusers", opts.limit(), func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+		if err := opts.check(); err != nil {
+			return nil, 0, err
+		}
 		var page v1Page[SystemUser]
 		_, err := c.do(ctx, call{method: "GET", base: c.v1, path: "/systemusers", query: opts.v1Query(skip, limit), out: &page})
 		return page.items("GET", "/systemusers", err)
@@ -30,7 +33,7 @@ type Search struct {
 
 // SearchSystemUsers pages POST /search/systemusers with limit=100.
 func (c *Client) SearchSystemUsers(ctx context.Context, s Search) iter.Seq2[SystemUser, error] {
-	return paginate(ctx, "system users (search)", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
+	return paginate(ctx, "system users (search)", "/search/systemusers", PageSize, func(ctx context.Context, skip, limit int) ([]SystemUser, int, error) {
 		var page v1Page[SystemUser]
 		q := url.Values{"limit": {fmt.Sprint(limit)}, "skip": {fmt.Sprint(skip)}}
 		_, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/search/systemusers", query: q, body: s, out: &page})
@@ -53,14 +56,47 @@ func (c *Client) SystemUserByUsername(ctx context.Context, username string) (Sys
 	return c.userBy(ctx, "username", username)
 }
 
+// SystemUserByEmail finds the user with exactly this email; the error
+// matches [ErrNotFound] when there is none.
+func (c *Client) SystemUserByEmail(ctx context.Context, email string) (SystemUser, error) {
+	return c.userBy(ctx, "email", email)
+}
+
 func (c *Client) userBy(ctx context.Context, field, value string) (SystemUser, error) {
-	for u, err := range c.SystemUsers(ctx, ListOptions{Filter: []string{field + ":$eq:" + value}}) {
-		if err != nil {
-			return SystemUser{}, err
-		}
-		return u, nil
+	users, err := c.FindSystemUsers(ctx, field, value)
+	if err != nil {
+		return SystemUser{}, err
 	}
-	return SystemUser{}, fmt.Errorf("jcapi: system user with %s %q: %w", field, value, ErrNotFound)
+	if len(users) == 0 {
+		return SystemUser{}, fmt.Errorf("jcapi: system user with %s %q: %w", field, value, ErrNotFound)
+	}
+	return users[0], nil
+}
+
+// FindSystemUsers returns the users whose field ("username" or "email")
+// equals value exactly. It asks POST /search/systemusers with the value in
+// the JSON body ({"filter": {"and": [{field: value}]}}, the spec's exact
+// search), never in a query filter, so any character — a comma included —
+// is safe; the answer is matched again on the client.
+func (c *Client) FindSystemUsers(ctx context.Context, field, value string) ([]SystemUser, error) {
+	get := map[string]func(SystemUser) string{
+		"username": func(u SystemUser) string { return u.Username },
+		"email":    func(u SystemUser) string { return u.Email },
+	}[field]
+	if get == nil {
+		return nil, fmt.Errorf("jcapi: find system users by %q: only username and email are supported", field)
+	}
+	s := Search{Filter: map[string]any{"and": []any{map[string]any{field: value}}}}
+	var out []SystemUser
+	for u, err := range c.SearchSystemUsers(ctx, s) {
+		if err != nil {
+			return nil, err
+		}
+		if get(u) == value {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 // CreateSystemUser creates u (POST /systemusers); username and email are
@@ -140,17 +176,24 @@ func (c *Client) ForceSetPassword(ctx context.Context, id string, password secre
 // SuspendSystemUser suspends a user (POST /systemusers/{id}/state/suspend,
 // whose body must be empty).
 func (c *Client) SuspendSystemUser(ctx context.Context, id string) error {
-	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/suspend"}); err != nil {
+	// The spec declares no x-org-id on this path (nor on .../activate).
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/suspend", noOrgHeader: true}); err != nil {
 		return fmt.Errorf("jcapi: suspend system user %s: %w", id, err)
 	}
 	return nil
 }
 
-// ActivateSystemUser lifts a suspension or activates a staged user
-// (POST /systemusers/{id}/state/activate) without sending an email.
-func (c *Client) ActivateSystemUser(ctx context.Context, id string) error {
+// ActivateSystemUser activates a staged user or lifts a suspension
+// (POST /systemusers/{id}/state/activate). Whether JumpCloud mails the user
+// is the caller's explicit choice: the operation's description ("Email
+// Flag") says an empty body sends a Welcome email (to a user with a
+// password) or an Activation email (to one without), {"email": true} does
+// the same, and {"email": false} suppresses it. jcapi always sends the
+// flag, never an empty body.
+func (c *Client) ActivateSystemUser(ctx context.Context, id string, sendEmail bool) error {
 	var out any
-	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/activate", out: &out}); err != nil {
+	body := map[string]bool{"email": sendEmail}
+	if _, err := c.do(ctx, call{method: "POST", base: c.v1, path: "/systemusers/" + url.PathEscape(id) + "/state/activate", body: body, out: &out, noOrgHeader: true}); err != nil {
 		return fmt.Errorf("jcapi: activate system user %s: %w", id, err)
 	}
 	return nil

@@ -210,6 +210,16 @@ func (c *Conn) ServiceAccount(ctx context.Context, bind string) (ServiceAccount,
 	return a, nil
 }
 
+// BindUser finds the user a bind name denotes (a UPN, DOMAIN\user or a
+// DN, as in [Options.BindDN]), so adjc can keep its own account out of
+// every plan.
+func (c *Conn) BindUser(ctx context.Context, bind string) (User, error) {
+	return c.findBindUser(ctx, bind)
+}
+
+// BindName returns the name this connection bound as ([Options.BindDN]).
+func (c *Conn) BindName() string { return c.opts.BindDN }
+
 // findBindUser finds the user a bind name denotes. A UPN that no user
 // carries is tried as sAMAccountName@domain, which AD also accepts.
 func (c *Conn) findBindUser(ctx context.Context, bind string) (User, error) {

@@ -60,6 +60,9 @@ type User struct {
 	WhenChanged       time.Time
 	USNChanged        int64
 	SID               string
+	// Critical is isCriticalSystemObject=TRUE: an object AD itself needs
+	// (krbtgt, Guest, the built-in groups), never touched by adjc.
+	Critical bool
 	// Attrs holds extra single-valued attributes asked for by name, such as
 	// the configured username attribute (UserFieldMapping); keys are as asked.
 	Attrs map[string]string
@@ -83,18 +86,25 @@ type Group struct {
 	WhenChanged    time.Time
 	USNChanged     int64
 	Members        []string
+	// SID, AdminCount and Critical are objectSid, adminCount and
+	// isCriticalSystemObject, as on [User].
+	SID        string
+	AdminCount int
+	Critical   bool
 }
 
 // userAttrs are the attributes read for a [User].
 var userAttrs = []string{
 	"objectGUID", "objectSid", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
 	"displayName", "userAccountControl", "adminCount", "pwdLastSet", "whenChanged", "uSNChanged",
+	"isCriticalSystemObject",
 }
 
 // groupAttrs are the attributes read for a [Group]; "member" is read
 // separately when it is split into ranges.
 var groupAttrs = []string{
 	"objectGUID", "cn", "sAMAccountName", "description", "whenChanged", "uSNChanged", "member",
+	"objectSid", "adminCount", "isCriticalSystemObject",
 }
 
 func withExtra(base []string, extra ...string) []string {
@@ -136,6 +146,7 @@ func userFromEntry(e *ldap.Entry, extra ...string) (User, error) {
 		PwdLastSet:        fileTime(e.GetAttributeValue("pwdLastSet")),
 		WhenChanged:       generalizedTime(e.GetAttributeValue("whenChanged")),
 		USNChanged:        atoi64(e.GetAttributeValue("uSNChanged")),
+		Critical:          strings.EqualFold(e.GetAttributeValue("isCriticalSystemObject"), "TRUE"),
 	}
 	uac, _ := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
 	u.UAC = UAC(uint32(uac))
@@ -161,7 +172,7 @@ func groupFromEntry(e *ldap.Entry) (Group, error) {
 	if err != nil {
 		return Group{}, fmt.Errorf("%s: %w", e.DN, err)
 	}
-	return Group{
+	g := Group{
 		GUID:           guid,
 		DN:             e.DN,
 		Name:           e.GetAttributeValue("cn"),
@@ -170,7 +181,13 @@ func groupFromEntry(e *ldap.Entry) (Group, error) {
 		WhenChanged:    generalizedTime(e.GetAttributeValue("whenChanged")),
 		USNChanged:     atoi64(e.GetAttributeValue("uSNChanged")),
 		Members:        e.GetAttributeValues("member"),
-	}, nil
+		AdminCount:     atoi(e.GetAttributeValue("adminCount")),
+		Critical:       strings.EqualFold(e.GetAttributeValue("isCriticalSystemObject"), "TRUE"),
+	}
+	if sid := e.GetRawAttributeValue("objectSid"); len(sid) > 0 {
+		g.SID, _ = SIDString(sid)
+	}
+	return g, nil
 }
 
 // isGroup and isUser classify an entry by objectClass. Computers are users

@@ -88,3 +88,21 @@ func (a *auditLog) close() error {
 	}
 	return a.err
 }
+
+// Record appends outcomes that did not come from a plan — `sync password`
+// setting one user's password on each side — to the audit log, as one line
+// each: the same file, vocabulary and privacy as every applied plan. The
+// password itself is never part of an outcome.
+func Record(path, domain string, now func() time.Time, outcomes ...reconcile.Outcome) error {
+	if path == "" {
+		return ErrNoAuditLog
+	}
+	a, err := openAuditLog(path, domain, now)
+	if err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		a.record(o)
+	}
+	return a.close()
+}

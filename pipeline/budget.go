@@ -142,3 +142,44 @@ func checkBudget(plan reconcile.Plan, a ApplyArgs, now time.Time) (budgetCheck, 
 	}
 	return b, nil
 }
+
+// BudgetStatus is what a plan's removals would meet: shown by every plan
+// view, so that `diff` says whether import or sync would apply them or hold
+// them, and how to release them.
+type BudgetStatus struct {
+	// Removals is how many changes of the plan take access away.
+	Removals int `json:"removals"`
+	// Spent is how many were made in the window; Allowance is the budget
+	// for it (-1: no limit), released removals included.
+	Spent     int `json:"spent"`
+	Allowance int `json:"allowance"`
+	// WindowSeconds is the budget window.
+	WindowSeconds float64 `json:"window_seconds"`
+	// WouldHold is true when applying now would hold the removals.
+	WouldHold bool `json:"would_hold"`
+	// Release is the command that would let them through, when held.
+	Release string `json:"release,omitempty"`
+}
+
+// Preview returns what [Apply] would decide about plan's removals with a,
+// reading the ledger only.
+func Preview(plan reconcile.Plan, a ApplyArgs, now time.Time) (BudgetStatus, error) {
+	window := a.Window
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	st := BudgetStatus{Removals: plan.Removals(), Allowance: a.Policy.Allowance(plan.Managed), WindowSeconds: window.Seconds()}
+	b, err := checkBudget(plan, a, now)
+	if err != nil {
+		return st, err
+	}
+	if b.held != nil {
+		st.Spent, st.Allowance, st.WouldHold = b.held.Spent, b.held.Allowed, true
+		st.Release = fmt.Sprintf("adjc %s --allow-deletes %d", b.held.Direction.Command, b.held.Held)
+	} else if a.Ledger != nil && st.Removals > 0 {
+		if st.Spent, err = a.Ledger.Spent(plan.Direction, now.Add(-window)); err != nil {
+			return st, fmt.Errorf("budget: %w", err)
+		}
+	}
+	return st, nil
+}

@@ -18,6 +18,7 @@ type View struct {
 	Fingerprint string              `json:"fingerprint"`
 	Managed     int                 `json:"managed_users"`
 	Summary     Summary             `json:"summary"`
+	Budget      BudgetStatus        `json:"budget"`
 	Changes     []reconcile.Change  `json:"changes"`
 	Skipped     []reconcile.Skip    `json:"skipped"`
 
@@ -66,6 +67,23 @@ func NewView(domain string, p reconcile.Plan) View {
 	return v
 }
 
+// WithBudget returns v with what its removals would meet ([Preview]).
+func (v View) WithBudget(b BudgetStatus) View {
+	v.Budget = b
+	return v
+}
+
+// budgetLine says, under a plan whose removals would be held, what would
+// happen and how to release them; "" otherwise.
+func (v View) budgetLine() string {
+	b := v.Budget
+	if !b.WouldHold {
+		return ""
+	}
+	return fmt.Sprintf("%s would hold %d %s (%d already made in the budget window, allowance %d) and apply the rest; after review: %s",
+		v.dir.Command, b.Removals, plural(b.Removals, "removal", "removals"), b.Spent, b.Allowance, b.Release)
+}
+
 // Line is the one-line summary printed under the table.
 func (v View) Line() string {
 	if len(v.Changes) == 0 {
@@ -102,30 +120,50 @@ var ActionStyle = map[reconcile.Action]output.Style{
 // Report is the table format: the title, the changes, what cannot be
 // synced and why, and the summary line.
 func (v View) Report(s *output.Streams) error {
-	fmt.Fprintf(s.Out, "%s\n", s.Style(output.Header,
-		fmt.Sprintf("Plan for %s (%s → %s), %d managed users", v.Domain, v.dir.From, v.dir.To, v.Managed)))
+	s.WriteLine(output.Header, fmt.Sprintf("Plan for %s (%s → %s), %s", v.Domain, v.dir.From, v.dir.To,
+		output.Plural(v.Managed, "managed user", "managed users")))
 	if len(v.Changes) > 0 {
 		t := output.Table{Headers: []string{"", "KIND", "OBJECT", "REASON", "FIELDS"}}
 		for _, c := range v.Changes {
 			t.AddRow(output.S(ActionStyle[c.Action], c.Action.String()), output.C(string(c.Kind)),
 				output.C(c.Key), output.C(c.Reason), output.C(v.fieldsText(c)))
 		}
-		if err := s.WriteTable(t); err != nil {
+		// On a terminal the fields give way first, so no row is wider
+		// than the screen (--detailed wraps them instead), and the rows
+		// come grouped by kind under a total per kind.
+		t.SetDetails(4)
+		if err := s.WriteGroups(t, 1, kindTotal); err != nil {
 			return err
 		}
 	}
 	if len(v.Skipped) > 0 {
-		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, v.dir.SkippedTitle))
+		fmt.Fprintln(s.Out)
+		s.WriteLine(output.Header, v.dir.SkippedTitle)
 		t := output.Table{Headers: []string{"KIND", "OBJECT", "REASON"}}
 		for _, k := range v.Skipped {
 			t.AddRow(output.S(output.Warn, string(k.Kind)), output.C(k.Key), output.C(k.Reason))
 		}
+		t.SetDetails(2)
 		if err := s.WriteTable(t); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", v.Line())
-	return err
+	fmt.Fprintln(s.Out)
+	s.WriteLine(output.Plain, v.Line())
+	if l := v.budgetLine(); l != "" {
+		s.WriteLine(output.Warn, l)
+	}
+	return nil
+}
+
+// kindTotal is the line above each kind's rows on a terminal:
+// "users: 3 to create, 1 to update".
+func kindTotal(g output.Group) string {
+	var counts []output.Count
+	for _, a := range []reconcile.Action{reconcile.Create, reconcile.Update, reconcile.Delete, reconcile.Adopt} {
+		counts = append(counts, output.Count{N: output.CountRows(g.Rows, 0, a.String()), What: "to " + a.Name()})
+	}
+	return output.TotalLine(g.Key+"s", counts...)
 }
 
 // fieldsText renders a change's fields with the direction's names:
@@ -181,7 +219,7 @@ func NewResult(plan View, outcomes []reconcile.Outcome) Result {
 }
 
 func (r Result) line() string {
-	return fmt.Sprintf("Applied %d, failed %d, skipped %d of %d changes.", r.Applied, r.Failed, r.Skipped, len(r.Outcomes))
+	return fmt.Sprintf("Applied %d, failed %d, skipped %d of %s.", r.Applied, r.Failed, r.Skipped, output.Plural(len(r.Outcomes), "change", "changes"))
 }
 
 // Table is -o plain: the result line.
@@ -205,12 +243,14 @@ func (r Result) Report(s *output.Streams) error {
 		t.AddRow(output.S(ActionStyle[o.Change.Action], o.Change.Action.String()), output.C(string(o.Change.Kind)),
 			output.C(o.Change.Key), output.S(st, string(o.Status)), output.C(o.Reason))
 	}
+	t.SetDetails(4)
 	if len(t.Rows) > 0 {
-		fmt.Fprintf(s.Out, "\n%s\n", s.Style(output.Header, "Not applied:"))
+		fmt.Fprintln(s.Out)
+		s.WriteLine(output.Header, "Not applied:")
 		if err := s.WriteTable(t); err != nil {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(s.Out, "\n%s\n", r.line())
-	return err
+	fmt.Fprintln(s.Out)
+	return s.WriteLine(output.Plain, r.line())
 }

@@ -32,6 +32,12 @@ import (
 //     are renamed or deleted, and only memberships of AD-managed users are
 //     removed: JumpCloud-only users keep theirs (seed 001).
 //   - `sudo` follows membership of `JumpCloud Admins`.
+//   - Never-touch objects ([NeverTouch], [ADUser.SID], [ADUser.Critical],
+//     [ADUser.Computer], the same on groups) are never imported or
+//     mirrored; one imported earlier is left as is, never deleted.
+//   - A group whose AD member list is empty while its JumpCloud group holds
+//     managed members loses them only when [ADGroup.MembersConfirmed] is
+//     set; until then the plan asks for a second read ([Skip.Recheck]).
 func Diff(desired Directory, actual Cloud, p Policy) Plan {
 	d := newDiffer(&desired, &actual, p)
 	d.indexCloud()
@@ -84,9 +90,10 @@ type adUser struct {
 }
 
 type differ struct {
-	dir *Directory
-	jc  *Cloud
-	pol Policy
+	dir   *Directory
+	jc    *Cloud
+	pol   Policy
+	guard guard
 
 	users  []adUser
 	byGUID map[string]int // lower objectGUID → index in users
@@ -115,6 +122,7 @@ func newDiffer(dir *Directory, jc *Cloud, p Policy) *differ {
 		dir:        dir,
 		jc:         jc,
 		pol:        p,
+		guard:      newGuard(dir.NeverTouch),
 		users:      make([]adUser, n),
 		byGUID:     make(map[string]int, n),
 		jcRole:     make([]role, len(jc.Users)),
@@ -328,6 +336,11 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 			"privileged in AD (adminCount=1): not managed; JumpCloud user %s left as is", cu.ID)
 		return released
 	}
+	if why := d.guard.user(u); why != "" {
+		s.fate, d.jcRole[j] = fateFrozen, roleFrozen
+		d.skip(KindUser, strings.ToLower(cu.Username), "%s: never managed; JumpCloud user %s left as is", why, cu.ID)
+		return released
+	}
 	if why := missing(u); why != "" {
 		s.fate, d.jcRole[j] = fateFrozen, roleFrozen
 		d.skip(KindUser, strings.ToLower(cu.Username), "%s; JumpCloud user %s left as is", why, cu.ID)
@@ -417,6 +430,9 @@ func (d *differ) diffNewUser(i int) {
 	switch {
 	case u.Privileged:
 		d.skip(KindUser, key, "privileged in AD (adminCount=1): never imported")
+		return
+	case d.guard.user(u) != "":
+		d.skip(KindUser, key, "%s: never imported", d.guard.user(u))
 		return
 	case missing(u) != "":
 		d.skip(KindUser, key, "%s", missing(u))
@@ -580,6 +596,16 @@ func (d *differ) diffGroups() {
 		}
 		seen[k] = struct{}{}
 		gi, ok := d.grByAnchor[k]
+		if why := d.groupGuard(g); why != "" {
+			// Never mirrored; a JumpCloud group mirrored from it before is
+			// left as is rather than deleted as out of scope.
+			if ok {
+				d.grRole[gi] = roleFrozen
+				why += "; JumpCloud group " + d.jc.Groups[gi].ID + " left as is"
+			}
+			d.skip(KindGroup, g.Name, "%s", why)
+			continue
+		}
 		if !ok {
 			gi = -1
 		}
@@ -702,6 +728,8 @@ func (d *differ) diffGroups() {
 // mirrored group keep their membership (seed 001), and users left as is this
 // run (privileged, incomplete) or deleted by the plan are not touched.
 func (d *differ) diffMembers(ag *adGroup, have []string) {
+	removals := len(d.changes)
+	defer func() { d.holdEmptied(ag, removals) }()
 	haveSet := make(map[string]struct{}, len(have))
 	for _, id := range have {
 		haveSet[id] = struct{}{}
@@ -760,6 +788,41 @@ func (d *differ) diffMembers(ag *adGroup, have []string) {
 			Action: Delete, Kind: KindMembership, Key: prefix + strings.ToLower(name), Reason: reason,
 			User: &Ref{Anchor: d.jcAnchor[j], ID: cu.ID, Name: name}, Group: &ag.ref,
 		})
+	}
+}
+
+// groupGuard says why AD group g is never mirrored, or "".
+func (d *differ) groupGuard(g *ADGroup) string {
+	if g.Privileged {
+		return "privileged in AD (adminCount=1): never mirrored"
+	}
+	if why := d.guard.adGroup(g); why != "" {
+		return why + ": never mirrored"
+	}
+	return ""
+}
+
+// holdEmptied takes back the membership removals planned from changes[from:]
+// for ag when AD listed no member at all and no second read confirmed it:
+// every managed member leaving at once is what a truncated or failed read
+// looks like (issue 14.3), so the plan asks for the list again instead.
+func (d *differ) holdEmptied(ag *adGroup, from int) {
+	if len(ag.g.Members) > 0 || ag.g.MembersConfirmed {
+		return
+	}
+	kept := d.changes[:from]
+	n := 0
+	for _, c := range d.changes[from:] {
+		if c.Kind == KindMembership && c.Action == Delete {
+			n++
+			continue
+		}
+		kept = append(kept, c)
+	}
+	d.changes = kept
+	if n > 0 {
+		d.skipped = append(d.skipped, Skip{Kind: KindMembership, Key: ag.ref.Name, Recheck: ag.guid,
+			Reason: fmt.Sprintf("AD group %s was read with no members while its JumpCloud group holds %d managed members: none removed until a second read confirms it is empty", ag.g.DN, n)})
 	}
 }
 

@@ -6,8 +6,7 @@
 // Data flows one way: readers (ldapx, jcapi) build the plain values in this
 // package, [Diff] turns them into a [Plan] that can be rendered, saved as JSON
 // and reviewed, and [Apply] does exactly what the plan says and nothing else.
-// The package does no I/O, logging or clock reads of its own; callers observe
-// progress through [ApplyOptions.OnOutcome].
+// Callers observe progress through [ApplyOptions.OnOutcome].
 //
 // # Identity
 //
@@ -36,8 +35,27 @@
 //
 // # Directions
 //
-// [Diff] plans the AD → JumpCloud direction (AD Import). The JumpCloud → AD
-// direction (AD Sync) will be a second diff function producing the same
-// [Plan] with [Plan.Direction] set to [ToAD]; the [Change], [Target] and
-// [Apply] types are written in directory-neutral terms so both can share them.
+// [Diff] plans the AD → JumpCloud direction (AD Import) from a [Directory]
+// and a [Cloud]; [DiffToAD] plans JumpCloud → AD (AD Sync) from a [Bound]
+// and a [Domain]. Both produce the same [Plan] (with [Plan.Direction]), in
+// directory-neutral [Change] values that the one [Apply] carries out
+// through a [Target]; package pipeline gives each direction its labels and
+// is the only caller of Apply.
+//
+// # Safety
+//
+// The engine enforces the never-touch set ([NeverTouch]: well-known RIDs,
+// critical system objects, adminCount=1, computers, adjc's own accounts and
+// groups, the operator's list, anything outside the write scope) in both
+// directions, and names every removal ([IsRemoval]) so that the pipeline can
+// hold the ones over the destructive-change budget ([Policy.Allowance]).
+// A member list that reads empty while the other side has members plans no
+// removal until a second read confirms it ([Plan.Rechecks]).
+//
+// # Purity
+//
+// The package does no I/O, logging or clock reads of its own, and imports
+// no project package that does (only secret, for passwords being checked):
+// `go list -deps ./reconcile` is the proof. Readers (package adapter over
+// ldapx and jcapi) build its values; writers implement [Target].
 package reconcile

@@ -78,8 +78,59 @@ func Fingerprint(desired Directory, actual Cloud) string {
 		e.str(strings.ToLower(g.Anchor))
 		e.set(g.Members, false)
 	}
+	var t fpTail
+	for _, i := range users {
+		u := &desired.Users[i]
+		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
+	}
+	for _, i := range groups {
+		g := &desired.Groups[i]
+		t.object(g.GUID, g.SID, g.Critical, false, g.Privileged, g.MembersConfirmed)
+	}
+	for _, i := range cgs {
+		g := &actual.Groups[i]
+		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
+	}
+	t.neverTouch(desired.NeverTouch)
+	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
+
+// fpTail collects the never-touch facts and confirmations, which came after
+// version 1 of the encoding: they are appended only when one is set, so a
+// state without them keeps the fingerprint it had (saved plans stay valid).
+type fpTail struct{ items []string }
+
+func (t *fpTail) object(id, sid string, critical, computer, privileged, confirmed bool) {
+	if sid == "" && !critical && !computer && !privileged && !confirmed {
+		return
+	}
+	t.items = append(t.items, strings.ToLower(id), sid, boolText(critical), boolText(computer), boolText(privileged), boolText(confirmed))
+}
+
+func (t *fpTail) neverTouch(nt NeverTouch) {
+	if nt.Scope == "" && len(nt.Entries) == 0 {
+		return
+	}
+	t.items = append(t.items, "never-touch", strings.ToLower(nt.Scope))
+	ms := make([]string, 0, len(nt.Entries))
+	for _, p := range nt.Entries {
+		ms = append(ms, strings.ToLower(p.Match)+"\x00"+p.Why)
+	}
+	slices.Sort(ms)
+	t.items = append(t.items, ms...)
+}
+
+func (t *fpTail) write(e *fpEncoder) {
+	if len(t.items) == 0 {
+		return
+	}
+	e.str("adjc-fingerprint-tail-v1")
+	e.int(len(t.items))
+	for _, s := range t.items {
+		e.str(s)
+	}
 }
 
 // sortedIdx returns 0..n-1 ordered by key, leaving the caller's slice as is.

@@ -100,8 +100,8 @@ type Direction string
 const (
 	// ToJumpCloud is AD → JumpCloud (`import`, the AD Import agent's job).
 	ToJumpCloud Direction = "ad-to-jumpcloud"
-	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job); reserved for
-	// the second diff function.
+	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job), planned by
+	// [DiffToAD].
 	ToAD Direction = "jumpcloud-to-ad"
 )
 
@@ -172,6 +172,25 @@ type Skip struct {
 	Kind   Kind   `json:"kind"`
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
+	// Recheck is set on a membership skip held back because a member list
+	// was read empty while the other side still holds members adjc manages:
+	// the id of the group whose list the reader must read again (the AD
+	// objectGUID in [Diff], the JumpCloud group id in [DiffToAD]). If it is
+	// empty again, the reader sets MembersConfirmed and plans once more.
+	Recheck string `json:"recheck,omitempty"`
+}
+
+// Rechecks returns the ids of the groups whose member lists the reader
+// must read again before their removals are planned ([Skip.Recheck]).
+func (p Plan) Rechecks() []string {
+	var out []string
+	for _, s := range p.Skipped {
+		if s.Recheck != "" {
+			out = append(out, s.Recheck)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // PlanVersion is the version of the JSON schema of [Plan]; it changes when a

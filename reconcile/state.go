@@ -25,6 +25,8 @@ type Directory struct {
 	// outside the Root User container); [Diff] copies them into the plan so
 	// the operator sees every reason in one place.
 	Skipped []Skip
+	// NeverTouch names the AD objects never imported or managed.
+	NeverTouch NeverTouch
 }
 
 // ADUser is one Active Directory user in scope.
@@ -52,6 +54,16 @@ type ADUser struct {
 	// PwdLastSet is pwdLastSet, compared with JumpCloud password_date only to
 	// report password drift; zero when never set or unknown.
 	PwdLastSet time.Time
+	// SID is objectSid in string form (S-1-5-21-…-1104); a well-known one
+	// (a RID below 1000, or not a domain SID at all) is never touched.
+	SID string
+	// Critical reports isCriticalSystemObject=TRUE (krbtgt, Guest and the
+	// other objects AD itself depends on): never touched.
+	Critical bool
+	// Computer reports objectClass computer. Computer accounts are users in
+	// AD's class hierarchy; a reader that finds one holding a name sync
+	// looks for reports it so, and it is never touched.
+	Computer bool
 }
 
 // ADGroup is one Active Directory group mirrored into JumpCloud.
@@ -66,6 +78,16 @@ type ADGroup struct {
 	// groups are flattened (seed 001: Group1 = {User1, User2, Group2} becomes
 	// User1..User4). Groups are not members: JumpCloud has no nesting.
 	Members []string
+	// MembersConfirmed is set by a reader that read an empty member list a
+	// second time: only then may [Diff] remove every managed member of the
+	// JumpCloud group it mirrors (a list that suddenly empties is more
+	// often a bad read than an emptied group).
+	MembersConfirmed bool
+	// SID, Critical and Privileged are objectSid, isCriticalSystemObject and
+	// adminCount=1, as on [ADUser]: such a group is never mirrored.
+	SID        string
+	Critical   bool
+	Privileged bool
 }
 
 // Cycle is a loop in group nesting, e.g. [G1 G2 G1].
@@ -118,4 +140,9 @@ type CloudGroup struct {
 	Anchor string
 	// Members are the JumpCloud user IDs bound to the group.
 	Members []string
+	// MembersConfirmed is set by a reader that read an empty member list a
+	// second time: only then may [DiffToAD] remove every bound member from
+	// the AD group (a list answered as [] is more often a bad read than an
+	// emptied group).
+	MembersConfirmed bool
 }

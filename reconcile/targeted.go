@@ -40,7 +40,7 @@ type Fresh struct {
 // kept as it was read. Refresh is pure and does not modify its inputs.
 func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	guids := lowerSet(f.GUIDs)
-	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped}
+	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch}
 	for _, u := range dir.Users {
 		if !guids[strings.ToLower(u.GUID)] {
 			out.Users = append(out.Users, u)
@@ -55,8 +55,14 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	}
 	out.Groups = make([]ADGroup, len(dir.Groups))
 	for i, g := range dir.Groups {
+		had := len(g.Members)
 		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return guids[strings.ToLower(m)] })
 		g.Members = append(g.Members, inGroup[strings.ToLower(g.GUID)]...)
+		if had > 0 && len(g.Members) == 0 {
+			// Every member it had was read again, one by one, and is no
+			// longer in it: that is the second read an emptied list needs.
+			g.MembersConfirmed = true
+		}
 		out.Groups[i] = g
 	}
 	keep := func(l []string) []string {

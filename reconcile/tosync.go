@@ -33,6 +33,8 @@ type Domain struct {
 	Users []ADUser
 	// Groups are the domain's groups whose names match a bound group.
 	Groups []DomainGroup
+	// NeverTouch names the AD objects sync never takes over or writes.
+	NeverTouch NeverTouch
 }
 
 // DomainGroup is an Active Directory group as sync sees it.
@@ -55,6 +57,10 @@ type DomainGroup struct {
 	// Privileged reports adminCount=1 (Domain Admins and the other
 	// AdminSDHolder-protected groups): sync never writes to them.
 	Privileged bool
+	// SID and Critical are objectSid and isCriticalSystemObject, as on
+	// [ADUser]: a well-known or critical group is never touched.
+	SID      string
+	Critical bool
 	// Members are the objectGUIDs of the group's direct members that are
 	// users (a reader may keep only those in [Domain.Users]: the plan adds
 	// and removes no others); other members (groups, computers, contacts)
@@ -160,8 +166,16 @@ func GroupNameProblem(name string) string {
 //   - Objects outside the container are managed where they are, and
 //     reported, never moved. Nothing in AD is ever deleted by sync.
 //   - With [SyncPolicy.TwoWay], objects mirrored from AD are left to import.
+//   - Never-touch objects ([Domain.NeverTouch], well-known or built-in
+//     objectSid, isCriticalSystemObject, adminCount=1, computer accounts)
+//     are never taken over, written, renamed or given or stripped of
+//     members, whatever their names; no object is created under a
+//     never-touch name.
+//   - A bound group whose JumpCloud member list is empty while its AD group
+//     holds bound users loses them only when [CloudGroup.MembersConfirmed]
+//     is set; until then the plan asks for a second read ([Skip.Recheck]).
 func DiffToAD(desired Bound, actual Domain, p SyncPolicy) Plan {
-	s := &toAD{pol: p, dom: &actual}
+	s := &toAD{pol: p, dom: &actual, guard: newGuard(actual.NeverTouch)}
 	s.index()
 	s.users(desired.Users)
 	s.groups(desired.Groups)
@@ -191,8 +205,9 @@ type adTarget struct {
 }
 
 type toAD struct {
-	pol SyncPolicy
-	dom *Domain
+	pol   SyncPolicy
+	dom   *Domain
+	guard guard
 
 	byName    map[string]int // lower username → index in dom.Users
 	byGUID    map[string]int // lower objectGUID → index in dom.Users
@@ -279,6 +294,10 @@ func (s *toAD) user(u *CloudUser, key string) {
 		s.skip(KindUser, key, "privileged AD account (adminCount=1): adjc never manages it")
 		return
 	}
+	if why := s.guard.user(a); why != "" {
+		s.skip(KindUser, key, "%s: never touched (AD account %s)", why, a.DN)
+		return
+	}
 	s.managed++
 	s.resolved[u.ID] = adTarget{ref: Ref{Anchor: u.ID, ID: a.DN, Name: u.Username}, guid: strings.ToLower(a.GUID), key: key}
 	if !s.inContainer(a.DN) {
@@ -324,6 +343,10 @@ func (s *toAD) user(u *CloudUser, key string) {
 }
 
 func (s *toAD) newUser(u *CloudUser, key string) {
+	if why := s.guard.named(u.Username); why != "" {
+		s.skip(KindUser, key, "%s: never touched, no AD account is created under this name", why)
+		return
+	}
 	if u.Suspended {
 		s.skip(KindUser, key, "suspended in JumpCloud and not in AD: not created")
 		return
@@ -398,6 +421,10 @@ func (s *toAD) groups(bound []CloudGroup) {
 				s.skip(KindGroup, key, "privileged AD group (adminCount=1): adjc never manages it")
 				continue
 			}
+			if why := s.guard.domainGroup(ag); why != "" {
+				s.skip(KindGroup, key, "%s: never touched (AD group %s)", why, ag.DN)
+				continue
+			}
 			ref.ID = ag.DN
 			have = ag.Members
 			if !s.inContainer(ag.DN) {
@@ -424,6 +451,10 @@ func (s *toAD) groups(bound []CloudGroup) {
 				})
 			}
 		} else {
+			if why := s.guard.named(g.Name); why != "" {
+				s.skip(KindGroup, key, "%s: never touched, no AD group is created under this name", why)
+				continue
+			}
 			s.changes = append(s.changes, Change{
 				Action: Create, Kind: KindGroup, Key: key,
 				Reason: "bound to the AD domain in JumpCloud, not in AD",
@@ -456,10 +487,22 @@ func (s *toAD) members(g *CloudGroup, gref Ref, have []string) {
 	}
 	// Remove, value by value, members that sync manages (bound users) but
 	// the JumpCloud group no longer has; AD-only members are left alone.
+	var gone []adTarget
 	for _, t := range s.sortedResolved() {
 		if t.guid == "" || !inAD[t.guid] || want[t.guid] {
 			continue
 		}
+		gone = append(gone, t)
+	}
+	if len(gone) > 0 && len(g.Members) == 0 && !g.MembersConfirmed {
+		// Every bound member leaving at once is what a member list
+		// answered as [] by mistake looks like (issue 14.3): ask for a
+		// second read rather than empty the AD group.
+		s.skipped = append(s.skipped, Skip{Kind: KindMembership, Key: g.Name, Recheck: g.ID,
+			Reason: fmt.Sprintf("JumpCloud group %s was read with no members while its AD group holds %d bound users: none removed until a second read confirms it is empty", g.ID, len(gone))})
+		return
+	}
+	for _, t := range gone {
 		s.membership(Delete, g, gref, t, "no longer a member of the group in JumpCloud")
 	}
 }
@@ -533,6 +576,25 @@ func FingerprintToAD(desired Bound, actual Domain) string {
 		e.bool(g.Privileged)
 		e.set(g.Members, true)
 	}
+	var t fpTail
+	for _, i := range gs {
+		g := &desired.Groups[i]
+		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
+	}
+	for _, i := range as {
+		u := &actual.Users[i]
+		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
+		if u.UPN != "" {
+			// The never-touch rules match a user by UPN too.
+			t.items = append(t.items, "upn", strings.ToLower(u.GUID), u.UPN)
+		}
+	}
+	for _, i := range ags {
+		g := &actual.Groups[i]
+		t.object(g.GUID, g.SID, g.Critical, false, false, false)
+	}
+	t.neverTouch(actual.NeverTouch)
+	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
 }

@@ -32,10 +32,14 @@
 // deactivated in JumpCloud (Options.Paused), runs are skipped without
 // stopping the process; pausing and resuming are logged once each.
 //
-// # One scheduler per domain
+// # One writer per domain
 //
-// [AcquireLock] takes an exclusive lock on a file in the state folder, so two
-// schedulers on one host never run the same domain; the kernel releases it
-// when the process dies. [Store] keeps the DirSync cookie and the last run
-// there, written atomically (temporary file, fsync, rename) with mode 0600.
+// [AcquireLock] takes an exclusive lock on a file in the state folder, held by
+// the scheduler for its whole life and by every one-shot command that writes
+// (import, sync, sync password), so two writers on one host never run the
+// same domain; the kernel releases it when the process dies. [Store] keeps the
+// DirSync cookie, the last run and the removal ledger of the
+// destructive-change budget there (pipeline.Ledger), written atomically
+// (temporary file, fsync, rename) with mode 0600; [Approve] leaves an
+// operator's release of held removals beside it.
 package schedule

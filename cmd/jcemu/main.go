@@ -54,6 +54,7 @@ var errUsage = errors.New("usage")
 type options struct {
 	listen, addrFile, state            string
 	orgID, orgName, apiKeyFile, domain string
+	delegationState                    string
 	policyFile                         string
 	rate429, rate5xx                   float64
 	latency                            time.Duration
@@ -72,6 +73,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.orgName, "org-name", "Lab Org", "display `name` of the seeded organization")
 	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "read the seeded org's API key from this `file` (required; - for stdin)")
 	fs.StringVar(&o.domain, "domain", "", "seed an Active Directory domain object for this `DN`, e.g. DC=example,DC=com")
+	fs.StringVar(&o.delegationState, "delegation-state", "", "set the seeded domain object's delegationState to `state` (ENABLED, PENDING or DISABLED) on every start")
 	fs.StringVar(&o.policyFile, "password-policy-file", "", "JSON `file` with the org's custom passwordPolicy (organizationsettings.passwordPolicy)")
 	fs.Float64Var(&o.rate429, "rate-429", 0, "share of calls answered 429 (0..1)")
 	fs.Float64Var(&o.rate5xx, "rate-5xx", 0, "share of calls answered 503 (0..1)")
@@ -86,6 +88,14 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.apiKeyFile == "" {
 		return o, fmt.Errorf("%w: --api-key-file is required", errUsage)
+	}
+	switch o.delegationState {
+	case "", "ENABLED", "PENDING", "DISABLED":
+	default:
+		return o, fmt.Errorf("%w: --delegation-state %q: want ENABLED, PENDING or DISABLED (active-directory.delegationState)", errUsage, o.delegationState)
+	}
+	if o.delegationState != "" && o.domain == "" {
+		return o, fmt.Errorf("%w: --delegation-state needs --domain", errUsage)
 	}
 	if o.rate429 < 0 || o.rate429 > 1 || o.rate5xx < 0 || o.rate5xx > 1 {
 		return o, fmt.Errorf("%w: --rate-429 and --rate-5xx must be between 0 and 1", errUsage)
@@ -218,14 +228,21 @@ func seed(emu *jcemu.Server, o options, key string) (orgID, adID string, err err
 	if o.domain != "" {
 		for _, ad := range emu.ActiveDirectories(orgID) {
 			if strings.EqualFold(ad.Domain, o.domain) {
-				return orgID, ad.ID, nil
+				adID = ad.ID
 			}
 		}
-		ad, err := emu.AddActiveDirectory(orgID, o.domain)
-		if err != nil {
-			return "", "", err
+		if adID == "" {
+			ad, err := emu.AddActiveDirectory(orgID, o.domain)
+			if err != nil {
+				return "", "", err
+			}
+			adID = ad.ID
 		}
-		adID = ad.ID
+		if o.delegationState != "" {
+			if _, err := emu.UpdateActiveDirectory(orgID, adID, jcapi.ActiveDirectory{DelegationState: o.delegationState}); err != nil {
+				return "", "", err
+			}
+		}
 	}
 	return orgID, adID, nil
 }

@@ -78,6 +78,18 @@ func TestServeAndPersist(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, ads, 1, "the domain object is not seeded twice")
 	})
+	// One emulator at a time: each subtest stops its own on cleanup.
+	for _, st := range []string{"DISABLED", "PENDING", "ENABLED"} {
+		t.Run("--delegation-state "+st, func(t *testing.T) {
+			url, _ := startJcemu(t, dir, "--state", state, "--org-id", org, "--delegation-state", st)
+			c, err := jcapi.New(url, secret.New("lab-key-123"))
+			require.NoError(t, err)
+			ads, err := jcapi.Collect(c.ActiveDirectories(t.Context(), jcapi.ListOptions{}))
+			require.NoError(t, err)
+			require.Len(t, ads, 1)
+			assert.Equal(t, st, ads[0].DelegationState)
+		})
+	}
 	info, err := os.Stat(state)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
@@ -96,6 +108,8 @@ func TestUsage(t *testing.T) {
 		{"not loopback", []string{"--api-key-file", "k", "--listen", "0.0.0.0:80"}, "not a loopback address"},
 		{"bad rate", []string{"--api-key-file", "k", "--rate-429", "2"}, "between 0 and 1"},
 		{"no api key flag", []string{"--api-key", "secret"}, "flag provided but not defined"},
+		{"bad delegation state", []string{"--api-key-file", "k", "--domain", "DC=x", "--delegation-state", "OFF"}, "want ENABLED, PENDING or DISABLED"},
+		{"delegation state without domain", []string{"--api-key-file", "k", "--delegation-state", "PENDING"}, "needs --domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,17 @@
 // [Server.FailNext] and [Server.SetChaos], and count calls with
 // [Server.Calls]. [WithStateFile] persists state as JSON across restarts.
 //
+// It is stricter than the real service, never looser. Each route accepts
+// only the query parameters and headers its operation declares (declared.go,
+// checked against the vendored spec by TestDeclaredMatchesSpec): anything
+// else is a 400 naming it, and x-org-id where the spec has none is the
+// documented 403. v2 filter is split at every comma, as the spec's array
+// is, so a value holding a comma, or filters joined with commas, are
+// refused; v2 sort must name a field of the listed objects. Activation
+// emails go to an outbox ([Server.Outbox]) exactly when the operation's
+// "Email Flag" rules say JumpCloud sends one. [Fault] can also shift a list
+// page (Skew) to test paging integrity.
+//
 // Where the spec is silent the emulator follows observed JumpCloud
 // behaviour and says so in a comment.
 package jcemu

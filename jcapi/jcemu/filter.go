@@ -209,6 +209,11 @@ func parseV1Filter(r *http.Request) (v1Filter, *apiError) {
 			if raw == "" {
 				continue
 			}
+			// v1 types filter as a string, but how the service treats a
+			// comma in it is not documented: refuse it rather than guess.
+			if strings.Contains(raw, ",") {
+				return f, newError(400, fmt.Sprintf("filter %q holds a comma, whose meaning the spec does not document", raw))
+			}
 			parts := strings.SplitN(raw, ":", 3)
 			if len(parts) != 3 || !v1Ops[parts[1]] {
 				return f, newError(400, fmt.Sprintf("invalid filter %q: want field:$op:value", raw))
@@ -227,35 +232,33 @@ func parseV1Filter(r *http.Request) (v1Filter, *apiError) {
 	return f, nil
 }
 
-var v2TermStart = regexp.MustCompile(`^[A-Za-z0-9_.]+:(eq|ne|gt|ge|lt|le|between|search|in):`)
-
-// parseV2Filter reads v2 filters: the spec's array form (style form,
-// explode false: comma-separated) and repeated filter= parameters are both
-// accepted and ANDed. A comma only starts a new term when what follows looks
-// like field:op:, so values may hold commas.
+// parseV2Filter reads v2 filters. The spec types filter as an array with
+// style form, explode false (components.parameters.trait_filter_filter), so
+// the service splits every filter= value at each comma, as done here: a
+// value holding a comma (DC=x,DC=y) breaks into a piece that is no
+// field:op:value and is refused, as it would fail or mislead on the real
+// service. Several filters joined with commas in one key are refused too
+// (stricter than the spec's array): JumpCloud's SDKs send one filter= key
+// per filter, and they are ANDed.
 func parseV2Filter(r *http.Request, allowed map[string]bool) ([]term, *apiError) {
 	var terms []term
 	for _, raw := range r.URL.Query()["filter"] {
-		var parts []string
-		for _, seg := range strings.Split(raw, ",") {
-			if len(parts) > 0 && !v2TermStart.MatchString(seg) {
-				parts[len(parts)-1] += "," + seg
-				continue
-			}
-			parts = append(parts, seg)
-		}
+		parts := strings.Split(raw, ",")
 		for _, p := range parts {
-			if p == "" {
-				continue
-			}
 			f := strings.SplitN(p, ":", 3)
 			if len(f) != 3 || !v2Ops[f[1]] {
+				if len(parts) > 1 {
+					return nil, newError(400, fmt.Sprintf("invalid filter %q: filter is split at every comma and %q is not field:op:value", raw, p))
+				}
 				return nil, newError(400, fmt.Sprintf("invalid filter %q: want field:op:value", p))
 			}
 			if allowed != nil && !allowed[f[0]] {
 				return nil, newError(400, fmt.Sprintf("filter field %q is not supported", f[0]))
 			}
 			terms = append(terms, term{field: f[0], op: f[1], value: f[2]})
+		}
+		if len(parts) > 1 {
+			return nil, newError(400, fmt.Sprintf("filter %q holds a comma: send each filter in its own filter= key, and look values with commas up another way", raw))
 		}
 	}
 	return terms, nil

@@ -127,3 +127,9 @@ func TestPasswordPresets(t *testing.T) {
 	assert.NoError(t, s.SetUserPassword(org, u.ID, "a1b3c5"))
 	assert.True(t, strings.HasPrefix(s.Users(org)[0].PasswordDate, "20"))
 }
+
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}

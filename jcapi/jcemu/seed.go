@@ -212,6 +212,32 @@ func (s *Server) AddActiveDirectory(orgID, domain string) (jcapi.ActiveDirectory
 	return fromDoc[jcapi.ActiveDirectory](d), nil
 }
 
+// UpdateActiveDirectory sets the fields of an AD instance that are set in
+// ad (domain, useCase, delegationState, groupsEnabled), checked against the
+// spec's enums as PATCH /activedirectories/{id} checks them. Tests use it to
+// put a domain object in each state the spec allows.
+func (s *Server) UpdateActiveDirectory(orgID, adID string, ad jcapi.ActiveDirectory) (jcapi.ActiveDirectory, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, err := s.org(orgID)
+	if err != nil {
+		return jcapi.ActiveDirectory{}, err
+	}
+	d := o.ADs.Docs[adID]
+	if d == nil {
+		return jcapi.ActiveDirectory{}, fmt.Errorf("jcemu: active directory %s not found", adID)
+	}
+	f, e := adFields(toDoc(jcapi.ActiveDirectory{Domain: ad.Domain, UseCase: ad.UseCase, DelegationState: ad.DelegationState, GroupsEnabled: ad.GroupsEnabled}))
+	if e != nil {
+		return jcapi.ActiveDirectory{}, apiErr(e)
+	}
+	for k, v := range f {
+		d[k] = v
+	}
+	d["updatedAt"] = s.stamp()
+	return fromDoc[jcapi.ActiveDirectory](d), nil
+}
+
 // Bind binds a user (targetType "user") or group ("user_group") to an AD instance.
 func (s *Server) Bind(orgID, adID, targetType, targetID string) error {
 	s.mu.Lock()
@@ -349,4 +375,16 @@ func (s *Server) Agents(orgID, adID string) []jcapi.Agent {
 		out = append(out, fromDoc[jcapi.Agent](d))
 	}
 	return out
+}
+
+// Outbox returns the emails the org's users would have been sent, oldest
+// first (see [Email]).
+func (s *Server) Outbox(orgID string) []Email {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.st.Orgs[orgID]
+	if o == nil {
+		return nil
+	}
+	return slices.Clone(o.Outbox)
 }

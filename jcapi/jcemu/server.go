@@ -155,6 +155,14 @@ type Fault struct {
 	// Drop processes the call, then closes the connection without an
 	// answer: the client cannot tell whether it happened.
 	Drop bool
+	// Skew, on a list call, adds this to the request's skip before it is
+	// served: -limit serves the previous page again, -1 a page shifted by
+	// one (as when an object is created ahead of the reader between pages),
+	// +n skips n objects (as when one is deleted).
+	Skew int
+	// After lets this many matching calls through untouched before the
+	// fault applies, e.g. After: 1 to hit the second page of a list.
+	After int
 }
 
 // FailNext schedules a fault. Faults are checked in the order scheduled.
@@ -228,6 +236,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable")
 		return
 	}
+	if fault != nil && fault.Skew != 0 {
+		q := r.URL.Query()
+		skip, _ := strconv.Atoi(q.Get("skip"))
+		q.Set("skip", strconv.Itoa(max(0, skip+fault.Skew)))
+		r.URL.RawQuery = q.Encode()
+	}
 	if fault != nil && fault.Drop {
 		rec := &bufferedWriter{header: http.Header{}}
 		s.mux.ServeHTTP(rec, r)
@@ -253,6 +267,10 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 				continue
 			}
 		}
+		if f.After > 0 {
+			f.After-- // this call passes this fault; a later one may still match
+			continue
+		}
 		f.Times--
 		if f.Times <= 0 {
 			s.fails = append(s.fails[:i], s.fails[i+1:]...)
@@ -273,35 +291,50 @@ func (b *bufferedWriter) Header() http.Header         { return b.header }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 func (b *bufferedWriter) WriteHeader(int)             {}
 
-// reqCtx is what a handler gets: the org resolved from the headers.
+// reqCtx is what a handler gets: the org resolved from the headers, and
+// the route pattern that matched.
 type reqCtx struct {
-	org *org
-	key *apiKey
+	org     *org
+	key     *apiKey
+	pattern string
 }
 
 type handlerFunc func(s *Server, c reqCtx, w http.ResponseWriter, r *http.Request)
 
-// orgHeaderRule says how a route treats x-org-id.
+// orgHeaderRule says how a route finds its org.
 type orgHeaderRule int
 
 const (
-	orgScoped   orgHeaderRule = iota // x-org-id picks the org (required for multi-tenant keys)
-	orgRejected                      // x-org-id is refused with 403 (documented "ID included on unsupported route")
-	orgPath                          // the org is in the path; x-org-id, if sent, must match it (400)
+	orgScoped orgHeaderRule = iota // x-org-id picks the org (required for multi-tenant keys)
+	orgNone                        // the route is not org-scoped (the org list)
+	orgPath                        // the org is in the path
+	orgByUser                      // the org is the key's org that holds the user in the path
 )
 
-// handle registers a route. Every call is authenticated, counted and runs
+// handle registers a route. Every call is authenticated, checked against
+// the parameters and headers the spec declares for it, counted and runs
 // under the server lock, so handlers see and change state atomically.
 func (s *Server) handle(pattern string, rule orgHeaderRule, h handlerFunc) {
+	if _, ok := declared[pattern]; !ok {
+		panic("jcemu: route " + pattern + " has no entry in declared")
+	}
+	if (rule == orgScoped) != declaresOrg(pattern) {
+		panic("jcemu: route " + pattern + ": org rule disagrees with its declared x-org-id")
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls[pattern]++
+		if status, msg := undeclared(pattern, r); status != 0 {
+			writeError(w, status, msg)
+			return
+		}
 		rc, status, msg := s.authenticate(r, rule)
 		if status != 0 {
 			writeError(w, status, msg)
 			return
 		}
+		rc.pattern = pattern
 		rw := &statusWriter{ResponseWriter: w}
 		h(s, rc, rw, r)
 		s.log.Debug("jcemu call", "method", r.Method, "path", r.URL.Path, "status", rw.status)
@@ -337,34 +370,17 @@ var (
 )
 
 // authenticate applies x-api-key and the x-org-id rules of the v1 spec's
-// "Multi-Tenant Portal Headers": 400 malformed id, 400 id not matching the
-// path org, 401 id missing for a multi-tenant admin, 403 id on an
-// unsupported route, 404 unknown org.
+// "Multi-Tenant Portal Headers": 400 malformed id, 401 id missing for a
+// multi-tenant admin, 404 unknown org. (403 for an id on a route that does
+// not take one is [undeclared]'s.)
 func (s *Server) authenticate(r *http.Request, rule orgHeaderRule) (reqCtx, int, string) {
 	key := s.st.key(r.Header.Get("x-api-key"))
 	if key == nil {
 		return reqCtx{}, http.StatusUnauthorized, "Unauthorized"
 	}
-	hdr := r.Header.Get("x-org-id")
 	rc := reqCtx{key: key}
-	if hdr != "" {
-		if rule == orgRejected {
-			return rc, http.StatusForbidden, "x-org-id is not supported on this route"
-		}
-		if !objectID.MatchString(hdr) {
-			return rc, http.StatusBadRequest, "malformed x-org-id"
-		}
-		if rule == orgPath && hdr != r.PathValue("id") {
-			return rc, http.StatusBadRequest, "x-org-id and organization path id do not match"
-		}
-		if !key.allows(hdr) || s.st.Orgs[hdr] == nil {
-			return rc, http.StatusNotFound, "organization not found"
-		}
-		rc.org = s.st.Orgs[hdr]
-		return rc, 0, ""
-	}
 	switch rule {
-	case orgRejected:
+	case orgNone:
 		return rc, 0, ""
 	case orgPath:
 		id := r.PathValue("id")
@@ -372,6 +388,25 @@ func (s *Server) authenticate(r *http.Request, rule orgHeaderRule) (reqCtx, int,
 			return rc, http.StatusNotFound, "organization not found"
 		}
 		rc.org = s.st.Orgs[id]
+		return rc, 0, ""
+	case orgByUser:
+		// No x-org-id here: the user id, unique across orgs, names the org.
+		for _, id := range key.Orgs {
+			if o := s.st.Orgs[id]; o != nil && o.Users.Docs[r.PathValue("id")] != nil {
+				rc.org = o
+				return rc, 0, ""
+			}
+		}
+		return rc, http.StatusNotFound, "user not found"
+	}
+	if hdr := r.Header.Get("x-org-id"); hdr != "" {
+		if !objectID.MatchString(hdr) {
+			return rc, http.StatusBadRequest, "malformed x-org-id"
+		}
+		if !key.allows(hdr) || s.st.Orgs[hdr] == nil {
+			return rc, http.StatusNotFound, "organization not found"
+		}
+		rc.org = s.st.Orgs[hdr]
 		return rc, 0, ""
 	}
 	if len(key.Orgs) != 1 {

@@ -68,6 +68,7 @@ type org struct {
 	Bindings map[string][]edge         `json:"bindings"`        // AD id → bound users and groups
 	History  map[string][]string       `json:"passwordHistory"` // user id → password hashes, newest last
 	Sync     map[string]map[string]any `json:"syncStatus,omitempty"`
+	Outbox   []Email                   `json:"outbox,omitempty"` // emails JumpCloud would have sent, oldest first
 
 	// unique maps "username:<lower>" and "email:<lower>" to a user id, so
 	// uniqueness checks stay O(1) with 10k users. Rebuilt on load.

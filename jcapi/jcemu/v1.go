@@ -19,9 +19,9 @@ func (s *Server) routes() {
 	s.handle("PUT /api/systemusers/{id}", orgScoped, (*Server).putUser)
 	s.handle("DELETE /api/systemusers/{id}", orgScoped, (*Server).deleteUser)
 	s.handle("POST /api/systemusers/{id}/password", orgScoped, (*Server).postPassword)
-	s.handle("POST /api/systemusers/{id}/state/suspend", orgScoped, (*Server).suspendUser)
-	s.handle("POST /api/systemusers/{id}/state/activate", orgScoped, (*Server).activateUser)
-	s.handle("GET /api/organizations", orgRejected, (*Server).listOrgs)
+	s.handle("POST /api/systemusers/{id}/state/suspend", orgByUser, (*Server).suspendUser)
+	s.handle("POST /api/systemusers/{id}/state/activate", orgByUser, (*Server).activateUser)
+	s.handle("GET /api/organizations", orgNone, (*Server).listOrgs)
 	s.handle("GET /api/organizations/{id}", orgPath, (*Server).getOrg)
 	// v2 (v2-index.yaml)
 	s.handle("GET /api/v2/usergroups", orgScoped, (*Server).listGroups)
@@ -368,13 +368,77 @@ func (s *Server) suspendUser(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(200)
 }
 
+// Email is a message JumpCloud would have sent. The emulator sends none; it
+// keeps them in an outbox ([Server.Outbox], and the state file's "outbox").
+type Email struct {
+	UserID string `json:"userId"`
+	To     string `json:"to"`
+	// Kind is "welcome" (the user has a password) or "activation" (the
+	// user has none and must set one).
+	Kind string `json:"kind"`
+	At   string `json:"at"`
+}
+
+// activateUser follows paths./systemusers/{id}/state/activate.post: the
+// body's email flag decides the mail. No body, {} and {"email": true} send
+// the default mail; {"email": "<address>"} sends it there; {"email": false}
+// sends none. A user with a password gets a Welcome email at the primary
+// address; one without gets an Activation email at the alternate address,
+// else the primary. The spec documents the call for STAGED users; the
+// emulator mails on every activation it is not told to keep quiet about.
 func (s *Server) activateUser(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	d := c.org.Users.Docs[r.PathValue("id")]
 	if d == nil {
 		writeError(w, 404, "user not found")
 		return
 	}
+	send, to := true, ""
+	if raw, _ := io.ReadAll(r.Body); len(strings.TrimSpace(string(raw))) > 0 {
+		r.Body = io.NopCloser(strings.NewReader(string(raw)))
+		body, e := decodeBody(r)
+		if e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		for k := range body {
+			if k != "email" {
+				writeError(w, 400, fmt.Sprintf("unknown field %q: the body takes only email", k))
+				return
+			}
+		}
+		switch v := body["email"].(type) {
+		case nil:
+			if _, ok := body["email"]; ok {
+				writeError(w, 400, "email must be true, false or an address")
+				return
+			}
+		case bool:
+			send = v
+		case string:
+			if !strings.Contains(v, "@") {
+				writeError(w, 400, "email must be true, false or an address")
+				return
+			}
+			to = v
+		default:
+			writeError(w, 400, "email must be true, false or an address")
+			return
+		}
+	}
 	d["state"], d["suspended"], d["activated"] = "ACTIVATED", false, true
+	if send {
+		kind := "activation"
+		if d["password_date"] != nil {
+			kind = "welcome"
+		}
+		if to == "" {
+			to = text(d["email"])
+			if alt := text(d["alternateEmail"]); kind == "activation" && alt != "" {
+				to = alt
+			}
+		}
+		c.org.Outbox = append(c.org.Outbox, Email{UserID: text(d["_id"]), To: to, Kind: kind, At: s.stamp()})
+	}
 	// The spec's 200 is a JSON string; its value is not documented.
 	writeJSON(w, 200, "ACTIVATED")
 }

@@ -26,7 +26,11 @@ func writeV2List[T any](w http.ResponseWriter, r *http.Request, items []T) {
 }
 
 // filterSort applies v2 filter and sort to docs.
-func filterSort(w http.ResponseWriter, r *http.Request, docs []doc, allowed map[string]bool) ([]doc, bool) {
+func filterSort(c reqCtx, w http.ResponseWriter, r *http.Request, docs []doc, allowed map[string]bool) ([]doc, bool) {
+	if e := checkV2Sort(c.pattern, r); e != nil {
+		writeAPIError(w, e)
+		return nil, false
+	}
 	terms, e := parseV2Filter(r, allowed)
 	if e != nil {
 		writeAPIError(w, e)
@@ -89,7 +93,7 @@ func (s *Server) createGroup(o *org, body doc) (doc, *apiError) {
 }
 
 func (s *Server) listGroups(c reqCtx, w http.ResponseWriter, r *http.Request) {
-	if out, ok := filterSort(w, r, c.org.Groups.all(), nil); ok {
+	if out, ok := filterSort(c, w, r, c.org.Groups.all(), nil); ok {
 		writeV2List(w, r, out)
 	}
 }
@@ -247,7 +251,7 @@ func (s *Server) listMembership(c reqCtx, w http.ResponseWriter, r *http.Request
 	for _, u := range c.org.Members[gid] {
 		out = append(out, pathObject("user", u, []map[string]any{conn("user", u)}))
 	}
-	if out, ok := filterSort(w, r, out, map[string]bool{"id": true, "object_id": true, "type": true}); ok {
+	if out, ok := filterSort(c, w, r, out, map[string]bool{"id": true, "object_id": true, "type": true}); ok {
 		writeV2List(w, r, out)
 	}
 }
@@ -264,7 +268,7 @@ func (s *Server) listMemberOf(c reqCtx, w http.ResponseWriter, r *http.Request) 
 			out = append(out, pathObject("user_group", gid, []map[string]any{conn("user_group", gid)}))
 		}
 	}
-	if out, ok := filterSort(w, r, out, nil); ok {
+	if out, ok := filterSort(c, w, r, out, nil); ok {
 		writeV2List(w, r, out)
 	}
 }
@@ -391,9 +395,12 @@ func (s *Server) createAD(o *org, body doc) (doc, *apiError) {
 		}
 	}
 	id := s.st.newID()
-	// The spec gives no default for delegationState; its request samples send
-	// ENABLED, and adjc reads DISABLED as the console's "Deactivate" (no sync),
-	// so a domain object nobody deactivated starts ENABLED.
+	// The spec gives no default for delegationState (the password
+	// delegation state of the instance); its request samples send ENABLED,
+	// so that is where a new object starts. Code must not read anything
+	// into it: tests put domain objects in every state the spec allows
+	// (ENABLED, PENDING, DISABLED) with [Server.UpdateActiveDirectory] or
+	// jcemu --delegation-state.
 	d := doc{"id": id, "domain": domain, "useCase": "UNSET", "delegationState": "ENABLED", "groupsEnabled": false,
 		"permission": "PERMISSION_OWNER", "organizationId": o.id(), "updatedAt": s.stamp()}
 	for k, v := range f {
@@ -404,7 +411,7 @@ func (s *Server) createAD(o *org, body doc) (doc, *apiError) {
 }
 
 func (s *Server) listADs(c reqCtx, w http.ResponseWriter, r *http.Request) {
-	if out, ok := filterSort(w, r, c.org.ADs.all(), nil); ok {
+	if out, ok := filterSort(c, w, r, c.org.ADs.all(), nil); ok {
 		writeV2List(w, r, out)
 	}
 }
@@ -537,7 +544,7 @@ func (s *Server) listADUsers(c reqCtx, w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if out, ok := filterSort(w, r, users, nil); ok {
+	if out, ok := filterSort(c, w, r, users, nil); ok {
 		writeV2List(w, r, out)
 	}
 }
@@ -554,7 +561,7 @@ func (s *Server) listADGroups(c reqCtx, w http.ResponseWriter, r *http.Request) 
 			out = append(out, pathObject("user_group", b.ID, []map[string]any{conn("user_group", b.ID)}))
 		}
 	}
-	if out, ok := filterSort(w, r, out, nil); ok {
+	if out, ok := filterSort(c, w, r, out, nil); ok {
 		writeV2List(w, r, out)
 	}
 }
