@@ -165,6 +165,7 @@ func TestKillFailover(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "ADJC_HA_HELPER="+name, "ADJC_HA_ENDPOINT="+srv.Endpoint)
 		cmd.Stderr = os.Stderr
+		etcdtest.DieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

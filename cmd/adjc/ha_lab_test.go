@@ -75,6 +75,7 @@ func (h *haLab) start(name string) *haProc {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
 	p.cmd.Stderr = &lockedWriter{w: p.stderr}
+	etcdtest.DieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		h.tb.Fatal(err)
 	}

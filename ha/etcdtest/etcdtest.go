@@ -170,6 +170,7 @@ func (s *Server) Start() {
 			"--client-cert-auth", "--trusted-ca-file", s.CAFile)
 	}
 	s.cmd = exec.Command(s.bin, args...)
+	DieWithParent(s.cmd)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		s.cmd = nil
