@@ -181,7 +181,8 @@ func TestPrintError(t *testing.T) {
 		want string
 	}{
 		{name: "nil", err: nil, want: ""},
-		{name: "plain", err: fmt.Errorf("jcapi: list users: page 3: %w", errors.New("connection reset")), want: "adjc: error: jcapi: list users: page 3: connection reset\n"},
+		{name: "plain", err: fmt.Errorf("jcapi: list users: page 3: %w", errors.New("connection reset")), want: "adjc: error: list users: page 3: connection reset\n"},
+		{name: "package names left out", err: fmt.Errorf("domain x: %w", fmt.Errorf("ldapx: bind: %w", errors.New("reconcile: no"))), want: "adjc: error: domain x: bind: no\n"},
 		{name: "usage", err: &UsageError{Err: errors.New("unknown flag: --x"), Usage: "adjc diff [flags]", Path: "adjc diff"}, want: "adjc: error: unknown flag: --x\nusage: adjc diff [flags]\nrun 'adjc diff --help' for more\n"},
 		{name: "hint", err: WithHint(ErrAuth, "run 'adjc preflight'"), want: "adjc: error: authentication failed\nadjc: hint: run 'adjc preflight'\n"},
 		{name: "silent", err: &SilentError{Err: errors.New("x")}, want: ""},
@@ -197,6 +198,16 @@ func TestPrintError(t *testing.T) {
 				t.Errorf("PrintError(%v) printed %q, want %q", tt.err, b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestPrintErrorDetail: with -v the package names stay in, for a developer.
+func TestPrintErrorDetail(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	PrintErrorDetail(&b, fmt.Errorf("jcapi: list users: %w", errors.New("boom")), true)
+	if want := "adjc: error: jcapi: list users: boom\n"; b.String() != want {
+		t.Errorf("PrintErrorDetail(detail) printed %q, want %q", b.String(), want)
 	}
 }
 

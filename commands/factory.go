@@ -116,3 +116,9 @@ func loopback(rawURL string) bool {
 	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
 }
+
+// Verbose reports whether -v or more was given, once the command line was
+// parsed: errors then keep their package detail.
+func (f *Factory) Verbose() bool {
+	return f.logs != nil && f.logs.level.Level() <= slog.LevelInfo
+}

@@ -785,14 +785,14 @@ func domainChecks(f Facts) []Check {
 	default:
 		out = append(out, check(a, "domain", Pass, fmt.Sprintf("domain object %s matches %s", found.ID, d.BaseDN), ""))
 	}
-	// The console's Deactivate shows in the public API as delegationState
-	// DISABLED; `adjc schedule` pauses while it is (commands/schedule.go).
-	if found.DelegationState == "DISABLED" {
-		out = append(out, check(a, "domain-active", Warn, "the domain is deactivated in JumpCloud (delegationState DISABLED): adjc schedule pauses while it is",
-			"activate the domain in JumpCloud (Directories → Active Directory)"))
-	} else {
-		out = append(out, check(a, "domain-active", Pass, "the domain is active in JumpCloud", ""))
+	// delegationState is the password delegation of the instance; no
+	// document makes it the console's "Deactivate", so it is shown for
+	// information and never obeyed: adjc pauses only on 'adjc schedule pause'.
+	state := found.DelegationState
+	if state == "" {
+		state = "not reported"
 	}
+	out = append(out, check(a, "domain-delegation", Pass, "delegationState "+state+" (for information: adjc pauses only on 'adjc schedule pause')", ""))
 	want := useCases[d.Mode]
 	switch found.UseCase {
 	case "", "UNSET":

@@ -131,14 +131,17 @@ func TestJumpCloudDomain(t *testing.T) {
 	}
 }
 
-func TestDomainDeactivated(t *testing.T) {
+// TestDomainDelegationInformational: delegationState is shown, never judged:
+// every value the spec allows passes, and nothing reads it as a pause.
+func TestDomainDelegationInformational(t *testing.T) {
 	t.Parallel()
 	org := jcapi.Organization{ID: "org1"}
-	for state, want := range map[string]Status{"DISABLED": Warn, "ENABLED": Pass, "": Pass} {
+	for _, state := range []string{"DISABLED", "PENDING", "ENABLED", ""} {
 		f := Facts{Domain: config.Domain{BaseDN: "DC=x"}, JumpCloud: JumpCloudFacts{Reached: true, Org: &org,
 			Domains: []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=x", DelegationState: state}}}}
-		if c := statusOf(t, f, AreaJumpCloud, "domain-active"); c.Status != want {
-			t.Errorf("delegationState %q: domain-active = %s, want %s", state, c.Status, want)
+		c := statusOf(t, f, AreaJumpCloud, "domain-delegation")
+		if c.Status != Pass || (state != "" && !strings.Contains(c.Reason, state)) {
+			t.Errorf("delegationState %q: domain-delegation = %s %q, want Pass naming it", state, c.Status, c.Reason)
 		}
 	}
 }

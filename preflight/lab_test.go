@@ -199,7 +199,7 @@ func TestLabBaseline(t *testing.T) {
 		"directory/privileged-users": Warn, "directory/incomplete-users": Warn, "directory/outside-root": Pass,
 		"directory/large-groups": Pass, "directory/nesting-cycles": Warn,
 		"jumpcloud/https": Warn, "jumpcloud/reachable": Pass, "jumpcloud/api-key": Pass,
-		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-active": Pass, "jumpcloud/domain-use-case": Pass,
+		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-delegation": Pass, "jumpcloud/domain-use-case": Pass,
 		"passwords/min-length": Pass, "passwords/complexity": Warn,
 		"conflicts/entra-connect": Pass, "clock/skew": Pass,
 	})
