@@ -235,6 +235,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	sopts.Paused = domainPaused(cfg, d)
 	if group != nil {
 		sopts.Leader, sopts.Elected = group.elector, group.elected
+		sopts.Paused = group.paused(cfg, d, sopts.Paused)
 	}
 	if opts.MetricsAddr != "" {
 		sopts.Metrics = schedule.NewMetrics(d.Name)

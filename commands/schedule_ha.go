@@ -72,3 +72,15 @@ func (g *haGroup) close() {
 	<-g.done
 	g.client.Close()
 }
+
+// paused is the group's pause check: the flag in etcd ('adjc schedule
+// pause' with ha.etcd), or this host's own flag (local).
+func (g *haGroup) paused(cfg *config.Config, d *config.Domain, local func(context.Context) (bool, error)) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		shared, _, err := ha.PausedSince(ctx, g.client, cfg.HA.Prefix, d.Name)
+		if err != nil || shared || local == nil {
+			return shared, err
+		}
+		return local(ctx)
+	}
+}

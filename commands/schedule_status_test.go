@@ -65,6 +65,27 @@ func TestScheduleStatus(t *testing.T) {
 		t.Errorf("schedule status = exit %d\n%s\nwant leader a and follower b", code, out)
 	}
 
+	// pause and resume act on the group's flag in etcd, not a local file.
+	f, _ = testFactory(env)
+	if out, errOut, code := runCLI(t, f, "schedule", "pause"); code != 0 || !strings.Contains(out, "HA group") {
+		t.Fatalf("schedule pause = exit %d %q %q, want the group paused", code, out, errOut)
+	}
+	cl, err := ha.Dial(hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if paused, at, err := ha.PausedSince(t.Context(), cl, "", "example.com"); err != nil || !paused || !at.Equal(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("after schedule pause: PausedSince = %v %v %v, want paused at the factory's Now", paused, at, err)
+	}
+	f, _ = testFactory(env)
+	if _, errOut, code := runCLI(t, f, "schedule", "resume"); code != 0 {
+		t.Fatalf("schedule resume = exit %d %q", code, errOut)
+	}
+	if paused, _, err := ha.PausedSince(t.Context(), cl, "", "example.com"); err != nil || paused {
+		t.Errorf("after schedule resume: PausedSince = %v %v, want not paused", paused, err)
+	}
+
 	delete(env, "ADJC_ETCD_ENDPOINTS")
 	f, _ = testFactory(env)
 	if _, errOut, code := runCLI(t, f, "schedule", "status"); code != 2 || !strings.Contains(errOut, "ha.etcd.endpoints") {

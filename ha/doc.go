@@ -32,7 +32,8 @@
 // # Shared state
 //
 // [Store] keeps the domain's schedule.State (DirSync cookie, last run, last
-// success, fingerprint, budget window, pause flag) in one etcd key,
+// success, the destructive-change budget's ledger) in one etcd key,
 // <prefix>/<domain>/state, outside the election prefix: the election treats
-// every key under its prefix as a candidate.
+// every key under its prefix as a candidate. The operator's pause flag is a
+// key of its own ([Pause]), written without leadership.
 package ha

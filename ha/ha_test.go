@@ -272,13 +272,13 @@ func TestSharedStateAcrossLeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s2.Update(func(st *schedule.State) { st.Paused = true }); !errors.Is(err, schedule.ErrNotLeader) {
+	if err := s2.Update(func(st *schedule.State) { st.DirSyncCookie = []byte("follower") }); !errors.Is(err, schedule.ErrNotLeader) {
 		t.Errorf("follower Update = %v, want ErrNotLeader", err)
 	}
 	started := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	err = s1.Update(func(st *schedule.State) {
 		st.DirSyncCookie = []byte{1, 2, 3}
-		st.Fingerprint = "sha256:abc"
+		st.LastSuccess = started
 		st.LastRun = &schedule.RunState{Trigger: schedule.TriggerWatch, Started: started}
 		st.Removals = append(st.Removals, schedule.Removal{Direction: reconcile.ToJumpCloud, At: started, N: 2})
 	})
@@ -304,14 +304,14 @@ func TestSharedStateAcrossLeaders(t *testing.T) {
 	}
 	waitLeader(t, 10*time.Second, second)
 	got := s2.State()
-	if string(got.DirSyncCookie) != "\x01\x02\x03" || got.Fingerprint != "sha256:abc" || got.LastRun == nil ||
+	if string(got.DirSyncCookie) != "\x01\x02\x03" || !got.LastSuccess.Equal(started) || got.LastRun == nil ||
 		!got.LastRun.Started.Equal(started) || len(got.Removals) != 1 || got.Domain != "adjc.lab" {
 		t.Errorf("state read by the new leader = %+v, want the first leader's", got)
 	}
-	if err := s2.Update(func(st *schedule.State) { st.Paused = true }); err != nil {
+	if err := s2.Update(func(st *schedule.State) { st.DirSyncCookie = []byte("c2") }); err != nil {
 		t.Errorf("new leader Update = %v", err)
 	}
-	if !s1.State().Paused {
+	if string(s1.State().DirSyncCookie) != "c2" {
 		t.Errorf("old leader does not read the new leader's write")
 	}
 }
@@ -425,5 +425,36 @@ func TestTLS(t *testing.T) {
 	bad.CAFile = filepath.Join(t.TempDir(), "missing.pem")
 	if _, err := ha.Dial(bad); err == nil || !strings.Contains(err.Error(), "ha.etcd.ca_file") {
 		t.Errorf("Dial with a missing ca_file = %v, want an error naming ha.etcd.ca_file", err)
+	}
+}
+
+// TestPause: the group's pause flag is set and cleared from any client,
+// without leadership, and lives outside the election prefix (a key there
+// would block the next campaign).
+func TestPause(t *testing.T) {
+	srv := etcdtest.Start(t)
+	a := start(t, srv, "a")
+	waitLeader(t, 10*time.Second, a)
+	op, err := ha.Dial(ha.Config{Endpoints: []string{srv.Endpoint}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	at := time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)
+	if err := ha.Pause(t.Context(), op, "/test", "adjc.lab", at); err != nil {
+		t.Fatal(err)
+	}
+	paused, since, err := ha.PausedSince(t.Context(), a.client, "/test", "adjc.lab")
+	if err != nil || !paused || !since.Equal(at) {
+		t.Errorf("PausedSince = %v %v %v, want true %v", paused, since, err, at)
+	}
+	b := start(t, srv, "b")
+	a.stop()
+	waitLeader(t, 10*time.Second, b)
+	if err := ha.Resume(t.Context(), op, "/test", "adjc.lab"); err != nil {
+		t.Fatal(err)
+	}
+	if paused, _, err := ha.PausedSince(t.Context(), b.client, "/test", "adjc.lab"); err != nil || paused {
+		t.Errorf("PausedSince after Resume = %v, %v; want false", paused, err)
 	}
 }

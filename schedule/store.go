@@ -43,11 +43,6 @@ type State struct {
 	LastRun *RunState `json:"last_run,omitempty"`
 	// LastSuccess is when a run last succeeded.
 	LastSuccess time.Time `json:"last_success,omitzero"`
-	// Fingerprint identifies the state the last full run planned against
-	// (reconcile.Fingerprint), so a new leader can tell it is fresh.
-	Fingerprint string `json:"fingerprint,omitempty"`
-	// Paused is set while an operator paused the domain's schedule.
-	Paused bool `json:"paused,omitempty"`
 	// Removals are the removals applied within the last budget window, per
 	// direction: the destructive-change budget's ledger (pipeline.Ledger).
 	Removals []Removal `json:"removals,omitempty"`
