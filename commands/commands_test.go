@@ -90,6 +90,9 @@ func TestCLI(t *testing.T) {
 		{name: "config_show_env", env: map[string]string{"ADJC_LDAP_URL": "ldaps://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com", "ADJC_BIND_PASSWORD": "hunter2", "ADJC_JC_REGION": "eu"}, args: []string{"config", "show", "--mode", "ad-authority"}},
 		{name: "config_show_invalid", args: []string{"config", "show", "--config", "$TMP/adjc.yaml", "--ldap-url", "http://dc", "--base-dn", "nope"}},
 		{name: "config_unknown_sub", args: []string{"config", "bogus"}},
+		// Boolean settings are switches: the word after one is the command.
+		{name: "boolean_flags_before_command", env: map[string]string{"ADJC_LDAP_URL": "ldap://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com"}, args: []string{"--allow-plaintext", "--start-tls", "config", "show", "--domain", "example.com"}},
+		{name: "no_config", args: []string{"diff"}},
 		{name: "completion_bash", args: []string{"completion", "bash"}},
 	}
 	for _, tt := range tests {

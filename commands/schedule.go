@@ -13,9 +13,9 @@ import (
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
-	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/preflight"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/schedule/adwatch"
@@ -484,7 +484,7 @@ func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain,
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, err
 		}
-		conn, err := f.Directory(ctx, d)
+		conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
@@ -514,13 +514,15 @@ func readCloud(f *Factory) func(context.Context, *config.Config) (reconcile.Clou
 // every other connection to it.
 func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (<-chan schedule.Event, error) {
 	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error) {
-		pw, err := d.BindPassword.Resolve()
+		// The watch feeds import (AD → JumpCloud): it reads as that
+		// direction's account.
+		a := d.BindFor(config.DirectionImport)
+		pw, err := a.Password.Resolve()
 		if err != nil {
 			return nil, err
 		}
 		return adwatch.Start(ctx, adwatch.Options{
-			LDAP: ldapx.Options{URL: d.LDAPURL, BindDN: d.Bind, Password: pw, CAFile: d.CAFile,
-				AllowPlaintext: d.AllowPlaintext, Logger: f.Logger},
+			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
 			Store: store, Now: f.Now, Logger: f.Logger,
 		})
 	}

@@ -36,10 +36,11 @@ var (
 	jumpCloudKeys = []string{"api_url", "region", "org_id", "api_key_file"}
 	domainKeys    = []string{
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
-		"ca_file", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
+		"import_bind", "import_bind_password_file", "sync_bind", "sync_bind_password_file",
+		"ca_file", "start_tls", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
 		"jumpcloud_domain_id", "never_touch",
 	}
-	boolKeys = []string{"allow_plaintext"}
+	boolKeys = []string{"start_tls", "allow_plaintext"}
 	listKeys = []string{"never_touch"}
 )
 
@@ -130,7 +131,7 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 	rel(doc.jumpCloud, "api_key_file")
 	rel(doc.etcd, "ca_file", "cert_file", "key_file")
 	for _, d := range doc.domains {
-		rel(d, "bind_password_file", "ca_file")
+		rel(d, "bind_password_file", "import_bind_password_file", "sync_bind_password_file", "ca_file")
 	}
 	return doc, nil
 }

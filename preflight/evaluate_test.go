@@ -236,3 +236,44 @@ func TestNothingKnownSkips(t *testing.T) {
 		}
 	}
 }
+
+// TestTransportNamed: the encryption verdict names the transport, a DC
+// that refuses StartTLS is reachable but FAILs encryption, and a timeout is
+// reported as one.
+func TestTransportNamed(t *testing.T) {
+	t.Parallel()
+	noStartTLS := &ldapx.Error{Op: "starttls", Kind: ldapx.ErrNoStartTLS, Reason: "the domain controller at ldap://dc answered: Protocol Error (LDAP 2)", Hint: "give the domain controller a certificate"}
+	timeout := &ldapx.Error{Op: "tls handshake", Kind: ldapx.ErrTimeout, Reason: "the domain controller at ldaps://dc accepted the connection but did not answer the TLS handshake in 10 s", Hint: "check that dc:636 speaks LDAPS"}
+	tests := []struct {
+		name       string
+		url        string
+		startTLS   bool
+		plain      bool
+		probe      *ldapx.TLSInfo
+		probeErr   error
+		reachable  Status
+		encryption Status
+		reason     string
+	}{
+		{"ldaps", "ldaps://dc", false, false, &ldapx.TLSInfo{Transport: ldapx.TransportLDAPS, Encrypted: true, Version: 0x0304}, nil, Pass, Pass, "LDAPS, TLS 1.3"},
+		{"starttls", "ldap://dc", true, false, &ldapx.TLSInfo{Transport: ldapx.TransportStartTLS, Encrypted: true, StartTLS: true, Version: 0x0304}, nil, Pass, Pass, "StartTLS, TLS 1.3"},
+		{"starttls refused", "ldap://dc", true, false, nil, noStartTLS, Pass, Fail, "StartTLS (start_tls): "},
+		{"plaintext", "ldap://dc", false, false, &ldapx.TLSInfo{Transport: ldapx.TransportPlaintext}, nil, Pass, Fail, "plaintext LDAP"},
+		{"plaintext allowed", "ldap://dc", false, true, &ldapx.TLSInfo{Transport: ldapx.TransportPlaintext}, nil, Pass, Warn, "plaintext LDAP (allow_plaintext)"},
+		{"handshake timeout", "ldaps://dc", false, false, nil, timeout, Fail, Skip, "the DC could not be reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := Facts{Now: now, Domain: config.Domain{LDAPURL: tt.url, StartTLS: tt.startTLS, AllowPlaintext: tt.plain}, Probe: tt.probe, ProbeErr: tt.probeErr}
+			if c := statusOf(t, f, AreaLDAP, "reachable"); c.Status != tt.reachable {
+				t.Errorf("reachable = %s (%s), want %s", c.Status, c.Reason, tt.reachable)
+			} else if tt.probeErr == timeout && (!strings.Contains(c.Reason, "did not answer the TLS handshake in 10 s") || strings.Contains(c.Fix, "CA")) {
+				t.Errorf("reachable = %+v, want the timeout named and no CA hint", c)
+			}
+			if c := statusOf(t, f, AreaLDAP, "encryption"); c.Status != tt.encryption || !strings.HasPrefix(c.Reason, tt.reason) {
+				t.Errorf("encryption = %s (%s), want %s (%s…)", c.Status, c.Reason, tt.encryption, tt.reason)
+			}
+		})
+	}
+}

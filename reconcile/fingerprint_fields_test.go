@@ -79,7 +79,7 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	dir.Cycles = []reconcile.Cycle{{Path: []string{"G1", "G2", "G1"}}}
 	dir.Skipped = []reconcile.Skip{{Kind: reconcile.KindUser, Key: "x", Reason: "r"}}
 	dir.NeverTouch = reconcile.NeverTouch{Scope: "DC=example,DC=com", Entries: []reconcile.Protected{{Match: "svc", Why: "bind account"}}}
-	bound := reconcile.Bound{Users: cloud.Users, Groups: cloud.Groups}
+	bound := reconcile.Bound(cloud)
 	domain := reconcile.Domain{Container: "CN=Users,DC=example,DC=com", Users: dir.Users,
 		Groups:     []reconcile.DomainGroup{{GUID: "g", DN: "CN=g,CN=Users,DC=example,DC=com", Name: "g", Anchor: "a", Members: []string{"m"}}},
 		NeverTouch: dir.NeverTouch}

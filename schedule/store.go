@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/reconcile"
 )
 
@@ -114,8 +115,8 @@ func OpenStore(dir, domain string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("schedule: state folder: %w", err)
+	if err := config.PrivateDir("state_dir", dir); err != nil { // 0700 even if it existed
+		return nil, err
 	}
 	s := &Store{path: filepath.Join(dir, fileName(domain)+".state.json")}
 	b, err := os.ReadFile(s.path)
