@@ -37,7 +37,7 @@ type ScheduleOptions struct {
 	JumpCloud func(*config.Config) (*jcapi.Client, error)
 	// Watch opens the change stream of a domain (adwatch over the domain's
 	// LDAP settings); tests replace it.
-	Watch func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error)
+	Watch func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error)
 	// ReadFresh re-reads the AD users a watch event names, and the
 	// JumpCloud users they concern, against the last full read, for a
 	// targeted run; it returns the target to apply the plan through and a
@@ -62,6 +62,10 @@ type ScheduleOptions struct {
 	// ledger is the domain's state store once the lock is held: every run
 	// spends the one removal budget.
 	ledger pipeline.Ledger
+	// With ha.etcd set: instance names this process in audit lines, and
+	// fence proves leadership right before a plan is applied.
+	instance string
+	fence    func(context.Context) error
 	// infoLogs raises the log level to info unless -v or -vv chose it:
 	// schedule logs its start and one line per run by default.
 	infoLogs func()
@@ -133,7 +137,7 @@ EXIT STATUS
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
 	opts.policy.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("import", "sync")
-	cmd.AddCommand(newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false))
+	cmd.AddCommand(newScheduleStatusCmd(f, nil), newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false))
 	return cmd
 }
 
@@ -190,9 +194,25 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	// Every run, full or targeted, import or sync, spends the one removal
 	// budget the store keeps, as one-shot commands do.
 	opts.ledger = store
+	var state schedule.StateStore = store
+	var group *haGroup
+	if cfg.HA.Enabled() {
+		// One leader per domain across hosts: the shared state, the budget
+		// and the fencing live in etcd; the local lock still guards this
+		// host's state folder (approvals, audit log).
+		group, err = joinHA(ctx, cfg, d, opts.Logger)
+		if err != nil {
+			return err
+		}
+		defer group.close()
+		state = group.store
+		opts.ledger = group.store.WithApprovals(store)
+		opts.instance = group.elector.Instance()
+		opts.fence = group.elector.IsLeader
+	}
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
-		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
+		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
 		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 			var sum schedule.Summary
 			if doImport {
@@ -213,8 +233,15 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		},
 	}
 	sopts.Paused = domainPaused(cfg, d)
+	if group != nil {
+		sopts.Leader, sopts.Elected = group.elector, group.elected
+		sopts.Paused = group.paused(cfg, d, sopts.Paused)
+	}
 	if opts.MetricsAddr != "" {
 		sopts.Metrics = schedule.NewMetrics(d.Name)
+		if group != nil {
+			sopts.Metrics.Register(group.elector.Collector())
+		}
 	}
 	// The watcher holds the state store until its channel closes: every way
 	// out below stops it and waits, so the lock is never released under it.
@@ -228,7 +255,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		}
 	}
 	if opts.WatchChanges {
-		events, err := opts.Watch(watchCtx, d, store)
+		events, err := opts.Watch(watchCtx, d, state)
 		switch {
 		case errors.Is(err, adwatch.ErrUnsupported):
 			log.Warn("the domain controller offers no change notifications: polling every interval", "interval", opts.Interval)
@@ -421,10 +448,16 @@ func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *confi
 	if plan.Empty() {
 		return schedule.Summary{}, reconcile.Result{}, nil
 	}
-	res, err := pipeline.Apply(ctx, plan, pipeline.ApplyArgs{
+	args := pipeline.ApplyArgs{
 		Domain: d.Name, AuditLog: cfg.AuditLog, Now: opts.Now, Policy: thr, Concurrency: concurrency, Target: t,
-		Ledger: opts.ledger,
-	})
+		Ledger: opts.ledger, Instance: opts.instance,
+	}
+	if opts.fence != nil {
+		// Fencing: the last moment before any write, prove this instance
+		// still leads; a deposed leader applies nothing.
+		args.Consent = func(int) error { return opts.fence(ctx) }
+	}
+	res, err := pipeline.Apply(ctx, plan, args)
 	if res == nil {
 		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, reconcile.Result{}, err
 	}
@@ -479,8 +512,8 @@ func readCloud(f *Factory) func(context.Context, *config.Config) (reconcile.Clou
 
 // watchDomain opens the change stream of d with the same LDAP settings as
 // every other connection to it.
-func watchDomain(f *Factory) func(context.Context, *config.Domain, *schedule.Store) (<-chan schedule.Event, error) {
-	return func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error) {
+func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (<-chan schedule.Event, error) {
+	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error) {
 		// The watch feeds import (AD → JumpCloud): it reads as that
 		// direction's account.
 		a := d.BindFor(config.DirectionImport)

@@ -1,8 +1,12 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ha"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/schedule"
 	"github.com/spf13/cobra"
 )
@@ -39,6 +43,10 @@ One-shot import and sync are not paused: an operator running them means it.`
 			if err != nil {
 				return err
 			}
+			if cfg.HA.Enabled() {
+				// A group's flag is in etcd, for whichever host leads.
+				return pauseGroup(cmd.Context(), f, cfg, d.Name, pause)
+			}
 			if cfg.StateDir == "" {
 				return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the pause flag is kept there")
 			}
@@ -56,4 +64,25 @@ One-shot import and sync are not paused: an operator running them means it.`
 			return err
 		},
 	}
+}
+
+// pauseGroup sets or clears the pause flag of an HA group (ha.etcd).
+func pauseGroup(ctx context.Context, f *Factory, cfg *config.Config, domain string, pause bool) error {
+	cl, err := ha.Dial(haConfig(cfg.HA))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if pause {
+		if err := ha.Pause(ctx, cl, cfg.HA.Prefix, domain, f.Now()); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f.IO.Out, "Paused scheduled runs for %s on every host of its HA group; 'adjc schedule resume' lets them run again.\n", output.Safe(domain))
+		return err
+	}
+	if err := ha.Resume(ctx, cl, cfg.HA.Prefix, domain); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f.IO.Out, "Scheduled runs for %s may run again on its HA group.\n", output.Safe(domain))
+	return err
 }

@@ -69,6 +69,11 @@ func NewMetrics(domain string) *Metrics {
 	return m
 }
 
+// Register adds another collector to the metrics served, e.g. package
+// ha's adjc_leader gauge. It panics on a name already registered, a
+// programming error.
+func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
+
 func (m *Metrics) setPaused(p bool) {
 	if m == nil {
 		return

@@ -43,7 +43,7 @@ type Options struct {
 	// LDAP says how to reach and bind to the DC, as for every other command.
 	LDAP ldapx.Options
 	// Store keeps the DirSync cookie across restarts; nil keeps it in memory.
-	Store *schedule.Store
+	Store schedule.StateStore
 	// Now stamps events; time.Now when nil.
 	Now func() time.Time
 	// Logger; nil discards.
@@ -158,7 +158,13 @@ func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
 	}
 	w.cookie = cookie
 	if w.opts.Store != nil {
-		if err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie }); err != nil {
+		err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie })
+		switch {
+		case errors.Is(err, schedule.ErrNotLeader):
+			// A follower of an HA group watches too (ready to lead) but the
+			// shared cookie is the leader's to move.
+			w.log.Debug("dirsync cookie kept in memory: not the leader")
+		case err != nil:
 			w.log.Warn("dirsync cookie not saved", "error", err)
 		}
 	}
