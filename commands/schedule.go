@@ -38,6 +38,9 @@ type ScheduleOptions struct {
 	// Watch opens the change stream of a domain (adwatch over the domain's
 	// LDAP settings); tests replace it.
 	Watch func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error)
+	// Poll opens DirSync polling of a domain for delta ticks (adwatch.Poller
+	// over the domain's LDAP settings); nil makes every tick full.
+	Poll func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error)
 	// ReadFresh re-reads the AD users a watch event names, and the
 	// JumpCloud users they concern, against the last full read, for a
 	// targeted run; it returns the target to apply the plan through and a
@@ -52,6 +55,7 @@ type ScheduleOptions struct {
 	Ready func(metricsAddr string)
 
 	Interval     time.Duration
+	FullInterval time.Duration
 	WatchChanges bool
 	MetricsAddr  string
 	HealthMaxAge time.Duration
@@ -78,7 +82,7 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 		}
 	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
-		ReadFresh: readFresh(f), ReadCloud: readCloud(f)}
+		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -129,6 +133,7 @@ EXIT STATUS
 	fs := cmd.Flags()
 	fs.DurationVar(&opts.Interval, "interval", schedule.DefaultInterval, "time between full runs (at least 10s)")
 	fs.BoolVar(&opts.WatchChanges, "watch", false, "also run as soon as AD reports a change (change notifications)")
+	fs.DurationVar(&opts.FullInterval, "full-interval", time.Hour, "without --watch, ticks are delta runs (DirSync: only what changed) and a full reconcile runs this often")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics and /healthz on this address, e.g. 127.0.0.1:9464")
 	fs.DurationVar(&opts.HealthMaxAge, "health-max-age", 0, "/healthz fails when the last successful run is older (default 3 intervals)")
 	fs.BoolVar(&opts.Import, "import", false, "run only import (AD → JumpCloud); default: what the domain's mode allows")
@@ -137,7 +142,7 @@ EXIT STATUS
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
 	opts.policy.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("import", "sync")
-	cmd.AddCommand(newScheduleStatusCmd(f, nil), newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false))
+	cmd.AddCommand(newScheduleStatusCmd(f, nil), newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false), newScheduleFullNowCmd(f))
 	return cmd
 }
 
@@ -254,6 +259,23 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			}
 		}
 	}
+	// Without --watch, interval ticks are delta runs when the DC offers
+	// DirSync: the watch and the poller would each move the one cookie, so
+	// it is one or the other. In a group, a new leader starts full (the
+	// cookie it finds may be ahead of what was applied), so ticks stay full.
+	if !opts.WatchChanges && doImport && group == nil && opts.Poll != nil && opts.FullInterval > 0 {
+		p, err := opts.Poll(ctx, d, state)
+		switch {
+		case errors.Is(err, adwatch.ErrNoDirSync):
+			log.Warn("the domain controller offers no dirsync: every tick reads everything", "interval", opts.Interval)
+		case err != nil:
+			log.Warn("dirsync polling unavailable: every tick reads everything", "error", authHint(err))
+		default:
+			defer p.Close()
+			imp.delta, imp.fullInterval = p, opts.FullInterval
+			log.Info("ticks are delta runs", "full_interval", opts.FullInterval)
+		}
+	}
 	if opts.WatchChanges {
 		events, err := opts.Watch(watchCtx, d, state)
 		switch {
@@ -326,6 +348,18 @@ type scheduledImporter struct {
 	// what later targeted runs re-read folded in; nil when there is none
 	// to trust (no full run yet, or a run changed more than it can track).
 	cache *adapter.Snapshot
+	// delta, when set, makes interval ticks delta runs: DirSync says what
+	// changed since the last tick and only that is read and planned
+	// against the cache, until fullInterval has passed since lastFull.
+	delta        deltaSource
+	fullInterval time.Duration
+	lastFull     time.Time
+}
+
+// deltaSource says what changed in AD since it was last asked
+// (adwatch.Poller).
+type deltaSource interface {
+	Poll(ctx context.Context) (schedule.Event, error)
 }
 
 // run is one unattended import: targeted when t allows it and the users
@@ -333,8 +367,15 @@ type scheduledImporter struct {
 // threshold, audit. It prints nothing; the scheduler logs the summary.
 func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 	reason := ""
-	if t.Kind == schedule.TriggerWatch {
+	switch {
+	case t.Kind == schedule.TriggerWatch:
 		sum, err := im.targeted(ctx, t)
+		if !errors.Is(err, adapter.ErrFullRun) {
+			return sum, err
+		}
+		reason = strings.TrimPrefix(err.Error(), adapter.ErrFullRun.Error()+": ")
+	case t.Kind == schedule.TriggerInterval && im.delta != nil:
+		sum, err := im.deltaTick(ctx)
 		if !errors.Is(err, adapter.ErrFullRun) {
 			return sum, err
 		}
@@ -342,6 +383,45 @@ func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (sched
 	}
 	sum, err := im.full(ctx)
 	sum.FullReason = reason
+	if err == nil && t.Kind == schedule.TriggerInterval && im.delta != nil && sum.Applied > 0 {
+		// Deltas should leave nothing for the safety net to do: say what
+		// it corrected (console edits in JumpCloud are the expected kind).
+		im.opts.Logger.Warn("full reconcile corrected what delta runs did not", "domain", im.d.Name, "changes", sum.Changes(), "full_reason", reason)
+	}
+	return sum, err
+}
+
+// deltaTick is an interval tick that costs what changed: DirSync says which
+// objects changed since the last tick, and only they are read (in AD and in
+// JumpCloud) and planned against the last full read, as a watch run does; a
+// tick where nothing adjc reads changed reads nothing else. An error
+// matching adapter.ErrFullRun says why a full run must run instead: no full
+// read yet, the full interval reached, a full run asked for, DirSync
+// failing, or a change only a full read can place.
+func (im *scheduledImporter) deltaTick(ctx context.Context) (schedule.Summary, error) {
+	now := im.opts.Now()
+	switch {
+	case im.cache == nil:
+		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
+	case im.fullInterval > 0 && now.Sub(im.lastFull) >= im.fullInterval:
+		return schedule.Summary{}, fmt.Errorf("%w: full interval (%s) reached", adapter.ErrFullRun, im.fullInterval)
+	}
+	if im.cfg.StateDir != "" {
+		if asked, err := schedule.TakeFullRequest(im.cfg.StateDir, im.d.Name); err == nil && asked {
+			return schedule.Summary{}, fmt.Errorf("%w: asked for with 'adjc schedule full-now'", adapter.ErrFullRun)
+		}
+	}
+	ev, err := im.delta.Poll(ctx)
+	switch {
+	case err != nil:
+		return schedule.Summary{}, fmt.Errorf("%w: dirsync failed: %v", adapter.ErrFullRun, err)
+	case ev.Full:
+		return schedule.Summary{}, fmt.Errorf("%w: an object was deleted (only a full read can place it)", adapter.ErrFullRun)
+	case len(ev.Users)+len(ev.Groups)+len(ev.Members) == 0:
+		return schedule.Summary{Delta: true}, nil
+	}
+	sum, err := im.targeted(ctx, schedule.Trigger{Kind: schedule.TriggerInterval, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Since: ev.At})
+	sum.Delta = true
 	return sum, err
 }
 
@@ -419,6 +499,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		cloud = c
 	}
 	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	im.lastFull = im.opts.Now()
 	return sum, nil
 }
 
@@ -507,6 +588,22 @@ func readCloud(f *Factory) func(context.Context, *config.Config) (reconcile.Clou
 			return reconcile.Cloud{}, err
 		}
 		return adapter.ReadCloud(ctx, jc)
+	}
+}
+
+// pollDomain opens DirSync polling of d for delta ticks, bound as the
+// import account like the watch.
+func pollDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (*adwatch.Poller, error) {
+	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error) {
+		a := d.BindFor(config.DirectionImport)
+		pw, err := a.Password.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		return adwatch.NewPoller(ctx, adwatch.Options{
+			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
+			Store: store, Now: f.Now, Logger: f.Logger,
+		})
 	}
 }
 

@@ -49,6 +49,12 @@ const scheduleLabKey = "schedule-lab-api-key-0123456789"
 
 func startScheduleLab(tb testing.TB) *scheduleLab {
 	tb.Helper()
+	// Interval an hour: every run after the first comes from the watch.
+	return startScheduleLabArgs(tb, "--watch", "--interval", "1h")
+}
+
+func startScheduleLabArgs(tb testing.TB, args ...string) *scheduleLab {
+	tb.Helper()
 	l := ldaptest.Get(tb)
 	ctx := context.Background()
 	srv := jcemu.New()
@@ -150,8 +156,7 @@ audit_log: %s
 		o.Ready = func(addr string) { ready <- addr }
 		return runSchedule(ctx, o)
 	})
-	// Interval an hour: every run after the first comes from the watch.
-	cmd.SetArgs([]string{"--watch", "--interval", "1h", "--metrics-addr", "127.0.0.1:0"})
+	cmd.SetArgs(append(args, "--metrics-addr", "127.0.0.1:0"))
 	runCtx, cancel := context.WithCancel(ctx)
 	s.stop = cancel
 	tb.Cleanup(func() { cancel(); <-s.done })
@@ -362,4 +367,30 @@ type tbWriter struct{ tb testing.TB }
 func (w tbWriter) Write(p []byte) (int, error) {
 	w.tb.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestScheduleDeltaLab: without --watch, a tick is a delta run: an AD
+// disable reaches JumpCloud at the next tick through DirSync, without a
+// full read, and the metrics count the run as a delta.
+func TestScheduleDeltaLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--interval", "10s", "--full-interval", "1h")
+	s.propagate(true) // within the next tick
+	found := false
+	// The run's line follows the write JumpCloud just showed.
+	for deadline := time.Now().Add(10 * time.Second); !found && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "trigger=interval") && strings.Contains(l, "kind=delta") && strings.Contains(l, "user~1") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no delta tick applied the disable; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	}
+	if body, _ := s.get("/metrics"); !strings.Contains(body, `adjc_run_kind_total{domain="adjc.lab",kind="delta"}`) {
+		t.Errorf("/metrics lacks adjc_run_kind_total for delta runs")
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
 }

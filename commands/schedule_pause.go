@@ -86,3 +86,39 @@ func pauseGroup(ctx context.Context, f *Factory, cfg *config.Config, domain stri
 	_, err = fmt.Fprintf(f.IO.Out, "Scheduled runs for %s may run again on its HA group.\n", output.Safe(domain))
 	return err
 }
+
+// newScheduleFullNowCmd is `adjc schedule full-now`: the next tick of the
+// domain's scheduler reads everything instead of a delta.
+func newScheduleFullNowCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "full-now",
+		Short: "Make the scheduler's next tick a full reconcile",
+		Long: `Without --watch, 'adjc schedule' ticks are delta runs: DirSync says what
+changed in AD since the last tick and only that is read and planned. A full
+reconcile, which also corrects what deltas cannot see (edits made in the
+JumpCloud console), runs at start, every --full-interval, after any error, and
+at the next tick after this command.
+
+EXIT STATUS
+  0 on success, 2 for a usage or configuration error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			d, err := oneDomain(cfg)
+			if err != nil {
+				return err
+			}
+			if cfg.StateDir == "" {
+				return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the request is kept there")
+			}
+			if err := schedule.RequestFull(cfg.StateDir, d.Name, f.Now()); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(f.IO.Out, "The next scheduled tick for %s reads everything.\n", d.Name)
+			return err
+		},
+	}
+}

@@ -364,3 +364,37 @@ func PausedSince(stateDir, domain string) (bool, time.Time, error) {
 	at, _ := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
 	return true, at, nil
 }
+
+// fullFile is where [RequestFull] leaves its request for domain in dir.
+func fullFile(dir, domain string) string {
+	return filepath.Join(dir, fileName(domain)+".full-now")
+}
+
+// RequestFull asks the domain's scheduler for a full reconcile at its next
+// tick instead of a delta ('adjc schedule full-now'); a file of its own, so
+// it works while the scheduler holds the lock.
+func RequestFull(stateDir, domain string, now time.Time) error {
+	if stateDir == "" {
+		return errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return fmt.Errorf("schedule: state folder: %w", err)
+	}
+	if err := writeFileAtomic(fullFile(stateDir, domain), []byte(now.UTC().Format(time.RFC3339)+"\n")); err != nil {
+		return fmt.Errorf("schedule: full-now: %w", err)
+	}
+	return nil
+}
+
+// TakeFullRequest reports whether a full reconcile was asked for, and clears
+// the request.
+func TakeFullRequest(stateDir, domain string) (bool, error) {
+	err := os.Remove(fullFile(stateDir, domain))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("schedule: full-now: %w", err)
+}
