@@ -10,6 +10,7 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 )
 
 // privilegedRIDs are the groups that make an account a domain admin or
@@ -185,8 +186,9 @@ func passwordExpiryCheck(f Facts) Check {
 		expires.UTC().Format(time.DateOnly), days), fix)
 }
 
-// syncedAttributes are what sync writes on users (DESIGN.md, JumpCloud → AD).
-var syncedAttributes = []string{"givenName", "sn", "mail", "userAccountControl"}
+// syncedAttributes are what sync writes on users (JumpCloud → AD), from the
+// one field table; sAMAccountName is set at creation only.
+var syncedAttributes = slices.DeleteFunc(reconcile.ADAttributes(reconcile.KindUser, true), func(a string) bool { return a == "sAMAccountName" })
 
 func writeChecks(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
