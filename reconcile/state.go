@@ -27,6 +27,9 @@ type Directory struct {
 	Skipped []Skip
 	// NeverTouch names the AD objects never imported or managed.
 	NeverTouch NeverTouch
+	// Authority is the JumpCloud AD domain object imported users and
+	// groups are marked with and associated with.
+	Authority Authority
 }
 
 // ADUser is one Active Directory user in scope.
@@ -127,6 +130,9 @@ type CloudUser struct {
 	Anchor string
 	// PasswordDate is `password_date`, the last password change in JumpCloud.
 	PasswordDate time.Time
+	// Markers are the fields and the association that make the user
+	// AD-managed in the console.
+	Markers Markers
 }
 
 // CloudGroup is one JumpCloud user group.
@@ -140,6 +146,9 @@ type CloudGroup struct {
 	Anchor string
 	// Members are the JumpCloud user IDs bound to the group.
 	Members []string
+	// Bound reports a direct association with the AD domain object of the
+	// [Authority] the state was read for.
+	Bound bool
 	// MembersConfirmed is set by a reader that read an empty member list a
 	// second time: only then may [DiffToAD] remove every bound member from
 	// the AD group (a list answered as [] is more often a bad read than an

@@ -40,7 +40,7 @@ type Fresh struct {
 // kept as it was read. Refresh is pure and does not modify its inputs.
 func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	guids := lowerSet(f.GUIDs)
-	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch}
+	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch, Authority: dir.Authority}
 	for _, u := range dir.Users {
 		if !guids[strings.ToLower(u.GUID)] {
 			out.Users = append(out.Users, u)
@@ -84,7 +84,18 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 			oc.Users = append(oc.Users, u)
 		}
 	}
-	oc.Users = append(oc.Users, f.CloudUsers...)
+	// A targeted read does not list the AD domain object's associations:
+	// a user keeps the association the full read found.
+	wasBound := make(map[string]bool)
+	for _, u := range cloud.Users {
+		if u.Markers.Bound {
+			wasBound[u.ID] = true
+		}
+	}
+	for _, u := range f.CloudUsers {
+		u.Markers.Bound = u.Markers.Bound || wasBound[u.ID]
+		oc.Users = append(oc.Users, u)
+	}
 	bound := make(map[string][]string) // group ID → fresh member IDs
 	for _, u := range f.CloudUsers {
 		for _, g := range f.CloudGroups[u.ID] {
