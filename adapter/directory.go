@@ -35,6 +35,9 @@ type ReadOptions struct {
 	// connection bound as is protected even when Bind is empty.
 	Bind       string
 	NeverTouch []string
+	// Authority is the JumpCloud AD domain object the import marks its
+	// users and groups with; it is copied into [reconcile.Directory].
+	Authority reconcile.Authority
 }
 
 // ReadDirectory reads the import scope from AD through conn and returns it
@@ -49,6 +52,7 @@ func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (rec
 	if d.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
 		return reconcile.Directory{}, err
 	}
+	d.Authority = opts.Authority
 	return d, nil
 }
 

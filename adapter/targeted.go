@@ -145,6 +145,7 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 	if dir.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
 		return reconcile.Directory{}, nil, err
 	}
+	dir.Authority = opts.Authority
 	if opts.RootOnly {
 		return dir, nil, nil
 	}

@@ -36,9 +36,9 @@ var (
 	domainKeys    = []string{
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
 		"ca_file", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
-		"jumpcloud_domain_id", "never_touch",
+		"jumpcloud_domain_id", "never_touch", "welcome_email",
 	}
-	boolKeys = []string{"allow_plaintext"}
+	boolKeys = []string{"allow_plaintext", "welcome_email"}
 	listKeys = []string{"never_touch"}
 )
 
