@@ -81,6 +81,7 @@ state_dir: %s
 			suffix := make([]byte, 3)
 			rand.Read(suffix)
 			env.Setenv("SUFFIX", hex.EncodeToString(suffix))
+			env.Setenv("BASE_DN", l.BaseDN)
 			env.Setenv("SYNC_BIND", l.Sync.Bind)
 			env.Setenv("SYNC_PASSWORD_FILE", l.Sync.PasswordFile)
 			env.Defer(func() { deleteSuffixed(l, hex.EncodeToString(suffix)) })
@@ -125,6 +126,7 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
 //	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
 //	ad bind NAME FILE               bind as NAME@realm with the password in FILE
+//	ad move NAME PARENT             move the user NAME (anywhere in the domain) under PARENT
 //	ad showgroup CN                 print "CN sAMAccountName adminDescription members…" (member cns, sorted) of the group CN anywhere in the domain; ! for absent
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
 	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
@@ -175,6 +177,9 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		for _, m := range args[2:] {
 			ts.Check(conn.AddMember(c, g.DN, dn(m)))
 		}
+	case "move":
+		_, err := conn.Move(c, findUser(ts, conn, l, args[1]).DN, args[2])
+		ts.Check(err)
 	case "disable":
 		_, err := conn.SetDisabled(c, dn(args[1]), true)
 		ts.Check(err)
@@ -292,6 +297,33 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 		if ok {
 			fmt.Fprintf(ts.Stdout(), "%s %s sudo=%v\n", u.Username, u.State, u.Sudo != nil && *u.Sudo)
 		}
+	case "markers":
+		// markers NAME: the AD-managed markers of user NAME, the
+		// delegated and restricting authority shown as "ad" when it is
+		// the org's only AD domain object.
+		u, ok := find(args[1])
+		if !ok {
+			ts.Fatalf("jc: no user %q", args[1])
+		}
+		fmt.Fprintln(ts.Stdout(), userMarkers(u, emu, org))
+	case "groupbound":
+		for _, g := range emu.UserGroups(org) {
+			if g.Name == args[1] {
+				fmt.Fprintf(ts.Stdout(), "%s bound=%v\n", g.Name, boundTo(emu, org, jcapi.TypeUserGroup, g.ID))
+				return
+			}
+		}
+		ts.Fatalf("jc: no group %q", args[1])
+	case "outbox":
+		// outbox KIND: how many emails of KIND (activation, welcome) the
+		// emulator would have sent.
+		n := 0
+		for _, e := range emu.Outbox(org) {
+			if e.Kind == args[1] {
+				n++
+			}
+		}
+		fmt.Fprintf(ts.Stdout(), "%d %s\n", n, args[1])
 	case "saveid":
 		u, ok := find(args[1])
 		if !ok {
@@ -328,4 +360,41 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 	default:
 		ts.Fatalf("jc: unknown subcommand %q", args[0])
 	}
+}
+
+// userMarkers prints the AD-managed markers of u in one line:
+// "NAME external_dn=… source=… managed=… delegated=ad restricted=f,f… bound=…".
+func userMarkers(u jcapi.SystemUser, emu *jcemu.Server, org string) string {
+	ads := emu.ActiveDirectories(org)
+	name := func(id string) string {
+		if len(ads) == 1 && id == ads[0].ID {
+			return "ad"
+		}
+		return id
+	}
+	delegated := "none"
+	if u.DelegatedAuthority != nil {
+		delegated = name(u.DelegatedAuthority.ID)
+	}
+	var restricted []string
+	for _, r := range u.RestrictedFields {
+		restricted = append(restricted, r.Field+"@"+r.Type+":"+name(r.ID))
+	}
+	slices.Sort(restricted)
+	return fmt.Sprintf("%s external_dn=%s source=%s managed=%v delegated=%s restricted=%s bound=%v",
+		u.Username, u.ExternalDN, u.ExternalSourceType, u.ExternallyManaged != nil && *u.ExternallyManaged,
+		delegated, strings.Join(restricted, ","), boundTo(emu, org, jcapi.TypeUser, u.ID))
+}
+
+// boundTo reports whether the object is associated directly with one of
+// the org's AD domain objects.
+func boundTo(emu *jcemu.Server, org, typ, id string) bool {
+	for _, ad := range emu.ActiveDirectories(org) {
+		for _, b := range emu.Bindings(org, ad.ID) {
+			if b.Type == typ && b.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }
