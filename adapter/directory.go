@@ -29,11 +29,11 @@ type ReadOptions struct {
 	RootOnly bool
 	// Strategy is how nested groups are expanded; see [ldapx.Strategy].
 	Strategy ldapx.Strategy
-	// Bind and NeverTouch are the domain's settings of the same names: with
+	// Binds (the domain's bind accounts, every direction's) and NeverTouch: with
 	// the groups above and the domain DN as the write scope they make
 	// [reconcile.Directory.NeverTouch] ([ReadNeverTouch]). The account the
-	// connection bound as is protected even when Bind is empty.
-	Bind       string
+	// connection bound as is protected even when Binds is empty.
+	Binds      []string
 	NeverTouch []string
 	// Authority is the JumpCloud AD domain object the import marks its
 	// users and groups with; it is copied into [reconcile.Directory].
@@ -63,7 +63,7 @@ func readNeverTouch(ctx context.Context, conn *ldapx.Conn, opts ReadOptions, roo
 	if err != nil {
 		return reconcile.NeverTouch{}, fmt.Errorf("read directory: %w", err)
 	}
-	return ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: base, RootContainer: root, Binds: []string{opts.Bind},
+	return ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: base, RootContainer: root, Binds: opts.Binds,
 		JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 }
 

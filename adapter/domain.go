@@ -32,8 +32,8 @@ type DomainOptions struct {
 	// Bind, JumpCloudGroup, AdminsGroup and NeverTouch are the domain's
 	// settings of the same names: with the base DN as the write scope they
 	// make [reconcile.Domain.NeverTouch] ([ReadNeverTouch]). The account
-	// the connection bound as is protected even when Bind is empty.
-	Bind                        string
+	// the connection bound as is protected even when Binds is empty.
+	Binds                       []string
 	JumpCloudGroup, AdminsGroup string
 	NeverTouch                  []string
 }
@@ -118,7 +118,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 		}
 	}
 	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
-		Binds: []string{opts.Bind}, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
+		Binds: opts.Binds, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 	if err != nil {
 		return reconcile.Domain{}, err
 	}

@@ -43,7 +43,7 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 		return reconcile.Domain{}, err
 	}
 	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
-		Binds: []string{opts.Bind}, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
+		Binds: opts.Binds, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 	if err != nil {
 		return reconcile.Domain{}, err
 	}

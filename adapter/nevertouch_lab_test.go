@@ -152,7 +152,7 @@ func TestNeverTouchSyncLab(t *testing.T) {
 
 	check := func(t *testing.T, bound reconcile.Bound, groupKeys map[string]string) {
 		t.Helper()
-		d, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: l.BaseDN, Bound: bound, Bind: l.Sync.Bind})
+		d, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: l.BaseDN, Bound: bound, Binds: []string{l.Sync.Bind}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func TestNeverTouchImportLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir, err := adapter.ReadDirectory(ctx, conn, adapter.ReadOptions{RootContainer: ou, JumpCloudGroup: scope.Name,
-		AdminsGroup: adm.Name, Bind: l.Import.Bind})
+		AdminsGroup: adm.Name, Binds: []string{l.Import.Bind}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,6 +90,9 @@ func TestCLI(t *testing.T) {
 		{name: "config_show_env", env: map[string]string{"ADJC_LDAP_URL": "ldaps://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com", "ADJC_BIND_PASSWORD": "hunter2", "ADJC_JC_REGION": "eu"}, args: []string{"config", "show", "--mode", "ad-authority"}},
 		{name: "config_show_invalid", args: []string{"config", "show", "--config", "$TMP/adjc.yaml", "--ldap-url", "http://dc", "--base-dn", "nope"}},
 		{name: "config_unknown_sub", args: []string{"config", "bogus"}},
+		// Boolean settings are switches: the word after one is the command.
+		{name: "boolean_flags_before_command", env: map[string]string{"ADJC_LDAP_URL": "ldap://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com"}, args: []string{"--allow-plaintext", "--start-tls", "config", "show", "--domain", "example.com"}},
+		{name: "no_config", args: []string{"diff"}},
 		{name: "completion_bash", args: []string{"completion", "bash"}},
 	}
 	for _, tt := range tests {
@@ -181,7 +184,8 @@ func TestPrintError(t *testing.T) {
 		want string
 	}{
 		{name: "nil", err: nil, want: ""},
-		{name: "plain", err: fmt.Errorf("jcapi: list users: page 3: %w", errors.New("connection reset")), want: "adjc: error: jcapi: list users: page 3: connection reset\n"},
+		{name: "plain", err: fmt.Errorf("jcapi: list users: page 3: %w", errors.New("connection reset")), want: "adjc: error: list users: page 3: connection reset\n"},
+		{name: "package names left out", err: fmt.Errorf("domain x: %w", fmt.Errorf("ldapx: bind: %w", errors.New("reconcile: no"))), want: "adjc: error: domain x: bind: no\n"},
 		{name: "usage", err: &UsageError{Err: errors.New("unknown flag: --x"), Usage: "adjc diff [flags]", Path: "adjc diff"}, want: "adjc: error: unknown flag: --x\nusage: adjc diff [flags]\nrun 'adjc diff --help' for more\n"},
 		{name: "hint", err: WithHint(ErrAuth, "run 'adjc preflight'"), want: "adjc: error: authentication failed\nadjc: hint: run 'adjc preflight'\n"},
 		{name: "silent", err: &SilentError{Err: errors.New("x")}, want: ""},
@@ -197,6 +201,16 @@ func TestPrintError(t *testing.T) {
 				t.Errorf("PrintError(%v) printed %q, want %q", tt.err, b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestPrintErrorDetail: with -v the package names stay in, for a developer.
+func TestPrintErrorDetail(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	PrintErrorDetail(&b, fmt.Errorf("jcapi: list users: %w", errors.New("boom")), true)
+	if want := "adjc: error: jcapi: list users: boom\n"; b.String() != want {
+		t.Errorf("PrintErrorDetail(detail) printed %q, want %q", b.String(), want)
 	}
 }
 

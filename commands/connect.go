@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/adjc/adjc/config"
@@ -338,6 +339,7 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, apiKey, bindPassword secret.Secret) ([]string, error) {
 	dir := filepath.Dir(path)
 	var wrote []string
+	var noValue secret.Secret // for a secret referred to by its file only
 	fromRun := func(key string) bool {
 		k := cfg.Source(key).Kind
 		return k == config.KindEnv || k == config.KindFlag
@@ -397,6 +399,8 @@ func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, api
 	for _, kv := range []config.KeyValue{
 		{Key: "mode", Value: string(d.Mode)}, {Key: "ldap_url", Value: d.LDAPURL}, {Key: "base_dn", Value: d.BaseDN},
 		{Key: "root_container", Value: d.RootContainer}, {Key: "bind", Value: d.Bind}, {Key: "ca_file", Value: d.CAFile},
+		{Key: "import_bind", Value: d.ImportBind}, {Key: "sync_bind", Value: d.SyncBind},
+		{Key: "start_tls", Value: strconv.FormatBool(d.StartTLS)}, {Key: "allow_plaintext", Value: strconv.FormatBool(d.AllowPlaintext)},
 	} {
 		newMode := kv.Key == "mode" && edit.Domain < 0 // a new domain says its mode
 		if kv.Value == "" || !fromRun(field(kv.Key)) && !newMode {
@@ -410,6 +414,15 @@ func saveConnection(cfg *config.Config, d *config.Domain, path, adID string, api
 			kv.Value = abs
 		}
 		edit.DomainKeys = append(edit.DomainKeys, kv)
+	}
+	// A per-direction account's password is referred to when it is in a
+	// file; one given in the environment is not stored.
+	for _, ref := range []config.SecretRef{d.ImportBindPassword, d.SyncBindPassword} {
+		if kv, ok, err := secret(ref, noValue, ""); err != nil {
+			return nil, err
+		} else if ok {
+			edit.DomainKeys = append(edit.DomainKeys, kv)
+		}
 	}
 	if kv, ok, err := secret(d.BindPassword, bindPassword, fileSafe(d.Name)+".bind-password"); err != nil {
 		return nil, err

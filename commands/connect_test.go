@@ -179,6 +179,36 @@ func TestConnect(t *testing.T) {
 		t.Errorf("connect from the written file = %d %s%s", code, stdout, stderr)
 	}
 
+	// StartTLS and a per-direction account given as switches and variables
+	// are saved as the file reads them: start_tls a YAML boolean, the
+	// account's password file by its absolute path.
+	syncPW := filepath.Join(dir, "sync.pw")
+	if err := os.WriteFile(syncPW, []byte("delegated\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsEnv := runOpts{env: map[string]string{
+		"ADJC_JC_API_URL": ts.URL + "/api", "ADJC_JC_API_KEY": key,
+		"ADJC_LDAP_URL": "ldap://dc.example.com", "ADJC_BASE_DN": "DC=example,DC=com", "ADJC_BIND": "svc@example.com",
+		"ADJC_BIND_PASSWORD": bindPassword, "ADJC_MODE": "jc-authority",
+		"ADJC_SYNC_BIND": "jcsync@example.com", "ADJC_SYNC_BIND_PASSWORD_FILE": syncPW,
+	}}
+	tlsCfg := filepath.Join(dir, "tls", "adjc.yaml")
+	if stdout, stderr, code = runWith(tlsCfg, tlsEnv, "--start-tls", "connect"); code != 0 {
+		t.Fatalf("connect --start-tls = %d %s%s", code, stdout, stderr)
+	}
+	got := saved(tlsCfg)
+	for _, want := range []string{"start_tls: true\n", "sync_bind: jcsync@example.com\n", "sync_bind_password_file: DIR/sync.pw\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config saved by connect --start-tls lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "allow_plaintext") {
+		t.Errorf("config saved by connect has allow_plaintext, which was not given:\n%s", got)
+	}
+	if stdout, stderr, code = run(tlsCfg, "connect"); code != 0 || !strings.Contains(stderr, "is up to date") {
+		t.Errorf("connect from the file written with --start-tls = %d %s%s", code, stdout, stderr)
+	}
+
 	// On a terminal: asked for what is missing, secrets without echo.
 	asked := filepath.Join(dir, "asked", "config.yaml")
 	stdout, stderr, code = runWith(asked, runOpts{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/adjc/adjc/config"
@@ -121,7 +122,16 @@ func ExitCode(err error) int {
 // by the usage line for a usage error and by any hint. It prints nothing for
 // nil, a [SilentError] or [ErrChangesPending], and "adjc: interrupted" for a
 // cancelled context.
-func PrintError(w io.Writer, err error) {
+func PrintError(w io.Writer, err error) { PrintErrorDetail(w, err, false) }
+
+// packagePrefix matches the package names Go code puts before its errors
+// ("ldapx: ", "jcapi: "): detail for a developer, noise for an operator.
+var packagePrefix = regexp.MustCompile(`\b(ldapx|jcapi|jcemu|reconcile|schedule|adwatch|config|adapter|planfile|pipeline|preflight|secret|output): `)
+
+// PrintErrorDetail is [PrintError] that keeps the package names inside the
+// message when detail is set (-v); without it they are left out, so the
+// error says what failed in the operator's terms.
+func PrintErrorDetail(w io.Writer, err error, detail bool) {
 	var (
 		silent *SilentError
 		usage  *UsageError
@@ -134,7 +144,11 @@ func PrintError(w io.Writer, err error) {
 		fmt.Fprintln(w, "adjc: interrupted")
 		return
 	}
-	fmt.Fprintf(w, "adjc: error: %s\n", output.SafeLines(strings.TrimRight(err.Error(), "\n")))
+	msg := strings.TrimRight(err.Error(), "\n")
+	if !detail {
+		msg = packagePrefix.ReplaceAllString(msg, "")
+	}
+	fmt.Fprintf(w, "adjc: error: %s\n", output.SafeLines(msg))
 	if errors.As(err, &usage) && usage.Usage != "" {
 		fmt.Fprintf(w, "usage: %s\n", usage.Usage)
 		if usage.Path != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/preflight"
 )
 
 // Factory holds everything a command needs from outside the process. main
@@ -38,9 +39,14 @@ type Factory struct {
 	// JumpCloud returns a client for the configured JumpCloud API; it
 	// resolves the API key, so call it only when the command needs it.
 	JumpCloud func(*config.Config) (*jcapi.Client, error)
-	// Directory dials and binds to the domain's controller; it resolves the
-	// bind password. The caller closes the connection.
+	// Directory dials and binds to the domain's controller as its bind
+	// account; it resolves the bind password. The caller closes the
+	// connection.
 	Directory func(context.Context, *config.Domain) (*ldapx.Conn, error)
+	// DirectoryFor is Directory for the commands of one direction: it
+	// binds as import_bind or sync_bind when the domain sets one
+	// (config.Domain.BindFor), else as bind.
+	DirectoryFor func(context.Context, *config.Domain, config.Direction) (*ldapx.Conn, error)
 
 	logs *logControl // nil when the Logger is not the one NewFactory made
 	// state, when set, replaces reading AD and JumpCloud in diff and import:
@@ -65,8 +71,14 @@ func NewFactory(io *output.Streams, lookupEnv func(string) (string, bool)) *Fact
 		Logger:    logger,
 		BuildInfo: debug.ReadBuildInfo,
 		JumpCloud: func(cfg *config.Config) (*jcapi.Client, error) { return newJumpCloud(cfg, logger) },
-		Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) { return dialDomain(ctx, d, logger) },
-		logs:      logs,
+		Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
+			return dialDomain(ctx, d, d.Bind, d.BindPassword, logger)
+		},
+		DirectoryFor: func(ctx context.Context, d *config.Domain, dir config.Direction) (*ldapx.Conn, error) {
+			a := d.BindFor(dir)
+			return dialDomain(ctx, d, a.Bind, a.Password, logger)
+		},
+		logs: logs,
 	}
 }
 
@@ -89,20 +101,15 @@ func newJumpCloud(cfg *config.Config, logger *slog.Logger) (*jcapi.Client, error
 	return jcapi.New(cfg.JumpCloud.APIURL, key, opts...)
 }
 
-// dialDomain connects and binds to one configured domain.
-func dialDomain(ctx context.Context, d *config.Domain, logger *slog.Logger) (*ldapx.Conn, error) {
-	pw, err := d.BindPassword.Resolve()
+// dialDomain connects to one configured domain and binds as bind, with
+// the options preflight uses too (preflight.LDAPOptions): the same TLS
+// settings and timeouts wherever adjc dials.
+func dialDomain(ctx context.Context, d *config.Domain, bind string, password config.SecretRef, logger *slog.Logger) (*ldapx.Conn, error) {
+	pw, err := password.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	return ldapx.Dial(ctx, ldapx.Options{
-		URL:            d.LDAPURL,
-		BindDN:         d.Bind,
-		Password:       pw,
-		CAFile:         d.CAFile,
-		AllowPlaintext: d.AllowPlaintext,
-		Logger:         logger,
-	})
+	return ldapx.Dial(ctx, preflight.LDAPOptions(d, bind, pw, logger))
 }
 
 func loopback(rawURL string) bool {
@@ -115,4 +122,10 @@ func loopback(rawURL string) bool {
 	}
 	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
+}
+
+// Verbose reports whether -v or more was given, once the command line was
+// parsed: errors then keep their package detail.
+func (f *Factory) Verbose() bool {
+	return f.logs != nil && f.logs.level.Level() <= slog.LevelInfo
 }

@@ -89,8 +89,13 @@ ADJC_* variables and flags override the file ('adjc help environment').
       root_container: CN=Users,DC=example,DC=com             # default CN=Users,<base_dn>
       bind: svc@example.com     # required: UPN, DN or DOMAIN\user
       bind_password_file: /path # secret file (mode 0600); or ADJC_BIND_PASSWORD
+      import_bind: ""           # optional: import's own account (read-only), else bind
+      import_bind_password_file: /path
+      sync_bind: ""             # optional: sync's own account (delegated), else bind
+      sync_bind_password_file: /path
       ca_file: /path/ca.pem     # CA of the domain controller's certificate
-      allow_plaintext: false    # permit ldap:// without TLS
+      start_tls: false          # ldap:// upgraded with StartTLS, verified like LDAPS
+      allow_plaintext: false    # permit ldap:// without TLS: the password in clear
       jumpcloud_group: JumpCloud
       admins_group: JumpCloud Admins
       username_attribute: sAMAccountName

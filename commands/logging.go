@@ -28,11 +28,21 @@ func (c *logControl) set(verbosity int, format string) {
 	c.json.Store(format == "json")
 }
 
+// atLeastInfo raises a level left at the default (warn) to info: a command
+// that runs for a long time unattended (schedule) says it started and what
+// each run did without -v. -vv still gives debug.
+func (c *logControl) atLeastInfo() {
+	if c.level.Level() > slog.LevelInfo {
+		c.level.Set(slog.LevelInfo)
+	}
+}
+
 func newLogger(w io.Writer) (*slog.Logger, *logControl) {
 	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool)}
 	c.level.Set(slog.LevelWarn)
 	opts := &slog.HandlerOptions{Level: c.level}
-	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, opts)}
+	jsOpts := &slog.HandlerOptions{Level: c.level, ReplaceAttr: durationSeconds}
+	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, jsOpts)}
 	return slog.New(h), c
 }
 
@@ -64,4 +74,14 @@ func (h *switchHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *switchHandler) WithGroup(name string) slog.Handler {
 	return &switchHandler{json: h.json, text: h.text.WithGroup(name), js: h.js.WithGroup(name)}
+}
+
+// durationSeconds writes durations in JSON logs as seconds, a number a
+// collector can sum and compare ("duration":0.084), where slog's JSON
+// handler would write integer nanoseconds. Text logs keep Go's "84ms".
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }

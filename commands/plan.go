@@ -160,7 +160,7 @@ func readState(f *Factory) ReadStateFunc {
 // readDirectory dials d and reads its import scope; on error the
 // connection is closed (and nil).
 func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Conn, reconcile.Directory, *adapter.Index, adapter.ReadOptions, error) {
-	conn, err := f.Directory(ctx, d)
+	conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
 	if err != nil {
 		return nil, reconcile.Directory{}, nil, adapter.ReadOptions{}, fmt.Errorf("domain %s: %w", d.Name, err)
 	}
@@ -169,7 +169,7 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		JumpCloudGroup:    d.JumpCloudGroup,
 		AdminsGroup:       d.AdminsGroup,
 		UsernameAttribute: d.UsernameAttribute,
-		Bind:              d.Bind,
+		Binds:             d.Binds(),
 		NeverTouch:        d.NeverTouch,
 		Authority:         authority(d),
 	}
@@ -205,7 +205,7 @@ func jumpCloudTarget(jc *jcapi.Client, dir reconcile.Directory, d *config.Domain
 func oneDomain(cfg *config.Config) (*config.Domain, error) {
 	switch len(cfg.Domains) {
 	case 0:
-		return nil, Usagef("no Active Directory domain is configured: set domains in the config file or --ldap-url and --base-dn")
+		return nil, cfg.NoDomainError()
 	case 1:
 		return &cfg.Domains[0], nil
 	}

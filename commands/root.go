@@ -110,6 +110,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newPreflightCmd(f, nil),
 		newScheduleCmd(f, nil),
 		newApproveCmd(f, nil),
+		newPasswordSyncCmd(f, nil),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

@@ -13,9 +13,9 @@ import (
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
-	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/preflight"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/schedule/adwatch"
@@ -62,10 +62,17 @@ type ScheduleOptions struct {
 	// ledger is the domain's state store once the lock is held: every run
 	// spends the one removal budget.
 	ledger pipeline.Ledger
+	// infoLogs raises the log level to info unless -v or -vv chose it:
+	// schedule logs its start and one line per run by default.
+	infoLogs func()
 }
 
 func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) error) *cobra.Command {
-	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now,
+	opts := &ScheduleOptions{IO: f.IO, Config: f.Config, Logger: f.Logger, Now: f.Now, infoLogs: func() {
+		if f.logs != nil {
+			f.logs.atLeastInfo()
+		}
+	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
 		ReadFresh: readFresh(f), ReadCloud: readCloud(f)}
 	cmd := &cobra.Command{
@@ -92,9 +99,9 @@ run, as does a scope or membership that moved unannounced. The run's
 log line says targeted=true or why it was full (full_reason).
 
 While AD or JumpCloud cannot be reached, runs are retried after a growing
-delay (5 s doubling to 5 min). While the domain is deactivated in JumpCloud
-(its AD domain object's delegationState is DISABLED: the console's
-"Deactivate"), runs are skipped; the process keeps going.
+delay (5 s doubling to 5 min). While the domain is paused ('adjc schedule
+pause', undone by 'adjc schedule resume'), runs are skipped; the process keeps
+going. Nothing else pauses it: no JumpCloud field is read as a pause.
 
 One scheduler per domain per host: a lock in the state folder refuses a
 second one. The state folder also keeps the DirSync cookie and the last run.
@@ -126,10 +133,14 @@ EXIT STATUS
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
 	opts.policy.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("import", "sync")
+	cmd.AddCommand(newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false))
 	return cmd
 }
 
 func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
+	if opts.infoLogs != nil {
+		opts.infoLogs()
+	}
 	if opts.Interval < minInterval {
 		return Usagef("invalid --interval %s: want %s or more", opts.Interval, minInterval)
 	}
@@ -201,11 +212,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			return sum, nil
 		},
 	}
-	if d.JumpCloudDomainID != "" {
-		sopts.Paused = domainPaused(opts, cfg, d)
-	} else {
-		log.Warn("no jumpcloud_domain_id: deactivating the domain in JumpCloud will not pause this schedule")
-	}
+	sopts.Paused = domainPaused(cfg, d)
 	if opts.MetricsAddr != "" {
 		sopts.Metrics = schedule.NewMetrics(d.Name)
 	}
@@ -424,26 +431,15 @@ func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *confi
 	return schedule.Summarize(plan, *res), *res, err
 }
 
-// domainPaused asks JumpCloud whether the domain is deactivated. The seeds'
-// "Deactivate" button stops the agents without deleting anything. The public
-// spec documents no field for it; adjc reads the AD domain object's
-// delegationState DISABLED as deactivated. That mapping is an inference to
-// confirm on a live tenant; preflight's domain-active check shows the state.
-func domainPaused(opts *ScheduleOptions, cfg *config.Config, d *config.Domain) func(context.Context) (bool, error) {
-	var jc *jcapi.Client
-	return func(ctx context.Context) (bool, error) {
-		if jc == nil {
-			c, err := opts.JumpCloud(cfg)
-			if err != nil {
-				return false, err
-			}
-			jc = c
-		}
-		ad, err := jc.GetActiveDirectory(ctx, d.JumpCloudDomainID)
-		if err != nil {
-			return false, err
-		}
-		return ad.DelegationState == "DISABLED", nil
+// domainPaused asks, before every run, whether the operator paused the
+// domain ('adjc schedule pause'). adjc pauses only when told: no JumpCloud
+// field is documented as the console's "Deactivate", and delegationState (the
+// password delegation of the instance) can read DISABLED on a tenant that
+// never enabled delegation, so it is shown by preflight and never obeyed.
+func domainPaused(cfg *config.Config, d *config.Domain) func(context.Context) (bool, error) {
+	return func(context.Context) (bool, error) {
+		paused, _, err := schedule.PausedSince(cfg.StateDir, d.Name)
+		return paused, err
 	}
 }
 
@@ -455,7 +451,7 @@ func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain,
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, err
 		}
-		conn, err := f.Directory(ctx, d)
+		conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
 		if err != nil {
 			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
@@ -485,13 +481,15 @@ func readCloud(f *Factory) func(context.Context, *config.Config, *config.Domain)
 // every other connection to it.
 func watchDomain(f *Factory) func(context.Context, *config.Domain, *schedule.Store) (<-chan schedule.Event, error) {
 	return func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error) {
-		pw, err := d.BindPassword.Resolve()
+		// The watch feeds import (AD → JumpCloud): it reads as that
+		// direction's account.
+		a := d.BindFor(config.DirectionImport)
+		pw, err := a.Password.Resolve()
 		if err != nil {
 			return nil, err
 		}
 		return adwatch.Start(ctx, adwatch.Options{
-			LDAP: ldapx.Options{URL: d.LDAPURL, BindDN: d.Bind, Password: pw, CAFile: d.CAFile,
-				AllowPlaintext: d.AllowPlaintext, Logger: f.Logger},
+			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
 			Store: store, Now: f.Now, Logger: f.Logger,
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/secret"
 )
 
@@ -39,6 +40,7 @@ type scheduleLab struct {
 	group   ldapx.Group // the user's group, nested in JumpCloud
 	logs    *logLines
 	metrics string // host:port of /metrics and /healthz
+	state   string // the state folder
 	stop    context.CancelFunc
 	done    chan error
 }
@@ -61,13 +63,13 @@ func startScheduleLab(tb testing.TB) *scheduleLab {
 		tb.Fatal(err)
 	}
 
-	// A new domain object is DISABLED in the emulator; adjc reads that as
-	// the console's Deactivate, so activate it as an operator would.
+	// delegationState DISABLED, as on a tenant that never enabled password
+	// delegation: adjc must run all the same (it pauses only when told).
 	jc, err := jcapi.New(ts.URL+"/api", secret.New(scheduleLabKey), jcapi.WithRateLimit(0, 0))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := jc.UpdateActiveDirectory(ctx, ad.ID, jcapi.ActiveDirectory{DelegationState: "ENABLED"}); err != nil {
+	if _, err := jc.UpdateActiveDirectory(ctx, ad.ID, jcapi.ActiveDirectory{DelegationState: "DISABLED"}); err != nil {
 		tb.Fatal(err)
 	}
 
@@ -142,7 +144,7 @@ audit_log: %s
 	f.Config = func() (*config.Config, error) {
 		return config.Load(config.LoadOptions{LookupEnv: f.LookupEnv})
 	}
-	s := &scheduleLab{tb: tb, srv: srv, org: org, admin: admin, user: u, group: g, logs: logs, done: make(chan error, 1)}
+	s := &scheduleLab{tb: tb, srv: srv, org: org, admin: admin, user: u, group: g, logs: logs, done: make(chan error, 1), state: filepath.Join(dir, "state")}
 	ready := make(chan string, 1)
 	cmd := newScheduleCmd(f, func(ctx context.Context, o *ScheduleOptions) error {
 		o.Ready = func(addr string) { ready <- addr }
@@ -242,6 +244,29 @@ func TestScheduleWatchLab(t *testing.T) {
 	if body, code := s.get("/healthz"); code != 200 || !strings.HasPrefix(body, "ok: last successful run") {
 		t.Errorf("GET /healthz = %d %q, want 200", code, body)
 	}
+
+	// Paused by the operator (and only then): an AD change waits until
+	// resume, and the next change after it applies both.
+	if err := schedule.Pause(s.state, "adjc.lab", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admin.SetDisabled(context.Background(), s.user.DN, true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // a watch run would have applied it in well under a second
+	if u, ok := s.cloudUser(); !ok || u.State == jcapi.StateSuspended {
+		t.Errorf("paused: the AD disable reached JumpCloud (state %q)", u.State)
+	}
+	if body, _ := s.get("/metrics"); !strings.Contains(body, `adjc_paused{domain="adjc.lab"} 1`) {
+		t.Errorf("paused: /metrics lacks adjc_paused 1")
+	}
+	if err := schedule.Resume(s.state, "adjc.lab"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admin.SetDisabled(context.Background(), s.user.DN, false); err != nil {
+		t.Fatal(err)
+	}
+	s.propagate(true)
 	s.stop()
 	if err := <-s.done; err != nil {
 		t.Errorf("schedule after a stop = %v, want nil", err)

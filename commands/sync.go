@@ -57,13 +57,13 @@ func readSyncState(f *Factory) SyncStateFunc {
 		if err != nil {
 			return nil, err
 		}
-		conn, err := f.Directory(ctx, d)
+		conn, err := f.DirectoryFor(ctx, d, config.DirectionSync)
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
 		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
 			UsernameAttribute: d.UsernameAttribute, Bound: bound,
-			Bind: d.Bind, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
+			Binds: d.Binds(), JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)

@@ -33,7 +33,9 @@ type SyncPasswordOptions struct {
 }
 
 func newSyncPasswordCmd(f *Factory, runF func(context.Context, *SyncPasswordOptions) error) *cobra.Command {
-	opts := &SyncPasswordOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, Directory: f.Directory, Now: f.Now}
+	opts := &SyncPasswordOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
+		return f.DirectoryFor(ctx, d, config.DirectionSync)
+	}, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "password USER",
 		Short: "Set a user's password in Active Directory and JumpCloud",
@@ -203,7 +205,7 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 	// adjc's own bind accounts, the operator's never_touch list) holds for
 	// one user as for a plan: sync password must not reset them either.
 	nt, err := adapter.ReadNeverTouch(ctx, conn, adapter.NeverTouchOptions{Scope: d.BaseDN, RootContainer: d.RootContainer,
-		Binds: []string{d.Bind}, JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, Entries: d.NeverTouch})
+		Binds: d.Binds(), JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, Entries: d.NeverTouch})
 	if err != nil {
 		return fmt.Errorf("domain %s: %w", d.Name, err)
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,7 +72,28 @@ type Config struct {
 	// AuditLog is the JSON-lines file every applied change is appended to.
 	AuditLog string
 
-	sources map[string]Source
+	sources  map[string]Source
+	searched []string // the config files looked for, found or not
+}
+
+// NoDomainError is the error for a command that needs a domain when none
+// is configured (a fresh host): it names every config file looked for and
+// how to create one. It is a *[ValidationError], a usage error.
+func (c *Config) NoDomainError() error {
+	msg := "no Active Directory domain is configured"
+	switch {
+	case c.File != "":
+		msg += "; " + c.File + " has no domains"
+	case len(c.searched) > 0:
+		msg += "; no config file at " + strings.Join(c.searched, " or ")
+	default:
+		msg += "; no config file was looked for: none of --" + FlagConfig + ", $" + EnvConfig + ", $XDG_CONFIG_HOME or $HOME is set"
+	}
+	return &ValidationError{Problems: []Problem{{
+		Field: "domains",
+		Msg:   msg,
+		Fix:   "run 'adjc connect' to write the configuration, or give --" + FlagLDAPURL + ", --" + FlagBaseDN + " and --" + FlagBind + " (or $" + EnvLDAPURL + ", $" + EnvBaseDN + ", $" + EnvBind + ")",
+	}}}
 }
 
 // JumpCloud is the JumpCloud side of the configuration.
@@ -94,7 +116,8 @@ type Domain struct {
 	Index int
 	Name  string
 	Mode  Mode
-	// LDAPURL is ldaps://host[:port] (or ldap:// with AllowPlaintext).
+	// LDAPURL is ldaps://host[:port], or ldap://host[:port] with StartTLS
+	// (or AllowPlaintext).
 	LDAPURL string
 	BaseDN  string
 	// RootContainer is the Root User container: where the JumpCloud group
@@ -102,9 +125,22 @@ type Domain struct {
 	RootContainer string
 	// Bind is the service account, as a UPN (svc@example.com), a DN or
 	// DOMAIN\user.
-	Bind           string
-	BindPassword   SecretRef
-	CAFile         string
+	Bind         string
+	BindPassword SecretRef
+	// ImportBind and SyncBind, when set, replace Bind for the commands of
+	// one direction (see [Domain.BindFor]): the vendor runs its import
+	// agent with a read-only account and its sync agent with a delegated
+	// one.
+	ImportBind         string
+	ImportBindPassword SecretRef
+	SyncBind           string
+	SyncBindPassword   SecretRef
+	CAFile             string
+	// StartTLS upgrades an ldap:// URL with StartTLS before binding,
+	// verified exactly like LDAPS (CAFile, host name).
+	StartTLS bool
+	// AllowPlaintext permits a bind over ldap:// without StartTLS, which
+	// sends the password in clear.
 	AllowPlaintext bool
 	// JumpCloudGroup is the AD security group whose (nested) members are in
 	// scope. Default "JumpCloud".
@@ -131,6 +167,84 @@ type Domain struct {
 }
 
 func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
+
+// Direction is the way a command writes: import (AD → JumpCloud) or sync
+// (JumpCloud → AD).
+type Direction string
+
+// The directions; the lowercase names are the commands'.
+const (
+	DirectionImport Direction = "import"
+	DirectionSync   Direction = "sync"
+)
+
+// Directions returns the directions mode runs: import for ad-authority,
+// sync for jc-authority, both for two-way.
+func (m Mode) Directions() []Direction {
+	switch m {
+	case ModeADAuthority:
+		return []Direction{DirectionImport}
+	case ModeJCAuthority:
+		return []Direction{DirectionSync}
+	}
+	return []Direction{DirectionImport, DirectionSync}
+}
+
+// Account is a service account to bind as.
+type Account struct {
+	// Field is the setting that named it: "domains[0].import_bind", or
+	// "domains[0].bind" for the shared account.
+	Field    string
+	Bind     string
+	Password SecretRef
+}
+
+// BindFor returns the account the commands of direction dir bind as:
+// import_bind (sync_bind) with its password when set, else bind.
+func (d *Domain) BindFor(dir Direction) Account {
+	switch {
+	case dir == DirectionImport && d.ImportBind != "":
+		return Account{Field: d.field("import_bind"), Bind: d.ImportBind, Password: d.ImportBindPassword}
+	case dir == DirectionSync && d.SyncBind != "":
+		return Account{Field: d.field("sync_bind"), Bind: d.SyncBind, Password: d.SyncBindPassword}
+	}
+	return Account{Field: d.field("bind"), Bind: d.Bind, Password: d.BindPassword}
+}
+
+// Binds returns every service account the domain names (bind,
+// import_bind, sync_bind), distinct and non-empty: adjc's own accounts,
+// which the never-touch set protects whichever direction binds as them.
+func (d *Domain) Binds() []string {
+	var out []string
+	for _, b := range []string{d.Bind, d.ImportBind, d.SyncBind} {
+		if b != "" && !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, b) }) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Accounts returns the distinct accounts the domain's mode binds as, in
+// direction order, with the directions each serves: preflight checks each
+// for the rights of its own direction.
+func (d *Domain) Accounts() []DirectionAccount {
+	var out []DirectionAccount
+	for _, dir := range d.Mode.Directions() {
+		a := d.BindFor(dir)
+		if i := slices.IndexFunc(out, func(x DirectionAccount) bool { return x.Field == a.Field }); i >= 0 {
+			out[i].Directions = append(out[i].Directions, dir)
+			continue
+		}
+		out = append(out, DirectionAccount{Account: a, Directions: []Direction{dir}})
+	}
+	return out
+}
+
+// DirectionAccount is an account and the directions that bind as it.
+type DirectionAccount struct {
+	Account
+	Directions []Direction
+}
 
 // Source returns where the value of key came from. Keys are the YAML paths
 // used in messages: "jumpcloud.api_url", "domains[0].base_dn", "state_dir".
@@ -181,7 +295,18 @@ func (c *Config) Settings() []Setting {
 		add(d.field("root_container"), d.RootContainer)
 		add(d.field("bind"), d.Bind)
 		addSecret(d.field("bind_password"), d.BindPassword)
+		// The per-direction accounts are listed only when used: most
+		// domains bind as one account for both directions.
+		if d.ImportBind != "" || d.ImportBindPassword.IsSet() {
+			add(d.field("import_bind"), d.ImportBind)
+			addSecret(d.field("import_bind_password"), d.ImportBindPassword)
+		}
+		if d.SyncBind != "" || d.SyncBindPassword.IsSet() {
+			add(d.field("sync_bind"), d.SyncBind)
+			addSecret(d.field("sync_bind_password"), d.SyncBindPassword)
+		}
 		add(d.field("ca_file"), d.CAFile)
+		add(d.field("start_tls"), strconv.FormatBool(d.StartTLS))
 		add(d.field("allow_plaintext"), strconv.FormatBool(d.AllowPlaintext))
 		add(d.field("jumpcloud_group"), d.JumpCloudGroup)
 		add(d.field("admins_group"), d.AdminsGroup)

@@ -35,10 +35,11 @@ var (
 	jumpCloudKeys = []string{"api_url", "region", "org_id", "api_key_file"}
 	domainKeys    = []string{
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
-		"ca_file", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
+		"import_bind", "import_bind_password_file", "sync_bind", "sync_bind_password_file",
+		"ca_file", "start_tls", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
 		"jumpcloud_domain_id", "never_touch", "welcome_email",
 	}
-	boolKeys = []string{"allow_plaintext", "welcome_email"}
+	boolKeys = []string{"start_tls", "allow_plaintext", "welcome_email"}
 	listKeys = []string{"never_touch"}
 )
 
@@ -126,7 +127,7 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 	rel(doc.top, "state_dir", "audit_log")
 	rel(doc.jumpCloud, "api_key_file")
 	for _, d := range doc.domains {
-		rel(d, "bind_password_file", "ca_file")
+		rel(d, "bind_password_file", "import_bind_password_file", "sync_bind_password_file", "ca_file")
 	}
 	return doc, nil
 }

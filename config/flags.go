@@ -1,6 +1,10 @@
 package config
 
-import "github.com/spf13/pflag"
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+)
 
 // Flag names registered by [AddFlags]; each one overrides the value of its
 // environment variable and of the config file.
@@ -21,6 +25,11 @@ const (
 	FlagStateDir         = "state-dir"
 	FlagAuditLog         = "audit-log"
 	FlagAllowPlaintext   = "allow-plaintext"
+	FlagStartTLS         = "start-tls"
+	FlagImportBind       = "import-bind"
+	FlagImportBindPWFile = "import-bind-password-file"
+	FlagSyncBind         = "sync-bind"
+	FlagSyncBindPWFile   = "sync-bind-password-file"
 	FlagJumpCloudGroup   = "jumpcloud-group"
 	FlagAdminsGroup      = "admins-group"
 	FlagUsernameAttr     = "username-attribute"
@@ -47,6 +56,13 @@ const (
 	EnvStateDir         = "ADJC_STATE_DIR"
 	EnvAuditLog         = "ADJC_AUDIT_LOG"
 	EnvAllowPlaintext   = "ADJC_ALLOW_PLAINTEXT"
+	EnvStartTLS         = "ADJC_START_TLS"
+	EnvImportBind       = "ADJC_IMPORT_BIND"
+	EnvImportBindPW     = "ADJC_IMPORT_BIND_PASSWORD"
+	EnvImportBindPWFile = "ADJC_IMPORT_BIND_PASSWORD_FILE"
+	EnvSyncBind         = "ADJC_SYNC_BIND"
+	EnvSyncBindPW       = "ADJC_SYNC_BIND_PASSWORD"
+	EnvSyncBindPWFile   = "ADJC_SYNC_BIND_PASSWORD_FILE"
 	EnvJumpCloudGroup   = "ADJC_JUMPCLOUD_GROUP"
 	EnvAdminsGroup      = "ADJC_ADMINS_GROUP"
 	EnvUsernameAttr     = "ADJC_USERNAME_ATTRIBUTE"
@@ -61,6 +77,12 @@ type setting struct {
 	env  string
 	flag string
 	help string
+	// boolean settings are switches: a BoolVar flag (--start-tls,
+	// --start-tls=false), "true"/"false" in the environment, a YAML bool.
+	boolean bool
+	// valueEnv is, for a secret's *_file setting, the variable that holds
+	// the secret itself.
+	valueEnv string
 }
 
 func topSettings() []setting {
@@ -87,14 +109,19 @@ func domainSettings() []setting {
 		{key: "base_dn", env: EnvBaseDN, flag: FlagBaseDN, help: "base DN of the domain, e.g. DC=example,DC=com"},
 		{key: "root_container", env: EnvRootContainer, flag: FlagRootContainer, help: "Root User container, normally CN=Users,<base DN>"},
 		{key: "bind", env: EnvBind, flag: FlagBind, help: "service account to bind as: UPN, DN or DOMAIN\\user"},
-		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin; or set $" + EnvBindPassword},
+		{key: "bind_password_file", env: EnvBindPasswordFile, flag: FlagBindPasswordFile, help: "file holding the bind password, - for stdin; or set $" + EnvBindPassword, valueEnv: EnvBindPassword},
+		{key: "import_bind", env: EnvImportBind, flag: FlagImportBind, help: "service account for import (AD → JumpCloud) only, e.g. a read-only one; normally bind"},
+		{key: "import_bind_password_file", env: EnvImportBindPWFile, flag: FlagImportBindPWFile, help: "file holding import_bind's password, - for stdin; or set $" + EnvImportBindPW, valueEnv: EnvImportBindPW},
+		{key: "sync_bind", env: EnvSyncBind, flag: FlagSyncBind, help: "service account for sync (JumpCloud → AD) only, the delegated one; normally bind"},
+		{key: "sync_bind_password_file", env: EnvSyncBindPWFile, flag: FlagSyncBindPWFile, help: "file holding sync_bind's password, - for stdin; or set $" + EnvSyncBindPW, valueEnv: EnvSyncBindPW},
 		{key: "ca_file", env: EnvCAFile, flag: FlagCAFile, help: "PEM file of the CA that signed the domain controller's certificate"},
-		{key: "allow_plaintext", env: EnvAllowPlaintext, flag: FlagAllowPlaintext, help: "true to allow an unencrypted ldap:// URL (preflight still fails it)"},
+		{key: "start_tls", env: EnvStartTLS, flag: FlagStartTLS, boolean: true, help: "upgrade an ldap:// URL with StartTLS before binding, verified like LDAPS"},
+		{key: "allow_plaintext", env: EnvAllowPlaintext, flag: FlagAllowPlaintext, boolean: true, help: "allow an unencrypted ldap:// URL without StartTLS: the password crosses in clear (preflight fails it)"},
 		{key: "jumpcloud_group", env: EnvJumpCloudGroup, flag: FlagJumpCloudGroup, help: "the AD group whose nested members are imported, normally JumpCloud"},
 		{key: "admins_group", env: EnvAdminsGroup, flag: FlagAdminsGroup, help: "the AD group whose members become JumpCloud administrators, normally JumpCloud Admins"},
 		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
-		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, help: "true to have JumpCloud send each user import creates an activation or welcome email (normally false: none is sent)"},
+		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
 	}
 }
 
@@ -106,6 +133,12 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String(FlagDomain, "", "act on this configured domain only")
 	for _, group := range [][]setting{jumpCloudSettings(), domainSettings(), topSettings()} {
 		for _, s := range group {
+			if s.boolean {
+				// A switch: `--allow-plaintext diff` must not take
+				// "diff" as the flag's value.
+				fs.Bool(s.flag, false, s.help+" (default: $"+s.env+")")
+				continue
+			}
 			fs.String(s.flag, "", s.help+" (default: $"+s.env+")")
 		}
 	}
@@ -127,8 +160,12 @@ func Environment() []EnvVar {
 	vars = append(vars, EnvVar{Name: EnvAPIKey, Help: "the JumpCloud API key itself (prefer " + EnvAPIKeyFile + ")"})
 	for _, s := range domainSettings() {
 		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
-		if s.env == EnvBindPasswordFile {
-			vars = append(vars, EnvVar{Name: EnvBindPassword, Help: "the bind password itself (prefer " + EnvBindPasswordFile + ")"})
+		if s.valueEnv != "" {
+			what := "the bind password"
+			if name := strings.TrimSuffix(s.key, "_password_file"); name != "bind" {
+				what = name + "'s password"
+			}
+			vars = append(vars, EnvVar{Name: s.valueEnv, Help: what + " itself (prefer " + s.env + ")"})
 		}
 	}
 	for _, s := range topSettings() {

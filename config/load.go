@@ -74,8 +74,9 @@ func (l *loader) flag(name string) (string, bool) {
 	if fs == nil || fs.Lookup(name) == nil || !fs.Changed(name) {
 		return "", false
 	}
-	v, err := fs.GetString(name)
-	return v, err == nil
+	// The flag's text: a string flag's value, or "true"/"false" for a
+	// boolean one, read by the same code as the environment's.
+	return fs.Lookup(name).Value.String(), true
 }
 
 // layer applies env and flag over the file's value.
@@ -213,6 +214,7 @@ func (l *loader) readFile(c *Config) (*fileDoc, error) {
 		}
 		path = filepath.Join(dir, "adjc", "config.yaml")
 	}
+	c.searched = append(c.searched, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if (!explicit || l.opts.AllowMissingFile) && errors.Is(err, fs.ErrNotExist) {
@@ -311,8 +313,12 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	l.set(d.field("base_dn"), &d.BaseDN, fd["base_dn"], "")
 	l.set(d.field("root_container"), &d.RootContainer, fd["root_container"], "")
 	l.set(d.field("bind"), &d.Bind, fd["bind"], "")
+	l.set(d.field("import_bind"), &d.ImportBind, fd["import_bind"], "")
+	l.set(d.field("sync_bind"), &d.SyncBind, fd["sync_bind"], "")
 	l.set(d.field("ca_file"), &d.CAFile, fd["ca_file"], "")
-	var plain string
+	var startTLS, plain string
+	l.set(d.field("start_tls"), &startTLS, fd["start_tls"], "false")
+	d.StartTLS = startTLS == "true"
 	l.set(d.field("allow_plaintext"), &plain, fd["allow_plaintext"], "false")
 	d.AllowPlaintext = plain == "true"
 	l.set(d.field("jumpcloud_group"), &d.JumpCloudGroup, fd["jumpcloud_group"], "")
@@ -327,9 +333,11 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	if v := fd["never_touch"]; v.set {
 		l.sources[d.field("never_touch")] = v.src
 	}
-	d.BindPassword = SecretRef{Field: d.field("bind_password_file"), res: l.res}
-	if v := fd["bind_password_file"]; v.set && v.s != "" {
-		d.BindPassword.File, d.BindPassword.Source = v.s, v.src
+	for _, p := range d.passwords() {
+		*p.ref = SecretRef{Field: d.field(p.key), res: l.res}
+		if v := fd[p.key]; v.set && v.s != "" {
+			p.ref.File, p.ref.Source = v.s, v.src
+		}
 	}
 	if d.Name == "" {
 		d.Name = nameFromDN(d.BaseDN)
@@ -348,8 +356,10 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			set = append(set, "--"+s.flag)
 		}
 	}
-	if _, ok := l.env(EnvBindPassword); ok {
-		set = append(set, EnvBindPassword)
+	for _, s := range domainSettings() {
+		if _, ok := l.env(s.valueEnv); ok {
+			set = append(set, s.valueEnv)
+		}
 	}
 	if len(set) == 0 {
 		return
@@ -360,11 +370,13 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 		c.Domains = []Domain{{Index: 0, Name: selected}}
 		d = &c.Domains[0]
 		for _, k := range domainKeys {
-			if k != "bind_password_file" {
+			if !strings.HasSuffix(k, "_password_file") {
 				l.sources[d.field(k)] = Source{Kind: KindDefault}
 			}
 		}
-		d.BindPassword = SecretRef{Field: d.field("bind_password_file"), res: l.res}
+		for _, p := range d.passwords() {
+			*p.ref = SecretRef{Field: d.field(p.key), res: l.res}
+		}
 	case selected != "":
 		var ok bool
 		if d, ok = c.Domain(selected); !ok {
@@ -380,6 +392,9 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 		return
 	}
 	for _, s := range domainSettings() {
+		if s.valueEnv != "" {
+			continue // a secret: layered below
+		}
 		key := d.field(s.key)
 		var file value
 		if src := l.sources[key]; src.Kind == KindFile {
@@ -399,8 +414,16 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			l.set(key, &d.RootContainer, v, "")
 		case "bind":
 			l.set(key, &d.Bind, v, "")
+		case "import_bind":
+			l.set(key, &d.ImportBind, v, "")
+		case "sync_bind":
+			l.set(key, &d.SyncBind, v, "")
 		case "ca_file":
 			l.set(key, &d.CAFile, v, "")
+		case "start_tls":
+			b := strconv.FormatBool(d.StartTLS)
+			l.set(key, &b, v, "")
+			d.StartTLS = l.boolValue(key, b)
 		case "allow_plaintext":
 			plain := strconv.FormatBool(d.AllowPlaintext)
 			l.set(key, &plain, v, "")
@@ -419,11 +442,17 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			d.WelcomeEmail = l.boolValue(key, welcome)
 		}
 	}
-	file := value{}
-	if d.BindPassword.File != "" {
-		file = value{s: d.BindPassword.File, src: d.BindPassword.Source, set: true}
+	for _, s := range domainSettings() {
+		if s.valueEnv == "" {
+			continue
+		}
+		ref := d.password(s.key)
+		file := value{}
+		if ref.File != "" {
+			file = value{s: ref.File, src: ref.Source, set: true}
+		}
+		*ref = l.secret(SecretRef{Field: ref.Field}, file, s.env, s.valueEnv, s.flag)
 	}
-	d.BindPassword = l.secret(SecretRef{Field: d.BindPassword.Field}, file, EnvBindPasswordFile, EnvBindPassword, FlagBindPasswordFile)
 	if d.Name == "" {
 		d.Name = nameFromDN(d.BaseDN)
 	}
@@ -442,8 +471,14 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.RootContainer
 	case "bind":
 		return d.Bind
+	case "import_bind":
+		return d.ImportBind
+	case "sync_bind":
+		return d.SyncBind
 	case "ca_file":
 		return d.CAFile
+	case "start_tls":
+		return strconv.FormatBool(d.StartTLS)
 	case "allow_plaintext":
 		return strconv.FormatBool(d.AllowPlaintext)
 	case "jumpcloud_group":
@@ -493,12 +528,44 @@ func (l *loader) domainDefaults(d *Domain) {
 	if l.sources[d.field("name")].Kind == KindDefault && d.Name == "" {
 		d.Name = nameFromDN(d.BaseDN)
 	}
-	d.BindPassword.What = "bind password for " + d.Name
-	if d.Bind != "" {
-		d.BindPassword.What = "bind password for " + d.Bind
+	for _, s := range domainSettings() {
+		if s.valueEnv == "" {
+			continue
+		}
+		ref := d.password(s.key)
+		account := l.current(d, strings.TrimSuffix(s.key, "_password_file"))
+		ref.What = "bind password for " + d.Name
+		if account != "" {
+			ref.What = "bind password for " + account
+		}
+		ref.Hint = "set " + d.field(s.key) + ", " + s.env + " or " + s.valueEnv + ", or run on a terminal to be asked"
+		ref.res = l.res
 	}
-	d.BindPassword.Hint = "set " + d.field("bind_password_file") + ", " + EnvBindPasswordFile + " or " + EnvBindPassword + ", or run on a terminal to be asked"
-	d.BindPassword.res = l.res
+}
+
+// passwords are the domain's secret settings, by YAML key.
+func (d *Domain) passwords() []struct {
+	key string
+	ref *SecretRef
+} {
+	return []struct {
+		key string
+		ref *SecretRef
+	}{
+		{"bind_password_file", &d.BindPassword},
+		{"import_bind_password_file", &d.ImportBindPassword},
+		{"sync_bind_password_file", &d.SyncBindPassword},
+	}
+}
+
+// password returns the secret of a *_password_file key.
+func (d *Domain) password(key string) *SecretRef {
+	for _, p := range d.passwords() {
+		if p.key == key {
+			return p.ref
+		}
+	}
+	panic("config: no secret setting " + key)
 }
 
 // nameFromDN turns DC=example,DC=com into example.com, the usual name of a

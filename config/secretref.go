@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"runtime"
 	"sync"
 	"unicode/utf8"
@@ -118,6 +117,11 @@ func (r SecretRef) resolve(res *resolver) (secret.Secret, error) {
 		b, err := readSecretFile(r.File)
 		if err != nil {
 			var pe *permError
+			var nr *notRegularError
+			if errors.As(err, &nr) {
+				return secret.Secret{}, r.problem("is "+nr.Error()+": a "+r.what()+" must be read from a regular file",
+					"save the "+r.what()+" in a file (mode 0600), or pipe it to adjc's stdin with - as the file")
+			}
 			if errors.As(err, &pe) {
 				return secret.Secret{}, r.problem(
 					fmt.Sprintf("permissions %04o are too open: group or others can read this %s", pe.mode, r.what()),
@@ -176,11 +180,15 @@ type permError struct{ mode fs.FileMode }
 func (e *permError) Error() string { return fmt.Sprintf("permissions %04o are too open", e.mode) }
 
 // readSecretFile reads a secret file, refusing a regular file that group or
-// others may read, as ssh refuses such a private key. Pipes and devices
-// (`--api-key-file <(pass show jc)`) are not checked: their mode says
-// nothing about who else can read the secret. Windows has no such bits.
+// others may read, as ssh refuses such a private key, and anything that is
+// not a regular file: a FIFO would block the read until some writer came
+// (for ever, in a scheduled run), a device such as /dev/zero never ends,
+// and a directory holds no secret. The file is opened without blocking
+// and checked with fstat before a byte is read, so a FIFO cannot hang the
+// open either. Stdin is "-", handled by the caller. Windows has no
+// permission bits.
 func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openNonblocking(path)
 	if err != nil {
 		return nil, err
 	}
@@ -189,19 +197,38 @@ func readSecretFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if runtime.GOOS != "windows" && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+	if !st.Mode().IsRegular() {
+		return nil, &notRegularError{mode: st.Mode()}
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
 		return nil, &permError{mode: st.Mode().Perm()}
 	}
-	if st.IsDir() {
-		return nil, errors.New("is a directory")
-	}
-	// Bounded: a path like /dev/zero or a log file named by mistake must
-	// not be read whole into memory.
+	// Bounded: a log file named by mistake must not be read whole into
+	// memory.
 	b, err := io.ReadAll(io.LimitReader(f, maxSecret+1))
 	if err == nil && len(b) > maxSecret {
 		return nil, fmt.Errorf("larger than %d KiB: not a secret file", maxSecret>>10)
 	}
 	return b, err
+}
+
+// notRegularError is a secret path that names a FIFO, a device, a socket
+// or a directory.
+type notRegularError struct{ mode fs.FileMode }
+
+func (e *notRegularError) Error() string {
+	what := "not a regular file"
+	switch {
+	case e.mode&fs.ModeNamedPipe != 0:
+		what = "a FIFO (named pipe), not a regular file"
+	case e.mode&fs.ModeDevice != 0:
+		what = "a device, not a regular file"
+	case e.mode&fs.ModeSocket != 0:
+		what = "a socket, not a regular file"
+	case e.mode.IsDir():
+		what = "a directory, not a regular file"
+	}
+	return what
 }
 
 // maxSecret bounds a secret read from a file or stdin: API keys are 40

@@ -44,8 +44,10 @@ func (l *loader) validate(c *Config) {
 	names := map[string]int{}
 	for i := range c.Domains {
 		d := &c.Domains[i]
-		if d.BindPassword.File == "-" {
-			stdinUsers++
+		for _, p := range d.passwords() {
+			if p.ref.File == "-" {
+				stdinUsers++
+			}
 		}
 		l.validateDomain(d, bad)
 		key := strings.ToLower(d.Name)
@@ -95,25 +97,28 @@ func (l *loader) validateDomain(d *Domain, bad func(field, v, msg, fix string)) 
 		}
 	}
 
-	switch {
-	case d.Bind == "":
-		bad(d.field("bind"), "", "required", "set the service account, e.g. jcimport@example.com")
-	case strings.Contains(d.Bind, "="):
-		if _, err := ldap.ParseDN(d.Bind); err != nil {
-			bad(d.field("bind"), d.Bind, "not a valid DN: "+err.Error(), "use a UPN (svc@example.com) or the account's full DN")
+	// bind is needed unless every direction the mode runs has its own
+	// account (import_bind, sync_bind).
+	shared := false
+	for _, dir := range d.Mode.Directions() {
+		if d.BindFor(dir).Bind == d.Bind {
+			shared = true
 		}
-	case strings.Contains(d.Bind, "@"):
-		user, realm, _ := strings.Cut(d.Bind, "@")
-		if user == "" || realm == "" || strings.Contains(realm, "@") {
-			bad(d.field("bind"), d.Bind, "not a valid user principal name", "write it as user@example.com")
+	}
+	if d.Bind == "" && shared {
+		bad(d.field("bind"), "", "required", "set the service account, e.g. jcimport@example.com (or import_bind and sync_bind, one per direction)")
+	}
+	for _, key := range []string{"bind", "import_bind", "sync_bind"} {
+		if v := l.current(d, key); v != "" {
+			validateAccount(d.field(key), v, bad)
 		}
-	case strings.Contains(d.Bind, `\`):
-		dom, user, _ := strings.Cut(d.Bind, `\`)
-		if dom == "" || user == "" {
-			bad(d.field("bind"), d.Bind, `not a valid DOMAIN\user name`, `write it as EXAMPLE\svc, or use a UPN`)
+	}
+
+	if d.StartTLS {
+		if u, err := url.Parse(d.LDAPURL); err == nil && strings.EqualFold(u.Scheme, "ldaps") {
+			bad(d.field("start_tls"), "true", "StartTLS upgrades an ldap:// URL; "+d.LDAPURL+" is LDAPS, already encrypted",
+				"remove start_tls, or use ldap://"+u.Hostname()+":389 with it")
 		}
-	default:
-		bad(d.field("bind"), d.Bind, "not a UPN, a DN or DOMAIN\\user", "write it as svc@example.com")
 	}
 
 	if d.CAFile != "" {
@@ -145,6 +150,29 @@ func (l *loader) validateDomain(d *Domain, bad func(field, v, msg, fix string)) 
 	}
 	if d.JumpCloudDomainID != "" && !objectID.MatchString(d.JumpCloudDomainID) {
 		bad(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID, "not a JumpCloud id (24 hex digits)", "copy the id of the AD domain from the JumpCloud Admin Portal, or leave it empty")
+	}
+}
+
+// validateAccount checks a bind account's form: a DN, a UPN or
+// DOMAIN\user.
+func validateAccount(field, v string, bad func(field, v, msg, fix string)) {
+	switch {
+	case strings.Contains(v, "="):
+		if _, err := ldap.ParseDN(v); err != nil {
+			bad(field, v, "not a valid DN: "+err.Error(), "use a UPN (svc@example.com) or the account's full DN")
+		}
+	case strings.Contains(v, "@"):
+		user, realm, _ := strings.Cut(v, "@")
+		if user == "" || realm == "" || strings.Contains(realm, "@") {
+			bad(field, v, "not a valid user principal name", "write it as user@example.com")
+		}
+	case strings.Contains(v, `\`):
+		dom, user, _ := strings.Cut(v, `\`)
+		if dom == "" || user == "" {
+			bad(field, v, `not a valid DOMAIN\user name`, `write it as EXAMPLE\svc, or use a UPN`)
+		}
+	default:
+		bad(field, v, "not a UPN, a DN or DOMAIN\\user", "write it as svc@example.com")
 	}
 }
 

@@ -150,6 +150,11 @@ func setKeys(m *yaml.Node, kvs []KeyValue) bool {
 	changed := false
 	for _, kv := range kvs {
 		val := scalarNode(kv.Value)
+		if slices.Contains(boolKeys, kv.Key) {
+			// start_tls, allow_plaintext: a YAML boolean, which is what
+			// the file reader accepts for them, not the string "true".
+			val = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: kv.Value}
+		}
 		found := false
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if m.Content[i].Value != kv.Key {

@@ -3,13 +3,9 @@ package ldapx
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
-	"os"
 	"time"
 
 	"github.com/adjc/adjc/secret"
@@ -18,8 +14,9 @@ import (
 
 // Default timeouts, used when [Options] leaves them zero.
 const (
-	DefaultDialTimeout = 10 * time.Second
-	DefaultOpTimeout   = 60 * time.Second
+	DefaultDialTimeout      = 10 * time.Second
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultOpTimeout        = 60 * time.Second
 	// DefaultPageSize is AD's MaxPageSize: a larger page is cut to it anyway.
 	DefaultPageSize = 1000
 )
@@ -38,13 +35,21 @@ type Options struct {
 	// TLSConfig overrides CAFile and the system pool when set; ServerName is
 	// filled in from the URL when empty.
 	TLSConfig *tls.Config
-	// StartTLS upgrades an ldap:// connection before binding.
+	// StartTLS upgrades an ldap:// connection before binding, verifying
+	// the certificate as for LDAPS; a DC that refuses is an
+	// [ErrNoStartTLS] error, never a plaintext fallback. Ignored for
+	// ldaps:// (already encrypted).
 	StartTLS bool
 	// AllowPlaintext permits a simple bind over ldap:// without StartTLS.
 	// AD sends the password in clear text then; preflight FAILs it.
 	AllowPlaintext bool
-	DialTimeout    time.Duration // TCP and TLS handshake; DefaultDialTimeout when zero
-	// OpTimeout bounds each LDAP operation (each page of a search);
+	// DialTimeout bounds the TCP connection; DefaultDialTimeout when zero.
+	DialTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake, and for StartTLS also the
+	// DC's answer to the StartTLS request; DefaultHandshakeTimeout when zero.
+	HandshakeTimeout time.Duration
+	// OpTimeout bounds the wait for each LDAP answer (the bind, each page
+	// of a search, each write);
 	// DefaultOpTimeout when zero, none when negative.
 	OpTimeout time.Duration
 	Logger    *slog.Logger // nil discards
@@ -60,13 +65,13 @@ type Conn struct {
 	c         ldap.Client
 	opts      Options
 	log       *slog.Logger
-	encrypted bool
+	transport Transport
 	rootDSE   *RootDSE
 }
 
 // Dial connects to opts.URL, sets up TLS, and binds as opts.BindDN.
 func Dial(ctx context.Context, opts Options) (*Conn, error) {
-	c, encrypted, err := dial(ctx, opts)
+	c, transport, err := dial(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +81,7 @@ func Dial(ctx context.Context, opts Options) (*Conn, error) {
 	if opts.OpTimeout > 0 {
 		c.SetTimeout(opts.OpTimeout)
 	}
-	conn := newConn(c, encrypted, opts)
+	conn := newConn(c, transport, opts)
 	if err := conn.bind(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -84,7 +89,7 @@ func Dial(ctx context.Context, opts Options) (*Conn, error) {
 	return conn, nil
 }
 
-func newConn(c ldap.Client, encrypted bool, opts Options) *Conn {
+func newConn(c ldap.Client, transport Transport, opts Options) *Conn {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -92,139 +97,89 @@ func newConn(c ldap.Client, encrypted bool, opts Options) *Conn {
 	if opts.Wrap != nil {
 		c = opts.Wrap(c)
 	}
-	return &Conn{c: c, opts: opts, log: log, encrypted: encrypted}
+	return &Conn{c: c, opts: opts, log: log, transport: transport}
 }
 
-// dial opens the TCP connection and TLS; it does not bind.
-func dial(ctx context.Context, opts Options) (*ldap.Conn, bool, error) {
-	u, err := url.Parse(opts.URL)
-	if err != nil || u.Host == "" {
-		return nil, false, &Error{Op: "dial", Err: fmt.Errorf("invalid LDAP URL %q", opts.URL), Hint: "use ldaps://host or ldap://host"}
-	}
-	host, port := u.Hostname(), u.Port()
-	var useTLS bool
-	switch u.Scheme {
-	case "ldaps":
-		useTLS = true
-		if port == "" {
-			port = "636"
-		}
-	case "ldap":
-		if port == "" {
-			port = "389"
-		}
-	default:
-		return nil, false, &Error{Op: "dial", Err: fmt.Errorf("unsupported URL scheme %q", u.Scheme), Hint: "use ldaps://host or ldap://host"}
-	}
-	timeout := opts.DialTimeout
-	if timeout <= 0 {
-		timeout = DefaultDialTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	var tlsConf *tls.Config
-	if useTLS || opts.StartTLS {
-		if tlsConf, err = clientTLS(opts, host); err != nil {
-			return nil, false, err
-		}
-	}
-	d := net.Dialer{}
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+// dial opens the TCP connection and TLS (LDAPS, or StartTLS on an
+// ldap:// URL when opts.StartTLS); it does not bind.
+func dial(ctx context.Context, opts Options) (*ldap.Conn, Transport, error) {
+	ep, err := parseEndpoint(opts.URL)
 	if err != nil {
-		return nil, false, &Error{Op: "dial", DN: "", Kind: ErrUnavailable, Err: err, Reason: err.Error(),
-			Hint: "check the LDAP URL and that the domain controller listens on " + net.JoinHostPort(host, port)}
+		return nil, "", err
 	}
-	if useTLS {
-		tc := tls.Client(nc, tlsConf)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, false, tlsError(err)
+	var tlsConf *tls.Config
+	if ep.ldaps || opts.StartTLS {
+		if tlsConf, err = clientTLS(opts, ep.host); err != nil {
+			return nil, "", err
 		}
-		nc = tc
 	}
-	c := ldap.NewConn(nc, useTLS)
-	c.Start()
-	if !useTLS && opts.StartTLS {
-		// go-ldap's StartTLS has no context; bound it by the dial deadline.
-		c.SetTimeout(time.Until(deadline(ctx)))
-		if err := c.StartTLS(tlsConf); err != nil {
-			c.Close()
-			var le *ldap.Error
-			if errors.As(err, &le) && le.Err != nil {
-				err = le.Err
-			}
-			return nil, false, tlsError(err)
-		}
-		useTLS = true
+	nc, err := dialTCP(ctx, ep, opts.dialTimeout())
+	if err != nil {
+		return nil, "", err
 	}
-	return c, useTLS, nil
-}
-
-func deadline(ctx context.Context) time.Time {
-	d, _ := ctx.Deadline()
-	return d
-}
-
-func tlsError(err error) error {
-	e := &Error{Op: "tls handshake", Err: err, Kind: ErrUnavailable,
-		Hint: "check the CA file and that the certificate names the host in the URL (subjectAltName)"}
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var inval x509.CertificateInvalidError
-	if errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &inval) {
-		e.Kind = nil // not worth retrying: the certificate is wrong
-	}
-	return e
-}
-
-// clientTLS builds the TLS configuration: opts.TLSConfig, or the system
-// pool plus opts.CAFile; the host name is always verified.
-func clientTLS(opts Options, host string) (*tls.Config, error) {
-	if opts.TLSConfig != nil {
-		c := opts.TLSConfig.Clone()
-		if c.ServerName == "" {
-			c.ServerName = host
-		}
-		return c, nil
-	}
-	c := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
+	transport := TransportPlaintext
+	switch {
+	case ep.ldaps:
+		tc, err := handshake(ctx, nc, tlsConf, ep, opts.handshakeTimeout(), "the TLS handshake")
 		if err != nil {
-			return nil, &Error{Op: "tls setup", Err: err, Hint: "check the CA file path"}
+			nc.Close()
+			return nil, "", err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &Error{Op: "tls setup", Err: fmt.Errorf("no PEM certificates in %s", opts.CAFile), Hint: "the CA file must hold PEM certificates"}
+		nc, transport = tc, TransportLDAPS
+	case opts.StartTLS:
+		tc, err := startTLS(ctx, nc, tlsConf, ep, opts.handshakeTimeout())
+		if err != nil {
+			nc.Close()
+			return nil, "", err
 		}
-		c.RootCAs = pool
+		nc, transport = tc, TransportStartTLS
 	}
-	return c, nil
+	c := ldap.NewConn(nc, transport.Encrypted())
+	c.Start()
+	return c, transport, nil
 }
 
 func (c *Conn) bind(ctx context.Context) error {
 	if c.opts.BindDN == "" {
 		return nil
 	}
-	if !c.encrypted && !c.opts.AllowPlaintext {
+	if !c.transport.Encrypted() && !c.opts.AllowPlaintext {
 		return &Error{Op: "bind", DN: c.opts.BindDN, Kind: ErrPlaintext,
-			Hint: "use an ldaps:// URL or StartTLS (or explicitly allow plaintext, which preflight fails)"}
+			Hint: "use an ldaps:// URL, or start_tls: true with the ldap:// URL (allow_plaintext sends the password in clear, and preflight fails it)"}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	start := time.Now()
 	err := c.c.Bind(c.opts.BindDN, c.opts.Password.Reveal())
-	c.log.Debug("ldap bind", "bind_dn", c.opts.BindDN, "encrypted", c.encrypted, "duration", time.Since(start), "error", err)
-	return wrapError("bind", c.opts.BindDN, "", err)
+	c.log.Debug("ldap bind", "bind_dn", c.opts.BindDN, "transport", c.transport, "duration", time.Since(start), "error", err)
+	return c.wrap("bind", c.opts.BindDN, "", err)
 }
 
 // Close unbinds and closes the connection.
 func (c *Conn) Close() error { return c.c.Close() }
 
 // Encrypted reports whether the connection uses TLS (LDAPS or StartTLS).
-func (c *Conn) Encrypted() bool { return c.encrypted }
+func (c *Conn) Encrypted() bool { return c.transport.Encrypted() }
+
+// Transport says how the connection crosses the network: LDAPS, StartTLS
+// or plaintext.
+func (c *Conn) Transport() Transport { return c.transport }
+
+// wrap is [wrapError] plus, for a request that outlived the operation
+// timeout, which DC did not answer what within how long.
+func (c *Conn) wrap(op, dn, attr string, err error) error {
+	err = wrapError(op, dn, attr, err)
+	var e *Error
+	if errors.As(err, &e) && e.Kind == ErrTimeout && e.Reason == "" {
+		what := "the " + op
+		if dn != "" && op != "bind" {
+			what += " of " + dn
+		}
+		e.Reason = fmt.Sprintf("the domain controller at %s did not answer %s in %s", c.opts.URL, what, seconds(c.opts.OpTimeout))
+	}
+	return err
+}
 
 // Client returns the underlying go-ldap client, for operations ldapx does
 // not wrap. Prefer the typed methods.

@@ -57,6 +57,15 @@ func TestDial(t *testing.T) {
 		{"ldaps upn", func(o *ldapx.Options) {}, nil, false},
 		{"ldaps dn", func(o *ldapx.Options) { o.BindDN = "CN=jcimport,CN=Users," + l.BaseDN }, nil, false},
 		{"starttls", func(o *ldapx.Options) { o.URL = "ldap://" + host; o.StartTLS = true }, nil, false},
+		{"starttls port 389 dn", func(o *ldapx.Options) {
+			o.URL, o.StartTLS, o.BindDN = "ldap://"+host+":389", true, "CN=jcimport,CN=Users,"+l.BaseDN
+		}, nil, false},
+		{"starttls verifies the CA like ldaps", func(o *ldapx.Options) { o.URL = "ldap://" + host; o.StartTLS = true; o.CAFile = "" }, nil, true},
+		{"starttls verifies the host name like ldaps", func(o *ldapx.Options) {
+			o.URL, o.StartTLS = "ldap://"+host, true
+			o.TLSConfig = l.TLSConfig()
+			o.TLSConfig.ServerName = "elsewhere.example"
+		}, nil, true},
 		{"wrong password", func(o *ldapx.Options) { o.Password = secret.New("not-the-password") }, ldapx.ErrInvalidCredentials, false},
 		{"plain refused locally", func(o *ldapx.Options) { o.URL = "ldap://" + host }, ldapx.ErrPlaintext, false},
 		{"plain refused by the DC", func(o *ldapx.Options) { o.URL = "ldap://" + host; o.AllowPlaintext = true }, ldapx.ErrStrongAuthRequired, false},
@@ -84,6 +93,14 @@ func TestDial(t *testing.T) {
 				}
 			case tt.want == nil && err != nil:
 				t.Fatalf("Dial() = %v, want success", err)
+			case tt.want == nil:
+				want := ldapx.TransportLDAPS
+				if o.StartTLS {
+					want = ldapx.TransportStartTLS
+				}
+				if got := c.Transport(); got != want || !c.Encrypted() {
+					t.Errorf("Transport() = %v (encrypted %v), want %v", got, c.Encrypted(), want)
+				}
 			case tt.want != nil && !errors.Is(err, tt.want):
 				t.Fatalf("Dial() = %v, want %v", err, tt.want)
 			}

@@ -5,11 +5,15 @@
 //
 // # Connections
 //
-// [Dial] opens a [Conn] and binds. A simple bind over an unencrypted
-// connection is refused unless [Options.AllowPlaintext] is set, and a
-// password (unicodePwd) is never written over one. Every operation goes
-// through go-ldap's [ldap.Client] interface, so tests can wrap the real
-// connection ([Options.Wrap]) to inject faults while the data stays real.
+// [Dial] opens a [Conn] and binds, over LDAPS or StartTLS ([Transport]); a
+// DC that refuses StartTLS is an [ErrNoStartTLS] error, never a plaintext
+// fallback. A simple bind over an unencrypted connection is refused unless
+// [Options.AllowPlaintext] is set, and a password (unicodePwd) is never
+// written over one. Each network wait — connect, TLS handshake, StartTLS,
+// every answer — has its own timeout, and running out is an [ErrTimeout]
+// that names the wait, the URL and the time. Every operation goes through
+// go-ldap's [ldap.Client] interface, so tests can wrap the real connection
+// ([Options.Wrap]) to inject faults while the data stays real.
 //
 // # Reading
 //
@@ -19,7 +23,9 @@
 // are handled). [Conn.ReadScope] computes the import scope: every user that
 // is a member, directly or through nested groups, of the JumpCloud group, and
 // for each nested group its flattened user set, with nesting cycles reported
-// rather than followed forever.
+// rather than followed forever. A paged read that repeats an entry, or a
+// member range that overlaps, shifts or comes short, fails whole with
+// [ErrInconsistentRead].
 //
 // # Identity
 //

@@ -55,6 +55,21 @@ var (
 	// ErrUnavailable: the DC could not be reached, timed out, or is busy
 	// (LDAP 51, 52, network errors). It is worth retrying later.
 	ErrUnavailable error = &kind{msg: "the domain controller is unavailable"}
+	// ErrTimeout: the DC did not answer one network wait (connect, TLS
+	// handshake, StartTLS, bind, a search page) within its timeout. It is
+	// an ErrUnavailable too; the [Error.Reason] names the wait, the URL and
+	// the timeout in the operator's terms.
+	ErrTimeout error = &kind{msg: "the domain controller did not answer in time", parent: ErrUnavailable}
+	// ErrNoStartTLS: the DC answered the StartTLS request (RFC 4511 §4.14)
+	// with an error, so the connection stays unencrypted and adjc binds
+	// nowhere: it never falls back to plaintext.
+	ErrNoStartTLS error = &kind{msg: "the domain controller does not offer StartTLS"}
+	// ErrInconsistentRead: a paged search returned an entry (same
+	// objectGUID or DN) it had already returned, or a ranged member read
+	// answered a range that repeats, overlaps or skips values. The read
+	// fails whole — nothing partial is planned — and the next run reads
+	// again; it is an ErrUnavailable, worth retrying.
+	ErrInconsistentRead error = &kind{msg: "the domain controller's answer to a paged read repeated or skipped entries", parent: ErrUnavailable}
 	// ErrUnsupportedControl: the DC refused or ignored a control adjc relies
 	// on — paged results, change notifications or DirSync — (LDAP 12,
 	// unavailableCriticalExtension). The [Error.Reason] names the control.
@@ -90,6 +105,13 @@ func (e *Error) Error() string {
 		s.WriteString(e.Attribute)
 	}
 	s.WriteString(": ")
+	if e.Kind == ErrTimeout && e.Reason != "" {
+		// The reason is the whole sentence ("the domain controller at …
+		// accepted the connection but did not answer the TLS handshake in
+		// 10 s"); the kind's generic words would only repeat it.
+		s.WriteString(e.Reason)
+		return s.String()
+	}
 	switch {
 	case e.Kind != nil:
 		s.WriteString(e.Kind.Error())
@@ -156,6 +178,14 @@ func wrapError(op, dn, attr string, err error) error {
 	}
 	e := &Error{Op: op, DN: dn, Attribute: attr, Err: err}
 	var le *ldap.Error
+	if isTimeout(err) {
+		// go-ldap answers a request that outlived Conn.SetTimeout with
+		// ErrorNetwork "ldap: connection timed out"; [Conn.wrap] adds
+		// the URL and the timeout to the reason.
+		e.Kind = ErrTimeout
+		e.Hint = "the domain controller is overloaded, or something between here and it holds the connection open without passing answers; retry later"
+		return e
+	}
 	if !errors.As(err, &le) {
 		e.Kind = ErrUnavailable
 		e.Hint = "check that the domain controller is reachable, then retry"

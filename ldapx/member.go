@@ -3,6 +3,7 @@ package ldapx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,12 +82,30 @@ func membersFromEntry(e *ldap.Entry) (vals []string, next int, more bool) {
 // it in ranges: step values at a time ("member;range=0-<step-1>"), or, with
 // step 0, as many as the server will give ("member;range=0-*"). Windows AD
 // then answers in chunks of MaxValRange; Samba answers with all values.
+//
+// Each chunk must start where it was asked to, hold as many values as its
+// range says, and repeat no value already read; otherwise the read fails
+// with [ErrInconsistentRead] rather than return a member list with holes
+// or doubles.
 func (c *Conn) Members(ctx context.Context, dn string, step int) ([]string, error) {
-	return c.membersFrom(ctx, dn, 0, step)
+	return c.membersFrom(ctx, dn, nil, 0, step)
 }
 
-func (c *Conn) membersFrom(ctx context.Context, dn string, start, step int) ([]string, error) {
-	var out []string
+// membersFrom reads the member values from index start on, after the
+// values prior already read.
+func (c *Conn) membersFrom(ctx context.Context, dn string, prior []string, start, step int) ([]string, error) {
+	out := slices.Clone(prior)
+	seen := make(map[string]bool, len(prior))
+	inconsistent := func(reason string) error {
+		return &Error{Op: "read members", DN: dn, Attribute: "member", Kind: ErrInconsistentRead, Reason: reason,
+			Hint: "nothing was planned from this read; the next run reads again"}
+	}
+	for _, v := range prior {
+		if seen[normDN(v)] {
+			return nil, inconsistent("the server returned member " + v + " twice")
+		}
+		seen[normDN(v)] = true
+	}
 	for {
 		hi := "*"
 		if step > 0 {
@@ -107,6 +126,7 @@ func (c *Conn) membersFrom(ctx context.Context, dn string, start, step int) ([]s
 				break
 			}
 		}
+		var vals []string
 		switch {
 		case got == nil:
 			// No values in [start, …]: the previous chunk was the last, or
@@ -115,16 +135,25 @@ func (c *Conn) membersFrom(ctx context.Context, dn string, start, step int) ([]s
 		case !ranged:
 			// The server ignored the range and sent every value.
 			if start < len(got.Values) {
-				out = append(out, got.Values[start:]...)
+				vals = got.Values[start:]
 			}
-			return out, nil
+		case r.Low != start:
+			return nil, inconsistent(fmt.Sprintf("the server returned range %s for a request from %d", got.Name, start))
+		case !r.Last && len(got.Values) != r.High-r.Low+1:
+			return nil, inconsistent(fmt.Sprintf("range %s held %d values", got.Name, len(got.Values)))
+		default:
+			vals = got.Values
 		}
-		out = append(out, got.Values...)
-		if r.Last {
-			return out, nil
+		for _, v := range vals {
+			k := normDN(v)
+			if seen[k] {
+				return nil, inconsistent(fmt.Sprintf("range %s repeated member %s", got.Name, v))
+			}
+			seen[k] = true
 		}
-		if r.High < start {
-			return nil, &Error{Op: "read members", DN: dn, Attribute: "member", Reason: "the server returned range " + got.Name + " for a request from " + strconv.Itoa(start)}
+		out = append(out, vals...)
+		if !ranged || r.Last {
+			return out, nil
 		}
 		start = r.High + 1
 	}

@@ -11,8 +11,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +20,10 @@ import (
 
 // TLSInfo is what [ProbeTLS] learned about a DC's TLS.
 type TLSInfo struct {
-	// Encrypted is false for an ldap:// URL without StartTLS.
+	// Transport is LDAPS, StartTLS, or plaintext for an ldap:// URL
+	// without StartTLS.
+	Transport Transport
+	// Encrypted is Transport.Encrypted(); StartTLS is Transport == StartTLS.
 	Encrypted bool
 	StartTLS  bool
 	Version   uint16 // tls.VersionTLS12, …
@@ -37,68 +38,51 @@ type TLSInfo struct {
 }
 
 // ProbeTLS connects to opts.URL and does the TLS handshake (LDAPS, or
-// StartTLS when opts.StartTLS is set on an ldap:// URL) without binding.
-// Unlike [Dial] it completes a handshake with a certificate it does not
-// trust, so it can say what is wrong with it (unknown CA, wrong host,
-// expired) and when it expires; it sends no credentials, so talking to an
-// untrusted peer costs nothing. An error means the DC could not be reached
-// or spoke no TLS.
+// StartTLS when opts.StartTLS is set on an ldap:// URL) without binding,
+// through the same steps and timeouts as [Dial]. Unlike Dial it completes
+// a handshake with a certificate it does not trust, so it can say what is
+// wrong with it (unknown CA, wrong host, expired) and when it expires; it
+// sends no credentials, so talking to an untrusted peer costs nothing. An
+// error means the DC could not be reached, refused StartTLS, or spoke no
+// TLS.
 func ProbeTLS(ctx context.Context, opts Options) (TLSInfo, error) {
-	u, err := url.Parse(opts.URL)
-	if err != nil || u.Host == "" {
-		return TLSInfo{}, &Error{Op: "dial", Err: fmt.Errorf("invalid LDAP URL %q", opts.URL), Hint: "use ldaps://host or ldap://host"}
-	}
-	host, port := u.Hostname(), u.Port()
-	ldaps := strings.EqualFold(u.Scheme, "ldaps")
-	if port == "" {
-		port = map[bool]string{true: "636", false: "389"}[ldaps]
-	}
-	timeout := opts.DialTimeout
-	if timeout <= 0 {
-		timeout = DefaultDialTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	d := net.Dialer{}
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
-	if err != nil {
-		return TLSInfo{}, &Error{Op: "dial", Kind: ErrUnavailable, Err: err,
-			Hint: "check the LDAP URL and that the domain controller listens on " + net.JoinHostPort(host, port)}
-	}
-	defer nc.Close()
-	if !ldaps && !opts.StartTLS {
-		return TLSInfo{}, nil
-	}
-	conf, err := clientTLS(opts, host)
+	ep, err := parseEndpoint(opts.URL)
 	if err != nil {
 		return TLSInfo{}, err
+	}
+	var conf *tls.Config
+	if ep.ldaps || opts.StartTLS {
+		if conf, err = clientTLS(opts, ep.host); err != nil {
+			return TLSInfo{}, err
+		}
+	}
+	nc, err := dialTCP(ctx, ep, opts.dialTimeout())
+	if err != nil {
+		return TLSInfo{}, err
+	}
+	defer nc.Close()
+	if conf == nil {
+		return TLSInfo{Transport: TransportPlaintext}, nil
 	}
 	probe := conf.Clone()
 	probe.InsecureSkipVerify = true // verified below, by hand, to report why it fails
 	probe.VerifyConnection = nil
 	probe.VerifyPeerCertificate = nil
 
-	var state tls.ConnectionState
-	if ldaps {
-		tc := tls.Client(nc, probe)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return TLSInfo{}, &Error{Op: "tls handshake", Kind: ErrUnavailable, Err: err,
-				Hint: "check that the port speaks LDAPS (636) and the DC has a certificate"}
-		}
-		state = tc.ConnectionState()
+	var tc *tls.Conn
+	info := TLSInfo{Transport: TransportLDAPS}
+	if ep.ldaps {
+		tc, err = handshake(ctx, nc, probe, ep, opts.handshakeTimeout(), "the TLS handshake")
 	} else {
-		c := ldap.NewConn(nc, false)
-		c.Start()
-		defer c.Close()
-		c.SetTimeout(time.Until(deadline(ctx)))
-		if err := c.StartTLS(probe); err != nil {
-			return TLSInfo{}, &Error{Op: "starttls", Kind: ErrUnavailable, Err: err,
-				Hint: "the DC refused StartTLS: give it a certificate, or use ldaps://"}
-		}
-		state, _ = c.TLSConnectionState()
+		info.Transport = TransportStartTLS
+		tc, err = startTLS(ctx, nc, probe, ep, opts.handshakeTimeout())
 	}
-	info := TLSInfo{Encrypted: true, StartTLS: !ldaps, Version: state.Version, ServerName: conf.ServerName, Chain: state.PeerCertificates}
+	if err != nil {
+		return TLSInfo{}, err
+	}
+	state := tc.ConnectionState()
+	info.Encrypted, info.StartTLS = true, !ep.ldaps
+	info.Version, info.ServerName, info.Chain = state.Version, conf.ServerName, state.PeerCertificates
 	info.VerifyErr = verifyChain(state.PeerCertificates, conf)
 	return info, nil
 }
@@ -303,7 +287,7 @@ func (c *Conn) GrantsControlAccess(ctx context.Context, dn, right string, sids [
 	}
 	res, err := c.c.Search(req)
 	if err != nil {
-		return false, wrapError("read", dn, "nTSecurityDescriptor", err)
+		return false, c.wrap("read", dn, "nTSecurityDescriptor", err)
 	}
 	if len(res.Entries) == 0 {
 		return false, &Error{Op: "read", DN: dn, Kind: ErrNoSuchObject}
@@ -440,7 +424,7 @@ func (c *Conn) SampleUsers(ctx context.Context, container string, n int) ([]User
 		userFilter, userAttrs, nil)
 	res, err := c.c.Search(req)
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
-		return nil, wrapError("search", container, "", err)
+		return nil, c.wrap("search", container, "", err)
 	}
 	var out []User
 	if res != nil {

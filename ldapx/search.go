@@ -43,6 +43,7 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 		paging := ldap.NewControlPaging(size)
 		req := ldap.NewSearchRequest(q.Base, q.Scope, ldap.NeverDerefAliases, 0, 0, false,
 			q.Filter, q.Attributes, append(append([]ldap.Control{}, q.Controls...), paging))
+		seen := newSeenSet()
 		for page := 1; ; page++ {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
@@ -57,6 +58,15 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 			for res.Next() {
 				if e := res.Entry(); e != nil {
 					n++
+					if first, dup := seen.add(e); dup {
+						cancel()
+						c.abandonPaging(req, paging)
+						yield(nil, &Error{Op: "search", DN: q.Base, Kind: ErrInconsistentRead,
+							Reason: fmt.Sprintf("page %d returned %s, already returned on page %d", page, e.DN, first),
+							Hint:   "nothing was planned from this read; the next run reads again (a DC or proxy that replays pages needs fixing if it persists)"})
+						return
+					}
+					seen.page(e, page)
 					if !yield(e, nil) {
 						cancel()
 						c.abandonPaging(req, paging)
@@ -81,7 +91,7 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 						Reason: fmt.Sprintf("the paged-results control (%s) was not honoured and the search stopped after %d entries", ldap.ControlTypePaging, n),
 						Hint:   "adjc reads the directory whole or not at all: point ldap_url at a domain controller that pages searches (every Windows DC does; an LDAP proxy or gateway in between may not)"}
 				}
-				yield(nil, wrapError("search", q.Base, "", err))
+				yield(nil, c.wrap("search", q.Base, "", err))
 				return
 			}
 			if len(cookie) == 0 {
@@ -90,6 +100,38 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 			paging.SetCookie(cookie)
 		}
 	}
+}
+
+// seenSet remembers, for one paged search, the page each entry came on,
+// by objectGUID when the search asked for it and by DN in any case: an
+// object renamed between two pages keeps its GUID, and a replayed page
+// repeats both.
+type seenSet struct {
+	guid map[string]int
+	dn   map[string]int
+}
+
+func newSeenSet() *seenSet { return &seenSet{guid: map[string]int{}, dn: map[string]int{}} }
+
+// add reports whether e was seen before, and on which page.
+func (s *seenSet) add(e *ldap.Entry) (first int, dup bool) {
+	if g := e.GetRawAttributeValue("objectGUID"); len(g) > 0 {
+		if p, ok := s.guid[string(g)]; ok {
+			return p, true
+		}
+	}
+	if p, ok := s.dn[normDN(e.DN)]; ok {
+		return p, true
+	}
+	return 0, false
+}
+
+// page records that e came on page p.
+func (s *seenSet) page(e *ldap.Entry, p int) {
+	if g := e.GetRawAttributeValue("objectGUID"); len(g) > 0 {
+		s.guid[string(g)] = p
+	}
+	s.dn[normDN(e.DN)] = p
 }
 
 // pagingRefused reports whether a search failed the way a DC that does not
@@ -132,7 +174,7 @@ func (c *Conn) readEntry(ctx context.Context, dn string, filter string, attrs []
 	req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 	res, err := c.c.Search(req)
 	if err != nil {
-		return nil, wrapError("read", dn, "", err)
+		return nil, c.wrap("read", dn, "", err)
 	}
 	if len(res.Entries) == 0 {
 		return nil, &Error{Op: "read", DN: dn, Kind: ErrNoSuchObject}

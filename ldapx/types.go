@@ -342,11 +342,11 @@ func (c *Conn) completeGroup(ctx context.Context, e *ldap.Entry) (Group, error) 
 	vals, next, more := membersFromEntry(e)
 	g.Members = vals
 	if more {
-		rest, err := c.membersFrom(ctx, e.DN, next, 0)
+		all, err := c.membersFrom(ctx, e.DN, vals, next, 0)
 		if err != nil {
 			return Group{}, err
 		}
-		g.Members = append(g.Members, rest...)
+		g.Members = all
 	}
 	return g, nil
 }

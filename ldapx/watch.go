@@ -74,7 +74,7 @@ func (c *Conn) DirSync(ctx context.Context, cookie []byte, opts DirSyncOptions) 
 		res, err := c.c.DirSync(req, flags, 0, cookie)
 		c.log.Debug("ldap dirsync", "round", round, "duration", time.Since(start), "error", err)
 		if err != nil {
-			err = wrapError("dirsync", base, "", err)
+			err = c.wrap("dirsync", base, "", err)
 			var e *Error
 			if errors.As(err, &e) && errors.Is(err, ErrUnsupportedControl) {
 				e.Reason = "the domain controller refused the DirSync control (" + OIDDirSync + ")"
@@ -254,7 +254,7 @@ func (c *Conn) notify(ctx context.Context, base string, out chan<- Event) error 
 		}
 	}
 	if err := res.Err(); err != nil {
-		err = wrapError("watch", base, "", err)
+		err = c.wrap("watch", base, "", err)
 		var e *Error
 		if errors.As(err, &e) && (errors.Is(err, ErrUnsupportedControl) || errors.Is(err, ErrUnwilling)) {
 			e.Reason = "the domain controller refused the change-notification control (" + OIDNotification + ")"

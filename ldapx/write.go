@@ -40,7 +40,7 @@ func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	if u.SAMAccountName == "" || u.Container == "" {
 		return User{}, &Error{Op: "add", Kind: ErrConstraint, Reason: "a user needs a container and a sAMAccountName"}
 	}
-	if !u.Password.IsZero() && !c.encrypted {
+	if !u.Password.IsZero() && !c.Encrypted() {
 		return User{}, &Error{Op: "add", Attribute: "unicodePwd", Kind: ErrPlaintext, Hint: "use an ldaps:// URL or StartTLS"}
 	}
 	cn := u.CN
@@ -77,7 +77,7 @@ func (c *Conn) CreateUser(ctx context.Context, u NewUser) (User, error) {
 // needs the "Reset password" right. AD accepts unicodePwd only over an
 // encrypted connection, and ldapx does not even send it otherwise.
 func (c *Conn) SetPassword(ctx context.Context, dn string, password secret.Secret) error {
-	if !c.encrypted {
+	if !c.Encrypted() {
 		return &Error{Op: "modify", DN: dn, Attribute: "unicodePwd", Kind: ErrPlaintext, Hint: "use an ldaps:// URL or StartTLS"}
 	}
 	req := ldap.NewModifyRequest(dn, nil)
@@ -248,5 +248,5 @@ func (c *Conn) do(ctx context.Context, op, dn, attr string, f func() error) erro
 	start := time.Now()
 	err := f()
 	c.log.Debug("ldap "+op, "dn", dn, "attr", attr, "duration", time.Since(start), "error", err)
-	return wrapError(op, dn, attr, err)
+	return c.wrap(op, dn, attr, err)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/reconcile"
 )
 
@@ -38,8 +39,8 @@ type auditLog struct {
 }
 
 func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+	if err := config.PrivateDir("audit_log", filepath.Dir(path)); err != nil { // 0700 even if it existed
+		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {

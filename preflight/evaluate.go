@@ -140,46 +140,82 @@ func ldapChecks(f Facts) []Check {
 	const a = AreaLDAP
 	scheme, host := ldapScheme(f)
 	var out []Check
-	if f.ProbeErr != nil {
+	noStartTLS := errors.Is(f.ProbeErr, ldapx.ErrNoStartTLS)
+	if f.ProbeErr != nil && !noStartTLS {
 		out = append(out, check(a, "reachable", Fail, errText(f.ProbeErr), hint(f.ProbeErr, "check ldap_url and the network path to the DC")))
 	} else {
 		out = append(out, check(a, "reachable", Pass, host+" answers", ""))
 	}
 
-	plaintext := scheme == "ldap" && (f.Probe == nil || !f.Probe.Encrypted)
+	// The transport is named in every verdict: LDAPS, StartTLS or plaintext.
+	plaintext := scheme == "ldap" && !f.Domain.StartTLS
 	switch {
+	case noStartTLS:
+		out = append(out, check(a, "encryption", Fail,
+			"StartTLS (start_tls): "+errText(f.ProbeErr),
+			hint(f.ProbeErr, "give the DC a certificate, or use ldaps://"+hostOnly(host)+":636")))
 	case plaintext && f.Domain.AllowPlaintext:
 		out = append(out, check(a, "encryption", Warn,
 			"plaintext LDAP (allow_plaintext): the bind password and user data cross the network unencrypted",
-			"install a certificate on the DC and use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
+			"set start_tls: true, or use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
 	case plaintext:
 		out = append(out, check(a, "encryption", Fail,
 			"plaintext LDAP: the bind password would cross the network unencrypted",
-			"use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
-	case f.Probe != nil && f.Probe.StartTLS:
-		out = append(out, check(a, "encryption", Pass, "StartTLS, "+tlsVersion(f.Probe.Version), ""))
-	case f.Probe != nil:
-		out = append(out, check(a, "encryption", Pass, "LDAPS, "+tlsVersion(f.Probe.Version), ""))
+			"set start_tls: true, or use ldaps://"+hostOnly(host)+":636 (the seeds STRONGLY recommend LDAPS)"))
+	case f.Probe != nil && f.Probe.Encrypted:
+		out = append(out, check(a, "encryption", Pass, string(probeTransport(f.Probe))+", "+tlsVersion(f.Probe.Version), ""))
 	default:
 		out = append(out, check(a, "encryption", Skip, "the DC could not be reached", ""))
 	}
 
 	out = append(out, certCheck(f))
 
+	if len(f.Accounts) > 1 {
+		for _, af := range f.Accounts {
+			sub := f
+			sub.Domain.Bind, sub.Bound, sub.BindErr, sub.Transport = af.Bind, af.Bound, af.BindErr, af.Transport
+			c := bindCheck(sub, af.PasswordField)
+			c.Name = "bind-" + directionsName(af.Directions)
+			out = append(out, c)
+		}
+		return out
+	}
+	return append(out, bindCheck(f, "domains["))
+}
+
+// bindCheck is the verdict on binding as f.Domain.Bind.
+func bindCheck(f Facts, passwordField string) Check {
+	const a, n = AreaLDAP, "bind"
 	switch {
 	case f.Bound:
-		out = append(out, check(a, "bind", Pass, "bound as "+f.Domain.Bind, ""))
+		reason := "bound as " + f.Domain.Bind
+		if f.Transport != "" {
+			reason += " over " + string(f.Transport)
+		}
+		return check(a, n, Pass, reason, "")
 	case f.BindErr != nil:
-		out = append(out, check(a, "bind", Fail, errText(f.BindErr),
-			hint(f.BindErr, "check bind and the bind password; the account must be enabled and unlocked")))
+		return check(a, n, Fail, errText(f.BindErr),
+			hint(f.BindErr, "check bind and the bind password; the account must be enabled and unlocked"))
 	case f.ProbeErr != nil:
-		out = append(out, check(a, "bind", Skip, "the DC could not be reached", ""))
-	case secretErr(f, "domains["):
-		out = append(out, check(a, "bind", Skip, "no bind password", ""))
-	default:
-		out = append(out, check(a, "bind", Skip, "no trusted, encrypted connection to bind over", ""))
+		return check(a, n, Skip, "the DC could not be reached", "")
+	case secretErr(f, passwordField):
+		return check(a, n, Skip, "no bind password", "")
 	}
-	return out
+	return check(a, n, Skip, "no trusted, encrypted connection to bind over", "")
+}
+
+// probeTransport is p's transport, also for facts that only say
+// Encrypted and StartTLS.
+func probeTransport(p *ldapx.TLSInfo) ldapx.Transport {
+	switch {
+	case p.Transport != "":
+		return p.Transport
+	case p.StartTLS:
+		return ldapx.TransportStartTLS
+	case p.Encrypted:
+		return ldapx.TransportLDAPS
+	}
+	return ldapx.TransportPlaintext
 }
 
 // secretErr reports whether a secret whose field starts with prefix could
@@ -296,7 +332,44 @@ func privileged(sid string) bool {
 
 func syncMode(m config.Mode) bool { return m == config.ModeTwoWay || m == config.ModeJCAuthority }
 
+// accountChecks checks the service account, or with import_bind and
+// sync_bind each account for the rights of its own direction: the import
+// account only reads, the sync account must be delegated the writes. Their
+// checks are named import-… and sync-….
 func accountChecks(f Facts) []Check {
+	if len(f.Accounts) < 2 {
+		return accountChecksFor(f, syncMode(f.Domain.Mode), "mode "+string(f.Domain.Mode)+" writes nothing to AD")
+	}
+	var out []Check
+	for _, af := range f.Accounts {
+		sub := f
+		sub.Domain.Bind = af.Bind
+		sub.Account, sub.AccountErr, sub.Readable, sub.ReadErr, sub.Rights = af.Account, af.AccountErr, af.Readable, af.ReadErr, af.Rights
+		if !af.Bound && af.Account == nil && af.AccountErr == nil && af.BindErr != nil {
+			sub.AccountErr = af.BindErr
+		}
+		writes := slices.Contains(af.Directions, config.DirectionSync)
+		prefix := directionsName(af.Directions)
+		for _, c := range accountChecksFor(sub, writes, af.Field[strings.LastIndexByte(af.Field, '.')+1:]+" is used for import only, which writes nothing to AD") {
+			c.Name = prefix + "-" + c.Name
+			if !strings.Contains(c.Reason, af.Bind) {
+				c.Reason = af.Bind + ": " + c.Reason
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func directionsName(dirs []config.Direction) string {
+	names := make([]string, len(dirs))
+	for i, d := range dirs {
+		names[i] = string(d)
+	}
+	return strings.Join(names, "-")
+}
+
+func accountChecksFor(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
 	names := []string{"privileged-groups", "name", "jumpcloud-group", "admincount", "password-expiry", "read-users",
 		"create-users", "reset-passwords", "write-attributes", "write-members"}
@@ -308,6 +381,9 @@ func accountChecks(f Facts) []Check {
 		out := make([]Check, len(names))
 		for i, n := range names {
 			out[i] = check(a, n, Skip, reason, "")
+		}
+		if !writes { // keep the reason the write checks do not apply
+			copy(out[len(names)-4:], writeChecks(f, false, noWrites))
 		}
 		return out
 	}
@@ -374,7 +450,7 @@ func accountChecks(f Facts) []Check {
 	default:
 		out = append(out, check(a, "read-users", Pass, "can read users in "+f.Domain.RootContainer, ""))
 	}
-	return append(out, writeChecks(f)...)
+	return append(out, writeChecks(f, writes, noWrites)...)
 }
 
 func passwordExpiryCheck(f Facts) Check {
@@ -404,7 +480,7 @@ func passwordExpiryCheck(f Facts) Check {
 // syncedAttributes are what sync writes on users (DESIGN.md, JumpCloud → AD).
 var syncedAttributes = []string{"givenName", "sn", "mail", "userAccountControl"}
 
-func writeChecks(f Facts) []Check {
+func writeChecks(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
 	names := []string{"create-users", "reset-passwords", "write-attributes", "write-members"}
 	skip := func(reason string) []Check {
@@ -414,8 +490,8 @@ func writeChecks(f Facts) []Check {
 		}
 		return out
 	}
-	if !syncMode(f.Domain.Mode) {
-		return skip("mode " + string(f.Domain.Mode) + " writes nothing to AD")
+	if !writes {
+		return skip(noWrites)
 	}
 	if f.Rights == nil {
 		return skip("the rights could not be read")
@@ -785,14 +861,14 @@ func domainChecks(f Facts) []Check {
 	default:
 		out = append(out, check(a, "domain", Pass, fmt.Sprintf("domain object %s matches %s", found.ID, d.BaseDN), ""))
 	}
-	// The console's Deactivate shows in the public API as delegationState
-	// DISABLED; `adjc schedule` pauses while it is (commands/schedule.go).
-	if found.DelegationState == "DISABLED" {
-		out = append(out, check(a, "domain-active", Warn, "the domain is deactivated in JumpCloud (delegationState DISABLED): adjc schedule pauses while it is",
-			"activate the domain in JumpCloud (Directories → Active Directory)"))
-	} else {
-		out = append(out, check(a, "domain-active", Pass, "the domain is active in JumpCloud", ""))
+	// delegationState is the password delegation of the instance; no
+	// document makes it the console's "Deactivate", so it is shown for
+	// information and never obeyed: adjc pauses only on 'adjc schedule pause'.
+	state := found.DelegationState
+	if state == "" {
+		state = "not reported"
 	}
+	out = append(out, check(a, "domain-delegation", Pass, "delegationState "+state+" (for information: adjc pauses only on 'adjc schedule pause')", ""))
 	want := useCases[d.Mode]
 	switch found.UseCase {
 	case "", "UNSET":

@@ -131,14 +131,17 @@ func TestJumpCloudDomain(t *testing.T) {
 	}
 }
 
-func TestDomainDeactivated(t *testing.T) {
+// TestDomainDelegationInformational: delegationState is shown, never judged:
+// every value the spec allows passes, and nothing reads it as a pause.
+func TestDomainDelegationInformational(t *testing.T) {
 	t.Parallel()
 	org := jcapi.Organization{ID: "org1"}
-	for state, want := range map[string]Status{"DISABLED": Warn, "ENABLED": Pass, "": Pass} {
+	for _, state := range []string{"DISABLED", "PENDING", "ENABLED", ""} {
 		f := Facts{Domain: config.Domain{BaseDN: "DC=x"}, JumpCloud: JumpCloudFacts{Reached: true, Org: &org,
 			Domains: []jcapi.ActiveDirectory{{ID: "a", Domain: "DC=x", DelegationState: state}}}}
-		if c := statusOf(t, f, AreaJumpCloud, "domain-active"); c.Status != want {
-			t.Errorf("delegationState %q: domain-active = %s, want %s", state, c.Status, want)
+		c := statusOf(t, f, AreaJumpCloud, "domain-delegation")
+		if c.Status != Pass || (state != "" && !strings.Contains(c.Reason, state)) {
+			t.Errorf("delegationState %q: domain-delegation = %s %q, want Pass naming it", state, c.Status, c.Reason)
 		}
 	}
 }
@@ -231,5 +234,46 @@ func TestNothingKnownSkips(t *testing.T) {
 		if c.Area == AreaAccount && c.Status != Skip {
 			t.Errorf("%s/%s = %s, want SKIP when nothing was read", c.Area, c.Name, c.Status)
 		}
+	}
+}
+
+// TestTransportNamed: the encryption verdict names the transport, a DC
+// that refuses StartTLS is reachable but FAILs encryption, and a timeout is
+// reported as one.
+func TestTransportNamed(t *testing.T) {
+	t.Parallel()
+	noStartTLS := &ldapx.Error{Op: "starttls", Kind: ldapx.ErrNoStartTLS, Reason: "the domain controller at ldap://dc answered: Protocol Error (LDAP 2)", Hint: "give the domain controller a certificate"}
+	timeout := &ldapx.Error{Op: "tls handshake", Kind: ldapx.ErrTimeout, Reason: "the domain controller at ldaps://dc accepted the connection but did not answer the TLS handshake in 10 s", Hint: "check that dc:636 speaks LDAPS"}
+	tests := []struct {
+		name       string
+		url        string
+		startTLS   bool
+		plain      bool
+		probe      *ldapx.TLSInfo
+		probeErr   error
+		reachable  Status
+		encryption Status
+		reason     string
+	}{
+		{"ldaps", "ldaps://dc", false, false, &ldapx.TLSInfo{Transport: ldapx.TransportLDAPS, Encrypted: true, Version: 0x0304}, nil, Pass, Pass, "LDAPS, TLS 1.3"},
+		{"starttls", "ldap://dc", true, false, &ldapx.TLSInfo{Transport: ldapx.TransportStartTLS, Encrypted: true, StartTLS: true, Version: 0x0304}, nil, Pass, Pass, "StartTLS, TLS 1.3"},
+		{"starttls refused", "ldap://dc", true, false, nil, noStartTLS, Pass, Fail, "StartTLS (start_tls): "},
+		{"plaintext", "ldap://dc", false, false, &ldapx.TLSInfo{Transport: ldapx.TransportPlaintext}, nil, Pass, Fail, "plaintext LDAP"},
+		{"plaintext allowed", "ldap://dc", false, true, &ldapx.TLSInfo{Transport: ldapx.TransportPlaintext}, nil, Pass, Warn, "plaintext LDAP (allow_plaintext)"},
+		{"handshake timeout", "ldaps://dc", false, false, nil, timeout, Fail, Skip, "the DC could not be reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := Facts{Now: now, Domain: config.Domain{LDAPURL: tt.url, StartTLS: tt.startTLS, AllowPlaintext: tt.plain}, Probe: tt.probe, ProbeErr: tt.probeErr}
+			if c := statusOf(t, f, AreaLDAP, "reachable"); c.Status != tt.reachable {
+				t.Errorf("reachable = %s (%s), want %s", c.Status, c.Reason, tt.reachable)
+			} else if tt.probeErr == timeout && (!strings.Contains(c.Reason, "did not answer the TLS handshake in 10 s") || strings.Contains(c.Fix, "CA")) {
+				t.Errorf("reachable = %+v, want the timeout named and no CA hint", c)
+			}
+			if c := statusOf(t, f, AreaLDAP, "encryption"); c.Status != tt.encryption || !strings.HasPrefix(c.Reason, tt.reason) {
+				t.Errorf("encryption = %s (%s), want %s (%s…)", c.Status, c.Reason, tt.encryption, tt.reason)
+			}
+		})
 	}
 }

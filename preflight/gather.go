@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,10 +43,15 @@ func Gather(ctx context.Context, in Input) Facts {
 	d := in.Domain
 	f := Facts{Now: in.Now(), ConfigFile: in.Config.File, Settings: domainSettings(in.Config, d), Domain: *d}
 
-	bindPW, bindErr := gatherSecret(&f, d.BindPassword)
+	accts := d.Accounts()
+	pws := make([]secret.Secret, len(accts))
+	pwErrs := make([]error, len(accts))
+	for i, a := range accts {
+		pws[i], pwErrs[i] = gatherSecret(&f, a.Password)
+	}
 	apiKey, keyErr := gatherSecret(&f, in.Config.JumpCloud.APIKey)
 
-	gatherLDAP(ctx, in, &f, bindPW, bindErr, log)
+	gatherLDAP(ctx, in, &f, accts, pws, pwErrs, log)
 	if keyErr == nil {
 		gatherJumpCloud(ctx, in, &f, apiKey, log)
 	}
@@ -78,24 +84,32 @@ func gatherSecret(f *Facts, ref config.SecretRef) (secret.Secret, error) {
 	return s, err
 }
 
-// LDAPOptions are the ldapx options for a configured domain.
-func LDAPOptions(d *config.Domain, password secret.Secret, log *slog.Logger) ldapx.Options {
+// LDAPOptions are the ldapx options for binding to domain d as account
+// bind: the one place a configured domain becomes ldapx.Options. Preflight,
+// the commands (commands.Factory.Directory) and schedule's watch all dial
+// with them, so they share the URL, TLS settings (CA file, StartTLS,
+// allow_plaintext) and every timeout.
+func LDAPOptions(d *config.Domain, bind string, password secret.Secret, log *slog.Logger) ldapx.Options {
 	return ldapx.Options{
-		URL:            d.LDAPURL,
-		BindDN:         d.Bind,
-		Password:       password,
-		CAFile:         d.CAFile,
-		AllowPlaintext: d.AllowPlaintext,
-		DialTimeout:    10 * time.Second,
-		OpTimeout:      time.Minute,
-		Logger:         log,
+		URL:              d.LDAPURL,
+		BindDN:           bind,
+		Password:         password,
+		CAFile:           d.CAFile,
+		StartTLS:         d.StartTLS,
+		AllowPlaintext:   d.AllowPlaintext,
+		DialTimeout:      ldapx.DefaultDialTimeout,
+		HandshakeTimeout: ldapx.DefaultHandshakeTimeout,
+		OpTimeout:        ldapx.DefaultOpTimeout,
+		Logger:           log,
 	}
 }
 
-func gatherLDAP(ctx context.Context, in Input, f *Facts, pw secret.Secret, pwErr error, log *slog.Logger) {
+// gatherLDAP probes the DC's TLS, then binds as each account the mode
+// uses (one, or import_bind and sync_bind) and reads what it can see; the
+// first account also reads the directory (groups, scope, other tools).
+func gatherLDAP(ctx context.Context, in Input, f *Facts, accts []config.DirectionAccount, pws []secret.Secret, pwErrs []error, log *slog.Logger) {
 	d := in.Domain
-	opts := LDAPOptions(d, pw, log)
-	probe, err := ldapx.ProbeTLS(ctx, opts)
+	probe, err := ldapx.ProbeTLS(ctx, LDAPOptions(d, "", secret.Secret{}, log))
 	if err != nil {
 		f.ProbeErr = err
 		return
@@ -106,28 +120,52 @@ func gatherLDAP(ctx context.Context, in Input, f *Facts, pw secret.Secret, pwErr
 		return // never offer the password in clear
 	case probe.Encrypted && probe.VerifyErr != nil:
 		return // an untrusted peer gets no password either
-	case pwErr != nil:
-		return
 	}
-	conn, err := ldapx.Dial(ctx, opts)
+	for i, a := range accts {
+		af := AccountFacts{Field: a.Field, Bind: a.Bind, PasswordField: a.Password.Field, Directions: a.Directions}
+		if pwErrs[i] == nil && ctx.Err() == nil {
+			gatherAccount(ctx, in, f, &af, i == 0, pws[i], log)
+		}
+		if i == 0 {
+			f.Bound, f.BindErr, f.Transport = af.Bound, af.BindErr, af.Transport
+			f.Account, f.AccountErr, f.Readable, f.ReadErr, f.Rights = af.Account, af.AccountErr, af.Readable, af.ReadErr, af.Rights
+		}
+		if len(accts) > 1 {
+			f.Accounts = append(f.Accounts, af)
+		}
+	}
+}
+
+// gatherAccount binds as af's account and reads the account itself, a
+// sample of users and, for an account sync writes with, its rights. The
+// first account also reads the directory facts.
+func gatherAccount(ctx context.Context, in Input, f *Facts, af *AccountFacts, first bool, pw secret.Secret, log *slog.Logger) {
+	d := in.Domain
+	conn, err := ldapx.Dial(ctx, LDAPOptions(d, af.Bind, pw, log))
 	if err != nil {
-		f.BindErr = err
+		af.BindErr = err
 		return
 	}
 	defer conn.Close()
-	f.Bound = true
-	gatherDirectory(ctx, in, f, conn)
+	af.Bound, af.Transport = true, conn.Transport()
+	if first {
+		gatherDirectory(ctx, in, f, conn)
+	}
+	if acct, err := conn.ServiceAccount(ctx, af.Bind); err != nil {
+		af.AccountErr = err
+	} else {
+		af.Account = &acct
+	}
+	af.Readable, af.ReadErr = conn.SampleUsers(ctx, d.RootContainer, 50)
+	if slices.Contains(af.Directions, config.DirectionSync) && af.Account != nil {
+		af.Rights = gatherRights(ctx, conn, d.RootContainer, f.Group, af)
+	}
 }
 
 // gatherDirectory reads what the bound account can see.
 func gatherDirectory(ctx context.Context, in Input, f *Facts, conn *ldapx.Conn) {
 	d := in.Domain
 	f.DCTime, f.DCTimeErr = conn.CurrentTime(ctx)
-	if acct, err := conn.ServiceAccount(ctx, d.Bind); err != nil {
-		f.AccountErr = err
-	} else {
-		f.Account = &acct
-	}
 	if p, err := conn.PasswordPolicy(ctx); err != nil {
 		f.ADPolicyErr = err
 	} else {
@@ -142,10 +180,6 @@ func gatherDirectory(ctx context.Context, in Input, f *Facts, conn *ldapx.Conn) 
 		f.AdminsErr = err
 	} else {
 		f.Admins = &g
-	}
-	f.Readable, f.ReadErr = conn.SampleUsers(ctx, d.RootContainer, 50)
-	if syncMode(d.Mode) && f.Account != nil {
-		f.Rights = gatherRights(ctx, conn, f)
 	}
 	if f.Group != nil && !in.skipScope {
 		s, err := conn.ReadScope(ctx, ldapx.ScopeOptions{
@@ -162,26 +196,26 @@ func gatherDirectory(ctx context.Context, in Input, f *Facts, conn *ldapx.Conn) 
 	f.SyncTools, f.SyncToolErr = conn.SyncToolAccounts(ctx, in.SyncToolBase)
 }
 
-func gatherRights(ctx context.Context, conn *ldapx.Conn, f *Facts) *Rights {
+func gatherRights(ctx context.Context, conn *ldapx.Conn, container string, group *ldapx.Group, af *AccountFacts) *Rights {
 	r := &Rights{}
 	var err error
-	if r.Container, err = conn.Effective(ctx, f.Domain.RootContainer); err != nil {
+	if r.Container, err = conn.Effective(ctx, container); err != nil {
 		return nil
 	}
-	for _, u := range f.Readable {
+	for _, u := range af.Readable {
 		// AdminSDHolder owns a protected user's ACL; the account itself has
 		// "self" rights. Neither says what sync may do to ordinary users.
-		if !u.Privileged() && !strings.EqualFold(u.DN, f.Account.DN) {
+		if !u.Privileged() && !strings.EqualFold(u.DN, af.Account.DN) {
 			r.SampleUser = u.DN
 			break
 		}
 	}
 	if r.SampleUser != "" {
 		r.User, r.UserErr = conn.Effective(ctx, r.SampleUser)
-		r.ResetPassword, r.ResetErr = conn.GrantsControlAccess(ctx, r.SampleUser, ldapx.RightResetPassword, f.Account.SIDs())
+		r.ResetPassword, r.ResetErr = conn.GrantsControlAccess(ctx, r.SampleUser, ldapx.RightResetPassword, af.Account.SIDs())
 	}
-	if f.Group != nil {
-		r.Group, r.GroupErr = conn.Effective(ctx, f.Group.DN)
+	if group != nil {
+		r.Group, r.GroupErr = conn.Effective(ctx, group.DN)
 	}
 	return r
 }

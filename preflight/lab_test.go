@@ -46,6 +46,7 @@ type env struct {
 	LDAPURL        string
 	CAFile         string
 	AllowPlaintext bool
+	StartTLS       bool
 	Mode           config.Mode
 	Bind           string
 	BindPassword   string // written to a 0600 file
@@ -56,6 +57,8 @@ type env struct {
 	Now            func() time.Time
 	SyncToolBase   string
 	SkipScope      bool
+	// Extra YAML lines for the domain (import_bind, sync_bind…).
+	Extra string
 }
 
 const labKey = "0123456789abcdef0123456789abcdef01234567"
@@ -122,9 +125,10 @@ domains:
     bind_password_file: %s
     ca_file: %s
     allow_plaintext: %t
+    start_tls: %t
     jumpcloud_group: %s
-`, e.APIURL, write("key", e.APIKey), e.Mode, e.LDAPURL, e.lab.BaseDN, e.RootContainer, e.Bind,
-		write("bindpw", e.BindPassword), e.CAFile, e.AllowPlaintext, e.JumpCloudGroup)
+%s`, e.APIURL, write("key", e.APIKey), e.Mode, e.LDAPURL, e.lab.BaseDN, e.RootContainer, e.Bind,
+		write("bindpw", e.BindPassword), e.CAFile, e.AllowPlaintext, e.StartTLS, e.JumpCloudGroup, e.Extra)
 	path := write("adjc.yaml", yaml)
 	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
 		if k == config.EnvConfig {
@@ -199,7 +203,7 @@ func TestLabBaseline(t *testing.T) {
 		"directory/privileged-users": Warn, "directory/incomplete-users": Warn, "directory/outside-root": Pass,
 		"directory/large-groups": Pass, "directory/nesting-cycles": Warn,
 		"jumpcloud/https": Warn, "jumpcloud/reachable": Pass, "jumpcloud/api-key": Pass,
-		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-active": Pass, "jumpcloud/domain-use-case": Pass,
+		"jumpcloud/organization": Pass, "jumpcloud/domain": Pass, "jumpcloud/domain-delegation": Pass, "jumpcloud/domain-use-case": Pass,
 		"passwords/min-length": Pass, "passwords/complexity": Warn,
 		"conflicts/entra-connect": Pass, "clock/skew": Pass,
 	})
@@ -329,6 +333,61 @@ func TestLabPlaintextLDAP(t *testing.T) {
 	// Explicitly allowed: still a WARN, and Samba refuses the simple bind.
 	e.AllowPlaintext = true
 	e.expect(e.gather(), map[string]Status{"ldap/encryption": Warn, "ldap/bind": Fail})
+}
+
+// TestLabStartTLS: start_tls on the DC's port 389 is verified like LDAPS
+// and preflight names the transport in its verdicts.
+func TestLabStartTLS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := url.Parse(e.lab.URL)
+	e.LDAPURL, e.StartTLS = "ldap://"+u.Hostname()+":389", true
+	f := e.gather()
+	e.expect(f, map[string]Status{"ldap/reachable": Pass, "ldap/encryption": Pass, "ldap/certificate": Pass, "ldap/bind": Pass})
+	if c := find(Evaluate(f), "ldap", "encryption"); !strings.HasPrefix(c.Reason, "StartTLS, TLS 1.") {
+		t.Errorf("encryption = %+v, want StartTLS named", c)
+	}
+	if c := find(Evaluate(f), "ldap", "bind"); !strings.HasSuffix(c.Reason, "over StartTLS") {
+		t.Errorf("bind = %+v, want the transport named", c)
+	}
+	// The same with a CA that did not sign the DC's certificate: refused
+	// before the bind, as for LDAPS.
+	e.CAFile = filepath.Join(e.dir, "other-ca.pem")
+	writeCA(t, e.CAFile)
+	e.expect(e.gather(), map[string]Status{"ldap/encryption": Pass, "ldap/certificate": Fail, "ldap/bind": Skip})
+}
+
+// TestLabPerDirectionAccounts: with import_bind and sync_bind, preflight
+// binds as each and checks each for its own direction's rights: the
+// read-only import account only reads, the sync account must be delegated
+// the writes; a read-only account as sync_bind fails them.
+func TestLabPerDirectionAccounts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.Bind = ""
+	extra := func(syncBind ldaptest.Account) string {
+		return fmt.Sprintf("    import_bind: %s\n    import_bind_password_file: %s\n    sync_bind: %s\n    sync_bind_password_file: %s\n",
+			e.lab.Import.Bind, e.lab.Import.PasswordFile, syncBind.Bind, syncBind.PasswordFile)
+	}
+	e.Extra = extra(e.lab.Sync)
+	// No shared bind: the file's "bind:" is empty, as bind is not needed
+	// when every direction has its own account.
+	f := e.gather()
+	e.expect(f, map[string]Status{
+		"config/import-bind-password": Pass, "config/sync-bind-password": Pass,
+		"ldap/bind-import": Pass, "ldap/bind-sync": Pass,
+		"account/import-read-users": Pass, "account/import-privileged-groups": Pass,
+		"account/import-create-users": Skip, "account/import-reset-passwords": Skip,
+		"account/sync-read-users": Pass, "account/sync-create-users": Pass, "account/sync-reset-passwords": Pass,
+		"account/sync-write-attributes": Pass, "account/sync-write-members": Pass,
+	})
+	if c := find(Evaluate(f), "account", "import-create-users"); !strings.Contains(c.Reason, "import only") {
+		t.Errorf("import-create-users = %+v, want it skipped as import-only", c)
+	}
+	e.Extra = extra(e.lab.Import) // the read-only account as sync_bind
+	e.expect(e.gather(), map[string]Status{
+		"ldap/bind-sync": Pass, "account/sync-create-users": Fail, "account/sync-reset-passwords": Fail,
+	})
 }
 
 func TestLabWrongCA(t *testing.T) {

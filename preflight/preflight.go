@@ -101,6 +101,9 @@ type Facts struct {
 	// Bound is true once the service account bound; BindErr says why not.
 	Bound   bool
 	BindErr error
+	// Transport is how the bind crossed the network: LDAPS, StartTLS or
+	// plaintext (allow_plaintext).
+	Transport ldapx.Transport
 
 	// What the bound account read.
 	DCTime      time.Time
@@ -122,6 +125,31 @@ type Facts struct {
 	SyncToolErr error
 
 	JumpCloud JumpCloudFacts
+
+	// Accounts are the facts learned as each account when the domain binds
+	// as one per direction (import_bind, sync_bind); nil when one account
+	// serves every direction, whose facts are then the fields above (which
+	// also hold the first account's in the per-direction case).
+	Accounts []AccountFacts
+}
+
+// AccountFacts are what one bind account showed: whether it bound, who it
+// is, what it reads and, for the account sync writes with, its rights.
+type AccountFacts struct {
+	Field string // domains[0].import_bind, domains[0].sync_bind or domains[0].bind
+	Bind  string
+	// PasswordField is the setting of its password, as in [SecretFact].
+	PasswordField string
+	Directions    []config.Direction
+
+	Bound      bool
+	BindErr    error
+	Transport  ldapx.Transport
+	Account    *ldapx.ServiceAccount
+	AccountErr error
+	Readable   []ldapx.User
+	ReadErr    error
+	Rights     *Rights
 }
 
 // SecretFact is how one secret is configured; never its value.

@@ -83,7 +83,7 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	dir.NeverTouch = reconcile.NeverTouch{Scope: "DC=example,DC=com", Entries: []reconcile.Protected{{Match: "svc", Why: "bind account"}}}
 	dir.Authority = reconcile.Authority{ID: "ad1"}
 	cloud.Users[0].Markers = markers(dir.Users[0].DN, reconcile.Authority{ID: "ad1", Password: true})
-	bound := reconcile.Bound{Users: cloud.Users, Groups: cloud.Groups}
+	bound := reconcile.Bound(cloud)
 	domain := reconcile.Domain{Container: "CN=Users,DC=example,DC=com", Users: dir.Users,
 		Groups:     []reconcile.DomainGroup{{GUID: "g", DN: "CN=g,CN=Users,DC=example,DC=com", Name: "g", Anchor: "a", Members: []string{"m"}}},
 		NeverTouch: dir.NeverTouch}

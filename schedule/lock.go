@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/adjc/adjc/config"
 )
 
 // ErrLocked is returned by [AcquireLock] when another process holds the
@@ -26,8 +28,8 @@ func AcquireLock(dir, domain string) (*Lock, error) {
 	if dir == "" {
 		return nil, errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("schedule: state folder: %w", err)
+	if err := config.PrivateDir("state_dir", dir); err != nil { // 0700 even if it existed
+		return nil, err
 	}
 	path := filepath.Join(dir, fileName(domain)+".lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

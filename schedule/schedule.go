@@ -320,9 +320,9 @@ func (s *Scheduler) setPaused(paused bool) {
 	s.mu.Unlock()
 	switch {
 	case paused && !was:
-		s.log.Warn("domain deactivated in JumpCloud: syncing paused")
+		s.log.Warn("domain paused ('adjc schedule resume' resumes it): runs skipped")
 	case !paused && was:
-		s.log.Info("domain active again: syncing resumed")
+		s.log.Info("domain resumed: runs again")
 	}
 	s.opts.Metrics.setPaused(paused)
 }
@@ -407,7 +407,7 @@ func (s *Scheduler) logRun(rec Record) {
 		}
 	}
 	if rec.Paused {
-		s.log.Debug("run skipped: domain deactivated", attrs...)
+		s.log.Debug("run skipped: domain paused", attrs...)
 		return
 	}
 	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,

@@ -273,7 +273,7 @@ func TestOtherErrorsDoNotBackOff(t *testing.T) {
 	})
 }
 
-func TestPauseWhileDeactivated(t *testing.T) {
+func TestPauseWhilePaused(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
@@ -297,7 +297,7 @@ func TestPauseWhileDeactivated(t *testing.T) {
 		wantRuns(t, h.gotRuns(), run{0, TriggerStart}, run{40 * time.Second, TriggerInterval})
 		h.stop()
 		log := h.log()
-		if strings.Count(log, "syncing paused") != 1 || strings.Count(log, "syncing resumed") != 1 {
+		if strings.Count(log, "domain paused (") != 1 || strings.Count(log, "domain resumed") != 1 {
 			t.Errorf("pause and resume not logged once each:\n%s", log)
 		}
 	})

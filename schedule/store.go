@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/reconcile"
 )
 
@@ -76,8 +77,8 @@ func OpenStore(dir, domain string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("schedule: state folder: %w", err)
+	if err := config.PrivateDir("state_dir", dir); err != nil { // 0700 even if it existed
+		return nil, err
 	}
 	s := &Store{path: filepath.Join(dir, fileName(domain)+".state.json")}
 	b, err := os.ReadFile(s.path)
@@ -270,4 +271,51 @@ func Approve(stateDir, domain string, dir reconcile.Direction, n int, now time.T
 		return "", fmt.Errorf("schedule: approve: %w", err)
 	}
 	return path, nil
+}
+
+// pauseFile is where [Pause] leaves the pause flag of domain in dir.
+func pauseFile(dir, domain string) string {
+	return filepath.Join(dir, fileName(domain)+".paused")
+}
+
+// Pause sets the domain's pause flag: a running scheduler skips every run
+// from its next one until [Resume], and a scheduler started meanwhile starts
+// paused. The flag is a file of its own, so pausing works while a scheduler
+// holds the domain's lock, and it says when it was set.
+func Pause(stateDir, domain string, now time.Time) error {
+	if stateDir == "" {
+		return errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return fmt.Errorf("schedule: state folder: %w", err)
+	}
+	if err := writeFileAtomic(pauseFile(stateDir, domain), []byte(now.UTC().Format(time.RFC3339)+"\n")); err != nil {
+		return fmt.Errorf("schedule: pause: %w", err)
+	}
+	return nil
+}
+
+// Resume clears the domain's pause flag; resuming a domain that is not
+// paused is not an error.
+func Resume(stateDir, domain string) error {
+	if stateDir == "" {
+		return errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.Remove(pauseFile(stateDir, domain)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("schedule: resume: %w", err)
+	}
+	return nil
+}
+
+// PausedSince reports whether the domain's pause flag is set, and since when.
+func PausedSince(stateDir, domain string) (bool, time.Time, error) {
+	b, err := os.ReadFile(pauseFile(stateDir, domain))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, time.Time{}, nil
+	case err != nil:
+		return false, time.Time{}, fmt.Errorf("schedule: pause flag: %w", err)
+	}
+	at, _ := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+	return true, at, nil
 }

@@ -204,3 +204,33 @@ func get(t *testing.T, url string) (string, int) {
 	}
 	return string(b), resp.StatusCode
 }
+
+// TestStateDirMadePrivate: an existing state_dir with a looser mode is
+// 0700 once a store or lock is opened in it (issue 14.8).
+func TestStateDirMadePrivate(t *testing.T) {
+	t.Parallel()
+	for _, open := range []func(dir string) error{
+		func(dir string) error { _, err := OpenStore(dir, "example.com"); return err },
+		func(dir string) error {
+			l, err := AcquireLock(dir, "example.com")
+			if err == nil {
+				l.Release()
+			}
+			return err
+		},
+	} {
+		dir := filepath.Join(t.TempDir(), "state")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := open(dir); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+			t.Errorf("state_dir mode after open = %v, %v; want 0700", st.Mode().Perm(), err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,6 +84,9 @@ state_dir: %s
 			env.Setenv("SUFFIX", hex.EncodeToString(suffix))
 			env.Setenv("BASE_DN", l.BaseDN)
 			env.Setenv("SYNC_BIND", l.Sync.Bind)
+			if u, err := url.Parse(l.URL); err == nil {
+				env.Setenv("LAB_LDAP_HOST", u.Hostname()) // for ldap:// (StartTLS) on port 389
+			}
 			env.Setenv("SYNC_PASSWORD_FILE", l.Sync.PasswordFile)
 			env.Defer(func() { deleteSuffixed(l, hex.EncodeToString(suffix)) })
 			return nil

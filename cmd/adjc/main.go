@@ -28,16 +28,17 @@ func run() error {
 	// restoring the default action lets a second one end the process at once.
 	context.AfterFunc(ctx, stop)
 	ios := output.System(os.LookupEnv)
-	err := commands.Execute(ctx, commands.NewFactory(ios, os.LookupEnv), os.Args[1:])
-	printError(ios.ErrOut, err)
+	f := commands.NewFactory(ios, os.LookupEnv)
+	err := commands.Execute(ctx, f, os.Args[1:])
+	printError(ios.ErrOut, err, f.Verbose())
 	return err
 }
 
 // printError reports err once, escaped: an error can quote what a server or
 // a directory sent (a DN, a JumpCloud message, a name with ESC or U+202E in
 // it), and stderr is a terminal as often as stdout is.
-func printError(w io.Writer, err error) {
+func printError(w io.Writer, err error, detail bool) {
 	var b strings.Builder
-	commands.PrintError(&b, err)
+	commands.PrintErrorDetail(&b, err, detail)
 	_, _ = io.WriteString(w, output.SafeLines(b.String())) // nowhere left to report a failure
 }

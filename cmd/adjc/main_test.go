@@ -17,7 +17,7 @@ func TestPrintErrorEscapes(t *testing.T) {
 		errors.New("create user \"\x1b]0;owned\a\x1b[1A\x1b[2Kmallory\u202e\": rejected\nsecond \x00line"),
 		"rename \x1b[31mmallory\u2066 in AD")
 	var b strings.Builder
-	printError(&b, err)
+	printError(&b, err, false)
 	want := `adjc: error: create user "\x1b]0;owned\a\x1b[1A\x1b[2Kmallory\u202e": rejected` + "\n" +
 		`second \x00line` + "\n" +
 		`adjc: hint: rename \x1b[31mmallory\u2066 in AD` + "\n"

@@ -155,13 +155,15 @@ func (s *syncLab) run(ldapURL string, args ...string) (stdout, stderr string, co
 		"XDG_CONFIG_HOME": filepath.Join(s.dir, "xdg"), "XDG_STATE_HOME": filepath.Join(s.dir, "xdg-state")}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f := commands.NewFactory(ios, lookup)
-	f.Directory = func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
-		pw, err := d.BindPassword.Resolve()
+	f.DirectoryFor = func(ctx context.Context, d *config.Domain, dir config.Direction) (*ldapx.Conn, error) {
+		a := d.BindFor(dir)
+		pw, err := a.Password.Resolve()
 		if err != nil {
 			return nil, err
 		}
-		return ldapx.Dial(ctx, ldapx.Options{URL: d.LDAPURL, BindDN: d.Bind, Password: pw, CAFile: d.CAFile, Wrap: s.wrap})
+		return ldapx.Dial(ctx, ldapx.Options{URL: d.LDAPURL, BindDN: a.Bind, Password: pw, CAFile: d.CAFile, Wrap: s.wrap})
 	}
+	f.Directory = func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) { return f.DirectoryFor(ctx, d, config.DirectionSync) }
 	ctx, cancel := context.WithTimeout(s.t.Context(), 3*time.Minute)
 	defer cancel()
 	err := commands.Execute(ctx, f, args)

@@ -388,3 +388,20 @@ func (s *Server) Outbox(orgID string) []Email {
 	}
 	return slices.Clone(o.Outbox)
 }
+
+// PasswordMatches reports whether password is the user's current password,
+// as JumpCloud's own login would check it: tests verify what was set
+// without the emulator ever returning a password (it keeps only hashes).
+func (s *Server) PasswordMatches(orgID, userID, password string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, err := s.org(orgID)
+	if err != nil {
+		return false, err
+	}
+	if !o.exists("user", userID) {
+		return false, fmt.Errorf("jcemu: no user %s", userID)
+	}
+	h := o.History[userID]
+	return len(h) > 0 && h[len(h)-1] == hashSecret(password), nil
+}
