@@ -128,6 +128,18 @@ func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconc
 		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Members: members,
 			SID: g.SID, Critical: g.Critical, Privileged: g.AdminCount == 1})
 	}
+	// The JumpCloud group itself is mirrored too, holding every user in
+	// scope (seed 002, "Advanced Configurations for Active Directory Sync").
+	if s.Root.GUID != "" {
+		members := make([]string, 0, len(s.Root.Users))
+		for _, m := range s.Root.Users {
+			if kept[m] {
+				members = append(members, m)
+			}
+		}
+		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: s.Root.GUID, DN: s.Root.DN, Name: s.Root.Name, Members: members,
+			SID: s.Root.SID, Critical: s.Root.Critical, Privileged: s.Root.AdminCount == 1, Scope: true})
+	}
 	if s.AdminsGroup != nil {
 		direct := make(map[string]bool, len(s.AdminsGroup.Members))
 		for _, dn := range s.AdminsGroup.Members {

@@ -86,6 +86,9 @@ func Fingerprint(desired Directory, actual Cloud) string {
 	for _, i := range groups {
 		g := &desired.Groups[i]
 		t.object(g.GUID, g.SID, g.Critical, false, g.Privileged, g.MembersConfirmed)
+		if g.Scope {
+			t.items = append(t.items, "scope-group", strings.ToLower(g.GUID))
+		}
 	}
 	for _, i := range cgs {
 		g := &actual.Groups[i]

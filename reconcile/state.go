@@ -91,6 +91,12 @@ type ADGroup struct {
 	SID        string
 	Critical   bool
 	Privileged bool
+	// Scope marks the `JumpCloud` group itself, whose members are every
+	// user in scope. It is mirrored to JumpCloud like the groups nested in
+	// it (seed 002: "This group is synced to your JumpCloud Administrator
+	// Portal"), though it is never written in AD: being the scope group,
+	// it is on the never-touch list, which guards AD, not this mirror.
+	Scope bool
 }
 
 // Cycle is a loop in group nesting, e.g. [G1 G2 G1].

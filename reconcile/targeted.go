@@ -58,6 +58,15 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 		had := len(g.Members)
 		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return guids[strings.ToLower(m)] })
 		g.Members = append(g.Members, inGroup[strings.ToLower(g.GUID)]...)
+		if g.Scope {
+			// The scope group holds every user in scope: each fresh user
+			// that is in scope is one of its members.
+			for _, u := range f.Users {
+				if !slices.ContainsFunc(g.Members, func(m string) bool { return strings.EqualFold(m, u.GUID) }) {
+					g.Members = append(g.Members, u.GUID)
+				}
+			}
+		}
 		if had > 0 && len(g.Members) == 0 {
 			// Every member it had was read again, one by one, and is no
 			// longer in it: that is the second read an emptied list needs.

@@ -131,6 +131,7 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
 //	ad bind NAME FILE               bind as NAME@realm with the password in FILE
 //	ad move NAME PARENT             move the user NAME (anywhere in the domain) under PARENT
+//	ad primary NAME GROUP           make GROUP (a cn in $OU, of which NAME is a member) NAME's primary group
 //	ad showgroup CN                 print "CN sAMAccountName adminDescription members…" (member cns, sorted) of the group CN anywhere in the domain; ! for absent
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
 	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
@@ -181,6 +182,27 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		for _, m := range args[2:] {
 			ts.Check(conn.AddMember(c, g.DN, dn(m)))
 		}
+	case "primary":
+		es, err := conn.SearchAll(c, ldapx.Query{Base: ou, Scope: ldap.ScopeSingleLevel,
+			Filter: "(&(objectClass=group)" + ldapx.EqualityFilter("cn", args[2]) + ")", Attributes: []string{"objectSid"}})
+		ts.Check(err)
+		if len(es) != 1 {
+			ts.Fatalf("ad: %d groups named %q in $OU", len(es), args[2])
+		}
+		sid, err := ldapx.SIDString(es[0].GetRawAttributeValue("objectSid"))
+		ts.Check(err)
+		user := dn(args[1])
+		ts.Check(conn.Modify(c, user, map[string][]string{"primaryGroupID": {sid[strings.LastIndex(sid, "-")+1:]}}))
+		// AD refuses to delete a group that is someone's primary group, so
+		// the OU could not be deleted at the end: give the user back
+		// Domain Users (RID 513) first (deferred calls run last first).
+		ts.Defer(func() {
+			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+			if err == nil {
+				conn.Modify(context.Background(), user, map[string][]string{"primaryGroupID": {"513"}})
+				conn.Close()
+			}
+		})
 	case "move":
 		_, err := conn.Move(c, findUser(ts, conn, l, args[1]).DN, args[2])
 		ts.Check(err)

@@ -1,0 +1,58 @@
+package reconcile_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/adjc/adjc/reconcile"
+	"github.com/google/go-cmp/cmp"
+)
+
+// scopeGroup is the JumpCloud group itself as the reader returns it: every
+// user in scope is a member, and the never-touch set names it.
+func scopeGroup(d *reconcile.Directory) {
+	g := adGroup("JumpCloud", "user1", "user2", "user3", "user4")
+	g.Scope = true
+	d.Groups = append(d.Groups, g)
+	d.NeverTouch.Entries = append(d.NeverTouch.Entries, reconcile.Protected{Match: "JumpCloud", Why: "the jumpcloud_group"})
+}
+
+// TestScopeGroupMirrored: the JumpCloud group is mirrored (seed 002)
+// though never-touch guards it in AD; another group the never-touch set
+// names is not.
+func TestScopeGroupMirrored(t *testing.T) {
+	t.Parallel()
+	d := seedDirectory()
+	scopeGroup(&d)
+	d.Groups = append(d.Groups, adGroup("JumpCloud Admins", "user1"))
+	d.NeverTouch.Entries = append(d.NeverTouch.Entries, reconcile.Protected{Match: "JumpCloud Admins", Why: "the admins_group"})
+	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	want := []string{
+		"+ group JumpCloud",
+		"+ membership JumpCloud/user1", "+ membership JumpCloud/user2", "+ membership JumpCloud/user3", "+ membership JumpCloud/user4",
+	}
+	if diff := cmp.Diff(want, lines(plan)); diff != "" {
+		t.Errorf("Diff() changes mismatch (-want +got):\n%s", diff)
+	}
+	if !slices.ContainsFunc(skips(plan), func(s string) bool { return s == "group JumpCloud Admins: the admins_group: never mirrored" }) {
+		t.Errorf("skips = %q, want JumpCloud Admins never mirrored", skips(plan))
+	}
+}
+
+// TestScopeGroupTargeted: a watch run about one user keeps it in the
+// mirrored JumpCloud group (the reader reports nested groups only).
+func TestScopeGroupTargeted(t *testing.T) {
+	t.Parallel()
+	d := seedDirectory()
+	scopeGroup(&d)
+	c := synced(d)
+	u := adUser("user2")
+	u.GivenName = "Changed"
+	f := reconcile.Fresh{GUIDs: []string{u.GUID}, Users: []reconcile.ADUser{u},
+		Groups: map[string][]string{u.GUID: {"guid-Group1"}}, CloudUsers: []reconcile.CloudUser{jcUser("user2")},
+		CloudGroups: map[string][]string{"id-user2": {"id-Group1", "id-JumpCloud"}}}
+	plan := reconcile.DiffTargeted(d, c, f, reconcile.DefaultPolicy())
+	if diff := cmp.Diff([]string{"~ user user2 {firstname:Givenuser2→Changed}"}, lines(plan)); diff != "" {
+		t.Errorf("DiffTargeted() mismatch (-want +got):\n%s", diff)
+	}
+}
