@@ -56,3 +56,43 @@ func TestScopeGroupTargeted(t *testing.T) {
 		t.Errorf("DiffTargeted() mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestDiffToADMatchesUsernameAndEmail: sync takes over an AD user only
+// when username and email align (seed 002), and reports a conflict when
+// they disagree instead of taking over or creating a second account.
+func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
+	t.Parallel()
+	dom := func(us ...reconcile.ADUser) reconcile.Domain { return reconcile.Domain{Container: container, Users: us} }
+	other := dUser("alice")
+	other.Mail = "alice@elsewhere.example"
+	noMail := dUser("alice")
+	noMail.Mail = ""
+	renamed := dUser("alice")
+	renamed.Username = "asmith"
+	tests := []struct {
+		name      string
+		dom       reconcile.Domain
+		want      []string
+		wantSkips []string
+	}{
+		{name: "both align: taken over", dom: dom(dUser("alice")), want: []string{}, wantSkips: []string{}},
+		{name: "AD user without mail: taken over, mail written", dom: dom(noMail),
+			want: []string{"~ user alice {email:→alice@example.com}"}, wantSkips: []string{}},
+		{name: "username matches, mail differs: conflict", dom: dom(other), want: []string{},
+			wantSkips: []string{`user alice: username matches AD user CN=alice,CN=Users,DC=example,DC=com but its mail is "alice@elsewhere.example", not "alice@example.com"; neither taken over nor created: resolve by hand`}},
+		{name: "email matches another username: conflict", dom: dom(renamed), want: []string{},
+			wantSkips: []string{`user alice: email matches AD user CN=alice,CN=Users,DC=example,DC=com, whose username is "asmith"; neither taken over nor created: resolve by hand`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan := reconcile.DiffToAD(reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}}, tt.dom, reconcile.DefaultSyncPolicy())
+			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
+				t.Errorf("DiffToAD() changes mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantSkips, skips(plan)); diff != "" {
+				t.Errorf("DiffToAD() skips mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

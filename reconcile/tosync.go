@@ -210,6 +210,7 @@ type toAD struct {
 	guard guard
 
 	byName    map[string]int // lower username → index in dom.Users
+	byMail    map[string]int // lower mail → index in dom.Users
 	byGUID    map[string]int // lower objectGUID → index in dom.Users
 	grpName   map[string]int // lower name → index in dom.Groups
 	grpAnchor map[string]int // JumpCloud group id → index in dom.Groups
@@ -228,10 +229,14 @@ func (s *toAD) skip(k Kind, key, format string, args ...any) {
 func (s *toAD) index() {
 	s.byName = make(map[string]int, len(s.dom.Users))
 	s.byGUID = make(map[string]int, len(s.dom.Users))
+	s.byMail = make(map[string]int, len(s.dom.Users))
 	for i := range s.dom.Users {
 		u := &s.dom.Users[i]
 		if u.Username != "" {
 			s.byName[strings.ToLower(u.Username)] = i
+		}
+		if u.Mail != "" {
+			s.byMail[strings.ToLower(u.Mail)] = i
 		}
 		if u.GUID != "" {
 			s.byGUID[strings.ToLower(u.GUID)] = i
@@ -284,6 +289,10 @@ func (s *toAD) user(u *CloudUser, key string) {
 		}
 	} else {
 		ai, found = s.byName[key]
+		if why := s.matchConflict(u, ai, found); why != "" {
+			s.skip(KindUser, key, "%s; neither taken over nor created: resolve by hand", why)
+			return
+		}
 	}
 	if !found {
 		s.newUser(u, key)
@@ -597,4 +606,29 @@ func FingerprintToAD(desired Bound, actual Domain) string {
 	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
+
+// matchConflict says why an unanchored JumpCloud user u may not be matched
+// to AD user ai (found by username) or created, or "". Seed 002: "JumpCloud
+// Users are associated with Active Directory Users based on the alignment of
+// the Username and Email fields": a username match whose AD mail is another
+// address, or no username match but an AD user holding the email, is a
+// conflict to report, not a takeover or a second account. An AD user with
+// no mail matches by username alone (sync then writes the email).
+func (s *toAD) matchConflict(u *CloudUser, ai int, found bool) string {
+	if found {
+		a := &s.dom.Users[ai]
+		if a.Mail != "" && u.Email != "" && !strings.EqualFold(a.Mail, u.Email) {
+			return fmt.Sprintf("username matches AD user %s but its mail is %q, not %q", a.DN, a.Mail, u.Email)
+		}
+		return ""
+	}
+	if u.Email == "" {
+		return ""
+	}
+	if mi, ok := s.byMail[strings.ToLower(u.Email)]; ok {
+		a := &s.dom.Users[mi]
+		return fmt.Sprintf("email matches AD user %s, whose username is %q", a.DN, a.Username)
+	}
+	return ""
 }

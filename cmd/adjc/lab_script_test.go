@@ -357,7 +357,12 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 		}
 		ts.Setenv(args[2], u.ID)
 	case "adduser":
-		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: args[1] + "@e2e.example", Firstname: "Sync", Lastname: args[1]})
+		// adduser NAME [EMAIL]: the email is NAME@e2e.example unless given.
+		email := args[1] + "@e2e.example"
+		if len(args) > 2 {
+			email = args[2]
+		}
+		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: email, Firstname: "Sync", Lastname: args[1]})
 		ts.Check(err)
 	case "addgroup":
 		g, err := emu.AddUserGroup(org, jcapi.UserGroup{Name: args[1]})
