@@ -62,7 +62,9 @@ func TestScopeGroupTargeted(t *testing.T) {
 // they disagree instead of taking over or creating a second account.
 func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
 	t.Parallel()
-	dom := func(us ...reconcile.ADUser) reconcile.Domain { return reconcile.Domain{Container: container, Users: us} }
+	dom := func(us ...reconcile.ADUser) reconcile.Domain {
+		return reconcile.Domain{Container: container, Users: us}
+	}
 	other := dUser("alice")
 	other.Mail = "alice@elsewhere.example"
 	noMail := dUser("alice")
