@@ -76,6 +76,9 @@ type UserPatch struct {
 type GroupSpec struct {
 	Anchor string
 	Name   string
+	// SAMAccountName is set when an AD group's sAMAccountName must differ
+	// from Name ([GroupSAMAccountName]); "" means Name.
+	SAMAccountName string
 	// BindTo is the AD domain object to associate the group with; "" for none.
 	BindTo string
 }
@@ -414,6 +417,8 @@ func (a *applier) call(ctx context.Context, c Change, userID, groupID string) (s
 					g.Name = f.New
 				case FieldBound:
 					g.BindTo = f.New
+				case FieldSAMAccountName:
+					g.SAMAccountName = f.New
 				}
 			}
 			return a.t.CreateGroup(ctx, g)

@@ -98,3 +98,21 @@ func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
 		})
 	}
 }
+
+func TestGroupSAMAccountName(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"Sales, EMEA":                  "Sales_ EMEA",
+		`R&D, "Café" 中文组`:              `R&D_ _Café_ 中文组`,
+		"a/b\\c[d]e:f;g|h=i+j*k?l<m>n": "a_b_c_d_e_f_g_h_i_j_k_l_m_n",
+		"tab\there":                    "tab_here",
+		"Engineering":                  "Engineering",
+	} {
+		if got := reconcile.GroupSAMAccountName(name); got != want {
+			t.Errorf("GroupSAMAccountName(%q) = %q, want %q", name, got, want)
+		}
+		if reconcile.GroupNameProblem(reconcile.GroupSAMAccountName(name)) != "" {
+			t.Errorf("GroupSAMAccountName(%q) still has a problem", name)
+		}
+	}
+}

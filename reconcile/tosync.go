@@ -118,9 +118,10 @@ func SAMAccountNameProblem(name string) string {
 const groupSAMInvalid = "\"/\\[]:;|=,+*?<>"
 
 // GroupNameProblem says why name cannot be the sAMAccountName of an AD
-// group, or "". The cn could hold these characters escaped, but AD refuses
-// them in sAMAccountName, and sync keeps the two equal so that a group is
-// found by either.
+// group, or "". The cn can hold these characters escaped, but AD refuses
+// them in sAMAccountName. Sync does not refuse such a name: it creates the
+// group with that cn and the sAMAccountName [GroupSAMAccountName] cleans
+// from it, as import already reads groups whose two names differ.
 func GroupNameProblem(name string) string {
 	if strings.ContainsAny(name, groupSAMInvalid) {
 		return "it contains one of " + groupSAMInvalid
@@ -416,10 +417,13 @@ func (s *toAD) groups(bound []CloudGroup) {
 				continue
 			}
 		}
-		// Only a create or a rename sets sAMAccountName; a group already
-		// holding the name is managed whatever its sAMAccountName.
-		if why := GroupNameProblem(g.Name); why != "" && (!found || !strings.EqualFold(s.dom.Groups[gi].Name, g.Name)) {
-			s.skip(KindGroup, key, "group name %q cannot be an AD group's sAMAccountName: %s", g.Name, why)
+		// A control character or "=" cannot be in a cn either (the lab's
+		// Samba DC refuses "=" as "invalid DN"; not checked on Windows);
+		// every other character AD refuses in sAMAccountName is cleaned
+		// from it ([GroupSAMAccountName]) on a create or rename.
+		if strings.ContainsFunc(g.Name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '=' }) &&
+			(!found || !strings.EqualFold(s.dom.Groups[gi].Name, g.Name)) {
+			s.skip(KindGroup, key, "group name %q cannot be an AD group's name: it contains = or a control character", g.Name)
 			continue
 		}
 		ref := Ref{Anchor: g.ID, Name: g.Name}
@@ -468,7 +472,7 @@ func (s *toAD) groups(bound []CloudGroup) {
 				Action: Create, Kind: KindGroup, Key: key,
 				Reason: "bound to the AD domain in JumpCloud, not in AD",
 				Group:  &ref,
-				Fields: []FieldChange{{Name: FieldAnchor, New: g.ID}, {Name: FieldName, New: g.Name}},
+				Fields: groupCreateFields(g),
 			})
 		}
 		s.members(g, ref, have)
@@ -631,4 +635,31 @@ func (s *toAD) matchConflict(u *CloudUser, ai int, found bool) string {
 		return fmt.Sprintf("email matches AD user %s, whose username is %q", a.DN, a.Username)
 	}
 	return ""
+}
+
+// FieldSAMAccountName is a group create's sAMAccountName when it is not the
+// group name (AD refuses some characters in it that a cn may hold).
+const FieldSAMAccountName = "sAMAccountName"
+
+// GroupSAMAccountName is the sAMAccountName sync gives a group named name:
+// the name, with each character AD refuses there (and each control
+// character) replaced by "_", as Active Directory Users and Computers
+// fills its "pre-Windows 2000" name; "Sales, EMEA" becomes "Sales_ EMEA".
+func GroupSAMAccountName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(groupSAMInvalid, r) {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+// groupCreateFields are the fields of a group create: the id recorded, the
+// cn, and the sAMAccountName when it has to differ from the cn.
+func groupCreateFields(g *CloudGroup) []FieldChange {
+	fields := []FieldChange{{Name: FieldAnchor, New: g.ID}, {Name: FieldName, New: g.Name}}
+	if sam := GroupSAMAccountName(g.Name); sam != g.Name {
+		fields = append(fields, FieldChange{Name: FieldSAMAccountName, New: sam})
+	}
+	return fields
 }
