@@ -482,7 +482,7 @@ var syncedAttributes = []string{"givenName", "sn", "mail", "userAccountControl"}
 
 func writeChecks(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
-	names := []string{"create-users", "reset-passwords", "write-attributes", "write-members"}
+	names := []string{"create-users", "create-groups", "reset-passwords", "write-attributes", "write-members"}
 	skip := func(reason string) []Check {
 		out := make([]Check, len(names))
 		for i, n := range names {
@@ -503,6 +503,15 @@ func writeChecks(f Facts, writes bool, noWrites string) []Check {
 		out = append(out, check(a, "create-users", Pass, "may create users in "+f.Domain.RootContainer, ""))
 	} else {
 		out = append(out, check(a, "create-users", Fail, "may not create users in "+f.Domain.RootContainer+" (allowedChildClassesEffective)", delegate))
+	}
+	// Sync creates an AD group for each JumpCloud group bound to the domain
+	// that AD lacks. Seed 004 delegates "the first six common tasks" of the
+	// Delegation of Control Wizard, whose fourth is "Create, delete and
+	// manage groups".
+	if r.Container.CanCreate("group") {
+		out = append(out, check(a, "create-groups", Pass, "may create groups in "+f.Domain.RootContainer, ""))
+	} else {
+		out = append(out, check(a, "create-groups", Fail, "may not create groups in "+f.Domain.RootContainer+" (allowedChildClassesEffective)", delegate))
 	}
 
 	switch {

@@ -163,7 +163,9 @@ func (s *syncLab) run(ldapURL string, args ...string) (stdout, stderr string, co
 		}
 		return ldapx.Dial(ctx, ldapx.Options{URL: d.LDAPURL, BindDN: a.Bind, Password: pw, CAFile: d.CAFile, Wrap: s.wrap})
 	}
-	f.Directory = func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) { return f.DirectoryFor(ctx, d, config.DirectionSync) }
+	f.Directory = func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
+		return f.DirectoryFor(ctx, d, config.DirectionSync)
+	}
 	ctx, cancel := context.WithTimeout(s.t.Context(), 3*time.Minute)
 	defer cancel()
 	err := commands.Execute(ctx, f, args)
