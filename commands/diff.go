@@ -75,11 +75,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,14 @@ ADJC_* variables and flags override the file ('adjc help environment').
       jumpcloud_domain_id: ""   # 24 hex digits: the JumpCloud AD domain object
   state_dir: /path              # default $XDG_STATE_HOME/adjc
   audit_log: /path              # default <state_dir>/audit.jsonl
+  ha:                           # several 'schedule' processes per domain, one leader
+    etcd:                       # HA is off while endpoints is empty
+      endpoints: [https://etcd1:2379, https://etcd2:2379]
+      ca_file: /path/ca.pem     # CA of the etcd servers' certificates
+      cert_file: /path          # client certificate, with key_file
+      key_file: /path
+      prefix: /adjc             # prefix of adjc's keys
+      lease_ttl: 10s            # a silent leader is replaced within about this
 
 Secrets do not belong in this file: it names files that hold them.
 `

@@ -93,11 +93,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		saved = &sp
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

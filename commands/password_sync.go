@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
@@ -48,7 +50,9 @@ func defaultSource() string {
 }
 
 func newPasswordSyncCmd(f *Factory, runF func(context.Context, *PasswordSyncOptions) error) *cobra.Command {
-	opts := &PasswordSyncOptions{IO: f.IO, Config: f.Config, JumpCloud: f.JumpCloud, Directory: f.Directory,
+	opts := &PasswordSyncOptions{IO: f.IO, Config: f.Config, JumpCloud: f.JumpCloud, Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
+		return f.DirectoryFor(ctx, d, config.DirectionImport)
+	},
 		Logger: f.Logger, Now: f.Now, LookupEnv: f.LookupEnv}
 	cmd := &cobra.Command{
 		Use:   "password-sync",
@@ -124,11 +128,7 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 	if opts.RetryFor <= 0 {
 		return Usagef("--retry-for must be positive, e.g. 5m")
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -163,6 +163,14 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		first.Close()
 		return fmt.Errorf("domain %s: the scope group %q in %s: %w", d.Name, d.JumpCloudGroup, root, err)
 	}
+	// The never-touch set a plan obeys, plus --never-touch for this service.
+	nt, err := adapter.ReadNeverTouch(ctx, first, adapter.NeverTouchOptions{Scope: d.BaseDN, RootContainer: root,
+		Binds: d.Binds(), JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup,
+		Entries: append(slices.Clone(d.NeverTouch), opts.NeverTouch...)})
+	if err != nil {
+		first.Close()
+		return fmt.Errorf("domain %s: %w", d.Name, err)
+	}
 
 	audit, err := pwsync.OpenAuditLog(cfg.AuditLog, d.Name, opts.Now)
 	if err != nil {
@@ -185,8 +193,7 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		},
 		JumpCloud:    jc,
 		ScopeGroupDN: group.DN,
-		BindAccount:  d.Bind,
-		NeverTouch:   opts.NeverTouch,
+		NeverTouch:   nt,
 		RetryFor:     opts.RetryFor,
 		Logger:       log,
 		Now:          opts.Now,

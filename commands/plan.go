@@ -200,6 +200,20 @@ func jumpCloudTarget(jc *jcapi.Client, dir reconcile.Directory, d *config.Domain
 	return t
 }
 
+// configDomain loads the configuration and returns it with the domain a
+// command works on ([oneDomain]).
+func configDomain(load func() (*config.Config, error)) (*config.Config, *config.Domain, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := oneDomain(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, d, nil
+}
+
 // oneDomain returns the domain a command works on: the only one, or the one
 // chosen with --domain.
 func oneDomain(cfg *config.Config) (*config.Domain, error) {

@@ -37,7 +37,10 @@ type ScheduleOptions struct {
 	JumpCloud func(*config.Config) (*jcapi.Client, error)
 	// Watch opens the change stream of a domain (adwatch over the domain's
 	// LDAP settings); tests replace it.
-	Watch func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error)
+	Watch func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error)
+	// Poll opens DirSync polling of a domain for delta ticks (adwatch.Poller
+	// over the domain's LDAP settings); nil makes every tick full.
+	Poll func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error)
 	// ReadFresh re-reads the AD users a watch event names, and the
 	// JumpCloud users they concern, against the last full read, for a
 	// targeted run; it returns the target to apply the plan through and a
@@ -52,6 +55,7 @@ type ScheduleOptions struct {
 	Ready func(metricsAddr string)
 
 	Interval     time.Duration
+	FullInterval time.Duration
 	WatchChanges bool
 	MetricsAddr  string
 	HealthMaxAge time.Duration
@@ -62,6 +66,10 @@ type ScheduleOptions struct {
 	// ledger is the domain's state store once the lock is held: every run
 	// spends the one removal budget.
 	ledger pipeline.Ledger
+	// With ha.etcd set: instance names this process in audit lines, and
+	// fence proves leadership right before a plan is applied.
+	instance string
+	fence    func(context.Context) error
 	// infoLogs raises the log level to info unless -v or -vv chose it:
 	// schedule logs its start and one line per run by default.
 	infoLogs func()
@@ -74,7 +82,7 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 		}
 	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
-		ReadFresh: readFresh(f), ReadCloud: readCloud(f)}
+		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -125,6 +133,7 @@ EXIT STATUS
 	fs := cmd.Flags()
 	fs.DurationVar(&opts.Interval, "interval", schedule.DefaultInterval, "time between full runs (at least 10s)")
 	fs.BoolVar(&opts.WatchChanges, "watch", false, "also run as soon as AD reports a change (change notifications)")
+	fs.DurationVar(&opts.FullInterval, "full-interval", time.Hour, "without --watch, ticks are delta runs (DirSync: only what changed) and a full reconcile runs this often")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics and /healthz on this address, e.g. 127.0.0.1:9464")
 	fs.DurationVar(&opts.HealthMaxAge, "health-max-age", 0, "/healthz fails when the last successful run is older (default 3 intervals)")
 	fs.BoolVar(&opts.Import, "import", false, "run only import (AD → JumpCloud); default: what the domain's mode allows")
@@ -133,7 +142,7 @@ EXIT STATUS
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
 	opts.policy.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("import", "sync")
-	cmd.AddCommand(newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false))
+	cmd.AddCommand(newScheduleStatusCmd(f, nil), newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false), newScheduleFullNowCmd(f))
 	return cmd
 }
 
@@ -157,11 +166,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -190,9 +195,25 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	// Every run, full or targeted, import or sync, spends the one removal
 	// budget the store keeps, as one-shot commands do.
 	opts.ledger = store
+	var state schedule.StateStore = store
+	var group *haGroup
+	if cfg.HA.Enabled() {
+		// One leader per domain across hosts: the shared state, the budget
+		// and the fencing live in etcd; the local lock still guards this
+		// host's state folder (approvals, audit log).
+		group, err = joinHA(ctx, cfg, d, opts.Logger)
+		if err != nil {
+			return err
+		}
+		defer group.close()
+		state = group.store
+		opts.ledger = group.store.WithApprovals(store)
+		opts.instance = group.elector.Instance()
+		opts.fence = group.elector.IsLeader
+	}
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
-		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: store,
+		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
 		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 			var sum schedule.Summary
 			if doImport {
@@ -213,8 +234,15 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		},
 	}
 	sopts.Paused = domainPaused(cfg, d)
+	if group != nil {
+		sopts.Leader, sopts.Elected = group.elector, group.elected
+		sopts.Paused = group.paused(cfg, d, sopts.Paused)
+	}
 	if opts.MetricsAddr != "" {
 		sopts.Metrics = schedule.NewMetrics(d.Name)
+		if group != nil {
+			sopts.Metrics.Register(group.elector.Collector())
+		}
 	}
 	// The watcher holds the state store until its channel closes: every way
 	// out below stops it and waits, so the lock is never released under it.
@@ -227,8 +255,25 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			}
 		}
 	}
+	// Without --watch, interval ticks are delta runs when the DC offers
+	// DirSync: the watch and the poller would each move the one cookie, so
+	// it is one or the other. In a group, a new leader starts full (the
+	// cookie it finds may be ahead of what was applied), so ticks stay full.
+	if !opts.WatchChanges && doImport && group == nil && opts.Poll != nil && opts.FullInterval > 0 {
+		p, err := opts.Poll(ctx, d, state)
+		switch {
+		case errors.Is(err, adwatch.ErrNoDirSync):
+			log.Warn("the domain controller offers no dirsync: every tick reads everything", "interval", opts.Interval)
+		case err != nil:
+			log.Warn("dirsync polling unavailable: every tick reads everything", "error", authHint(err))
+		default:
+			defer p.Close()
+			imp.delta, imp.fullInterval = p, opts.FullInterval
+			log.Info("ticks are delta runs", "full_interval", opts.FullInterval)
+		}
+	}
 	if opts.WatchChanges {
-		events, err := opts.Watch(watchCtx, d, store)
+		events, err := opts.Watch(watchCtx, d, state)
 		switch {
 		case errors.Is(err, adwatch.ErrUnsupported):
 			log.Warn("the domain controller offers no change notifications: polling every interval", "interval", opts.Interval)
@@ -299,6 +344,18 @@ type scheduledImporter struct {
 	// what later targeted runs re-read folded in; nil when there is none
 	// to trust (no full run yet, or a run changed more than it can track).
 	cache *adapter.Snapshot
+	// delta, when set, makes interval ticks delta runs: DirSync says what
+	// changed since the last tick and only that is read and planned
+	// against the cache, until fullInterval has passed since lastFull.
+	delta        deltaSource
+	fullInterval time.Duration
+	lastFull     time.Time
+}
+
+// deltaSource says what changed in AD since it was last asked
+// (adwatch.Poller).
+type deltaSource interface {
+	Poll(ctx context.Context) (schedule.Event, error)
 }
 
 // run is one unattended import: targeted when t allows it and the users
@@ -306,8 +363,15 @@ type scheduledImporter struct {
 // threshold, audit. It prints nothing; the scheduler logs the summary.
 func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 	reason := ""
-	if t.Kind == schedule.TriggerWatch {
+	switch {
+	case t.Kind == schedule.TriggerWatch:
 		sum, err := im.targeted(ctx, t)
+		if !errors.Is(err, adapter.ErrFullRun) {
+			return sum, err
+		}
+		reason = strings.TrimPrefix(err.Error(), adapter.ErrFullRun.Error()+": ")
+	case t.Kind == schedule.TriggerInterval && im.delta != nil:
+		sum, err := im.deltaTick(ctx)
 		if !errors.Is(err, adapter.ErrFullRun) {
 			return sum, err
 		}
@@ -315,6 +379,45 @@ func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (sched
 	}
 	sum, err := im.full(ctx)
 	sum.FullReason = reason
+	if err == nil && t.Kind == schedule.TriggerInterval && im.delta != nil && sum.Applied > 0 {
+		// Deltas should leave nothing for the safety net to do: say what
+		// it corrected (console edits in JumpCloud are the expected kind).
+		im.opts.Logger.Warn("full reconcile corrected what delta runs did not", "domain", im.d.Name, "changes", sum.Changes(), "full_reason", reason)
+	}
+	return sum, err
+}
+
+// deltaTick is an interval tick that costs what changed: DirSync says which
+// objects changed since the last tick, and only they are read (in AD and in
+// JumpCloud) and planned against the last full read, as a watch run does; a
+// tick where nothing adjc reads changed reads nothing else. An error
+// matching adapter.ErrFullRun says why a full run must run instead: no full
+// read yet, the full interval reached, a full run asked for, DirSync
+// failing, or a change only a full read can place.
+func (im *scheduledImporter) deltaTick(ctx context.Context) (schedule.Summary, error) {
+	now := im.opts.Now()
+	switch {
+	case im.cache == nil:
+		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
+	case im.fullInterval > 0 && now.Sub(im.lastFull) >= im.fullInterval:
+		return schedule.Summary{}, fmt.Errorf("%w: full interval (%s) reached", adapter.ErrFullRun, im.fullInterval)
+	}
+	if im.cfg.StateDir != "" {
+		if asked, err := schedule.TakeFullRequest(im.cfg.StateDir, im.d.Name); err == nil && asked {
+			return schedule.Summary{}, fmt.Errorf("%w: asked for with 'adjc schedule full-now'", adapter.ErrFullRun)
+		}
+	}
+	ev, err := im.delta.Poll(ctx)
+	switch {
+	case err != nil:
+		return schedule.Summary{}, fmt.Errorf("%w: dirsync failed: %v", adapter.ErrFullRun, err)
+	case ev.Full:
+		return schedule.Summary{}, fmt.Errorf("%w: an object was deleted (only a full read can place it)", adapter.ErrFullRun)
+	case len(ev.Users)+len(ev.Groups)+len(ev.Members) == 0:
+		return schedule.Summary{Delta: true}, nil
+	}
+	sum, err := im.targeted(ctx, schedule.Trigger{Kind: schedule.TriggerInterval, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Since: ev.At})
+	sum.Delta = true
 	return sum, err
 }
 
@@ -392,6 +495,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		cloud = c
 	}
 	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	im.lastFull = im.opts.Now()
 	return sum, nil
 }
 
@@ -421,10 +525,16 @@ func applyScheduledResult(ctx context.Context, opts *ScheduleOptions, cfg *confi
 	if plan.Empty() {
 		return schedule.Summary{}, reconcile.Result{}, nil
 	}
-	res, err := pipeline.Apply(ctx, plan, pipeline.ApplyArgs{
+	args := pipeline.ApplyArgs{
 		Domain: d.Name, AuditLog: cfg.AuditLog, Now: opts.Now, Policy: thr, Concurrency: concurrency, Target: t,
-		Ledger: opts.ledger,
-	})
+		Ledger: opts.ledger, Instance: opts.instance,
+	}
+	if opts.fence != nil {
+		// Fencing: the last moment before any write, prove this instance
+		// still leads; a deposed leader applies nothing.
+		args.Consent = func(int) error { return opts.fence(ctx) }
+	}
+	res, err := pipeline.Apply(ctx, plan, args)
 	if res == nil {
 		return schedule.Summary{Planned: len(plan.Changes), Skipped: len(plan.Changes)}, reconcile.Result{}, err
 	}
@@ -477,10 +587,26 @@ func readCloud(f *Factory) func(context.Context, *config.Config, *config.Domain)
 	}
 }
 
+// pollDomain opens DirSync polling of d for delta ticks, bound as the
+// import account like the watch.
+func pollDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (*adwatch.Poller, error) {
+	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error) {
+		a := d.BindFor(config.DirectionImport)
+		pw, err := a.Password.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		return adwatch.NewPoller(ctx, adwatch.Options{
+			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
+			Store: store, Now: f.Now, Logger: f.Logger,
+		})
+	}
+}
+
 // watchDomain opens the change stream of d with the same LDAP settings as
 // every other connection to it.
-func watchDomain(f *Factory) func(context.Context, *config.Domain, *schedule.Store) (<-chan schedule.Event, error) {
-	return func(ctx context.Context, d *config.Domain, store *schedule.Store) (<-chan schedule.Event, error) {
+func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (<-chan schedule.Event, error) {
+	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error) {
 		// The watch feeds import (AD → JumpCloud): it reads as that
 		// direction's account.
 		a := d.BindFor(config.DirectionImport)

@@ -1,8 +1,12 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ha"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/schedule"
 	"github.com/spf13/cobra"
 )
@@ -31,13 +35,13 @@ One-shot import and sync are not paused: an operator running them means it.`
 		Long:  long + "\n\nEXIT STATUS\n  0 on success, 2 for a usage or configuration error.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.Config()
+			cfg, d, err := configDomain(f.Config)
 			if err != nil {
 				return err
 			}
-			d, err := oneDomain(cfg)
-			if err != nil {
-				return err
+			if cfg.HA.Enabled() {
+				// A group's flag is in etcd, for whichever host leads.
+				return pauseGroup(cmd.Context(), f, cfg, d.Name, pause)
 			}
 			if cfg.StateDir == "" {
 				return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the pause flag is kept there")
@@ -53,6 +57,59 @@ One-shot import and sync are not paused: an operator running them means it.`
 				return err
 			}
 			_, err = fmt.Fprintf(f.IO.Out, "Scheduled runs for %s may run again.\n", d.Name)
+			return err
+		},
+	}
+}
+
+// pauseGroup sets or clears the pause flag of an HA group (ha.etcd).
+func pauseGroup(ctx context.Context, f *Factory, cfg *config.Config, domain string, pause bool) error {
+	cl, err := ha.Dial(haConfig(cfg.HA))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if pause {
+		if err := ha.Pause(ctx, cl, cfg.HA.Prefix, domain, f.Now()); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f.IO.Out, "Paused scheduled runs for %s on every host of its HA group; 'adjc schedule resume' lets them run again.\n", output.Safe(domain))
+		return err
+	}
+	if err := ha.Resume(ctx, cl, cfg.HA.Prefix, domain); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f.IO.Out, "Scheduled runs for %s may run again on its HA group.\n", output.Safe(domain))
+	return err
+}
+
+// newScheduleFullNowCmd is `adjc schedule full-now`: the next tick of the
+// domain's scheduler reads everything instead of a delta.
+func newScheduleFullNowCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "full-now",
+		Short: "Make the scheduler's next tick a full reconcile",
+		Long: `Without --watch, 'adjc schedule' ticks are delta runs: DirSync says what
+changed in AD since the last tick and only that is read and planned. A full
+reconcile, which also corrects what deltas cannot see (edits made in the
+JumpCloud console), runs at start, every --full-interval, after any error, and
+at the next tick after this command.
+
+EXIT STATUS
+  0 on success, 2 for a usage or configuration error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, d, err := configDomain(f.Config)
+			if err != nil {
+				return err
+			}
+			if cfg.StateDir == "" {
+				return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the request is kept there")
+			}
+			if err := schedule.RequestFull(cfg.StateDir, d.Name, f.Now()); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(f.IO.Out, "The next scheduled tick for %s reads everything.\n", d.Name)
 			return err
 		},
 	}

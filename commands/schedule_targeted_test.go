@@ -255,3 +255,91 @@ func TestScheduledImportTargetedThreshold(t *testing.T) {
 		t.Errorf("%d full and %d targeted reads, want the start run and one targeted", x.full, len(x.fresh))
 	}
 }
+
+// fakeDelta is a deltaSource that returns the next queued event.
+type fakeDelta struct {
+	events []schedule.Event
+	err    error
+	polls  int
+}
+
+func (f *fakeDelta) Poll(context.Context) (schedule.Event, error) {
+	f.polls++
+	if f.err != nil || len(f.events) == 0 {
+		return schedule.Event{}, f.err
+	}
+	ev := f.events[0]
+	f.events = f.events[1:]
+	return ev, nil
+}
+
+// TestScheduledImportDeltaTicks: without --watch, interval ticks cost what
+// changed: a tick where DirSync reports nothing reads nothing else (no AD
+// scope read, no JumpCloud call); a tick naming a user re-reads only that
+// user; the full interval, a deletion, a failing DirSync or 'schedule
+// full-now' make a tick full, and a full run finds nothing left to do.
+func TestScheduledImportDeltaTicks(t *testing.T) {
+	t.Parallel()
+	x := newTargetedFixture(t)
+	ctx := t.Context()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	x.im.opts.Now = func() time.Time { return now }
+	x.im.cfg.StateDir = t.TempDir()
+	d := &fakeDelta{}
+	x.im.delta, x.im.fullInterval = d, time.Hour
+	tick := schedule.Trigger{Kind: schedule.TriggerInterval}
+	if _, err := x.im.run(ctx, schedule.Trigger{Kind: schedule.TriggerStart}); err != nil {
+		t.Fatal(err)
+	}
+	if x.full != 1 {
+		t.Fatalf("start run: %d full reads, want 1", x.full)
+	}
+	step := func(name string, wantKind string, wantReason string) schedule.Summary {
+		t.Helper()
+		full, fresh, calls := x.full, len(x.fresh), len(x.mem.Calls())
+		sum, err := x.im.run(ctx, tick)
+		if err != nil {
+			t.Fatalf("%s: run() = %v", name, err)
+		}
+		if sum.Kind() != wantKind || !strings.Contains(sum.FullReason, wantReason) {
+			t.Errorf("%s: kind %s full_reason %q, want %s %q", name, sum.Kind(), sum.FullReason, wantKind, wantReason)
+		}
+		if wantKind == "delta" && x.full != full {
+			t.Errorf("%s: a delta tick read everything", name)
+		}
+		if wantKind == "full" && x.full != full+1 {
+			t.Errorf("%s: a full tick did not read everything", name)
+		}
+		if name == "nothing changed" && (len(x.fresh) != fresh || len(x.mem.Calls()) != calls) {
+			t.Errorf("%s: a no-op delta tick read %d users and made %d JumpCloud calls, want none", name, len(x.fresh)-fresh, len(x.mem.Calls())-calls)
+		}
+		if again := reconcile.Diff(x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
+			t.Errorf("%s: after the run a full Diff plans %v", name, again.Changes)
+		}
+		return sum
+	}
+	step("nothing changed", "delta", "")
+
+	x.ad.Users[0].Surname = "Changed"
+	d.events = []schedule.Event{{Users: []string{guid(1)}}}
+	if sum := step("one user changed", "delta", ""); !sum.Targeted || sum.Applied != 1 {
+		t.Errorf("one user changed: targeted=%v applied=%d, want a targeted run applying 1", sum.Targeted, sum.Applied)
+	}
+
+	d.events = []schedule.Event{{Full: true}}
+	step("a deletion", "full", "deleted")
+
+	d.err = errors.New("dirsync refused the cookie")
+	step("dirsync failing", "full", "dirsync failed")
+	d.err = nil
+
+	if err := schedule.RequestFull(x.im.cfg.StateDir, x.im.d.Name, now); err != nil {
+		t.Fatal(err)
+	}
+	step("full-now", "full", "full-now")
+	step("after full-now", "delta", "")
+
+	now = now.Add(time.Hour)
+	step("full interval", "full", "full interval")
+	step("after the full interval", "delta", "")
+}

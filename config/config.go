@@ -71,6 +71,8 @@ type Config struct {
 	StateDir string
 	// AuditLog is the JSON-lines file every applied change is appended to.
 	AuditLog string
+	// HA is the ha.etcd section; HA is off while it has no endpoints.
+	HA Etcd
 
 	sources  map[string]Source
 	searched []string // the config files looked for, found or not
@@ -319,5 +321,11 @@ func (c *Config) Settings() []Setting {
 	}
 	add("state_dir", c.StateDir)
 	add("audit_log", c.AuditLog)
+	add("ha.etcd.endpoints", strings.Join(c.HA.Endpoints, ","))
+	add("ha.etcd.ca_file", c.HA.CAFile)
+	add("ha.etcd.cert_file", c.HA.CertFile)
+	add("ha.etcd.key_file", c.HA.KeyFile)
+	add("ha.etcd.prefix", c.HA.Prefix)
+	add("ha.etcd.lease_ttl", c.HA.LeaseTTL.String())
 	return out
 }

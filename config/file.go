@@ -25,13 +25,14 @@ type fileDoc struct {
 	top       map[string]value
 	jumpCloud map[string]value
 	domains   []map[string]value
+	etcd      map[string]value // ha.etcd
 }
 
 // The keys each section accepts. yaml.v3's Decoder.KnownFields would reject
 // unknown keys too, but it stops at the first and names a Go type; walking
 // the node tree reports every unknown key with its line and a suggestion.
 var (
-	topKeys       = []string{"jumpcloud", "domains", "state_dir", "audit_log"}
+	topKeys       = []string{"jumpcloud", "domains", "state_dir", "audit_log", "ha"}
 	jumpCloudKeys = []string{"api_url", "region", "org_id", "api_key_file"}
 	domainKeys    = []string{
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
@@ -45,7 +46,7 @@ var (
 
 // parseFile reads the YAML in data (from path) strictly.
 func parseFile(path string, data []byte) (*fileDoc, []Problem) {
-	doc := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}}
+	doc := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}, etcd: map[string]value{}}
 	src := Source{Kind: KindFile, Name: path}
 	// A config is a few KiB: a large file is another file named by mistake,
 	// and YAML's aliases can make a small-looking one expensive to parse.
@@ -106,6 +107,8 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 				}
 				doc.domains = append(doc.domains, d)
 			}
+		case "ha":
+			p.parseHA(v, doc)
 		default:
 			doc.top[key] = p.scalar(v, key, false)
 		}
@@ -126,6 +129,7 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 	}
 	rel(doc.top, "state_dir", "audit_log")
 	rel(doc.jumpCloud, "api_key_file")
+	rel(doc.etcd, "ca_file", "cert_file", "key_file")
 	for _, d := range doc.domains {
 		rel(d, "bind_password_file", "import_bind_password_file", "sync_bind_password_file", "ca_file")
 	}

@@ -131,7 +131,7 @@ func domainSettings() []setting {
 func AddFlags(fs *pflag.FlagSet) {
 	fs.String(FlagConfig, "", "config file (default: $"+EnvConfig+", else $XDG_CONFIG_HOME/adjc/config.yaml)")
 	fs.String(FlagDomain, "", "act on this configured domain only")
-	for _, group := range [][]setting{jumpCloudSettings(), domainSettings(), topSettings()} {
+	for _, group := range [][]setting{jumpCloudSettings(), domainSettings(), topSettings(), etcdSettings()} {
 		for _, s := range group {
 			if s.boolean {
 				// A switch: `--allow-plaintext diff` must not take
@@ -168,7 +168,7 @@ func Environment() []EnvVar {
 			vars = append(vars, EnvVar{Name: s.valueEnv, Help: what + " itself (prefer " + s.env + ")"})
 		}
 	}
-	for _, s := range topSettings() {
+	for _, s := range append(topSettings(), etcdSettings()...) {
 		vars = append(vars, EnvVar{Name: s.env, Help: s.help})
 	}
 	return vars

@@ -163,6 +163,7 @@ func (l *loader) load() (*Config, error) {
 		defAudit = filepath.Join(c.StateDir, "audit.jsonl")
 	}
 	l.set("audit_log", &c.AuditLog, auditLog, defAudit)
+	l.loadEtcd(c, doc.etcd)
 
 	l.validate(c)
 
@@ -198,7 +199,7 @@ func domainChoice(c *Config) string {
 // readFile finds and parses the config file; it returns an error only for
 // I/O trouble other than the problems it records.
 func (l *loader) readFile(c *Config) (*fileDoc, error) {
-	empty := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}}
+	empty := &fileDoc{top: map[string]value{}, jumpCloud: map[string]value{}, etcd: map[string]value{}}
 	path, src := "", Source{Kind: KindDefault}
 	if v, ok := l.env(EnvConfig); ok {
 		path, src = v, Source{Kind: KindEnv, Name: EnvConfig}

@@ -156,6 +156,18 @@ func TestLoad(t *testing.T) {
 		{name: "repeated_key", file: "state_dir: /a\nstate_dir: /b\n", flags: []string{"--config", "$TMP/config.yaml"}},
 		{name: "null_values", file: "jumpcloud:\n  org_id:\ndomains:\nstate_dir: /s\n", flags: []string{"--config", "$TMP/config.yaml"}},
 		{
+			name:  "ha_file",
+			file:  labYAML + "ha:\n  etcd:\n    endpoints: [https://etcd1:2379, https://etcd2:2379]\n    ca_file: etcd-ca.pem\n    cert_file: $TMP/c.pem\n    key_file: $TMP/k.pem\n    lease_ttl: 15s\n",
+			flags: []string{"--config", "$TMP/config.yaml", "--etcd-prefix", "/corp/adjc"},
+			env:   map[string]string{"ADJC_ETCD_LEASE_TTL": "20s"},
+		},
+		{name: "ha_env", file: labYAML, flags: []string{"--config", "$TMP/config.yaml"}, env: map[string]string{"ADJC_ETCD_ENDPOINTS": "http://127.0.0.1:2379, http://127.0.0.1:22379"}},
+		{
+			name:  "ha_invalid",
+			file:  labYAML + "ha:\n  etcd:\n    endpoints: http://etcd.example.com:2379,etcd2\n    cert_file: c.pem\n    prefix: adjc\n    lease_ttl: 2500ms\n",
+			flags: []string{"--config", "$TMP/config.yaml"},
+		},
+		{
 			name: "invalid_values",
 			file: `jumpcloud:
   api_url: ftp://console.jumpcloud.com

@@ -14,6 +14,9 @@ import (
 type ApplyArgs struct {
 	// Domain names the domain in the audit log.
 	Domain string
+	// Instance, when set, names the process of an HA group that applies
+	// the plan, in every audit line.
+	Instance string
 	// AuditLog is the JSON-lines file every outcome is appended to.
 	AuditLog string
 	Now      func() time.Time
@@ -78,6 +81,9 @@ func Apply(ctx context.Context, plan reconcile.Plan, a ApplyArgs) (*reconcile.Re
 		return nil, ErrNoAuditLog
 	}
 	audit, err := openAuditLog(a.AuditLog, a.Domain, now)
+	if audit != nil {
+		audit.instance = a.Instance
+	}
 	if err != nil {
 		return nil, err
 	}

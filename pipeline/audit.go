@@ -15,27 +15,30 @@ import (
 // It carries names, emails, ids and the change's fields — the plan never
 // holds a secret — and the outcome.
 type auditEntry struct {
-	Time    string                  `json:"time"`
-	Domain  string                  `json:"domain"`
-	Action  string                  `json:"action"`
-	Kind    reconcile.Kind          `json:"kind"`
-	Object  string                  `json:"object"`
-	UserID  string                  `json:"user_id,omitempty"`
-	GroupID string                  `json:"group_id,omitempty"`
-	Reason  string                  `json:"reason,omitempty"`
-	Fields  []reconcile.FieldChange `json:"fields,omitempty"`
-	Outcome reconcile.Status        `json:"outcome"`
-	ID      string                  `json:"created_id,omitempty"`
-	Error   string                  `json:"error,omitempty"`
+	Time   string `json:"time"`
+	Domain string `json:"domain"`
+	// Instance is the HA group member that applied it; absent alone.
+	Instance string                  `json:"instance,omitempty"`
+	Action   string                  `json:"action"`
+	Kind     reconcile.Kind          `json:"kind"`
+	Object   string                  `json:"object"`
+	UserID   string                  `json:"user_id,omitempty"`
+	GroupID  string                  `json:"group_id,omitempty"`
+	Reason   string                  `json:"reason,omitempty"`
+	Fields   []reconcile.FieldChange `json:"fields,omitempty"`
+	Outcome  reconcile.Status        `json:"outcome"`
+	ID       string                  `json:"created_id,omitempty"`
+	Error    string                  `json:"error,omitempty"`
 }
 
 // auditLog appends JSON lines to a file opened O_APPEND, one write per
 // line, so concurrent runs and readers see whole lines only.
 type auditLog struct {
-	f      *os.File
-	domain string
-	now    func() time.Time
-	err    error // the first write error, reported once at the end
+	f        *os.File
+	domain   string
+	instance string
+	now      func() time.Time
+	err      error // the first write error, reported once at the end
 }
 
 func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) {
@@ -58,7 +61,7 @@ func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) 
 func (a *auditLog) record(o reconcile.Outcome) {
 	c := o.Change
 	e := auditEntry{
-		Time: a.now().UTC().Format(time.RFC3339Nano), Domain: a.domain,
+		Time: a.now().UTC().Format(time.RFC3339Nano), Domain: a.domain, Instance: a.instance,
 		Action: c.Action.Name(), Kind: c.Kind, Object: c.Key, Reason: c.Reason,
 		Fields: c.Fields, Outcome: o.Status, ID: o.ID,
 	}

@@ -8,11 +8,13 @@ import (
 
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 )
 
 func TestNeverTouch(t *testing.T) {
 	t.Parallel()
-	d := New(Options{BindAccount: "jcsync@adjc.lab", NeverTouch: []string{"Break-Glass"}})
+	d := New(Options{NeverTouch: reconcile.NeverTouch{Entries: []reconcile.Protected{
+		{Match: "jcsync", Why: "adjc's own bind account"}, {Match: "Break-Glass", Why: "on the never_touch list"}}}})
 	dom := "S-1-5-21-1-2-3-"
 	tests := []struct {
 		user ldapx.User
@@ -24,15 +26,13 @@ func TestNeverTouch(t *testing.T) {
 		{ldapx.User{SAMAccountName: "break-glass", SID: dom + "1200"}, true},
 		{ldapx.User{SAMAccountName: "alice", SID: dom + "1105"}, false},
 		{ldapx.User{SAMAccountName: "bob", SID: dom + "1000"}, false},
+		{ldapx.User{SAMAccountName: "carol", SID: dom + "1106", AdminCount: 1}, true},
+		{ldapx.User{SAMAccountName: "dave", SID: dom + "1107", Critical: true}, true},
 	}
 	for _, tt := range tests {
 		if got := d.neverTouch(tt.user) != ""; got != tt.want {
 			t.Errorf("neverTouch(%s, %s) = %v, want %v", tt.user.SAMAccountName, tt.user.SID, got, tt.want)
 		}
-	}
-	d = New(Options{BindAccount: `ADJC\jcsync`})
-	if d.neverTouch(ldapx.User{SAMAccountName: "JCSYNC", SID: dom + "1104"}) == "" {
-		t.Error(`neverTouch does not know the bind account given as ADJC\jcsync`)
 	}
 }
 

@@ -42,4 +42,13 @@
 // destructive-change budget there (pipeline.Ledger), written atomically
 // (temporary file, fsync, rename) with mode 0600; [Approve] leaves an
 // operator's release of held removals beside it.
+//
+// # Several hosts
+//
+// With Options.Leader (package ha, on etcd) the scheduler is one of a group:
+// gocron's distributed elector skips interval runs on followers, every run
+// whatever its trigger first proves leadership and runs under a context that
+// ends with it, the first run of each leadership term is full, and
+// Options.Elected starts it at once. The state then lives in a [StateStore]
+// shared by the group; a follower's writes fail with [ErrNotLeader].
 package schedule

@@ -15,6 +15,7 @@ import (
 type Metrics struct {
 	reg         *prometheus.Registry
 	runs        *prometheus.CounterVec
+	runKinds    *prometheus.CounterVec
 	failures    *prometheus.CounterVec
 	changes     *prometheus.CounterVec
 	lastSuccess prometheus.Gauge
@@ -58,10 +59,20 @@ func NewMetrics(domain string) *Metrics {
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 90, 180}, ConstLabels: labels,
 		}),
 	}
+	m.runKinds = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "adjc_run_kind_total", Help: "Runs that were not skipped, by kind: delta (planned only what changed: watch runs and delta ticks) or full (read everything).",
+		ConstLabels: prometheus.Labels{"domain": domain},
+	}, []string{"kind"})
+	m.reg.MustRegister(m.runKinds)
 	m.reg.MustRegister(m.runs, m.failures, m.changes, m.lastSuccess, m.paused, m.duration, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// Register adds another collector to the metrics served, e.g. package
+// ha's adjc_leader gauge. It panics on a name already registered, a
+// programming error.
+func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
 
 func (m *Metrics) setPaused(p bool) {
 	if m == nil {
@@ -96,6 +107,7 @@ func (m *Metrics) observe(rec Record, now time.Time) {
 	if rec.Paused {
 		return
 	}
+	m.runKinds.WithLabelValues(rec.Summary.Kind()).Inc()
 	m.duration.Observe(rec.Duration.Seconds())
 	for _, c := range rec.Summary.ByKind {
 		m.changes.WithLabelValues(string(c.Kind), actionName(c.Action)).Add(float64(c.N))

@@ -129,9 +129,33 @@ type Options struct {
 	// Metrics, when set, is updated after every run.
 	Metrics *Metrics
 	// Store, when set, records the last run and last success.
-	Store *Store
+	Store StateStore
 	// OnRun, when set, is called after every run with its record.
 	OnRun func(Record)
+	// Leader, when set, makes this scheduler one of a group (package ha):
+	// gocron asks it before each interval run, and every run (interval,
+	// watch, retry) starts only after it proved leadership, under a context
+	// that ends when leadership does. Nil: the scheduler runs alone.
+	Leader Leader
+	// Elected, with Leader, starts a full run at once each time a value
+	// arrives: this instance just became leader and must not wait for the
+	// next interval.
+	Elected <-chan struct{}
+}
+
+// Leader is what a scheduler in a group needs from the election; it
+// includes gocron v2's Elector.
+type Leader interface {
+	// IsLeader returns nil when this instance leads now and proved it;
+	// otherwise an error wrapping [ErrNotLeader].
+	IsLeader(ctx context.Context) error
+	// Lead returns a context that ends when leadership does.
+	Lead(ctx context.Context) (context.Context, context.CancelFunc)
+	// Leader reports without a round trip whether this instance leads.
+	Leader() bool
+	// Term identifies the current leadership (it changes with every
+	// election won); 0 while following.
+	Term() int64
 }
 
 // Scheduler runs a [RunFunc] on an interval and on changes. Create it with
@@ -150,7 +174,8 @@ type Scheduler struct {
 	stopping    bool
 	ran         bool // the first interval-job run (the start run) happened
 	paused      bool
-	failures    int // consecutive runs that could not reach AD or JumpCloud
+	term        int64 // the leadership term of the last run as leader
+	failures    int   // consecutive runs that could not reach AD or JumpCloud
 	downSince   time.Time
 	retryAt     time.Time
 	retry       clockwork.Timer
@@ -207,7 +232,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	// Runs outlive ctx: a stop lets the current change, and the run, finish.
 	runCtx := context.WithoutCancel(ctx)
 
-	gs, err := gocron.NewScheduler(gocron.WithClock(s.clock))
+	gopts := []gocron.SchedulerOption{gocron.WithClock(s.clock)}
+	if s.opts.Leader != nil {
+		// Followers skip interval runs; fire checks again for every trigger.
+		gopts = append(gopts, gocron.WithDistributedElector(s.opts.Leader))
+	}
+	gs, err := gocron.NewScheduler(gopts...)
 	if err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
@@ -227,6 +257,21 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var watching sync.WaitGroup
 	if s.opts.Events != nil {
 		watching.Go(func() { s.watch(ctx, runCtx) })
+	}
+	if s.opts.Elected != nil {
+		watching.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-s.opts.Elected:
+					// The start or a watch run may have come first.
+					if !s.ranInTerm() {
+						s.fire(runCtx, Trigger{Kind: TriggerStart})
+					}
+				}
+			}
+		})
 	}
 	s.log.Info("schedule started", "interval", s.opts.Interval, "watch", s.opts.Events != nil)
 	gs.Start()
@@ -288,6 +333,20 @@ func (s *Scheduler) fire(ctx context.Context, t Trigger) {
 		s.log.Debug("watch run skipped: backing off", "users", len(t.Users), "groups", len(t.Groups))
 		return
 	}
+	if l := s.opts.Leader; l != nil {
+		if err := l.IsLeader(ctx); err != nil {
+			s.log.Debug("run skipped: not the leader", "trigger", t.Kind, "reason", err)
+			return
+		}
+		if term := l.Term(); !s.setTerm(term) {
+			// Changes seen while following were not applied here: the
+			// first run of a term reads everything.
+			t.Full = true
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = l.Lead(ctx)
+		defer cancel()
+	}
 	s.execute(ctx, t)
 }
 
@@ -311,6 +370,24 @@ func (s *Scheduler) execute(ctx context.Context, t Trigger) {
 	}
 	rec.Summary, rec.Err = s.opts.Run(ctx, t)
 	s.finish(rec)
+}
+
+// setTerm records a run in leadership term and says whether one ran in
+// it before.
+func (s *Scheduler) setTerm(term int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	same := s.term == term
+	s.term = term
+	return same
+}
+
+// ranInTerm reports whether a run as leader happened in the current term.
+func (s *Scheduler) ranInTerm() bool {
+	term := s.opts.Leader.Term()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return term != 0 && s.term == term
 }
 
 func (s *Scheduler) setPaused(paused bool) {
@@ -412,6 +489,9 @@ func (s *Scheduler) logRun(rec Record) {
 	}
 	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,
 		"failed", rec.Summary.Failed, "skipped", rec.Summary.Skipped)
+	if rec.Trigger.Kind != TriggerWatch && rec.Summary.FullReason != "" {
+		attrs = append(attrs, "full_reason", rec.Summary.FullReason)
+	}
 	if c := rec.Summary.Changes(); c != "" {
 		attrs = append(attrs, "changes", c)
 	}
@@ -426,7 +506,7 @@ func (s *Scheduler) logRun(rec Record) {
 		s.log.Warn("run failed", attrs...)
 		return
 	}
-	s.log.Info("run finished", attrs...)
+	s.log.Info("run finished", append(attrs, "kind", rec.Summary.Kind())...)
 }
 
 // watch turns change events into targeted runs: the first event of a burst
@@ -535,6 +615,10 @@ func (s *Scheduler) Health(maxAge time.Duration) (bool, string) {
 	now := s.clock.Now()
 	if s.paused {
 		return true, "ok: paused, the domain is deactivated in JumpCloud"
+	}
+	if s.opts.Leader != nil && !s.opts.Leader.Leader() {
+		// A follower runs nothing; it is healthy while it can take over.
+		return true, "ok: follower, ready to take over"
 	}
 	if s.lastSuccess.IsZero() {
 		if s.started.IsZero() || now.Sub(s.started) <= maxAge {

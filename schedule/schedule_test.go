@@ -539,3 +539,120 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Summarize().Add() = %+v (%q)", got, got.Changes())
 	}
 }
+
+// fakeLeader is a Leader whose answer the test sets.
+type fakeLeader struct {
+	mu      sync.Mutex
+	leading bool
+	term    int64
+	lost    chan struct{}
+}
+
+func (f *fakeLeader) Term() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.leading {
+		return 0
+	}
+	return f.term
+}
+
+func (f *fakeLeader) set(leading bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lost == nil {
+		f.lost = make(chan struct{})
+	}
+	if f.leading && !leading {
+		close(f.lost)
+		f.lost = make(chan struct{})
+	}
+	if !f.leading && leading {
+		f.term++
+	}
+	f.leading = leading
+}
+
+func (f *fakeLeader) Leader() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.leading
+}
+
+func (f *fakeLeader) IsLeader(context.Context) error {
+	if !f.Leader() {
+		return fmt.Errorf("fake: %w", ErrNotLeader)
+	}
+	return nil
+}
+
+func (f *fakeLeader) Lead(ctx context.Context) (context.Context, context.CancelFunc) {
+	f.mu.Lock()
+	lost := f.lost
+	f.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// TestFollowerRunsNothing: a follower skips interval and watch runs and is
+// healthy; once elected it runs a full run at once, and its first watch run
+// after following is full too.
+func TestFollowerRunsNothing(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := &fakeLeader{}
+		l.set(false)
+		events := make(chan Event)
+		elected := make(chan struct{}, 1)
+		h := start(t, Options{Interval: time.Minute, Events: events, Leader: l, Elected: elected}, nil)
+		h.advance(3 * time.Minute)
+		events <- Event{Users: []string{"a"}}
+		synctest.Wait()
+		h.advance(time.Second)
+		if runs := h.gotRuns(); len(runs) != 0 {
+			t.Fatalf("follower ran %v, want nothing", runs)
+		}
+		if ok, msg := h.s.Health(time.Minute); !ok || !strings.Contains(msg, "follower") {
+			t.Errorf("follower Health = %v %q, want healthy follower", ok, msg)
+		}
+		l.set(true)
+		elected <- struct{}{}
+		synctest.Wait()
+		if runs := h.gotRuns(); len(runs) != 1 || runs[0].Trigger != TriggerStart {
+			t.Fatalf("runs after election = %v, want one start run at once", runs)
+		}
+		// A late election notice in a term that already ran does nothing.
+		elected <- struct{}{}
+		synctest.Wait()
+		if runs := h.gotRuns(); len(runs) != 1 {
+			t.Fatalf("runs after a second notice = %v, want still one", runs)
+		}
+		events <- Event{Users: []string{"b"}}
+		synctest.Wait()
+		h.advance(time.Second)
+		if tr := h.triggers[len(h.triggers)-1]; tr.Kind != TriggerWatch || !tr.Targeted() {
+			t.Errorf("watch trigger as leader = %+v, want a targeted one (already leading)", tr)
+		}
+		// Leadership lost and won back without an election notice: the
+		// first watch run then reads everything.
+		l.set(false)
+		events <- Event{Users: []string{"c"}}
+		synctest.Wait()
+		h.advance(time.Second)
+		l.set(true)
+		events <- Event{Users: []string{"d"}}
+		synctest.Wait()
+		h.advance(time.Second)
+		if tr := h.triggers[len(h.triggers)-1]; len(h.triggers) != 3 || !tr.Full || tr.Targeted() {
+			t.Errorf("triggers = %+v, want the watch run after following to be full", h.triggers)
+		}
+		h.stop()
+	})
+}

@@ -20,6 +20,19 @@ import (
 // older adjc could misread a newer file.
 const stateVersion = 1
 
+// ErrNotLeader is wrapped by the errors of a [StateStore] or [Leader] when
+// this instance is not (or no longer) the group's leader and must not write.
+var ErrNotLeader = errors.New("not the leader")
+
+// StateStore keeps a domain's [State]: the file [Store] on one host, or
+// package ha's etcd store shared by a group of schedulers.
+type StateStore interface {
+	// State returns a copy of the current state.
+	State() State
+	// Update changes the state with f and saves it, all or nothing.
+	Update(f func(*State)) error
+}
+
 // State is what a scheduler keeps between runs and restarts.
 type State struct {
 	Version int    `json:"version"`
@@ -43,6 +56,29 @@ type Removal struct {
 	N         int                 `json:"n"`
 }
 
+// NewState returns the empty state of domain.
+func NewState(domain string) State { return State{Version: stateVersion, Domain: domain} }
+
+// Check says whether this adjc can read st.
+func (st State) Check() error {
+	if st.Version != stateVersion {
+		return fmt.Errorf("state has version %d, this adjc reads %d", st.Version, stateVersion)
+	}
+	return nil
+}
+
+// Clone returns a copy sharing no memory with st.
+func (st State) Clone() State {
+	c := st
+	c.DirSyncCookie = append([]byte(nil), st.DirSyncCookie...)
+	c.Removals = append([]Removal(nil), st.Removals...)
+	if st.LastRun != nil {
+		lr := *st.LastRun
+		c.LastRun = &lr
+	}
+	return c
+}
+
 // RunState is a [Record] as stored: the error as text.
 type RunState struct {
 	Trigger  TriggerKind   `json:"trigger"`
@@ -60,6 +96,8 @@ func newRunState(rec Record) *RunState {
 	}
 	return rs
 }
+
+var _ StateStore = (*Store)(nil)
 
 // Store keeps one domain's [State] in a file in the state folder. It is safe
 // for concurrent use within one process; [AcquireLock] keeps other
@@ -84,7 +122,7 @@ func OpenStore(dir, domain string) (*Store, error) {
 	b, err := os.ReadFile(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.state = State{Version: stateVersion, Domain: domain}
+		s.state = NewState(domain)
 		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("schedule: read state: %w", err)
@@ -92,8 +130,8 @@ func OpenStore(dir, domain string) (*Store, error) {
 	if err := json.Unmarshal(b, &s.state); err != nil {
 		return nil, fmt.Errorf("schedule: read state %s: %w", s.path, err)
 	}
-	if s.state.Version != stateVersion {
-		return nil, fmt.Errorf("schedule: state %s has version %d, this adjc reads %d", s.path, s.state.Version, stateVersion)
+	if err := s.state.Check(); err != nil {
+		return nil, fmt.Errorf("schedule: %s: %w", s.path, err)
 	}
 	return s, nil
 }
@@ -105,9 +143,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.state
-	st.DirSyncCookie = append([]byte(nil), s.state.DirSyncCookie...)
-	return st
+	return s.state.Clone()
 }
 
 // Update changes the state with f and writes it atomically: to a
@@ -190,27 +226,36 @@ const ledgerKeep = 7 * 24 * time.Hour
 func (s *Store) Spent(dir reconcile.Direction, since time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.state.RemovalsSince(dir, since), nil
+}
+
+// RemovalsSince sums the removals recorded for dir since the given time.
+func (st State) RemovalsSince(dir reconcile.Direction, since time.Time) int {
 	n := 0
-	for _, r := range s.state.Removals {
+	for _, r := range st.Removals {
 		if r.Direction == dir && !r.At.Before(since) {
 			n += r.N
 		}
 	}
-	return n, nil
+	return n
+}
+
+// AddRemovals records n removals applied to dir at the given time and
+// forgets entries older than a week.
+func (st *State) AddRemovals(dir reconcile.Direction, at time.Time, n int) {
+	kept := st.Removals[:0:0]
+	for _, r := range st.Removals {
+		if at.Sub(r.At) < ledgerKeep {
+			kept = append(kept, r)
+		}
+	}
+	st.Removals = append(kept, Removal{Direction: dir, At: at.UTC(), N: n})
 }
 
 // Record adds n removals applied to dir at the given time, forgetting
 // entries older than a week (pipeline.Ledger).
 func (s *Store) Record(dir reconcile.Direction, at time.Time, n int) error {
-	return s.Update(func(st *State) {
-		kept := st.Removals[:0:0]
-		for _, r := range st.Removals {
-			if at.Sub(r.At) < ledgerKeep {
-				kept = append(kept, r)
-			}
-		}
-		st.Removals = append(kept, Removal{Direction: dir, At: at.UTC(), N: n})
-	})
+	return s.Update(func(st *State) { st.AddRemovals(dir, at, n) })
 }
 
 // approvalGlob matches the files 'adjc approve' leaves for domain and dir.
@@ -318,4 +363,38 @@ func PausedSince(stateDir, domain string) (bool, time.Time, error) {
 	}
 	at, _ := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
 	return true, at, nil
+}
+
+// fullFile is where [RequestFull] leaves its request for domain in dir.
+func fullFile(dir, domain string) string {
+	return filepath.Join(dir, fileName(domain)+".full-now")
+}
+
+// RequestFull asks the domain's scheduler for a full reconcile at its next
+// tick instead of a delta ('adjc schedule full-now'); a file of its own, so
+// it works while the scheduler holds the lock.
+func RequestFull(stateDir, domain string, now time.Time) error {
+	if stateDir == "" {
+		return errors.New("schedule: no state folder configured (set state_dir or $ADJC_STATE_DIR)")
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return fmt.Errorf("schedule: state folder: %w", err)
+	}
+	if err := writeFileAtomic(fullFile(stateDir, domain), []byte(now.UTC().Format(time.RFC3339)+"\n")); err != nil {
+		return fmt.Errorf("schedule: full-now: %w", err)
+	}
+	return nil
+}
+
+// TakeFullRequest reports whether a full reconcile was asked for, and clears
+// the request.
+func TakeFullRequest(stateDir, domain string) (bool, error) {
+	err := os.Remove(fullFile(stateDir, domain))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("schedule: full-now: %w", err)
 }

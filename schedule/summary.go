@@ -30,9 +30,23 @@ type Summary struct {
 	// Targeted is set when the run read and planned only the users a watch
 	// event named, rather than everything.
 	Targeted bool `json:"targeted,omitempty"`
-	// FullReason says why a watch run read everything after all (a group
-	// changed, too many users, no earlier full read to start from).
+	// FullReason says why a watch or interval run read everything after
+	// all (a group changed, too many users, no earlier full read to start
+	// from, the full interval reached).
 	FullReason string `json:"full_reason,omitempty"`
+	// Delta is set when an interval run planned only what DirSync said
+	// changed since the last run (Targeted then says whether it read
+	// anything at all): the run kind "delta" of adjc_run_kind_total.
+	Delta bool `json:"delta,omitempty"`
+}
+
+// Kind is the run's kind for metrics and logs: "delta" when it planned only
+// what changed (a watch run or a delta tick), "full" when it read everything.
+func (s Summary) Kind() string {
+	if s.Delta || s.Targeted {
+		return "delta"
+	}
+	return "full"
 }
 
 // Summarize counts what applying plan did, from its result.

@@ -37,7 +37,7 @@ import (
 // its own), a fresh emulated org, and a config file pointing at both — or,
 // through ldapURL, at a proxy in front of the DC.
 type faultLab struct {
-	t       *testing.T
+	t       testing.TB
 	lab     *ldaptest.Lab
 	emu     *jcemu.Server
 	org     string
@@ -53,7 +53,7 @@ type faultLab struct {
 
 const faultKey = "fault-api-key-0123456789abcdef"
 
-func newFaultLab(t *testing.T, nUsers int) *faultLab {
+func newFaultLab(t testing.TB, nUsers int) *faultLab {
 	t.Helper()
 	l := ldaptest.Get(t)
 	fl := &faultLab{t: t, lab: l, dir: t.TempDir(), groups: map[string][]string{}}

@@ -436,3 +436,51 @@ func checkFilters(t *testing.T, filters, names []string) {
 		}
 	}
 }
+
+// TestFaultEmptiedMemberListSync: a bound group's member list answered as
+// [] (a 200) once removes nothing in AD — the second read finds the members
+// — and only a list read empty twice removes them (issue 14 point 3).
+func TestFaultEmptiedMemberListSync(t *testing.T) {
+	t.Parallel()
+	s := newSyncLab(t)
+	var us []jcapi.SystemUser
+	for i := 1; i <= 3; i++ {
+		us = append(us, s.addUser(fmt.Sprintf("emp%d%s", i, s.suffix)))
+	}
+	g := s.addGroup("empG"+s.suffix, us...)
+	if _, stderr, code := s.run(s.lab.URL, "sync", "--yes", "-o", "plain"); code != 0 {
+		t.Fatalf("first sync: exit %d\n%s", code, stderr)
+	}
+	members := func() int {
+		t.Helper()
+		dn, err := s.admin.FindGroup(t.Context(), s.users, "empG"+s.suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.admin.Members(t.Context(), dn.DN, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	if n := members(); n != 3 {
+		t.Fatalf("after the first sync the AD group has %d members, want 3", n)
+	}
+	empty := jcemu.Fault{Method: "GET", Path: "/api/v2/usergroups/" + g.ID + "/members", Empty: true}
+
+	// Empty once: the second read finds the members; nothing is removed.
+	empty.Times = 1
+	s.emu.FailNext(empty)
+	stdout, stderr, code := s.run(s.lab.URL, "sync", "--yes", "-o", "plain")
+	if code != 0 || !strings.Contains(stdout, "No changes") || members() != 3 {
+		t.Errorf("sync with a member list read empty once: exit %d, %d members left\n%s%s", code, members(), stdout, stderr)
+	}
+
+	// Empty twice: confirmed, so the removals are planned and applied.
+	empty.Times = 2
+	s.emu.FailNext(empty)
+	stdout, stderr, code = s.run(s.lab.URL, "sync", "--yes", "-o", "plain")
+	if code != 0 || members() != 0 {
+		t.Errorf("sync with a member list read empty twice: exit %d, %d members left, want 0\n%s%s", code, members(), stdout, stderr)
+	}
+}

@@ -3,19 +3,13 @@ package jcemu
 import (
 	"bytes"
 	crand "crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"path"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -124,83 +118,6 @@ func Open(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Chaos is random trouble applied to every call.
-type Chaos struct {
-	Rate429 float64       // share of calls answered 429 before processing
-	Rate5xx float64       // share of calls answered 503 before processing
-	Latency time.Duration // added to every call
-}
-
-// SetChaos replaces the random faults and latency.
-func (s *Server) SetChaos(c Chaos) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.chaos = c
-}
-
-// Fault makes the next Times calls matching Method and Path fail.
-type Fault struct {
-	// Method matches the HTTP method; "" matches any.
-	Method string
-	// Path is a path.Match pattern on the URL path, e.g. "/api/systemusers"
-	// or "/api/v2/usergroups/*/members"; "" matches any.
-	Path string
-	// Times is how many matching calls fail (default 1).
-	Times int
-	// Status answers the call with this status and an error body, without
-	// processing it (429, 500, 503, …).
-	Status int
-	// RetryAfter, with Status, sends a Retry-After header in whole seconds.
-	RetryAfter time.Duration
-	// Drop processes the call, then closes the connection without an
-	// answer: the client cannot tell whether it happened.
-	Drop bool
-	// Skew, on a list call, adds this to the request's skip before it is
-	// served: -limit serves the previous page again, -1 a page shifted by
-	// one (as when an object is created ahead of the reader between pages),
-	// +n skips n objects (as when one is deleted).
-	Skew int
-	// After lets this many matching calls through untouched before the
-	// fault applies, e.g. After: 1 to hit the second page of a list.
-	After int
-}
-
-// FailNext schedules a fault. Faults are checked in the order scheduled.
-func (s *Server) FailNext(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f.Times < 1 {
-		f.Times = 1
-	}
-	s.fails = append(s.fails, &f)
-}
-
-// Calls returns how many calls each route served, keyed like
-// "GET /api/systemusers" (the route pattern, not the concrete path).
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
-}
-
-// TotalCalls returns how many calls the server received, faults included.
-func (s *Server) TotalCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total
-}
-
-// ResetCalls zeroes the call counters.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls, s.total = map[string]int{}, 0
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -229,6 +146,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, fault.Status, "injected fault")
 		return
+	case fault != nil && fault.Empty:
+		w.Header().Set("x-total-count", "0")
+		writeJSON(w, http.StatusOK, []any{})
+		return
 	case chaos.Rate429 > 0 && roll429 < chaos.Rate429:
 		writeError(w, http.StatusTooManyRequests, "too many requests")
 		return
@@ -255,30 +176,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-func (s *Server) takeFault(r *http.Request) *Fault {
-	for i, f := range s.fails {
-		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
-			continue
-		}
-		if f.Path != "" {
-			if ok, _ := path.Match(f.Path, r.URL.Path); !ok {
-				continue
-			}
-		}
-		if f.After > 0 {
-			f.After-- // this call passes this fault; a later one may still match
-			continue
-		}
-		f.Times--
-		if f.Times <= 0 {
-			s.fails = append(s.fails[:i], s.fails[i+1:]...)
-		}
-		c := *f
-		return &c
-	}
-	return nil
 }
 
 // bufferedWriter swallows a response that is about to be dropped.
@@ -434,141 +331,6 @@ var errorCodes = map[int]string{
 	502: "UNAVAILABLE",
 	503: "UNAVAILABLE",
 	504: "DEADLINE_EXCEEDED",
-}
-
-// apiError is an error body: components.schemas.Error or ErrorDetails.
-type apiError struct {
-	Code    int              `json:"code"`
-	Message string           `json:"message"`
-	Status  string           `json:"status"`
-	Details []map[string]any `json:"details,omitempty"`
-}
-
-func newError(status int, msg string) *apiError {
-	code := errorCodes[status]
-	if code == "" {
-		code = "UNKNOWN"
-	}
-	return &apiError{Code: status, Message: msg, Status: code}
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeAPIError(w, newError(status, msg))
-}
-
-func writeAPIError(w http.ResponseWriter, e *apiError) {
-	writeJSON(w, e.Code, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = 500, []byte(`{"code":500,"message":"encode response","status":"INTERNAL"}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-// decodeBody reads a JSON object body.
-func decodeBody(r *http.Request) (map[string]any, *apiError) {
-	var m map[string]any
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, newError(400, "invalid JSON body: "+err.Error())
-	}
-	if m == nil {
-		return nil, newError(400, "body must be a JSON object")
-	}
-	return normalizeNumbers(m).(map[string]any), nil
-}
-
-// normalizeNumbers turns json.Number into int64 or float64 so stored docs
-// round-trip as the same JSON.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = normalizeNumbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = normalizeNumbers(x)
-		}
-	case json.Number:
-		if n, err := t.Int64(); err == nil {
-			return n
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
-}
-
-func hashSecret(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-// paging reads limit (default 10, at most max) and skip.
-func paging(r *http.Request, max int) (limit, skip int, e *apiError) {
-	limit, skip = 10, 0
-	q := r.URL.Query()
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, 0, newError(400, "limit must be a non-negative integer")
-		}
-		if n > max {
-			return 0, 0, newError(400, fmt.Sprintf("limit must be at most %d", max))
-		}
-		if n > 0 {
-			limit = n
-		}
-	}
-	if v := q.Get("skip"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, 0, newError(400, "skip must be a non-negative integer")
-		}
-		skip = n
-	}
-	return limit, skip, nil
-}
-
-func window[T any](items []T, skip, limit int) []T {
-	if skip >= len(items) {
-		return []T{}
-	}
-	return items[skip:min(len(items), skip+limit)]
-}
-
-// sortDocs sorts by the given keys ("-" prefix for descending), then by id.
-func sortDocs(docs []doc, keys []string, idField string) {
-	// Docs are kept in id order, so sort=_id (what clients send on every
-	// page) costs nothing.
-	if len(keys) == 1 && (keys[0] == "_id" || keys[0] == "id") {
-		return
-	}
-	if len(keys) == 1 && (keys[0] == "-_id" || keys[0] == "-id") {
-		slices.Reverse(docs)
-		return
-	}
-	sort.SliceStable(docs, func(i, j int) bool {
-		for _, k := range keys {
-			desc := strings.HasPrefix(k, "-")
-			k = strings.TrimPrefix(k, "-")
-			if k == "_id" || k == "id" {
-				k = idField
-			}
-			c := compareValues(lookup(docs[i], k), lookup(docs[j], k))
-			if c != 0 {
-				return (c < 0) != desc
-			}
-		}
-		return docs[i][idField].(string) < docs[j][idField].(string)
-	})
 }
 
 // startFlusher runs the goroutine that saves dirty state; called once, under s.mu.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -31,11 +32,22 @@ import (
 // offer change notifications; the caller falls back to polling.
 var ErrUnsupported = errors.New("adwatch: the domain controller does not offer change notifications (control 1.2.840.113556.1.4.528)")
 
-// Attributes are the attributes whose changes matter to import: the user
-// fields it maps, the account state, privilege, group names and members.
-var Attributes = []string{
-	"objectClass", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
-	"userAccountControl", "adminCount", "member", "cn", "name", "displayName",
+// Attributes are the attributes whose changes matter to import: those of
+// every mapped field import carries (reconcile.Fields), and what decides
+// scope and identity: objectClass, userPrincipalName (the email fallback),
+// adminCount (privilege), member, name and displayName.
+var Attributes = watchedAttributes()
+
+func watchedAttributes() []string {
+	attrs := []string{"objectClass", "userPrincipalName", "adminCount", "member", "name", "displayName"}
+	for _, k := range []reconcile.Kind{reconcile.KindUser, reconcile.KindGroup} {
+		for _, a := range reconcile.ADAttributes(k, false) {
+			if !slices.Contains(attrs, a) {
+				attrs = append(attrs, a)
+			}
+		}
+	}
+	return attrs
 }
 
 // Options configure [Start].
@@ -43,7 +55,7 @@ type Options struct {
 	// LDAP says how to reach and bind to the DC, as for every other command.
 	LDAP ldapx.Options
 	// Store keeps the DirSync cookie across restarts; nil keeps it in memory.
-	Store *schedule.Store
+	Store schedule.StateStore
 	// Now stamps events; time.Now when nil.
 	Now func() time.Time
 	// Logger; nil discards.
@@ -158,7 +170,13 @@ func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
 	}
 	w.cookie = cookie
 	if w.opts.Store != nil {
-		if err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie }); err != nil {
+		err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie })
+		switch {
+		case errors.Is(err, schedule.ErrNotLeader):
+			// A follower of an HA group watches too (ready to lead) but the
+			// shared cookie is the leader's to move.
+			w.log.Debug("dirsync cookie kept in memory: not the leader")
+		case err != nil:
 			w.log.Warn("dirsync cookie not saved", "error", err)
 		}
 	}

@@ -131,3 +131,62 @@ func TestWatchLab(t *testing.T) {
 		}
 	}
 }
+
+// TestPollerLab: a poll after a change names the changed user; a change to
+// an attribute import does not read names nothing; a poll with no change in
+// between names nothing — a delta tick that costs one DirSync search.
+func TestPollerLab(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.poll"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := schedule.OpenStore(t.TempDir(), "adjc.lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile}, Store: store})
+	if err != nil {
+		t.Fatalf("NewPoller() = %v", err)
+	}
+	t.Cleanup(p.Close)
+	if len(store.State().DirSyncCookie) == 0 {
+		t.Error("no DirSync cookie in the store after NewPoller")
+	}
+	if err := admin.Modify(ctx, u.DN, map[string][]string{"sn": {"Polled"}}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := p.Poll(ctx)
+	if err != nil || !slices.Contains(ev.Users, u.GUID) {
+		t.Fatalf("Poll() after a modify of sn = %+v, %v; want user %s", ev, err, u.GUID)
+	}
+	if err := admin.Modify(ctx, u.DN, map[string][]string{"description": {"not read by import"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The lab is shared: other tests' objects may change meanwhile, but not
+	// this user.
+	ev, err = p.Poll(ctx)
+	if err != nil || slices.Contains(ev.Users, u.GUID) {
+		t.Errorf("Poll() after a modify of description = %+v, %v; want %s left out", ev, err, u.GUID)
+	}
+}
+
+// TestWatchedAttributes: the watch follows every AD attribute the field
+// table maps for import, and what decides scope, privilege and identity.
+func TestWatchedAttributes(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"objectClass", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
+		"userAccountControl", "adminCount", "member", "cn", "name", "displayName"} {
+		if !slices.Contains(Attributes, a) {
+			t.Errorf("Attributes = %v, lacks %s", Attributes, a)
+		}
+	}
+}

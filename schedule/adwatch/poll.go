@@ -1,0 +1,78 @@
+package adwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/schedule"
+)
+
+// ErrNoDirSync is returned by [NewPoller] when the domain controller does not
+// offer DirSync: every scheduled tick is then a full run.
+var ErrNoDirSync = errors.New("adwatch: the domain controller does not offer dirsync (control " + ldapx.OIDDirSync + ")")
+
+// Poller asks DirSync, on demand, what changed since the cookie in the state
+// store: the delta a scheduled tick plans when there are no change
+// notifications to wait for (through firewalls, on DCs that drop persistent
+// searches, or simply without --watch). It reads only the changed objects'
+// attributes adjc maps, so a tick where nothing relevant changed costs one
+// LDAP search and no JumpCloud call.
+//
+// A Poller and a watch ([Start]) must not share a store: each moves the
+// cookie on.
+type Poller struct {
+	w *watcher
+}
+
+// NewPoller dials the DC, checks that it offers DirSync and primes the
+// cookie (resuming from the store's, or reading the domain once for a new
+// one).
+func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	if err != nil {
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	w := &watcher{opts: opts, conn: conn, log: opts.Logger, dirSync: true}
+	root, err := conn.RootDSE(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	if !root.Supports(ldapx.OIDDirSync) {
+		conn.Close()
+		return nil, ErrNoDirSync
+	}
+	if err := w.prime(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("adwatch: dirsync: %w", err)
+	}
+	return &Poller{w: w}, nil
+}
+
+// Poll returns what changed since the last poll, as a watch event would say
+// it: users, groups, member changes, or Full when only a full read can place
+// a change (a deletion). An event with nothing in it means nothing adjc reads
+// changed. An error leaves the cookie where it was: the caller runs a full
+// reconcile, and the next poll asks again from the same point.
+func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
+	ev := schedule.Event{At: p.w.opts.Now()}
+	changes, err := p.w.changes(ctx)
+	if err != nil {
+		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
+	}
+	classify(changes, &ev)
+	return ev, nil
+}
+
+// Close releases the DirSync connection.
+func (p *Poller) Close() { p.w.conn.Close() }
