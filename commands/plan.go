@@ -120,7 +120,7 @@ func readState(f *Factory) ReadStateFunc {
 		cloudDone := make(chan struct{})
 		go func() {
 			defer close(cloudDone)
-			if cloud, cloudErr = adapter.ReadCloud(readCtx, jc); cloudErr != nil {
+			if cloud, cloudErr = adapter.ReadCloudFor(readCtx, jc, d.JumpCloudDomainID); cloudErr != nil {
 				cancel(cloudErr)
 			}
 		}()
@@ -140,7 +140,7 @@ func readState(f *Factory) ReadStateFunc {
 		}
 		st := &State{
 			Domain: d, Directory: dir, Cloud: cloud,
-			Target: adapter.NewJumpCloudTarget(jc, dir),
+			Target: jumpCloudTarget(jc, dir, d),
 			Close:  func() { conn.Close() },
 			Index:  idx,
 		}
@@ -150,7 +150,7 @@ func readState(f *Factory) ReadStateFunc {
 				return fmt.Errorf("domain %s: %w", d.Name, err)
 			}
 			st.Directory = again
-			st.Target = adapter.NewJumpCloudTarget(jc, again)
+			st.Target = jumpCloudTarget(jc, again, d)
 			return nil
 		}
 		return st, nil
@@ -171,6 +171,7 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		UsernameAttribute: d.UsernameAttribute,
 		Binds:             d.Binds(),
 		NeverTouch:        d.NeverTouch,
+		Authority:         authority(d),
 	}
 	dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, opts)
 	if err != nil {
@@ -184,6 +185,19 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		return nil, reconcile.Directory{}, nil, opts, err
 	}
 	return conn, dir, idx, opts, nil
+}
+
+// authority is the AD domain object d's imports mark their objects with;
+// AD alone holds passwords in mode ad-authority (seed 003).
+func authority(d *config.Domain) reconcile.Authority {
+	return reconcile.Authority{ID: d.JumpCloudDomainID, Password: d.Mode == config.ModeADAuthority}
+}
+
+// jumpCloudTarget is the import target for d, with its welcome_email.
+func jumpCloudTarget(jc *jcapi.Client, dir reconcile.Directory, d *config.Domain) *adapter.JumpCloudTarget {
+	t := adapter.NewJumpCloudTarget(jc, dir)
+	t.WelcomeEmail = d.WelcomeEmail
+	return t
 }
 
 // configDomain loads the configuration and returns it with the domain a

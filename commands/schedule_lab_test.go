@@ -316,7 +316,8 @@ func TestScheduleWatchMembershipLab(t *testing.T) {
 	if err := s.admin.AddMember(ctx, s.group.DN, s.user.DN); err != nil {
 		t.Fatal(err)
 	}
-	s.waitRun(`"membership+1 user+1"`, time.Minute)
+	// Back in its group and in the mirrored JumpCloud group (seed 002).
+	s.waitRun(`"membership+2 user+1"`, time.Minute)
 	s.waitSuspended(false, time.Minute)
 	s.stop()
 	<-s.done
