@@ -50,7 +50,7 @@ func markers(dn string, a reconcile.Authority) reconcile.Markers {
 	if a.ID == "" {
 		return m
 	}
-	m.DelegatedAuthority, m.Bound = a.ID, true
+	m.Bound = true // delegatedAuthority is never set: see wantMarkers
 	fields := []string{"email", "firstname", "lastname", "username"}
 	if a.Password {
 		fields = append(fields, "password")

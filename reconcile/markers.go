@@ -123,7 +123,12 @@ func wantMarkers(u *ADUser, a Authority) Markers {
 	if a.ID == "" {
 		return m
 	}
-	m.DelegatedAuthority, m.Bound = a.ID, true
+	// delegatedAuthority is left alone, never planned: the spec says auth
+	// uses it "to determine password delegation authority", i.e. JumpCloud
+	// would hand password checks to an AD agent. adjc runs none (it pushes
+	// passwords with password-sync instead), so setting it could lock
+	// users out, and clearing one the vendor's agent set could too.
+	m.Bound = true
 	fields := mirroredFields
 	if a.Password {
 		fields = append(slices.Clone(fields), "password")
@@ -148,9 +153,6 @@ func markerFields(fields []FieldChange, have, want Markers, a Authority) []Field
 	}
 	if a.ID == "" {
 		return fields
-	}
-	if have.DelegatedAuthority != want.DelegatedAuthority {
-		fields = append(fields, FieldChange{FieldDelegatedAuthority, have.DelegatedAuthority, want.DelegatedAuthority})
 	}
 	if h, w := RestrictedText(have.Restricted), RestrictedText(want.Restricted); h != w {
 		fields = append(fields, FieldChange{FieldRestrictedFields, h, w})

@@ -53,7 +53,7 @@ func TestDiffMarkers(t *testing.T) {
 			dir:   withAuth(reconcile.Directory{Users: []reconcile.ADUser{adUser("user1")}, Groups: []reconcile.ADGroup{adGroup("Group1", "user1")}}, auth),
 			cloud: reconcile.Cloud{Users: []reconcile.CloudUser{jcUser("user1")}, Groups: []reconcile.CloudGroup{jcGroup("Group1", "user1")}},
 			want: []string{
-				"~ user user1 {bound:→" + auth.ID + " delegatedAuthority:→" + auth.ID + " restrictedFields:→" + restricted + "}",
+				"~ user user1 {bound:→" + auth.ID + " restrictedFields:→" + restricted + "}",
 				"~ group Group1 {bound:→" + auth.ID + "}",
 			},
 		},
@@ -136,5 +136,27 @@ func TestRestrictedTextRoundTrip(t *testing.T) {
 	}
 	if back := reconcile.RestrictedText(reconcile.ParseRestricted(got)); back != got {
 		t.Errorf("RestrictedText(ParseRestricted(%q)) = %q", got, back)
+	}
+}
+
+// TestDelegatedAuthorityLeftAlone: adjc neither sets nor clears a user's
+// delegatedAuthority (JumpCloud's auth would hand password checks to an AD
+// agent adjc does not run), so a value the vendor's agent left plans
+// nothing, and a new user is created without one.
+func TestDelegatedAuthorityLeftAlone(t *testing.T) {
+	t.Parallel()
+	dir, cloud := seedDirectory(), seedCloud()
+	dir.Authority = reconcile.Authority{ID: "5f0000000000000000000ad1"}
+	for i := range cloud.Users {
+		if cloud.Users[i].Anchor == "" {
+			continue
+		}
+		cloud.Users[i].Markers = markers(dir.Users[0].DN, dir.Authority)
+		cloud.Users[i].Markers.DelegatedAuthority = "5f00000000000000000000ff"
+	}
+	for _, c := range reconcile.Diff(dir, cloud, reconcile.DefaultPolicy()).Changes {
+		if _, ok := c.Field(reconcile.FieldDelegatedAuthority); ok {
+			t.Errorf("Diff plans %s %s with delegatedAuthority: %+v", c.Action, c.Key, c.Fields)
+		}
 	}
 }
