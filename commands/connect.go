@@ -34,6 +34,9 @@ type ConnectOptions struct {
 	Kind   string // "user" or "group" for the bind subcommands
 	Names  []string
 	Remove bool
+	// CheckBind proves that an account of the domain binds (a bind, then
+	// the connection is closed); connect asks it before saving anything.
+	CheckBind func(ctx context.Context, d *config.Domain, dir config.Direction) error
 	// RegisterAgent is --register-agent: register agent records as the
 	// vendor's installer does. Off by default (issue 15.6).
 	RegisterAgent bool
@@ -42,7 +45,7 @@ type ConnectOptions struct {
 }
 
 func newConnectCmd(f *Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	opts := &ConnectOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, LoadConfig: connectLoader(f)}
+	opts := &ConnectOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, LoadConfig: connectLoader(f), CheckBind: checkBind(f)}
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: "Connect the domain to JumpCloud: find or create its AD domain object, save the configuration",
@@ -246,6 +249,9 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 		if bindPassword, err = d.BindPassword.Resolve(); err != nil {
 			return err
 		}
+	}
+	if err := proveCredentials(ctx, opts, d, jc); err != nil {
+		return err
 	}
 	want := normalDomain(d.BaseDN)
 	var ad jcapi.ActiveDirectory
@@ -574,4 +580,48 @@ func runConnectBind(ctx context.Context, opts *ConnectOptions) error {
 		}
 	}
 	return authHint(errors.Join(errs...))
+}
+
+// checkBind dials d as the account of direction dir and closes the
+// connection; tests replace it (Factory.bindCheck).
+func checkBind(f *Factory) func(context.Context, *config.Domain, config.Direction) error {
+	if f.bindCheck != nil {
+		return f.bindCheck
+	}
+	return func(ctx context.Context, d *config.Domain, dir config.Direction) error {
+		conn, err := f.DirectoryFor(ctx, d, dir)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+}
+
+// proveCredentials binds as every account the domain names and reads
+// JumpCloud once, before connect writes anything: a wrong password or key
+// is said as such, naming which one failed, and nothing is saved or
+// created.
+func proveCredentials(ctx context.Context, opts *ConnectOptions, d *config.Domain, jc *jcapi.Client) error {
+	for _, a := range d.Accounts() {
+		if !a.Password.IsSet() && !opts.IO.CanPrompt() {
+			// Nothing to bind with yet: connect says below that the
+			// password must be stored before import or sync.
+			opts.IO.WriteErrLine(fmt.Sprintf("Not checked: %s binds, since no password is set for it (%s).", a.Bind, a.Field))
+			continue
+		}
+		dir := config.DirectionImport
+		if len(a.Directions) > 0 {
+			dir = a.Directions[0]
+		}
+		if err := opts.CheckBind(ctx, d, dir); err != nil {
+			return authHint(fmt.Errorf("the bind account %s (%s) could not bind to %s: %w; nothing was saved or created", a.Bind, a.Field, d.LDAPURL, err))
+		}
+	}
+	for _, err := range jc.Organizations(ctx) {
+		if err != nil {
+			return authHint(fmt.Errorf("the JumpCloud API key could not read the organization: %w; nothing was saved or created", err))
+		}
+		break
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -10,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
+	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
 )
 
@@ -62,6 +66,8 @@ func TestConnect(t *testing.T) {
 		env   map[string]string
 		stdin string
 		tty   []string // secrets typed at no-echo prompts; non-nil makes stdin and stderr terminals
+		// bindErr is what the proof that the bind account binds returns.
+		bindErr error
 	}
 	runWith := func(cfgPath string, o runOpts, args ...string) (string, string, int) {
 		ios, in, out, errOut := output.Test()
@@ -85,6 +91,7 @@ func TestConnect(t *testing.T) {
 		}
 		f := NewFactory(ios, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		f.Logger, f.logs = slog.New(slog.DiscardHandler), nil
+		f.bindCheck = func(context.Context, *config.Domain, config.Direction) error { return o.bindErr }
 		err := Execute(t.Context(), f, args)
 		PrintError(ios.ErrOut, err)
 		clean := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, ts.URL, "URL"), dir, "DIR") }
@@ -171,6 +178,19 @@ func TestConnect(t *testing.T) {
 		"ADJC_BIND_PASSWORD": bindPassword, "ADJC_MODE": "jc-authority",
 	}}
 	created := filepath.Join(dir, "new", "adjc.yaml")
+	// A bind account that does not bind: connect says which credential
+	// failed, and saves and creates nothing.
+	refused := envOnly
+	refused.bindErr = ldapx.ErrInvalidCredentials
+	objects := len(srv.ActiveDirectories(org))
+	stdout, stderr, code = runWith(created, refused, "connect", "-o", "json")
+	if code != ExitAuth || !strings.Contains(stderr, "the bind account svc@example.com (domains[0].bind) could not bind") ||
+		!strings.Contains(stderr, "nothing was saved or created") || len(srv.ActiveDirectories(org)) != objects {
+		t.Errorf("connect with a refused bind = %d %q, want exit %d naming the account and nothing created", code, stderr, ExitAuth)
+	}
+	if _, err := os.Stat(created); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("connect with a refused bind wrote %s (%v)", created, err)
+	}
 	stdout, stderr, code = runWith(created, envOnly, "connect", "-o", "json")
 	golden.Assert(t, []byte(transcript(stdout, stderr, code)), "commands/connect_env.txt")
 	golden.Assert(t, []byte(saved(created)), "commands/connect_env_config.txt")

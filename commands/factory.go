@@ -57,6 +57,9 @@ type Factory struct {
 	syncState SyncStateFunc
 	// lockWait, when above 0, replaces [lockWait] (tests wait less).
 	lockWait time.Duration
+	// bindCheck, when set, replaces connect's proof that an account binds
+	// (tests without a domain controller).
+	bindCheck func(context.Context, *config.Domain, config.Direction) error
 }
 
 // NewFactory returns the Factory main uses: the given streams and
