@@ -15,7 +15,6 @@ import (
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
-	"github.com/adjc/adjc/preflight"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/schedule/adwatch"
@@ -550,73 +549,5 @@ func domainPaused(cfg *config.Config, d *config.Domain) func(context.Context) (b
 	return func(context.Context) (bool, error) {
 		paused, _, err := schedule.PausedSince(cfg.StateDir, d.Name)
 		return paused, err
-	}
-}
-
-// readFresh re-reads the users a watch event names through f's AD and
-// JumpCloud connections (adapter.ReadFresh).
-func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain, *adapter.Snapshot, adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
-	return func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
-		jc, err := f.JumpCloud(cfg)
-		if err != nil {
-			return reconcile.Fresh{}, nil, nil, err
-		}
-		conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
-		if err != nil {
-			return reconcile.Fresh{}, nil, nil, fmt.Errorf("domain %s: %w", d.Name, err)
-		}
-		fresh, err := adapter.ReadFresh(ctx, conn, jc, snap, ch)
-		if err != nil {
-			conn.Close()
-			return reconcile.Fresh{}, nil, nil, err
-		}
-		// external_dn of the users written comes from what was re-read.
-		target := jumpCloudTarget(jc, reconcile.Directory{Users: fresh.Users}, d)
-		return fresh, target, func() { conn.Close() }, nil
-	}
-}
-
-// readCloud reads every JumpCloud user and group through f.
-func readCloud(f *Factory) func(context.Context, *config.Config, *config.Domain) (reconcile.Cloud, error) {
-	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (reconcile.Cloud, error) {
-		jc, err := f.JumpCloud(cfg)
-		if err != nil {
-			return reconcile.Cloud{}, err
-		}
-		return adapter.ReadCloudFor(ctx, jc, d.JumpCloudDomainID)
-	}
-}
-
-// pollDomain opens DirSync polling of d for delta ticks, bound as the
-// import account like the watch.
-func pollDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (*adwatch.Poller, error) {
-	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error) {
-		a := d.BindFor(config.DirectionImport)
-		pw, err := a.Password.Resolve()
-		if err != nil {
-			return nil, err
-		}
-		return adwatch.NewPoller(ctx, adwatch.Options{
-			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
-			Store: store, Now: f.Now, Logger: f.Logger,
-		})
-	}
-}
-
-// watchDomain opens the change stream of d with the same LDAP settings as
-// every other connection to it.
-func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.StateStore) (<-chan schedule.Event, error) {
-	return func(ctx context.Context, d *config.Domain, store schedule.StateStore) (<-chan schedule.Event, error) {
-		// The watch feeds import (AD → JumpCloud): it reads as that
-		// direction's account.
-		a := d.BindFor(config.DirectionImport)
-		pw, err := a.Password.Resolve()
-		if err != nil {
-			return nil, err
-		}
-		return adwatch.Start(ctx, adwatch.Options{
-			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
-			Store: store, Now: f.Now, Logger: f.Logger,
-		})
 	}
 }

@@ -243,3 +243,78 @@ func (e *fpEncoder) set(v []string, fold bool) {
 		e.str(x)
 	}
 }
+
+// FingerprintToAD is [Fingerprint] for the JumpCloud → AD direction: the
+// same bound and domain state in any order gives the same value.
+func FingerprintToAD(desired Bound, actual Domain) string {
+	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
+	e.str("adjc-fingerprint-toad-v1")
+	e.str(strings.ToLower(actual.Container))
+	us := sortedIdx(len(desired.Users), func(i int) string { return desired.Users[i].ID })
+	e.int(len(us))
+	for _, i := range us {
+		u := &desired.Users[i]
+		e.str(u.ID)
+		e.str(u.Username)
+		e.str(u.Email)
+		e.str(u.Firstname)
+		e.str(u.Lastname)
+		e.bool(u.Suspended)
+		e.str(strings.ToLower(u.Anchor))
+	}
+	gs := sortedIdx(len(desired.Groups), func(i int) string { return desired.Groups[i].ID })
+	e.int(len(gs))
+	for _, i := range gs {
+		g := &desired.Groups[i]
+		e.str(g.ID)
+		e.str(g.Name)
+		e.str(strings.ToLower(g.Anchor))
+		e.set(g.Members, false)
+	}
+	as := sortedIdx(len(actual.Users), func(i int) string { return strings.ToLower(actual.Users[i].GUID) })
+	e.int(len(as))
+	for _, i := range as {
+		u := &actual.Users[i]
+		e.str(strings.ToLower(u.GUID))
+		e.str(u.DN)
+		e.str(u.Username)
+		e.str(u.GivenName)
+		e.str(u.Surname)
+		e.str(u.Mail)
+		e.bool(u.Disabled)
+		e.bool(u.Privileged)
+	}
+	ags := sortedIdx(len(actual.Groups), func(i int) string { return strings.ToLower(actual.Groups[i].GUID) })
+	e.int(len(ags))
+	for _, i := range ags {
+		g := &actual.Groups[i]
+		e.str(strings.ToLower(g.GUID))
+		e.str(g.DN)
+		e.str(g.Name)
+		e.str(g.Anchor)
+		e.bool(g.AnchorSlotTaken)
+		e.bool(g.Privileged)
+		e.set(g.Members, true)
+	}
+	var t fpTail
+	for _, i := range gs {
+		g := &desired.Groups[i]
+		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
+	}
+	for _, i := range as {
+		u := &actual.Users[i]
+		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
+		if u.UPN != "" {
+			// The never-touch rules match a user by UPN too.
+			t.items = append(t.items, "upn", strings.ToLower(u.GUID), u.UPN)
+		}
+	}
+	for _, i := range ags {
+		g := &actual.Groups[i]
+		t.object(g.GUID, g.SID, g.Critical, false, false, false)
+	}
+	t.neverTouch(actual.NeverTouch)
+	t.write(&e)
+	e.flush()
+	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
