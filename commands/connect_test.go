@@ -183,7 +183,7 @@ func TestConnect(t *testing.T) {
 	refused := envOnly
 	refused.bindErr = ldapx.ErrInvalidCredentials
 	objects := len(srv.ActiveDirectories(org))
-	stdout, stderr, code = runWith(created, refused, "connect", "-o", "json")
+	_, stderr, code = runWith(created, refused, "connect", "-o", "json")
 	if code != ExitAuth || !strings.Contains(stderr, "the bind account svc@example.com (domains[0].bind) could not bind") ||
 		!strings.Contains(stderr, "nothing was saved or created") || len(srv.ActiveDirectories(org)) != objects {
 		t.Errorf("connect with a refused bind = %d %q, want exit %d naming the account and nothing created", code, stderr, ExitAuth)
