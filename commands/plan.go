@@ -204,7 +204,10 @@ func oneDomain(cfg *config.Config) (*config.Domain, error) {
 
 // authHint adds what to do to an authentication failure.
 func authHint(err error) error {
+	var unreachable *jcapi.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		return WithHint(err, "check jumpcloud.api_url / region and the network; 'adjc preflight' checks it")
 	case errors.Is(err, jcapi.ErrUnauthorized):
 		return WithHint(err, "check the JumpCloud API key (and org id for a multi-tenant key); run 'adjc config show'")
 	case errors.Is(err, ldapx.ErrInvalidCredentials):
