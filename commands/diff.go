@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/adjc/adjc/config"
@@ -22,6 +23,8 @@ type DiffOptions struct {
 	// SyncState reads the JumpCloud → AD side; nil shows import only.
 	SyncState SyncStateFunc
 	Now       func() time.Time
+	// Log gets what was planned at info level (-v).
+	Log *slog.Logger
 
 	DetailedExitCode bool
 	Out              string
@@ -29,7 +32,7 @@ type DiffOptions struct {
 }
 
 func newDiffCmd(f *Factory, runF func(context.Context, *DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f), Now: f.Now}
+	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f), Now: f.Now, Log: f.Logger}
 	cmd := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the changes import would make, without making them",
@@ -94,6 +97,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return authHint(err)
 	}
+	logPlan(opts.Log, d.Name, pipeline.Import, plan)
 	if opts.Out != "" {
 		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
 			return err
@@ -112,6 +116,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 			defer sst.Close()
 		}
 		toAD = &splan
+		logPlan(opts.Log, d.Name, pipeline.Sync, splan)
 		pending = pending || !splan.Empty()
 	}
 	// Say whether import and sync would apply the removals or hold them,
@@ -163,4 +168,20 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 type diffJSON struct {
 	pipeline.View
 	ToAD *pipeline.View `json:"to_ad"`
+}
+
+// logPlan logs a plan's counts at info level, so that `diff -v` says what
+// it found even when the table is not read.
+func logPlan(log *slog.Logger, domain string, dir pipeline.Direction, plan reconcile.Plan) {
+	if log == nil {
+		return
+	}
+	counts := map[reconcile.Action]int{}
+	for _, c := range plan.Changes {
+		counts[c.Action]++
+	}
+	log.Info("planned", "domain", domain, "direction", dir.Command,
+		"create", counts[reconcile.Create], "update", counts[reconcile.Update],
+		"delete", counts[reconcile.Delete], "adopt", counts[reconcile.Adopt],
+		"removals", plan.Removals(), "skipped", len(plan.Skipped))
 }

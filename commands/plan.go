@@ -115,18 +115,24 @@ func readState(f *Factory) ReadStateFunc {
 		// that stop.
 		readCtx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
+		prog := newReadProgress(f.IO, f.Logger, pipeline.Import.Command)
+		defer prog.finish()
 		var cloud reconcile.Cloud
 		var cloudErr error
 		cloudDone := make(chan struct{})
 		go func() {
 			defer close(cloudDone)
-			if cloud, cloudErr = adapter.ReadCloud(readCtx, jc); cloudErr != nil {
+			if cloud, cloudErr = adapter.ReadCloud(prog.jumpCloud(readCtx), jc); cloudErr != nil {
 				cancel(cloudErr)
+				return
 			}
+			prog.jcDone(len(cloud.Users), len(cloud.Groups))
 		}()
 		conn, dir, idx, opts, err := readDirectory(readCtx, f, d)
 		if err != nil {
 			cancel(err)
+		} else {
+			prog.adDone(len(dir.Users), len(dir.Groups))
 		}
 		<-cloudDone
 		if err != nil && (cloudErr == nil || !errors.Is(err, context.Canceled) || ctx.Err() != nil) {

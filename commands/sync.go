@@ -53,10 +53,13 @@ func readSyncState(f *Factory) SyncStateFunc {
 		if err != nil {
 			return nil, err
 		}
-		bound, err := adapter.ReadBound(ctx, jc, d.JumpCloudDomainID)
+		prog := newReadProgress(f.IO, f.Logger, pipeline.Sync.Command)
+		defer prog.finish()
+		bound, err := adapter.ReadBound(prog.jumpCloud(ctx), jc, d.JumpCloudDomainID)
 		if err != nil {
 			return nil, err
 		}
+		prog.jcDone(len(bound.Users), len(bound.Groups))
 		conn, err := f.DirectoryFor(ctx, d, config.DirectionSync)
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
@@ -68,6 +71,7 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
+		prog.adDone(len(ad.Users), len(ad.Groups))
 		pol, err := conn.PasswordPolicy(ctx)
 		if err != nil {
 			conn.Close()

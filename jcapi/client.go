@@ -262,6 +262,9 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, body []byte) (h
 	// than a truncated document that may still decode.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	c.log.Debug("jcapi request", "method", cl.method, "path", cl.path, "status", resp.StatusCode, "duration", time.Since(start))
+	if t := traceFrom(ctx); t != nil && t.Response != nil {
+		t.Response(cl.method, cl.path, resp.StatusCode)
+	}
 	if err != nil {
 		return nil, resp.StatusCode, &transportError{method: cl.method, path: cl.path, err: err}
 	}

@@ -1,6 +1,7 @@
 package jcapi_test
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -58,4 +59,30 @@ func TestUnreachable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTrace: a context's Trace sees every response of the calls made with
+// it, one per page of a paged list, and a context without one sees none.
+func TestTrace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.seedUsers(t, 3)
+	var mu sync.Mutex
+	var got []string
+	ctx := jcapi.WithTrace(t.Context(), &jcapi.Trace{Response: func(method, path string, status int) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, fmt.Sprintf("%s %s %d", method, path, status))
+	}})
+	users, err := jcapi.Collect(f.c.SystemUsers(ctx, jcapi.ListOptions{PageSize: 2}))
+	require.NoError(t, err)
+	assert.Len(t, users, 3)
+	require.GreaterOrEqual(t, len(got), 2, "a page of at most 2 users per response: %v", got)
+	n := len(got)
+	for _, g := range got {
+		assert.Contains(t, g, "GET /systemusers")
+	}
+	_, err = jcapi.Collect(f.c.SystemUsers(t.Context(), jcapi.ListOptions{}))
+	require.NoError(t, err)
+	assert.Len(t, got, n, "no trace on a plain context")
 }
