@@ -9,7 +9,6 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
-	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -49,9 +48,14 @@ would carry out. With -o json the import plan's fields are at the top level
 and the sync plan, with the same fields, is under "to_ad" (null when sync
 does not apply).
 
---out saves the plan with a fingerprint of the state it was computed from;
-'adjc import --plan' applies exactly that plan, or refuses if AD or JumpCloud
-has changed since.
+--out saves the import plan (Active Directory → JumpCloud), once it has been
+read and shown, with a fingerprint of the state it was computed from; 'adjc
+import --plan' applies exactly that plan, or refuses if AD or JumpCloud has
+changed since. The JumpCloud → AD plan is saved by 'adjc sync --out', which
+works the same way and applies nothing.
+
+-o plain prints one tab-separated row per change (action, kind, object,
+reason, fields) and the summary line last.
 
 EXIT STATUS
   0 on success (with --detailed-exitcode: and nothing to change),
@@ -98,11 +102,6 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		return authHint(err)
 	}
 	logPlan(opts.Log, d.Name, pipeline.Import, plan)
-	if opts.Out != "" {
-		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
-			return err
-		}
-	}
 	pending := !plan.Empty()
 	// The JumpCloud → AD direction too, when the mode lets sync write and
 	// the domain is connected.
@@ -152,7 +151,13 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		}
 	}
 	if opts.Out != "" {
-		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc import --plan %s", opts.Out, opts.Out))
+		// As 'sync --out': saved once the plan was read whole and shown.
+		if err := savePlan(opts.IO, opts.Out, d, pol, plan, pipeline.Import); err != nil {
+			return err
+		}
+		if toAD != nil && !toAD.Empty() {
+			opts.IO.WriteErrLine("The JumpCloud → AD plan above is not saved; save it with: adjc sync --out FILE")
+		}
 	}
 	if opts.DetailedExitCode && pending {
 		return ErrChangesPending

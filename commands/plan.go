@@ -10,6 +10,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
@@ -227,6 +228,17 @@ func authHint(err error) error {
 		return WithHint(err, h)
 	}
 	return err
+}
+
+// savePlan writes plan for direction d to path and says on stderr how to
+// apply it. diff --out (import) and sync --out (sync) both call it after
+// the plan is shown, so a run that fails earlier leaves no file behind.
+func savePlan(io *output.Streams, path string, dom *config.Domain, pol reconcile.Policy, plan reconcile.Plan, d pipeline.Direction) error {
+	if err := planfile.Write(path, dom.Name, dom.BaseDN, pol, plan); err != nil {
+		return err
+	}
+	io.WriteErrLine(fmt.Sprintf("Saved the %s plan to %s; apply it with: %s %s", d.Command, path, d.ApplyCommand, path))
+	return nil
 }
 
 // readPlan reads a saved plan for d's command; every refusal is a usage

@@ -273,7 +273,13 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	// --out takes no lock, as diff does not: it reads the budget's ledger
+	// as diff does, so both say the same about held removals.
+	ledger := w.ledger()
+	if opts.Out != "" {
+		ledger = peekLedger(cfg, d)
+	}
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: ledger, Allow: opts.AllowDeletes}, opts.Now)
 	if err != nil {
 		return err
 	}
@@ -283,11 +289,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		}
 	}
 	if opts.Out != "" {
-		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
-			return err
-		}
-		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc sync --plan %s", opts.Out, opts.Out))
-		return nil
+		return savePlan(opts.IO, opts.Out, d, thr, plan, pipeline.Sync)
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {
