@@ -87,11 +87,11 @@ func (p *readProgress) drawLocked() {
 	}
 	ad := "reading Active Directory…"
 	if p.ad.done {
-		ad = "read Active Directory: " + thousands(p.ad.users) + " users"
+		ad = "read Active Directory: " + users(p.ad.users)
 	}
 	jc := "reading JumpCloud… " + output.Plural(p.pages, "page", "pages")
 	if p.jc.done {
-		jc = "read JumpCloud: " + thousands(p.jc.users) + " users, " + output.Plural(p.pages, "page", "pages")
+		jc = "read JumpCloud: " + users(p.jc.users) + ", " + output.Plural(p.pages, "page", "pages")
 	}
 	// \r and erase-to-end rewrite the line in place (a terminal only).
 	fmt.Fprintf(p.io.ErrOut, "\r%s · %s\x1b[K", ad, jc)
@@ -113,6 +113,14 @@ func (p *readProgress) finish() {
 	if p.jc.done {
 		p.log.Info("read JumpCloud", "for", p.dir, "users", p.jc.users, "groups", p.jc.groups, "requests", p.pages, "duration", p.jc.took)
 	}
+}
+
+// users is "1 user", "1,600 users".
+func users(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return thousands(n) + " users"
 }
 
 // thousands writes n with a comma every three digits: 1600 → "1,600".

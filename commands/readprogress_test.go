@@ -49,4 +49,9 @@ func TestThousands(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
+	for n, want := range map[int]string{0: "0 users", 1: "1 user", 1600: "1,600 users"} {
+		if got := users(n); got != want {
+			t.Errorf("users(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
