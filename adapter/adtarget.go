@@ -104,7 +104,7 @@ func (t *ADTarget) UpdateUser(ctx context.Context, dn string, p reconcile.UserPa
 // recording it fails the group exists all the same and its DN is returned
 // with the error; the next sync takes it over by name and records the id.
 func (t *ADTarget) CreateGroup(ctx context.Context, g reconcile.GroupSpec) (string, error) {
-	created, err := t.Conn.CreateGroup(ctx, t.Container, g.Name, "")
+	created, err := t.Conn.CreateGroup(ctx, t.Container, g.Name, g.SAMAccountName)
 	if err != nil {
 		return "", markAD(err)
 	}
@@ -144,8 +144,10 @@ func (t *ADTarget) UpdateGroup(ctx context.Context, dn string, p reconcile.Group
 	}
 	t.renamed[strings.ToLower(dn)] = newDN
 	t.mu.Unlock()
-	if strings.EqualFold(old.SAMAccountName, old.Name) {
-		if err := t.Conn.Modify(ctx, newDN, map[string][]string{"sAMAccountName": {*p.Name}}); err != nil {
+	// The sAMAccountName follows when sync set it: the old cn, or the old
+	// cn cleaned of what AD refuses there.
+	if strings.EqualFold(old.SAMAccountName, old.Name) || strings.EqualFold(old.SAMAccountName, reconcile.GroupSAMAccountName(old.Name)) {
+		if err := t.Conn.Modify(ctx, newDN, map[string][]string{"sAMAccountName": {reconcile.GroupSAMAccountName(*p.Name)}}); err != nil {
 			return fmt.Errorf("renamed to %s, but sAMAccountName stays %s: %w", newDN, old.SAMAccountName, markAD(err))
 		}
 	}

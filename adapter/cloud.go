@@ -95,6 +95,7 @@ func cloudUser(u jcapi.SystemUser) reconcile.CloudUser {
 		Suspended: u.State == jcapi.StateSuspended || (u.Suspended != nil && *u.Suspended),
 		Admin:     u.Sudo != nil && *u.Sudo,
 		Anchor:    userAnchor(u),
+		Markers:   userMarkers(u),
 	}
 	if u.PasswordDate != "" {
 		// password_date is only compared, to report drift: an odd format

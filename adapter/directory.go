@@ -35,6 +35,9 @@ type ReadOptions struct {
 	// connection bound as is protected even when Binds is empty.
 	Binds      []string
 	NeverTouch []string
+	// Authority is the JumpCloud AD domain object the import marks its
+	// users and groups with; it is copied into [reconcile.Directory].
+	Authority reconcile.Authority
 }
 
 // ReadDirectory reads the import scope from AD through conn and returns it
@@ -49,6 +52,7 @@ func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (rec
 	if d.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
 		return reconcile.Directory{}, err
 	}
+	d.Authority = opts.Authority
 	return d, nil
 }
 
@@ -123,6 +127,18 @@ func directoryFromScope(s *ldapx.Scope, root, attr string, rootOnly bool) reconc
 		}
 		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Members: members,
 			SID: g.SID, Critical: g.Critical, Privileged: g.AdminCount == 1})
+	}
+	// The JumpCloud group itself is mirrored too, holding every user in
+	// scope (seed 002, "Advanced Configurations for Active Directory Sync").
+	if s.Root.GUID != "" {
+		members := make([]string, 0, len(s.Root.Users))
+		for _, m := range s.Root.Users {
+			if kept[m] {
+				members = append(members, m)
+			}
+		}
+		d.Groups = append(d.Groups, reconcile.ADGroup{GUID: s.Root.GUID, DN: s.Root.DN, Name: s.Root.Name, Members: members,
+			SID: s.Root.SID, Critical: s.Root.Critical, Privileged: s.Root.AdminCount == 1, Scope: true})
 	}
 	if s.AdminsGroup != nil {
 		direct := make(map[string]bool, len(s.AdminsGroup.Members))

@@ -66,8 +66,10 @@ const batch = 50
 // bound and not with the domain (a 200,000-user domain with 50 bound users
 // is a few searches). It reads, anywhere under the base DN:
 //   - users whose username attribute equals a bound user's username, case
-//     aside, and users whose objectGUID is a bound user's anchor: the only
-//     users [reconcile.DiffToAD] looks up;
+//     aside, users whose mail is an unanchored bound user's email (a
+//     username and email that do not align are a conflict, seed 002), and
+//     users whose objectGUID is a bound user's anchor: the only users
+//     [reconcile.DiffToAD] looks up;
 //   - groups whose cn is a bound group's name or whose adminDescription
 //     records a bound group's id ([GroupAnchorValue]), with those of their
 //     direct members that are among the users read: the only members the
@@ -90,7 +92,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 	}
 	// DiffToAD looks a bound user up by anchor when it has one, else by
 	// lower-cased username; these keys say which users it can find.
-	names, anchors := map[string]bool{}, map[string]bool{}
+	names, anchors, mails := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var clauses []string
 	for _, u := range opts.Bound.Users {
 		if u.Anchor != "" {
@@ -102,6 +104,10 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			anchors[k] = true
 			clauses = append(clauses, f)
 			continue
+		}
+		if m := strings.ToLower(u.Email); m != "" && !mails[m] {
+			mails[m] = true
+			clauses = append(clauses, ldapx.EqualityFilter("mail", u.Email))
 		}
 		k := strings.ToLower(u.Username)
 		if k == "" || names[k] {
@@ -134,7 +140,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			// The server's match is a superset: a multi-valued attribute
 			// matches on any value, but the username is the first.
 			name := username(u, attr)
-			if !names[strings.ToLower(name)] && !anchors[strings.ToLower(u.GUID)] {
+			if !names[strings.ToLower(name)] && !anchors[strings.ToLower(u.GUID)] && !mails[strings.ToLower(u.Mail)] {
 				continue
 			}
 			if _, dup := byDN[strings.ToLower(u.DN)]; dup {

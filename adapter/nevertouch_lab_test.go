@@ -298,7 +298,10 @@ func TestNeverTouchImportLab(t *testing.T) {
 	for _, c := range plan.Changes {
 		got = append(got, fmt.Sprintf("%c %s %s", c.Action, c.Kind, c.Key))
 	}
-	want := []string{"+ user " + strings.ToLower(bob.SAMAccountName), "+ admin " + strings.ToLower(bob.SAMAccountName)}
+	// The scope group itself is mirrored (seed 002) though never-touch
+	// guards it in AD, holding the one user in scope.
+	want := []string{"+ user " + strings.ToLower(bob.SAMAccountName), "+ admin " + strings.ToLower(bob.SAMAccountName),
+		"+ group " + scope.Name, "+ membership " + scope.Name + "/" + strings.ToLower(bob.SAMAccountName)}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/adjc/adjc/jcapi"
@@ -15,15 +16,18 @@ import (
 type JumpCloudTarget struct {
 	client *jcapi.Client
 	// dns maps an objectGUID to the DN read with the plan's directory, for
-	// `external_dn`; a plan does not carry DNs, which change on a move.
+	// `external_dn` of a plan saved before plans carried it.
 	dns map[string]string
+	// WelcomeEmail is the operator's welcome_email setting: whether
+	// JumpCloud mails each user adjc creates. Set it before Apply.
+	WelcomeEmail bool
 }
 
 var _ reconcile.Target = (*JumpCloudTarget)(nil)
 
 // NewJumpCloudTarget returns a target writing through c. dir is the
-// directory the plan was computed from; its DNs fill `external_dn` on the
-// users adjc creates or updates (nothing else is taken from it).
+// directory the plan was computed from; its DNs fill `external_dn` when a
+// plan (one saved by an older adjc) does not carry it.
 func NewJumpCloudTarget(c *jcapi.Client, dir reconcile.Directory) *JumpCloudTarget {
 	t := &JumpCloudTarget{client: c, dns: make(map[string]string, len(dir.Users))}
 	for _, u := range dir.Users {
@@ -32,26 +36,73 @@ func NewJumpCloudTarget(c *jcapi.Client, dir reconcile.Directory) *JumpCloudTarg
 	return t
 }
 
-// CreateUser creates a system user carrying the anchor.
+// CreateUser creates a system user carrying the anchor and the AD-managed
+// markers. The user is created STAGED and then activated with the
+// operator's choice of email (paths./systemusers/{id}/state/activate.post,
+// "Email Flag": {"email": false} sends none), so whether people are mailed
+// never rests on an org default; restrictedFields and delegatedAuthority
+// follow in a request of their own (see [JumpCloudTarget.writeAuthority]),
+// then the association with the AD domain object.
 func (t *JumpCloudTarget) CreateUser(ctx context.Context, u reconcile.UserSpec) (string, error) {
 	su := jcapi.SystemUser{
-		Username:   u.Username,
-		Email:      u.Email,
-		Firstname:  u.Firstname,
-		Lastname:   u.Lastname,
-		Attributes: []jcapi.Attribute{{Name: AnchorAttribute, Value: u.Anchor}},
+		Username:           u.Username,
+		Email:              u.Email,
+		Firstname:          u.Firstname,
+		Lastname:           u.Lastname,
+		State:              jcapi.StateStaged,
+		Attributes:         []jcapi.Attribute{{Name: AnchorAttribute, Value: u.Anchor}},
+		ExternalDN:         u.Markers.ExternalDN,
+		ExternalSourceType: u.Markers.ExternalSourceType,
 	}
-	if dn := t.dns[strings.ToLower(u.Anchor)]; dn != "" {
-		su.ExternalDN, su.ExternalSourceType = dn, ExternalSourceType
+	if su.ExternalDN == "" {
+		if dn := t.dns[strings.ToLower(u.Anchor)]; dn != "" {
+			su.ExternalDN, su.ExternalSourceType = dn, ExternalSourceType
+		}
+	}
+	if u.Markers.ExternallyManaged {
+		su.ExternallyManaged = jcapi.Bool(true)
 	}
 	created, err := t.client.CreateSystemUser(ctx, su)
 	if err != nil {
-		if id, ok := t.ownUser(ctx, u, err); ok {
-			return id, nil
+		id, ok := t.ownUser(ctx, u, err)
+		if !ok {
+			return "", mark(err)
 		}
-		return "", mark(err)
+		created = jcapi.SystemUser{ID: id, State: jcapi.StateStaged}
+		if cur, gerr := t.client.GetSystemUser(ctx, id); gerr == nil {
+			created = cur
+		}
+	}
+	if err := t.finishUser(ctx, created, u); err != nil {
+		return created.ID, mark(fmt.Errorf("user %s created (id %s) but not finished: %w", u.Username, created.ID, err))
 	}
 	return created.ID, nil
+}
+
+// finishUser activates a user created STAGED, then writes what a create
+// body cannot carry safely. Each step is idempotent, so a create retried
+// after a run died half-way finishes the same way.
+func (t *JumpCloudTarget) finishUser(ctx context.Context, cur jcapi.SystemUser, u reconcile.UserSpec) error {
+	if cur.State == jcapi.StateStaged {
+		if err := t.client.ActivateSystemUser(ctx, cur.ID, t.WelcomeEmail); err != nil {
+			return err
+		}
+	}
+	var restricted *[]reconcile.RestrictedField
+	if len(u.Markers.Restricted) > 0 {
+		restricted = &u.Markers.Restricted
+	}
+	var delegated *string
+	if u.Markers.DelegatedAuthority != "" {
+		delegated = &u.Markers.DelegatedAuthority
+	}
+	if err := t.writeAuthority(ctx, cur.ID, restricted, delegated); err != nil {
+		return err
+	}
+	if u.BindTo != "" {
+		return t.bind(ctx, u.BindTo, jcapi.TypeUser, cur.ID)
+	}
+	return nil
 }
 
 // ownUser tells a create refused because the username exists (400 or 409)
@@ -71,13 +122,18 @@ func (t *JumpCloudTarget) ownUser(ctx context.Context, u reconcile.UserSpec, err
 }
 
 // UpdateUser changes the fields set in u. Suspension goes through the state
-// endpoints, which change nothing else and send no e-mail.
+// endpoints, which change nothing else and send no e-mail. restrictedFields
+// and delegatedAuthority go in a request after the others (see
+// [JumpCloudTarget.writeAuthority]), then the association.
 func (t *JumpCloudTarget) UpdateUser(ctx context.Context, id string, u reconcile.UserPatch) error {
 	upd := jcapi.SystemUserUpdate{
-		Username:  u.Username,
-		Email:     u.Email,
-		Firstname: u.Firstname,
-		Lastname:  u.Lastname,
+		Username:           u.Username,
+		Email:              u.Email,
+		Firstname:          u.Firstname,
+		Lastname:           u.Lastname,
+		ExternalDN:         u.ExternalDN,
+		ExternalSourceType: u.ExternalSourceType,
+		ExternallyManaged:  u.ExternallyManaged,
 	}
 	fields := upd != (jcapi.SystemUserUpdate{})
 	if u.Anchor != nil {
@@ -93,13 +149,21 @@ func (t *JumpCloudTarget) UpdateUser(ctx context.Context, id string, u reconcile
 			}
 		}
 		upd.Attributes = &attrs
-		if dn := t.dns[strings.ToLower(*u.Anchor)]; dn != "" {
+		if dn := t.dns[strings.ToLower(*u.Anchor)]; dn != "" && upd.ExternalDN == nil {
 			upd.ExternalDN, upd.ExternalSourceType = jcapi.String(dn), jcapi.String(ExternalSourceType)
 		}
 		fields = true
 	}
 	if fields {
 		if _, err := t.client.UpdateSystemUser(ctx, id, upd); err != nil {
+			return mark(err)
+		}
+	}
+	if err := t.writeAuthority(ctx, id, u.Restricted, u.DelegatedAuthority); err != nil {
+		return mark(err)
+	}
+	if u.BindTo != nil && *u.BindTo != "" {
+		if err := t.bind(ctx, *u.BindTo, jcapi.TypeUser, id); err != nil {
 			return mark(err)
 		}
 	}
@@ -137,17 +201,33 @@ func (t *JumpCloudTarget) CreateGroup(ctx context.Context, g reconcile.GroupSpec
 		// is adjc's own earlier create.
 		if g.Anchor != "" && (errors.Is(err, jcapi.ErrBadRequest) || errors.Is(err, jcapi.ErrConflict)) {
 			if cur, lerr := t.client.UserGroupByName(ctx, g.Name); lerr == nil && strings.EqualFold(GroupAnchor(cur.Description), g.Anchor) {
-				return cur.ID, nil
+				created, err = cur, nil
 			}
 		}
-		return "", mark(err)
+		if err != nil {
+			return "", mark(err)
+		}
+	}
+	if g.BindTo != "" {
+		if err := t.bind(ctx, g.BindTo, jcapi.TypeUserGroup, created.ID); err != nil {
+			return created.ID, mark(fmt.Errorf("group %s created (id %s) but not associated with the AD domain object: %w", g.Name, created.ID, err))
+		}
 	}
 	return created.ID, nil
 }
 
-// UpdateGroup renames a group or records its anchor. PUT replaces the group,
-// so the current one is read first and its other fields kept.
+// UpdateGroup renames a group, records its anchor or associates it with the
+// AD domain object. PUT replaces the group, so the current one is read first
+// and its other fields kept.
 func (t *JumpCloudTarget) UpdateGroup(ctx context.Context, id string, g reconcile.GroupPatch) error {
+	if g.BindTo != nil && *g.BindTo != "" {
+		if err := t.bind(ctx, *g.BindTo, jcapi.TypeUserGroup, id); err != nil {
+			return mark(err)
+		}
+	}
+	if g.Name == nil && g.Anchor == nil {
+		return nil
+	}
 	cur, err := t.client.GetUserGroup(ctx, id)
 	if err != nil {
 		return mark(err)

@@ -145,6 +145,7 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 	if dir.NeverTouch, err = readNeverTouch(ctx, conn, opts, root); err != nil {
 		return reconcile.Directory{}, nil, err
 	}
+	dir.Authority = opts.Authority
 	if opts.RootOnly {
 		return dir, nil, nil
 	}
@@ -284,6 +285,11 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	}
 	cachedGroups := map[string][]string{}
 	for _, g := range snap.Directory.Groups {
+		if g.Scope {
+			// The JumpCloud group's membership is scope itself (cachedIn);
+			// the index lists the groups nested in it.
+			continue
+		}
 		for _, m := range g.Members {
 			if want[strings.ToLower(m)] {
 				cachedGroups[strings.ToLower(m)] = append(cachedGroups[strings.ToLower(m)], g.GUID)

@@ -34,6 +34,9 @@ type applyArgs struct {
 	// Concurrency overrides the direction's default when above 0.
 	Concurrency int
 	Target      reconcile.Target
+	// Notice is said before the consent question (import: what JumpCloud
+	// mails the users it creates); "" for none.
+	Notice string
 }
 
 // applyPlan is what import and sync do once a plan that is not empty has
@@ -55,7 +58,11 @@ func applyPlan(ctx context.Context, plan reconcile.Plan, a applyArgs) (*reconcil
 			if !a.IO.CanPrompt() {
 				return Usagef("refusing to apply %d changes without confirmation: review the plan, then run again with --yes", n)
 			}
-			ok, err := confirm(a.IO, a.Direction.Question(n, a.Domain))
+			q := a.Direction.Question(n, a.Domain)
+			if a.Notice != "" {
+				q = a.Notice + ".\n" + q
+			}
+			ok, err := confirm(a.IO, q)
 			if err != nil {
 				return err
 			}

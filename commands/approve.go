@@ -59,11 +59,7 @@ EXIT STATUS
 }
 
 func runApprove(_ context.Context, opts *ApproveOptions) error {
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type ConnectOptions struct {
 	Kind   string // "user" or "group" for the bind subcommands
 	Names  []string
 	Remove bool
+	// RegisterAgent is --register-agent: register agent records as the
+	// vendor's installer does. Off by default (issue 15.6).
+	RegisterAgent bool
 
 	flags *pflag.FlagSet // the parsed flags, root's included
 }
@@ -42,11 +45,16 @@ func newConnectCmd(f *Factory, runF func(context.Context, *ConnectOptions) error
 	opts := &ConnectOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, LoadConfig: connectLoader(f)}
 	cmd := &cobra.Command{
 		Use:   "connect",
-		Short: "Connect the domain to JumpCloud: find or create its AD domain object, register an agent, save the configuration",
+		Short: "Connect the domain to JumpCloud: find or create its AD domain object, save the configuration",
 		Long: `Connect finds the JumpCloud AD domain object whose domain matches the
 configured base DN (or creates it), refusing a configured jumpcloud_domain_id
-that names another domain, registers an agent record for it (SYNC or IMPORT
-by the domain's mode; both in two-way) and shows the ids.
+that names another domain, and shows its id and any agent records it has.
+
+It registers no agent record unless asked with --register-agent (SYNC or
+IMPORT by the domain's mode; both in two-way): adjc talks to JumpCloud with
+the API key, not as an agent, and the vendor's one-time connect key belongs
+to the agents' private protocol, so a record adjc made would never check in
+and would show offline in the console's Domain Agents tab.
 
 It then saves the domain in the config file (--config, $ADJC_CONFIG, else
 $XDG_CONFIG_HOME/adjc/config.yaml), creating the file if there is none:
@@ -81,6 +89,7 @@ EXIT STATUS
 			return runConnect(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.RegisterAgent, "register-agent", false, "also register agent records (SYNC/IMPORT by mode), which never check in: see above")
 	for _, kind := range []string{"user", "group"} {
 		o := &ConnectOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, JumpCloud: f.JumpCloud, Kind: kind}
 		sub := &cobra.Command{
@@ -291,17 +300,24 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	}
 	for _, typ := range types {
 		// Rerunning is safe: an agent of this type already registered is
-		// reused, not duplicated. Its one-time connect key is discarded:
-		// adjc talks to the API with the API key, not as an agent.
+		// listed and reused, not duplicated.
 		if id, ok := existing[typ]; ok {
 			res.Agents = append(res.Agents, typ+":"+id)
 			continue
 		}
+		if !opts.RegisterAgent {
+			continue
+		}
+		// Its one-time connect key is discarded: adjc talks to the API
+		// with the API key, not as an agent.
 		a, err := jc.CreateAgent(ctx, ad.ID, typ)
 		if err != nil {
 			return authHint(err)
 		}
 		res.Agents = append(res.Agents, typ+":"+a.ID)
+	}
+	if res.Agents == nil {
+		res.Agents = []string{}
 	}
 	apiKey, err := cfg.JumpCloud.APIKey.Resolve() // cached: read or asked once
 	if err != nil {
@@ -315,6 +331,12 @@ func runConnect(ctx context.Context, opts *ConnectOptions) error {
 	}
 	if err := opts.Printer().Print(res); err != nil {
 		return err
+	}
+	switch {
+	case len(res.Agents) == 0:
+		opts.IO.WriteErrLine("No agent record registered: adjc works through the API key, and a record it made would never check in (it would show offline under Domain Agents in the console); --register-agent registers one anyway.")
+	case opts.RegisterAgent:
+		opts.IO.WriteErrLine("Agent records are registered for the console only: they never check in, and their one-time connect keys are not kept.")
 	}
 	if len(res.Wrote) == 0 {
 		opts.IO.WriteErrLine(fmt.Sprintf("%s is up to date.", path))

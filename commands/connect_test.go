@@ -130,13 +130,23 @@ func TestConnect(t *testing.T) {
 		t.Fatalf("AD objects = %d, want 2 (other + created)", len(ads))
 	}
 	adID := ads[1].ID
-	if n := len(srv.Agents(org, adID)); n != 2 {
-		t.Errorf("agents = %d, want IMPORT and SYNC", n)
+	// No agent record unless asked (issue 15.6): one would never check in.
+	if n := len(srv.Agents(org, adID)); n != 0 || !strings.Contains(stderr, "No agent record registered") {
+		t.Errorf("agents = %d, stderr %q; want none, and why", n, stderr)
 	}
-	// Rerun: same object, no new agents, the file left as it was.
+	// Rerun: same object, no agents, the file left as it was.
 	before := saved(fresh)
-	if _, stderr, code = run(fresh, "connect"); code != 0 || len(srv.ActiveDirectories(org)) != 2 || len(srv.Agents(org, adID)) != 2 {
-		t.Errorf("second connect = %d, objects %d, agents %d; want 0, 2, 2", code, len(srv.ActiveDirectories(org)), len(srv.Agents(org, adID)))
+	if _, stderr, code = run(fresh, "connect"); code != 0 || len(srv.ActiveDirectories(org)) != 2 || len(srv.Agents(org, adID)) != 0 {
+		t.Errorf("second connect = %d, objects %d, agents %d; want 0, 2, 0", code, len(srv.ActiveDirectories(org)), len(srv.Agents(org, adID)))
+	}
+	// --register-agent registers IMPORT and SYNC (two-way), once.
+	for range 2 {
+		if stdout, stderr, code = run(fresh, "connect", "--register-agent"); code != 0 || len(srv.Agents(org, adID)) != 2 {
+			t.Errorf("connect --register-agent = %d, agents %d; want 0, 2\n%s%s", code, len(srv.Agents(org, adID)), stdout, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "connect keys are not kept") {
+		t.Errorf("connect --register-agent stderr = %q, want it to say the records never check in", stderr)
 	}
 	if after := saved(fresh); after != before || !strings.Contains(stderr, "is up to date") {
 		t.Errorf("second connect changed the config or did not say so:\n%s\n%s", stderr, after)

@@ -82,11 +82,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -125,6 +121,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
+	importView = importView.WithWelcomeEmail(d.WelcomeEmail)
 	var syncView *pipeline.View
 	if toAD != nil {
 		thr := reconcile.Policy{MaxDeletes: pol.MaxDeletes, MaxDeletePercent: pol.MaxDeletePercent}

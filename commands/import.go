@@ -49,6 +49,10 @@ after review, or 'adjc approve N' for the scheduler).
 --plan applies exactly a plan saved by 'adjc diff --out', and refuses it if
 AD or JumpCloud changed since it was made.
 
+Users import creates get no activation or welcome email from JumpCloud
+unless welcome_email is true (--welcome-email, $ADJC_WELCOME_EMAIL); the
+plan summary and the question before applying say which.
+
 EXIT STATUS
   0 on success, 1 on failure (nothing applied), 2 for a usage or
   configuration error, 3 when some changes failed (the others were applied),
@@ -89,11 +93,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		saved = &sp
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
+	view = view.WithWelcomeEmail(d.WelcomeEmail)
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err
@@ -150,6 +151,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
 		Direction: pipeline.Import, Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
 		Ledger: w.ledger(), Allow: opts.AllowDeletes,
+		Notice: pipeline.WelcomeEmailLine(pipeline.UsersCreated(plan), d.WelcomeEmail),
 	})
 	if res == nil {
 		return err

@@ -128,11 +128,7 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 	if opts.RetryFor <= 0 {
 		return Usagef("--retry-for must be positive, e.g. 5m")
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func readState(f *Factory) ReadStateFunc {
 		cloudDone := make(chan struct{})
 		go func() {
 			defer close(cloudDone)
-			if cloud, cloudErr = adapter.ReadCloud(prog.jumpCloud(readCtx), jc); cloudErr != nil {
+			if cloud, cloudErr = adapter.ReadCloudFor(prog.jumpCloud(readCtx), jc, d.JumpCloudDomainID); cloudErr != nil {
 				cancel(cloudErr)
 				return
 			}
@@ -147,7 +147,7 @@ func readState(f *Factory) ReadStateFunc {
 		}
 		st := &State{
 			Domain: d, Directory: dir, Cloud: cloud,
-			Target: adapter.NewJumpCloudTarget(jc, dir),
+			Target: jumpCloudTarget(jc, dir, d),
 			Close:  func() { conn.Close() },
 			Index:  idx,
 		}
@@ -157,7 +157,7 @@ func readState(f *Factory) ReadStateFunc {
 				return fmt.Errorf("domain %s: %w", d.Name, err)
 			}
 			st.Directory = again
-			st.Target = adapter.NewJumpCloudTarget(jc, again)
+			st.Target = jumpCloudTarget(jc, again, d)
 			return nil
 		}
 		return st, nil
@@ -178,6 +178,7 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		UsernameAttribute: d.UsernameAttribute,
 		Binds:             d.Binds(),
 		NeverTouch:        d.NeverTouch,
+		Authority:         authority(d),
 	}
 	dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, opts)
 	if err != nil {
@@ -191,6 +192,33 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		return nil, reconcile.Directory{}, nil, opts, err
 	}
 	return conn, dir, idx, opts, nil
+}
+
+// authority is the AD domain object d's imports mark their objects with;
+// AD alone holds passwords in mode ad-authority (seed 003).
+func authority(d *config.Domain) reconcile.Authority {
+	return reconcile.Authority{ID: d.JumpCloudDomainID, Password: d.Mode == config.ModeADAuthority}
+}
+
+// jumpCloudTarget is the import target for d, with its welcome_email.
+func jumpCloudTarget(jc *jcapi.Client, dir reconcile.Directory, d *config.Domain) *adapter.JumpCloudTarget {
+	t := adapter.NewJumpCloudTarget(jc, dir)
+	t.WelcomeEmail = d.WelcomeEmail
+	return t
+}
+
+// configDomain loads the configuration and returns it with the domain a
+// command works on ([oneDomain]).
+func configDomain(load func() (*config.Config, error)) (*config.Config, *config.Domain, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := oneDomain(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, d, nil
 }
 
 // oneDomain returns the domain a command works on: the only one, or the one

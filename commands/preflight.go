@@ -27,6 +27,8 @@ type PreflightOptions struct {
 
 	Strict  bool
 	Verbose bool // -v: list the users and groups behind each count
+	// SambaConf is --smb-conf: the smb.conf the password-capture check reads.
+	SambaConf string
 }
 
 func newPreflightCmd(f *Factory, runF func(context.Context, *PreflightOptions) error) *cobra.Command {
@@ -75,6 +77,7 @@ EXIT STATUS
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "fail on warnings too")
+	cmd.Flags().StringVar(&opts.SambaConf, "smb-conf", preflight.DefaultSambaConf, "on a Samba DC, the smb.conf whose 'password hash gpg key ids' password capture needs")
 	return cmd
 }
 
@@ -95,7 +98,7 @@ func runPreflight(ctx context.Context, opts *PreflightOptions) error {
 	if err != nil {
 		return err
 	}
-	facts := opts.Gather(ctx, preflight.Input{Config: cfg, Domain: d, Now: opts.Now, Logger: opts.Logger})
+	facts := opts.Gather(ctx, preflight.Input{Config: cfg, Domain: d, Now: opts.Now, Logger: opts.Logger, SambaConf: opts.SambaConf})
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ type ScheduleOptions struct {
 	// ReadCloud re-reads JumpCloud after a full run changed it, so the
 	// cached state targeted runs start from is what the run left; nil
 	// leaves no cache after a full run that applied changes.
-	ReadCloud func(ctx context.Context, cfg *config.Config) (reconcile.Cloud, error)
+	ReadCloud func(ctx context.Context, cfg *config.Config, d *config.Domain) (reconcile.Cloud, error)
 	// Ready, when set, is called once the schedule (and the metrics
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
@@ -166,11 +166,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -490,7 +486,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		if im.opts.ReadCloud == nil {
 			return sum, nil
 		}
-		c, err := im.opts.ReadCloud(ctx, im.cfg)
+		c, err := im.opts.ReadCloud(ctx, im.cfg, im.d)
 		if err != nil {
 			// The run itself succeeded; the next watch run is full.
 			im.opts.Logger.Warn("jumpcloud not read again after the run: the next watch run reads everything", "domain", im.d.Name, "error", err)
@@ -575,19 +571,19 @@ func readFresh(f *Factory) func(context.Context, *config.Config, *config.Domain,
 			return reconcile.Fresh{}, nil, nil, err
 		}
 		// external_dn of the users written comes from what was re-read.
-		target := adapter.NewJumpCloudTarget(jc, reconcile.Directory{Users: fresh.Users})
+		target := jumpCloudTarget(jc, reconcile.Directory{Users: fresh.Users}, d)
 		return fresh, target, func() { conn.Close() }, nil
 	}
 }
 
 // readCloud reads every JumpCloud user and group through f.
-func readCloud(f *Factory) func(context.Context, *config.Config) (reconcile.Cloud, error) {
-	return func(ctx context.Context, cfg *config.Config) (reconcile.Cloud, error) {
+func readCloud(f *Factory) func(context.Context, *config.Config, *config.Domain) (reconcile.Cloud, error) {
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (reconcile.Cloud, error) {
 		jc, err := f.JumpCloud(cfg)
 		if err != nil {
 			return reconcile.Cloud{}, err
 		}
-		return adapter.ReadCloud(ctx, jc)
+		return adapter.ReadCloudFor(ctx, jc, d.JumpCloudDomainID)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/secret"
 )
@@ -315,7 +316,8 @@ func TestScheduleWatchMembershipLab(t *testing.T) {
 	if err := s.admin.AddMember(ctx, s.group.DN, s.user.DN); err != nil {
 		t.Fatal(err)
 	}
-	s.waitRun(`"membership+1 user+1"`, time.Minute)
+	// Back in its group and in the mirrored JumpCloud group (seed 002).
+	s.waitRun(`"membership+2 user+1"`, time.Minute)
 	s.waitSuspended(false, time.Minute)
 	s.stop()
 	<-s.done
@@ -393,4 +395,86 @@ func TestScheduleDeltaLab(t *testing.T) {
 	s.stop()
 	<-s.done
 	s.done <- nil
+}
+
+// TestScheduleWatchBudgetLab: forty AD disables arriving as a burst of watch
+// runs meet the one removal budget, as one import would: at most the
+// allowance is applied, the rest is held and said so, and 'adjc approve'
+// releases it for the next run.
+func TestScheduleWatchBudgetLab(t *testing.T) {
+	s := startScheduleLab(t)
+	ctx := context.Background()
+	const n = 40
+	var users []ldapx.User
+	for i := range n {
+		name := fmt.Sprintf("%sb%02d", s.user.SAMAccountName, i)
+		u, err := s.admin.CreateUser(ctx, ldapx.NewUser{Container: parentDN(s.user.DN), SAMAccountName: name, GivenName: "Budget", SN: "User",
+			Mail: name + "@adjc.lab", Password: secret.New("Budget-" + name + "-Pw1!")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.admin.AddMember(ctx, s.group.DN, u.DN); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	count := func(state string) int {
+		k := 0
+		for _, u := range s.srv.Users(s.org) {
+			if strings.HasPrefix(u.Username, s.user.SAMAccountName+"b") && (state == "" || u.State == state) {
+				k++
+			}
+		}
+		return k
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if ok() {
+				return
+			}
+		}
+		t.Fatalf("not within a minute: %s", what)
+	}
+	waitFor("the forty users imported", func() bool { return count("") == n && count(jcapi.StateActivated) == n })
+
+	for _, u := range users {
+		if _, err := s.admin.SetDisabled(ctx, u.DN, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := func() bool {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "held") && strings.Contains(l, "removal") {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor("a run holding removals", held)
+	time.Sleep(3 * time.Second) // let the burst's last runs end
+	suspended := count(jcapi.StateSuspended)
+	t.Logf("suspended after the burst: %d of %d", suspended, n)
+	if suspended > 10 {
+		t.Errorf("%d of %d disables applied through watch runs, over the budget of 10", suspended, n)
+	}
+
+	if _, err := schedule.Approve(s.state, "adjc.lab", reconcile.ToJumpCloud, n-suspended, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Any change starts the next run, which reads everything (the held
+	// removals left no state a targeted run could trust) and applies them.
+	if err := s.admin.Modify(ctx, s.user.DN, map[string][]string{"sn": {"Nudge"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the held disables applied after 'adjc approve'", func() bool { return count(jcapi.StateSuspended) == n })
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// parentDN is the DN of dn's container.
+func parentDN(dn string) string {
+	_, parent, _ := strings.Cut(dn, ",")
+	return parent
 }

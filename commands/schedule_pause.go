@@ -35,11 +35,7 @@ One-shot import and sync are not paused: an operator running them means it.`
 		Long:  long + "\n\nEXIT STATUS\n  0 on success, 2 for a usage or configuration error.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.Config()
-			if err != nil {
-				return err
-			}
-			d, err := oneDomain(cfg)
+			cfg, d, err := configDomain(f.Config)
 			if err != nil {
 				return err
 			}
@@ -103,11 +99,7 @@ EXIT STATUS
   0 on success, 2 for a usage or configuration error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.Config()
-			if err != nil {
-				return err
-			}
-			d, err := oneDomain(cfg)
+			cfg, d, err := configDomain(f.Config)
 			if err != nil {
 				return err
 			}

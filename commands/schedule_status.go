@@ -46,11 +46,7 @@ EXIT STATUS
 }
 
 func runScheduleStatus(ctx context.Context, opts *ScheduleStatusOptions) error {
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

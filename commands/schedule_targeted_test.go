@@ -44,7 +44,7 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 			x.full++
 			return &State{Directory: x.ad, Cloud: x.mem.Cloud(), Target: x.mem, Index: &adapter.Index{}}, nil
 		},
-		ReadCloud: func(context.Context, *config.Config) (reconcile.Cloud, error) {
+		ReadCloud: func(context.Context, *config.Config, *config.Domain) (reconcile.Cloud, error) {
 			x.cloudRead++
 			return x.mem.Cloud(), nil
 		},

@@ -234,11 +234,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		}
 		saved = &sp
 	}
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

@@ -129,11 +129,7 @@ func (r passwordResult) Table() output.Table {
 }
 
 func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
-	cfg, err := opts.Config()
-	if err != nil {
-		return err
-	}
-	d, err := oneDomain(cfg)
+	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}

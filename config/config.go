@@ -156,6 +156,11 @@ type Domain struct {
 	// JumpCloudDomainID is the id of the JumpCloud AD domain object bound
 	// to this domain. Empty or 24 hex digits.
 	JumpCloudDomainID string
+	// WelcomeEmail says whether JumpCloud mails each user an import
+	// creates (an Activation email, or a Welcome email to a user with a
+	// password). Default false: 1,600 people are mailed only when the
+	// admin chose it (issue 15.2).
+	WelcomeEmail bool
 	// NeverTouch lists AD objects adjc must leave alone on top of the
 	// built-in never-touch set: DNs or sAMAccountNames; a group named here
 	// protects its members (direct and nested) too. File only: a list does
@@ -309,6 +314,7 @@ func (c *Config) Settings() []Setting {
 		add(d.field("admins_group"), d.AdminsGroup)
 		add(d.field("username_attribute"), d.UsernameAttribute)
 		add(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID)
+		add(d.field("welcome_email"), strconv.FormatBool(d.WelcomeEmail))
 		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
 			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
 		}

@@ -34,6 +34,7 @@ const (
 	FlagAdminsGroup      = "admins-group"
 	FlagUsernameAttr     = "username-attribute"
 	FlagJCDomainID       = "jumpcloud-domain-id"
+	FlagWelcomeEmail     = "welcome-email"
 )
 
 // Environment variables read by [Load].
@@ -66,6 +67,7 @@ const (
 	EnvAdminsGroup      = "ADJC_ADMINS_GROUP"
 	EnvUsernameAttr     = "ADJC_USERNAME_ATTRIBUTE"
 	EnvJCDomainID       = "ADJC_JC_DOMAIN_ID"
+	EnvWelcomeEmail     = "ADJC_WELCOME_EMAIL"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -119,6 +121,7 @@ func domainSettings() []setting {
 		{key: "admins_group", env: EnvAdminsGroup, flag: FlagAdminsGroup, help: "the AD group whose members become JumpCloud administrators, normally JumpCloud Admins"},
 		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
+		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
 	}
 }
 

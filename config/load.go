@@ -326,6 +326,9 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	l.set(d.field("admins_group"), &d.AdminsGroup, fd["admins_group"], "")
 	l.set(d.field("username_attribute"), &d.UsernameAttribute, fd["username_attribute"], "")
 	l.set(d.field("jumpcloud_domain_id"), &d.JumpCloudDomainID, fd["jumpcloud_domain_id"], "")
+	var welcome string
+	l.set(d.field("welcome_email"), &welcome, fd["welcome_email"], "false")
+	d.WelcomeEmail = welcome == "true"
 	d.NeverTouch = fd["never_touch"].list
 	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
 	if v := fd["never_touch"]; v.set {
@@ -434,6 +437,10 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			l.set(key, &d.UsernameAttribute, v, "")
 		case "jumpcloud_domain_id":
 			l.set(key, &d.JumpCloudDomainID, v, "")
+		case "welcome_email":
+			welcome := strconv.FormatBool(d.WelcomeEmail)
+			l.set(key, &welcome, v, "")
+			d.WelcomeEmail = l.boolValue(key, welcome)
 		}
 	}
 	for _, s := range domainSettings() {
@@ -483,6 +490,8 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.UsernameAttribute
 	case "jumpcloud_domain_id":
 		return d.JumpCloudDomainID
+	case "welcome_email":
+		return strconv.FormatBool(d.WelcomeEmail)
 	}
 	return ""
 }

@@ -154,6 +154,9 @@ func (c *Conn) ReadScope(ctx context.Context, opts ScopeOptions) (*Scope, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := c.addPrimaryMembers(ctx, domain, g, extra); err != nil {
+		return nil, err
+	}
 	s := g.scope(root)
 	s.Strategy = opts.Strategy
 

@@ -3,6 +3,7 @@ package ldapx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -202,6 +203,21 @@ func (c *Conn) Rename(ctx context.Context, dn, newCN string) (string, error) {
 		return "", err
 	}
 	return JoinDN(rdn, ParentDN(dn)), nil
+}
+
+// Move puts an object under another container, keeping its cn and its
+// objectGUID (an admin moving a user between OUs). It returns the new DN.
+func (c *Conn) Move(ctx context.Context, dn, newParent string) (string, error) {
+	p, err := ldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) < 2 {
+		return "", fmt.Errorf("move %s: not a DN with a parent", dn)
+	}
+	rdn := formatDN(p.RDNs[:1])
+	req := ldap.NewModifyDNRequest(dn, rdn, true, newParent)
+	if err := c.do(ctx, "move", dn, "", func() error { return c.c.ModifyDN(req) }); err != nil {
+		return "", err
+	}
+	return rdn + "," + newParent, nil
 }
 
 // Delete removes one leaf object.

@@ -41,10 +41,20 @@ var Sync = Direction{
 	Command: "sync", SaveCommand: "adjc sync --out", ApplyCommand: "adjc sync --plan",
 	SkippedTitle: "Not synced (privileged accounts, invalid names, objects outside the container):",
 	Concurrency:  1,
-	fieldNames: map[string]string{
-		reconcile.FieldFirstname: "givenName", reconcile.FieldLastname: "sn", reconcile.FieldEmail: "mail",
-		reconcile.FieldSuspended: "disabled", reconcile.FieldUsername: "sAMAccountName", reconcile.FieldName: "cn",
-	},
+	fieldNames:   adNames(),
+}
+
+// adNames are the AD names a JumpCloud → AD plan shows its fields by, from
+// the one field table; suspension shows as "disabled", what it sets.
+func adNames() map[string]string {
+	m := map[string]string{}
+	for _, f := range reconcile.Fields {
+		if f.Sync {
+			m[f.Name] = f.AD
+		}
+	}
+	m[reconcile.FieldSuspended] = "disabled"
+	return m
 }
 
 // For returns the direction of a plan.

@@ -19,8 +19,11 @@ type View struct {
 	Managed     int                 `json:"managed_users"`
 	Summary     Summary             `json:"summary"`
 	Budget      BudgetStatus        `json:"budget"`
-	Changes     []reconcile.Change  `json:"changes"`
-	Skipped     []reconcile.Skip    `json:"skipped"`
+	// WelcomeEmail is the welcome_email setting an import applies its
+	// creates under; absent when the plan is not applied by import.
+	WelcomeEmail *bool              `json:"welcome_email,omitempty"`
+	Changes      []reconcile.Change `json:"changes"`
+	Skipped      []reconcile.Skip   `json:"skipped"`
 
 	dir Direction
 }
@@ -97,8 +100,12 @@ func (v View) Line() string {
 		}
 		return fmt.Sprintf("No changes: %s matches %s. %d skipped.", to, from, v.Summary.Skipped)
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d to adopt. %d skipped.",
+	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d to adopt. %d skipped.",
 		v.Summary.Create, v.Summary.Update, v.Summary.Delete, v.Summary.Adopt, v.Summary.Skipped)
+	if e := v.emailLine(); e != "" {
+		line += " " + e + "."
+	}
+	return line
 }
 
 // Table is -o plain: one tab-separated row per change (action word, kind,

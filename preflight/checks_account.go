@@ -10,6 +10,7 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 )
 
 // privilegedRIDs are the groups that make an account a domain admin or
@@ -80,7 +81,7 @@ func directionsName(dirs []config.Direction) string {
 func accountChecksFor(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
 	names := []string{"privileged-groups", "name", "jumpcloud-group", "admincount", "password-expiry", "read-users",
-		"create-users", "reset-passwords", "write-attributes", "write-members"}
+		"create-users", "create-groups", "reset-passwords", "write-attributes", "write-members"}
 	if f.Account == nil {
 		reason := "not bound to AD"
 		if f.AccountErr != nil {
@@ -91,7 +92,7 @@ func accountChecksFor(f Facts, writes bool, noWrites string) []Check {
 			out[i] = check(a, n, Skip, reason, "")
 		}
 		if !writes { // keep the reason the write checks do not apply
-			copy(out[len(names)-4:], writeChecks(f, false, noWrites))
+			copy(out[len(names)-len(writeNames):], writeChecks(f, false, noWrites))
 		}
 		return out
 	}
@@ -185,15 +186,18 @@ func passwordExpiryCheck(f Facts) Check {
 		expires.UTC().Format(time.DateOnly), days), fix)
 }
 
-// syncedAttributes are what sync writes on users (DESIGN.md, JumpCloud → AD).
-var syncedAttributes = []string{"givenName", "sn", "mail", "userAccountControl"}
+// syncedAttributes are what sync writes on users (JumpCloud → AD), from the
+// one field table; sAMAccountName is set at creation only.
+var syncedAttributes = slices.DeleteFunc(reconcile.ADAttributes(reconcile.KindUser, true), func(a string) bool { return a == "sAMAccountName" })
+
+// writeNames are the checks [writeChecks] returns, in order.
+var writeNames = []string{"create-users", "create-groups", "reset-passwords", "write-attributes", "write-members"}
 
 func writeChecks(f Facts, writes bool, noWrites string) []Check {
 	const a = AreaAccount
-	names := []string{"create-users", "reset-passwords", "write-attributes", "write-members"}
 	skip := func(reason string) []Check {
-		out := make([]Check, len(names))
-		for i, n := range names {
+		out := make([]Check, len(writeNames))
+		for i, n := range writeNames {
 			out[i] = check(a, n, Skip, reason, "")
 		}
 		return out
@@ -211,6 +215,15 @@ func writeChecks(f Facts, writes bool, noWrites string) []Check {
 		out = append(out, check(a, "create-users", Pass, "may create users in "+f.Domain.RootContainer, ""))
 	} else {
 		out = append(out, check(a, "create-users", Fail, "may not create users in "+f.Domain.RootContainer+" (allowedChildClassesEffective)", delegate))
+	}
+	// Sync creates an AD group for each JumpCloud group bound to the domain
+	// that AD lacks. Seed 004 delegates "the first six common tasks" of the
+	// Delegation of Control Wizard, whose fourth is "Create, delete and
+	// manage groups".
+	if r.Container.CanCreate("group") {
+		out = append(out, check(a, "create-groups", Pass, "may create groups in "+f.Domain.RootContainer, ""))
+	} else {
+		out = append(out, check(a, "create-groups", Fail, "may not create groups in "+f.Domain.RootContainer+" (allowedChildClassesEffective)", delegate))
 	}
 
 	switch {

@@ -28,6 +28,9 @@ type Input struct {
 	// SyncToolBase is where Entra Connect accounts are looked for: the
 	// whole domain when empty. Tests narrow it to their own OU.
 	SyncToolBase string
+	// SambaConf is the smb.conf the password-capture check reads;
+	// DefaultSambaConf when empty.
+	SambaConf string
 
 	skipScope bool // tests that do not look at the scope save its second
 }
@@ -41,7 +44,7 @@ func Gather(ctx context.Context, in Input) Facts {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := in.Domain
-	f := Facts{Now: in.Now(), ConfigFile: in.Config.File, Settings: domainSettings(in.Config, d), Domain: *d}
+	f := Facts{Now: in.Now(), ConfigFile: in.Config.File, Settings: domainSettings(in.Config, d), Domain: *d, Capture: gatherCapture(in.SambaConf)}
 
 	accts := d.Accounts()
 	pws := make([]secret.Secret, len(accts))

@@ -197,7 +197,7 @@ func TestLabBaseline(t *testing.T) {
 		"ldap/reachable": Pass, "ldap/encryption": Pass, "ldap/certificate": Pass, "ldap/bind": Pass,
 		"account/privileged-groups": Pass, "account/name": Pass, "account/jumpcloud-group": Pass,
 		"account/admincount": Pass, "account/password-expiry": Pass, "account/read-users": Pass,
-		"account/create-users": Pass, "account/reset-passwords": Pass, "account/write-attributes": Pass, "account/write-members": Pass,
+		"account/create-users": Pass, "account/create-groups": Pass, "account/reset-passwords": Pass, "account/write-attributes": Pass, "account/write-members": Pass,
 		"directory/jumpcloud-group": Pass, "directory/admins-group": Pass, "directory/root-dn-ascii": Pass,
 		// The fixture's edge cases.
 		"directory/privileged-users": Warn, "directory/incomplete-users": Warn, "directory/outside-root": Pass,
@@ -232,11 +232,11 @@ func TestLabReadOnlyAccount(t *testing.T) {
 	e.Bind, e.BindPassword = e.lab.Import.Bind, e.lab.Import.Password.Reveal()
 	f := e.gather()
 	e.expect(f, map[string]Status{
-		"account/read-users": Pass, "account/create-users": Fail, "account/reset-passwords": Fail,
+		"account/read-users": Pass, "account/create-users": Fail, "account/create-groups": Fail, "account/reset-passwords": Fail,
 		"account/write-attributes": Fail, "account/write-members": Fail,
 	})
 	e.Mode = config.ModeADAuthority
-	e.expect(e.gather(), map[string]Status{"account/create-users": Skip, "account/write-members": Skip})
+	e.expect(e.gather(), map[string]Status{"account/create-users": Skip, "account/create-groups": Skip, "account/write-members": Skip})
 }
 
 // TestLabDomainAdmin puts a throwaway account in Domain Admins (the one
@@ -378,7 +378,7 @@ func TestLabPerDirectionAccounts(t *testing.T) {
 		"ldap/bind-import": Pass, "ldap/bind-sync": Pass,
 		"account/import-read-users": Pass, "account/import-privileged-groups": Pass,
 		"account/import-create-users": Skip, "account/import-reset-passwords": Skip,
-		"account/sync-read-users": Pass, "account/sync-create-users": Pass, "account/sync-reset-passwords": Pass,
+		"account/sync-read-users": Pass, "account/sync-create-users": Pass, "account/sync-create-groups": Pass, "account/sync-reset-passwords": Pass,
 		"account/sync-write-attributes": Pass, "account/sync-write-members": Pass,
 	})
 	if c := find(Evaluate(f), "account", "import-create-users"); !strings.Contains(c.Reason, "import only") {
@@ -386,7 +386,7 @@ func TestLabPerDirectionAccounts(t *testing.T) {
 	}
 	e.Extra = extra(e.lab.Import) // the read-only account as sync_bind
 	e.expect(e.gather(), map[string]Status{
-		"ldap/bind-sync": Pass, "account/sync-create-users": Fail, "account/sync-reset-passwords": Fail,
+		"ldap/bind-sync": Pass, "account/sync-create-users": Fail, "account/sync-create-groups": Fail, "account/sync-reset-passwords": Fail,
 	})
 }
 

@@ -126,6 +126,9 @@ type Facts struct {
 
 	JumpCloud JumpCloudFacts
 
+	// Capture is what this host shows about password capture.
+	Capture CaptureFacts
+
 	// Accounts are the facts learned as each account when the domain binds
 	// as one per direction (import_bind, sync_bind); nil when one account
 	// serves every direction, whose facts are then the fields above (which

@@ -46,6 +46,10 @@ type UserSpec struct {
 	Email     string
 	Firstname string
 	Lastname  string
+	// Markers make the user AD-managed; Markers.Bound is not used: BindTo
+	// says which AD domain object to associate the user with ("" for none).
+	Markers Markers
+	BindTo  string
 }
 
 // UserPatch lists the fields of a user to change; nil means unchanged.
@@ -56,18 +60,36 @@ type UserPatch struct {
 	Firstname *string
 	Lastname  *string
 	Suspended *bool
+	// Marker fields, as in [Markers]; Restricted replaces the
+	// active_directory entries only.
+	ExternalDN         *string
+	ExternalSourceType *string
+	ExternallyManaged  *bool
+	DelegatedAuthority *string
+	Restricted         *[]RestrictedField
+	// BindTo associates the user with this AD domain object; nil leaves
+	// the associations as they are.
+	BindTo *string
 }
 
 // GroupSpec is a group to create.
 type GroupSpec struct {
 	Anchor string
 	Name   string
+	// SAMAccountName is set when an AD group's sAMAccountName must differ
+	// from Name ([GroupSAMAccountName]); "" means Name.
+	SAMAccountName string
+	// BindTo is the AD domain object to associate the group with; "" for none.
+	BindTo string
 }
 
 // GroupPatch lists the fields of a group to change; nil means unchanged.
 type GroupPatch struct {
 	Anchor *string
 	Name   *string
+	// BindTo associates the group with this AD domain object; nil leaves
+	// the associations as they are.
+	BindTo *string
 }
 
 // ErrTerminal marks an error after which Apply stops: wrap it
@@ -393,6 +415,10 @@ func (a *applier) call(ctx context.Context, c Change, userID, groupID string) (s
 					g.Anchor = f.New
 				case FieldName:
 					g.Name = f.New
+				case FieldBound:
+					g.BindTo = f.New
+				case FieldSAMAccountName:
+					g.SAMAccountName = f.New
 				}
 			}
 			return a.t.CreateGroup(ctx, g)
@@ -404,6 +430,8 @@ func (a *applier) call(ctx context.Context, c Change, userID, groupID string) (s
 					g.Anchor = &f.New
 				case FieldName:
 					g.Name = &f.New
+				case FieldBound:
+					g.BindTo = &f.New
 				}
 			}
 			return "", a.t.UpdateGroup(ctx, groupID, g)
@@ -445,6 +473,18 @@ func userSpec(c Change) UserSpec {
 			u.Firstname = f.New
 		case FieldLastname:
 			u.Lastname = f.New
+		case FieldExternalDN:
+			u.Markers.ExternalDN = f.New
+		case FieldExternalSourceType:
+			u.Markers.ExternalSourceType = f.New
+		case FieldExternallyManaged:
+			u.Markers.ExternallyManaged = f.New == "true"
+		case FieldDelegatedAuthority:
+			u.Markers.DelegatedAuthority = f.New
+		case FieldRestrictedFields:
+			u.Markers.Restricted = ParseRestricted(f.New)
+		case FieldBound:
+			u.BindTo = f.New
 		}
 	}
 	return u
@@ -471,6 +511,23 @@ func userPatch(c Change) (UserPatch, error) {
 				return p, fmt.Errorf("plan field suspended: %w", err)
 			}
 			p.Suspended = &b
+		case FieldExternalDN:
+			p.ExternalDN = &v
+		case FieldExternalSourceType:
+			p.ExternalSourceType = &v
+		case FieldExternallyManaged:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return p, fmt.Errorf("plan field externally_managed: %w", err)
+			}
+			p.ExternallyManaged = &b
+		case FieldDelegatedAuthority:
+			p.DelegatedAuthority = &v
+		case FieldRestrictedFields:
+			r := ParseRestricted(v)
+			p.Restricted = &r
+		case FieldBound:
+			p.BindTo = &v
 		default:
 			return p, fmt.Errorf("plan field %q is not a user field", f.Name)
 		}

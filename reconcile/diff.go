@@ -390,6 +390,11 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 		}
 	}
 	d.claimName[strings.ToLower(s.name)] = i
+	if mf := markerFields(nil, cu.Markers, wantMarkers(u, d.dir.Authority), d.dir.Authority); len(mf) > 0 {
+		fields = append(fields, mf...)
+		why = append(why, markerReason(mf))
+		sortFields(fields)
+	}
 	if len(fields) > 0 {
 		ref.Name = s.name
 		d.changes = append(d.changes, Change{
@@ -465,13 +470,13 @@ func (d *differ) diffNewUser(i int) {
 		d.changes = append(d.changes, Change{
 			Action: Create, Kind: KindUser, Key: ln, Reason: "in scope in AD",
 			User: &Ref{Anchor: s.guid, Name: u.Username},
-			Fields: []FieldChange{
+			Fields: d.createFields(u, []FieldChange{
 				{FieldAnchor, "", s.guid},
 				{FieldEmail, "", email},
 				{FieldFirstname, "", u.GivenName},
 				{FieldLastname, "", u.Surname},
 				{FieldUsername, "", u.Username},
-			},
+			}),
 		})
 		return
 	}
@@ -503,6 +508,8 @@ func (d *differ) diffNewUser(i int) {
 	if !strings.EqualFold(u.Username, cu.Username) {
 		fields = append(fields, FieldChange{FieldUsername, cu.Username, u.Username})
 	}
+	fields = markerFields(fields, cu.Markers, wantMarkers(u, d.dir.Authority), d.dir.Authority)
+	sortFields(fields)
 	d.changes = append(d.changes, Change{
 		Action: Adopt, Kind: KindUser, Key: ln, Reason: strings.Join(why, "; "),
 		User: &Ref{Anchor: s.guid, ID: cu.ID, Name: u.Username}, Fields: fields,
@@ -702,6 +709,7 @@ func (d *differ) diffGroups() {
 			Group: &ag.ref, Fields: fields,
 		})
 	}
+	d.bindGroups(groups)
 	for n := range groups {
 		if ag := &groups[n]; ag.ok {
 			var have []string

@@ -56,7 +56,7 @@ func TestDiff(t *testing.T) {
 			desired: one(adUser("alice")),
 			actual:  cloud(reconcile.CloudUser{ID: "jc-1", Username: "Alice", Email: "a@corp.example"}),
 			want: []string{
-				"> user alice {anchor:→guid-alice email:a@corp.example→alice@example.com firstname:→Givenalice lastname:→Suralice}",
+				"> user alice {anchor:→guid-alice email:a@corp.example→alice@example.com external_dn:→CN=alice,CN=Users,DC=example,DC=com external_source_type:→active_directory externally_managed:false→true firstname:→Givenalice lastname:→Suralice}",
 			},
 		},
 		{
@@ -64,7 +64,7 @@ func TestDiff(t *testing.T) {
 			desired: one(adUser("alice")),
 			actual: cloud(reconcile.CloudUser{ID: "jc-1", Username: "asmith", Email: "ALICE@example.com",
 				Firstname: "Givenalice", Lastname: "Suralice", Suspended: true}),
-			want: []string{"> user alice {anchor:→guid-alice suspended:true→false username:asmith→alice}"},
+			want: []string{"> user alice {anchor:→guid-alice external_dn:→CN=alice,CN=Users,DC=example,DC=com external_source_type:→active_directory externally_managed:false→true suspended:true→false username:asmith→alice}"},
 		},
 		{
 			name:    "adopt refused when username and email match different users",
@@ -405,6 +405,9 @@ func TestDiffCreateCarriesEveryField(t *testing.T) {
 		Fields: []reconcile.FieldChange{
 			{Name: "anchor", New: "guid-alice"},
 			{Name: "email", New: "alice@example.com"},
+			{Name: "external_dn", New: "CN=alice,CN=Users,DC=example,DC=com"},
+			{Name: "external_source_type", New: "active_directory"},
+			{Name: "externally_managed", New: "true"},
 			{Name: "firstname", New: "Givenalice"},
 			{Name: "lastname", New: "Suralice"},
 			{Name: "username", New: "Alice"},

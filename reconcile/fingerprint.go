@@ -86,12 +86,16 @@ func Fingerprint(desired Directory, actual Cloud) string {
 	for _, i := range groups {
 		g := &desired.Groups[i]
 		t.object(g.GUID, g.SID, g.Critical, false, g.Privileged, g.MembersConfirmed)
+		if g.Scope {
+			t.items = append(t.items, "scope-group", strings.ToLower(g.GUID))
+		}
 	}
 	for _, i := range cgs {
 		g := &actual.Groups[i]
 		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
 	}
 	t.neverTouch(desired.NeverTouch)
+	t.markers(desired.Authority, actual, cus, cgs)
 	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
@@ -120,6 +124,44 @@ func (t *fpTail) neverTouch(nt NeverTouch) {
 	}
 	slices.Sort(ms)
 	t.items = append(t.items, ms...)
+}
+
+// markers adds the authority and every user's and group's AD-managed
+// markers, which came after the never-touch facts: only when one is set.
+func (t *fpTail) markers(a Authority, actual Cloud, cus, cgs []int) {
+	var items []string
+	if a != (Authority{}) {
+		items = append(items, "authority", a.ID, boolText(a.Password))
+	}
+	for _, i := range cus {
+		u := &actual.Users[i]
+		m := u.Markers
+		if m.ExternalDN == "" && m.ExternalSourceType == "" && !m.ExternallyManaged && m.DelegatedAuthority == "" && len(m.Restricted) == 0 && !m.Bound {
+			continue
+		}
+		items = append(items, "user-markers", u.ID, m.ExternalDN, m.ExternalSourceType, boolText(m.ExternallyManaged),
+			m.DelegatedAuthority, restrictedAll(m.Restricted), boolText(m.Bound))
+	}
+	for _, i := range cgs {
+		if g := &actual.Groups[i]; g.Bound {
+			items = append(items, "group-bound", g.ID)
+		}
+	}
+	if len(items) > 0 {
+		t.items = append(t.items, "adjc-markers-v1")
+		t.items = append(t.items, items...)
+	}
+}
+
+// restrictedAll encodes every restrictedFields entry, whatever its type,
+// sorted: entries of other authorities change what a write keeps.
+func restrictedAll(rs []RestrictedField) string {
+	l := make([]string, 0, len(rs))
+	for _, r := range rs {
+		l = append(l, r.Type+"\x00"+r.ID+"\x00"+r.Field)
+	}
+	slices.Sort(l)
+	return strings.Join(l, "\x01")
 }
 
 func (t *fpTail) write(e *fpEncoder) {

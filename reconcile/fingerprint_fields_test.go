@@ -18,6 +18,8 @@ var fingerprintExempt = map[string]string{
 	"Bound.Users[0].Admin":        "DiffToAD does not read the sudo flag: no sync decision depends on it",
 	"Bound.Users[0].PasswordDate": "DiffToAD does not read password dates: passwords are never planned",
 	"Domain.Users[0].PwdLastSet":  "DiffToAD does not read password dates: passwords are never planned",
+	"Bound.Users[0].Markers":      "DiffToAD does not read the AD-managed markers: only import plans them",
+	"Bound.Groups[0].Bound":       "DiffToAD does not read the association flag: its scope is the association itself",
 }
 
 // mutate changes the value v points to, field by field: each call returns
@@ -79,6 +81,8 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	dir.Cycles = []reconcile.Cycle{{Path: []string{"G1", "G2", "G1"}}}
 	dir.Skipped = []reconcile.Skip{{Kind: reconcile.KindUser, Key: "x", Reason: "r"}}
 	dir.NeverTouch = reconcile.NeverTouch{Scope: "DC=example,DC=com", Entries: []reconcile.Protected{{Match: "svc", Why: "bind account"}}}
+	dir.Authority = reconcile.Authority{ID: "ad1"}
+	cloud.Users[0].Markers = markers(dir.Users[0].DN, reconcile.Authority{ID: "ad1", Password: true})
 	bound := reconcile.Bound(cloud)
 	domain := reconcile.Domain{Container: "CN=Users,DC=example,DC=com", Users: dir.Users,
 		Groups:     []reconcile.DomainGroup{{GUID: "g", DN: "CN=g,CN=Users,DC=example,DC=com", Name: "g", Anchor: "a", Members: []string{"m"}}},

@@ -39,7 +39,26 @@ func jcUser(name string) reconcile.CloudUser {
 		Firstname: "Given" + name,
 		Lastname:  "Sur" + name,
 		Anchor:    "guid-" + name,
+		Markers:   markers("CN="+name+",CN=Users,DC=example,DC=com", reconcile.Authority{}),
 	}
+}
+
+// markers are the AD-managed markers an import under authority a leaves on
+// a user whose DN is dn.
+func markers(dn string, a reconcile.Authority) reconcile.Markers {
+	m := reconcile.Markers{ExternalDN: dn, ExternalSourceType: reconcile.SourceActiveDirectory, ExternallyManaged: true}
+	if a.ID == "" {
+		return m
+	}
+	m.DelegatedAuthority, m.Bound = a.ID, true
+	fields := []string{"email", "firstname", "lastname", "username"}
+	if a.Password {
+		fields = append(fields, "password")
+	}
+	for _, f := range fields {
+		m.Restricted = append(m.Restricted, reconcile.RestrictedField{Field: f, Type: reconcile.SourceActiveDirectory, ID: a.ID})
+	}
+	return m
 }
 
 func jcGroup(name string, members ...string) reconcile.CloudGroup {
@@ -93,10 +112,11 @@ func synced(d reconcile.Directory) reconcile.Cloud {
 		c.Users = append(c.Users, reconcile.CloudUser{
 			ID: id, Username: strings.ToLower(u.Username), Email: strings.ToLower(email),
 			Firstname: u.GivenName, Lastname: u.Surname, Anchor: u.GUID, Admin: admins[u.GUID],
+			Markers: markers(u.DN, d.Authority),
 		})
 	}
 	for _, g := range d.Groups {
-		cg := reconcile.CloudGroup{ID: "id-" + g.Name, Name: g.Name, Anchor: g.GUID}
+		cg := reconcile.CloudGroup{ID: "id-" + g.Name, Name: g.Name, Anchor: g.GUID, Bound: d.Authority.ID != ""}
 		for _, m := range g.Members {
 			if id, ok := ids[m]; ok {
 				cg.Members = append(cg.Members, id)

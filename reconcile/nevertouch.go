@@ -135,6 +135,11 @@ func (g guard) user(u *ADUser) string {
 }
 
 func (g guard) adGroup(x *ADGroup) string {
+	if x.Scope {
+		// Only its own facts count: the never-touch entry naming it
+		// protects it in AD, and mirroring it writes only to JumpCloud.
+		return g.why(facts{sid: x.SID, critical: x.Critical})
+	}
 	return g.why(facts{guid: x.GUID, dn: x.DN, sid: x.SID, names: []string{x.Name}, critical: x.Critical})
 }
 

@@ -27,6 +27,9 @@ type Directory struct {
 	Skipped []Skip
 	// NeverTouch names the AD objects never imported or managed.
 	NeverTouch NeverTouch
+	// Authority is the JumpCloud AD domain object imported users and
+	// groups are marked with and associated with.
+	Authority Authority
 }
 
 // ADUser is one Active Directory user in scope.
@@ -88,6 +91,12 @@ type ADGroup struct {
 	SID        string
 	Critical   bool
 	Privileged bool
+	// Scope marks the `JumpCloud` group itself, whose members are every
+	// user in scope. It is mirrored to JumpCloud like the groups nested in
+	// it (seed 002: "This group is synced to your JumpCloud Administrator
+	// Portal"), though it is never written in AD: being the scope group,
+	// it is on the never-touch list, which guards AD, not this mirror.
+	Scope bool
 }
 
 // Cycle is a loop in group nesting, e.g. [G1 G2 G1].
@@ -127,6 +136,9 @@ type CloudUser struct {
 	Anchor string
 	// PasswordDate is `password_date`, the last password change in JumpCloud.
 	PasswordDate time.Time
+	// Markers are the fields and the association that make the user
+	// AD-managed in the console.
+	Markers Markers
 }
 
 // CloudGroup is one JumpCloud user group.
@@ -140,6 +152,9 @@ type CloudGroup struct {
 	Anchor string
 	// Members are the JumpCloud user IDs bound to the group.
 	Members []string
+	// Bound reports a direct association with the AD domain object of the
+	// [Authority] the state was read for.
+	Bound bool
 	// MembersConfirmed is set by a reader that read an empty member list a
 	// second time: only then may [DiffToAD] remove every bound member from
 	// the AD group (a list answered as [] is more often a bad read than an

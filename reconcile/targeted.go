@@ -40,7 +40,7 @@ type Fresh struct {
 // kept as it was read. Refresh is pure and does not modify its inputs.
 func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	guids := lowerSet(f.GUIDs)
-	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch}
+	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch, Authority: dir.Authority}
 	for _, u := range dir.Users {
 		if !guids[strings.ToLower(u.GUID)] {
 			out.Users = append(out.Users, u)
@@ -58,6 +58,15 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 		had := len(g.Members)
 		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return guids[strings.ToLower(m)] })
 		g.Members = append(g.Members, inGroup[strings.ToLower(g.GUID)]...)
+		if g.Scope {
+			// The scope group holds every user in scope: each fresh user
+			// that is in scope is one of its members.
+			for _, u := range f.Users {
+				if !slices.ContainsFunc(g.Members, func(m string) bool { return strings.EqualFold(m, u.GUID) }) {
+					g.Members = append(g.Members, u.GUID)
+				}
+			}
+		}
 		if had > 0 && len(g.Members) == 0 {
 			// Every member it had was read again, one by one, and is no
 			// longer in it: that is the second read an emptied list needs.
@@ -84,7 +93,18 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 			oc.Users = append(oc.Users, u)
 		}
 	}
-	oc.Users = append(oc.Users, f.CloudUsers...)
+	// A targeted read does not list the AD domain object's associations:
+	// a user keeps the association the full read found.
+	wasBound := make(map[string]bool)
+	for _, u := range cloud.Users {
+		if u.Markers.Bound {
+			wasBound[u.ID] = true
+		}
+	}
+	for _, u := range f.CloudUsers {
+		u.Markers.Bound = u.Markers.Bound || wasBound[u.ID]
+		oc.Users = append(oc.Users, u)
+	}
 	bound := make(map[string][]string) // group ID → fresh member IDs
 	for _, u := range f.CloudUsers {
 		for _, g := range f.CloudGroups[u.ID] {

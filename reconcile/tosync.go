@@ -118,9 +118,10 @@ func SAMAccountNameProblem(name string) string {
 const groupSAMInvalid = "\"/\\[]:;|=,+*?<>"
 
 // GroupNameProblem says why name cannot be the sAMAccountName of an AD
-// group, or "". The cn could hold these characters escaped, but AD refuses
-// them in sAMAccountName, and sync keeps the two equal so that a group is
-// found by either.
+// group, or "". The cn can hold these characters escaped, but AD refuses
+// them in sAMAccountName. Sync does not refuse such a name: it creates the
+// group with that cn and the sAMAccountName [GroupSAMAccountName] cleans
+// from it, as import already reads groups whose two names differ.
 func GroupNameProblem(name string) string {
 	if strings.ContainsAny(name, groupSAMInvalid) {
 		return "it contains one of " + groupSAMInvalid
@@ -210,6 +211,7 @@ type toAD struct {
 	guard guard
 
 	byName    map[string]int // lower username → index in dom.Users
+	byMail    map[string]int // lower mail → index in dom.Users
 	byGUID    map[string]int // lower objectGUID → index in dom.Users
 	grpName   map[string]int // lower name → index in dom.Groups
 	grpAnchor map[string]int // JumpCloud group id → index in dom.Groups
@@ -228,10 +230,14 @@ func (s *toAD) skip(k Kind, key, format string, args ...any) {
 func (s *toAD) index() {
 	s.byName = make(map[string]int, len(s.dom.Users))
 	s.byGUID = make(map[string]int, len(s.dom.Users))
+	s.byMail = make(map[string]int, len(s.dom.Users))
 	for i := range s.dom.Users {
 		u := &s.dom.Users[i]
 		if u.Username != "" {
 			s.byName[strings.ToLower(u.Username)] = i
+		}
+		if u.Mail != "" {
+			s.byMail[strings.ToLower(u.Mail)] = i
 		}
 		if u.GUID != "" {
 			s.byGUID[strings.ToLower(u.GUID)] = i
@@ -284,6 +290,10 @@ func (s *toAD) user(u *CloudUser, key string) {
 		}
 	} else {
 		ai, found = s.byName[key]
+		if why := s.matchConflict(u, ai, found); why != "" {
+			s.skip(KindUser, key, "%s; neither taken over nor created: resolve by hand", why)
+			return
+		}
 	}
 	if !found {
 		s.newUser(u, key)
@@ -407,10 +417,13 @@ func (s *toAD) groups(bound []CloudGroup) {
 				continue
 			}
 		}
-		// Only a create or a rename sets sAMAccountName; a group already
-		// holding the name is managed whatever its sAMAccountName.
-		if why := GroupNameProblem(g.Name); why != "" && (!found || !strings.EqualFold(s.dom.Groups[gi].Name, g.Name)) {
-			s.skip(KindGroup, key, "group name %q cannot be an AD group's sAMAccountName: %s", g.Name, why)
+		// A control character or "=" cannot be in a cn either (the lab's
+		// Samba DC refuses "=" as "invalid DN"; not checked on Windows);
+		// every other character AD refuses in sAMAccountName is cleaned
+		// from it ([GroupSAMAccountName]) on a create or rename.
+		if strings.ContainsFunc(g.Name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '=' }) &&
+			(!found || !strings.EqualFold(s.dom.Groups[gi].Name, g.Name)) {
+			s.skip(KindGroup, key, "group name %q cannot be an AD group's name: it contains = or a control character", g.Name)
 			continue
 		}
 		ref := Ref{Anchor: g.ID, Name: g.Name}
@@ -459,7 +472,7 @@ func (s *toAD) groups(bound []CloudGroup) {
 				Action: Create, Kind: KindGroup, Key: key,
 				Reason: "bound to the AD domain in JumpCloud, not in AD",
 				Group:  &ref,
-				Fields: []FieldChange{{Name: FieldAnchor, New: g.ID}, {Name: FieldName, New: g.Name}},
+				Fields: groupCreateFields(g),
 			})
 		}
 		s.members(g, ref, have)
@@ -597,4 +610,56 @@ func FingerprintToAD(desired Bound, actual Domain) string {
 	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
+
+// matchConflict says why an unanchored JumpCloud user u may not be matched
+// to AD user ai (found by username) or created, or "". Seed 002: "JumpCloud
+// Users are associated with Active Directory Users based on the alignment of
+// the Username and Email fields": a username match whose AD mail is another
+// address, or no username match but an AD user holding the email, is a
+// conflict to report, not a takeover or a second account. An AD user with
+// no mail matches by username alone (sync then writes the email).
+func (s *toAD) matchConflict(u *CloudUser, ai int, found bool) string {
+	if found {
+		a := &s.dom.Users[ai]
+		if a.Mail != "" && u.Email != "" && !strings.EqualFold(a.Mail, u.Email) {
+			return fmt.Sprintf("username matches AD user %s but its mail is %q, not %q", a.DN, a.Mail, u.Email)
+		}
+		return ""
+	}
+	if u.Email == "" {
+		return ""
+	}
+	if mi, ok := s.byMail[strings.ToLower(u.Email)]; ok {
+		a := &s.dom.Users[mi]
+		return fmt.Sprintf("email matches AD user %s, whose username is %q", a.DN, a.Username)
+	}
+	return ""
+}
+
+// FieldSAMAccountName is a group create's sAMAccountName when it is not the
+// group name (AD refuses some characters in it that a cn may hold).
+const FieldSAMAccountName = "sAMAccountName"
+
+// GroupSAMAccountName is the sAMAccountName sync gives a group named name:
+// the name, with each character AD refuses there (and each control
+// character) replaced by "_", as Active Directory Users and Computers
+// fills its "pre-Windows 2000" name; "Sales, EMEA" becomes "Sales_ EMEA".
+func GroupSAMAccountName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(groupSAMInvalid, r) {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+// groupCreateFields are the fields of a group create: the id recorded, the
+// cn, and the sAMAccountName when it has to differ from the cn.
+func groupCreateFields(g *CloudGroup) []FieldChange {
+	fields := []FieldChange{{Name: FieldAnchor, New: g.ID}, {Name: FieldName, New: g.Name}}
+	if sam := GroupSAMAccountName(g.Name); sam != g.Name {
+		fields = append(fields, FieldChange{Name: FieldSAMAccountName, New: sam})
+	}
+	return fields
 }

@@ -230,11 +230,10 @@ func TestDiffToAD(t *testing.T) {
 			wantSkips: []string{"user alice: suspended in JumpCloud"},
 		},
 		{
-			name:      "group name AD cannot hold as sAMAccountName refused, not created",
-			desired:   reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
-			actual:    dom(dUser("alice")),
-			want:      []string{},
-			wantSkips: []string{`group a,b*: group name "a,b*" cannot be an AD group's sAMAccountName`},
+			name:    "group name AD cannot hold as sAMAccountName: that cn, a cleaned sAMAccountName",
+			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
+			actual:  dom(dUser("alice")),
+			want:    []string{"+ group a,b*", "+ membership a,b*/alice"},
 		},
 		{
 			name:    "group with such a name already in AD is managed",

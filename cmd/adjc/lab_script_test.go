@@ -82,6 +82,7 @@ state_dir: %s
 			suffix := make([]byte, 3)
 			rand.Read(suffix)
 			env.Setenv("SUFFIX", hex.EncodeToString(suffix))
+			env.Setenv("BASE_DN", l.BaseDN)
 			env.Setenv("SYNC_BIND", l.Sync.Bind)
 			if u, err := url.Parse(l.URL); err == nil {
 				env.Setenv("LAB_LDAP_HOST", u.Hostname()) // for ldap:// (StartTLS) on port 389
@@ -129,6 +130,8 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
 //	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
 //	ad bind NAME FILE               bind as NAME@realm with the password in FILE
+//	ad move NAME PARENT             move the user NAME (anywhere in the domain) under PARENT
+//	ad primary NAME GROUP           make GROUP (a cn in $OU, of which NAME is a member) NAME's primary group
 //	ad showgroup CN                 print "CN sAMAccountName adminDescription members…" (member cns, sorted) of the group CN anywhere in the domain; ! for absent
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
 	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
@@ -179,6 +182,30 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		for _, m := range args[2:] {
 			ts.Check(conn.AddMember(c, g.DN, dn(m)))
 		}
+	case "primary":
+		es, err := conn.SearchAll(c, ldapx.Query{Base: ou, Scope: ldap.ScopeSingleLevel,
+			Filter: "(&(objectClass=group)" + ldapx.EqualityFilter("cn", args[2]) + ")", Attributes: []string{"objectSid"}})
+		ts.Check(err)
+		if len(es) != 1 {
+			ts.Fatalf("ad: %d groups named %q in $OU", len(es), args[2])
+		}
+		sid, err := ldapx.SIDString(es[0].GetRawAttributeValue("objectSid"))
+		ts.Check(err)
+		user := dn(args[1])
+		ts.Check(conn.Modify(c, user, map[string][]string{"primaryGroupID": {sid[strings.LastIndex(sid, "-")+1:]}}))
+		// AD refuses to delete a group that is someone's primary group, so
+		// the OU could not be deleted at the end: give the user back
+		// Domain Users (RID 513) first (deferred calls run last first).
+		ts.Defer(func() {
+			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+			if err == nil {
+				conn.Modify(context.Background(), user, map[string][]string{"primaryGroupID": {"513"}})
+				conn.Close()
+			}
+		})
+	case "move":
+		_, err := conn.Move(c, findUser(ts, conn, l, args[1]).DN, args[2])
+		ts.Check(err)
 	case "disable":
 		_, err := conn.SetDisabled(c, dn(args[1]), true)
 		ts.Check(err)
@@ -296,6 +323,33 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 		if ok {
 			fmt.Fprintf(ts.Stdout(), "%s %s sudo=%v\n", u.Username, u.State, u.Sudo != nil && *u.Sudo)
 		}
+	case "markers":
+		// markers NAME: the AD-managed markers of user NAME, the
+		// delegated and restricting authority shown as "ad" when it is
+		// the org's only AD domain object.
+		u, ok := find(args[1])
+		if !ok {
+			ts.Fatalf("jc: no user %q", args[1])
+		}
+		fmt.Fprintln(ts.Stdout(), userMarkers(u, emu, org))
+	case "groupbound":
+		for _, g := range emu.UserGroups(org) {
+			if g.Name == args[1] {
+				fmt.Fprintf(ts.Stdout(), "%s bound=%v\n", g.Name, boundTo(emu, org, jcapi.TypeUserGroup, g.ID))
+				return
+			}
+		}
+		ts.Fatalf("jc: no group %q", args[1])
+	case "outbox":
+		// outbox KIND: how many emails of KIND (activation, welcome) the
+		// emulator would have sent.
+		n := 0
+		for _, e := range emu.Outbox(org) {
+			if e.Kind == args[1] {
+				n++
+			}
+		}
+		fmt.Fprintf(ts.Stdout(), "%d %s\n", n, args[1])
 	case "saveid":
 		u, ok := find(args[1])
 		if !ok {
@@ -303,7 +357,12 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 		}
 		ts.Setenv(args[2], u.ID)
 	case "adduser":
-		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: args[1] + "@e2e.example", Firstname: "Sync", Lastname: args[1]})
+		// adduser NAME [EMAIL]: the email is NAME@e2e.example unless given.
+		email := args[1] + "@e2e.example"
+		if len(args) > 2 {
+			email = args[2]
+		}
+		_, err := emu.AddUser(org, jcapi.SystemUser{Username: args[1], Email: email, Firstname: "Sync", Lastname: args[1]})
 		ts.Check(err)
 	case "addgroup":
 		g, err := emu.AddUserGroup(org, jcapi.UserGroup{Name: args[1]})
@@ -332,4 +391,41 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 	default:
 		ts.Fatalf("jc: unknown subcommand %q", args[0])
 	}
+}
+
+// userMarkers prints the AD-managed markers of u in one line:
+// "NAME external_dn=… source=… managed=… delegated=ad restricted=f,f… bound=…".
+func userMarkers(u jcapi.SystemUser, emu *jcemu.Server, org string) string {
+	ads := emu.ActiveDirectories(org)
+	name := func(id string) string {
+		if len(ads) == 1 && id == ads[0].ID {
+			return "ad"
+		}
+		return id
+	}
+	delegated := "none"
+	if u.DelegatedAuthority != nil {
+		delegated = name(u.DelegatedAuthority.ID)
+	}
+	var restricted []string
+	for _, r := range u.RestrictedFields {
+		restricted = append(restricted, r.Field+"@"+r.Type+":"+name(r.ID))
+	}
+	slices.Sort(restricted)
+	return fmt.Sprintf("%s external_dn=%s source=%s managed=%v delegated=%s restricted=%s bound=%v",
+		u.Username, u.ExternalDN, u.ExternalSourceType, u.ExternallyManaged != nil && *u.ExternallyManaged,
+		delegated, strings.Join(restricted, ","), boundTo(emu, org, jcapi.TypeUser, u.ID))
+}
+
+// boundTo reports whether the object is associated directly with one of
+// the org's AD domain objects.
+func boundTo(emu *jcemu.Server, org, typ, id string) bool {
+	for _, ad := range emu.ActiveDirectories(org) {
+		for _, b := range emu.Bindings(org, ad.ID) {
+			if b.Type == typ && b.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }

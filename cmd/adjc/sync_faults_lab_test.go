@@ -328,9 +328,11 @@ func (r *recorder) ModifyDN(q *ldap.ModifyDNRequest) error {
 // TestSyncLDAPInjection binds JumpCloud users and groups whose names hold
 // filter metacharacters, NUL and DN specials (a leading #, leading and
 // trailing spaces, , + " < > ; =). Sync creates exactly the
-// names AD can hold, as direct children of CN=Users, refuses the others
-// with the reason, never searches with a wildcard or a value it did not
-// escape, and a second sync plans nothing.
+// names AD can hold, as direct children of CN=Users — a group whose name
+// AD refuses only in sAMAccountName with that cn and a cleaned
+// sAMAccountName (issue 15.7) — refuses the others with the reason, never
+// searches with a wildcard or a value it did not escape, and a second sync
+// plans nothing.
 func TestSyncLDAPInjection(t *testing.T) {
 	t.Parallel()
 	s := newSyncLab(t)
@@ -338,9 +340,13 @@ func TestSyncLDAPInjection(t *testing.T) {
 	// AD can hold these as sAMAccountName; their cn needs DN escaping.
 	okUsers := []string{"#u" + x, "u(" + x + ")", "u&'!" + x, "u%" + x + "#", " ul" + x, "ut" + x + " "}
 	okGroups := []string{"#g" + x, "g(" + x + ")&!", "g " + x, " gl" + x, "gt" + x + " "}
-	// AD refuses these in sAMAccountName (users also refuse @).
+	// AD refuses these in sAMAccountName (users also refuse @): users are
+	// refused, groups created with a cleaned sAMAccountName; NUL and "="
+	// are in no cn the lab's DC holds.
 	badUsers := []string{"u*" + x, `u\` + x, "u\x00" + x, "u,(cn=*)" + x, "u+" + x, `u"<>` + x, "u;=" + x}
-	badGroups := []string{"*" + x, "g*)(cn=*" + x, `g\2a` + x, "g\x00" + x, "g,OU=x" + x, "g+sn=" + x, `g"<>;` + x, "g=" + x}
+	cleanedGroups := []string{"*" + x, `g\2a` + x, "g,OUx" + x, "g+sn" + x, `g"<>;` + x, "g*)(" + x}
+	badGroups := []string{"g\x00" + x, "g*)(cn=*" + x, "g,OU=x" + x, "g+sn=" + x, "g=" + x}
+	okGroups = append(okGroups, cleanedGroups...)
 	var members []jcapi.SystemUser
 	for _, n := range append(slices.Clone(okUsers), badUsers...) {
 		members = append(members, s.addUser(n))
@@ -379,8 +385,8 @@ func TestSyncLDAPInjection(t *testing.T) {
 	for _, e := range s.created(t.Context()) {
 		cn := e.GetAttributeValue("cn")
 		got[cn]++
-		if e.GetAttributeValue("sAMAccountName") != cn {
-			t.Errorf("%s: sAMAccountName %q, want the cn %q", e.DN, e.GetAttributeValue("sAMAccountName"), cn)
+		if want := reconcile.GroupSAMAccountName(cn); e.GetAttributeValue("sAMAccountName") != want {
+			t.Errorf("%s: sAMAccountName %q, want %q (the cn, cleaned for a group)", e.DN, e.GetAttributeValue("sAMAccountName"), want)
 		}
 		want, _ := ldap.ParseDN(ldapx.JoinDN(ldapx.RDN("CN", cn), s.users))
 		if dn, err := ldap.ParseDN(e.DN); err != nil || !dn.EqualFold(want) {
@@ -428,5 +434,53 @@ func checkFilters(t *testing.T, filters, names []string) {
 				t.Errorf("filter %q holds %q unescaped", f, n)
 			}
 		}
+	}
+}
+
+// TestFaultEmptiedMemberListSync: a bound group's member list answered as
+// [] (a 200) once removes nothing in AD — the second read finds the members
+// — and only a list read empty twice removes them (issue 14 point 3).
+func TestFaultEmptiedMemberListSync(t *testing.T) {
+	t.Parallel()
+	s := newSyncLab(t)
+	var us []jcapi.SystemUser
+	for i := 1; i <= 3; i++ {
+		us = append(us, s.addUser(fmt.Sprintf("emp%d%s", i, s.suffix)))
+	}
+	g := s.addGroup("empG"+s.suffix, us...)
+	if _, stderr, code := s.run(s.lab.URL, "sync", "--yes", "-o", "plain"); code != 0 {
+		t.Fatalf("first sync: exit %d\n%s", code, stderr)
+	}
+	members := func() int {
+		t.Helper()
+		dn, err := s.admin.FindGroup(t.Context(), s.users, "empG"+s.suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.admin.Members(t.Context(), dn.DN, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	if n := members(); n != 3 {
+		t.Fatalf("after the first sync the AD group has %d members, want 3", n)
+	}
+	empty := jcemu.Fault{Method: "GET", Path: "/api/v2/usergroups/" + g.ID + "/members", Empty: true}
+
+	// Empty once: the second read finds the members; nothing is removed.
+	empty.Times = 1
+	s.emu.FailNext(empty)
+	stdout, stderr, code := s.run(s.lab.URL, "sync", "--yes", "-o", "plain")
+	if code != 0 || !strings.Contains(stdout, "No changes") || members() != 3 {
+		t.Errorf("sync with a member list read empty once: exit %d, %d members left\n%s%s", code, members(), stdout, stderr)
+	}
+
+	// Empty twice: confirmed, so the removals are planned and applied.
+	empty.Times = 2
+	s.emu.FailNext(empty)
+	stdout, stderr, code = s.run(s.lab.URL, "sync", "--yes", "-o", "plain")
+	if code != 0 || members() != 0 {
+		t.Errorf("sync with a member list read empty twice: exit %d, %d members left, want 0\n%s%s", code, members(), stdout, stderr)
 	}
 }

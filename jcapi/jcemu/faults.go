@@ -49,6 +49,10 @@ type Fault struct {
 	// After lets this many matching calls through untouched before the
 	// fault applies, e.g. After: 1 to hit the second page of a list.
 	After int
+	// Empty answers a list call with 200, an empty list and a total of 0,
+	// consistent in itself: a list that reads as emptied (a v2 member list
+	// answered as [] by a service having a bad moment).
+	Empty bool
 }
 
 // FailNext schedules a fault. Faults are checked in the order scheduled.

@@ -146,6 +146,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, fault.Status, "injected fault")
 		return
+	case fault != nil && fault.Empty:
+		w.Header().Set("x-total-count", "0")
+		writeJSON(w, http.StatusOK, []any{})
+		return
 	case chaos.Rate429 > 0 && roll429 < chaos.Rate429:
 		writeError(w, http.StatusTooManyRequests, "too many requests")
 		return

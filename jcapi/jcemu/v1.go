@@ -88,6 +88,9 @@ func (o *org) validateUser(id string, d doc, put bool) *apiError {
 			}
 		}
 	}
+	if e := validateRestrictedIDs(d); e != nil {
+		return e
+	}
 	if da, ok := d["delegatedAuthority"].(map[string]any); ok {
 		if da["name"] != "ActiveDirectory" {
 			return newError(400, "delegatedAuthority.name must be ActiveDirectory")
@@ -179,6 +182,7 @@ func (s *Server) createUser(o *org, body doc, full bool) (doc, *apiError) {
 		}
 		d[k] = v
 	}
+	applyExternallyManaged(d, body, nil)
 	syncState(d, body)
 	if hasPW {
 		d["password_date"] = s.stamp()
@@ -209,12 +213,14 @@ func (s *Server) updateUser(o *org, id string, body doc, full bool) (doc, *apiEr
 		}
 	}
 	o.index(d, false)
+	managed := d["externally_managed"]
 	for k, v := range body {
 		if k == "password" || slices.Contains(userReadOnly, k) {
 			continue
 		}
 		d[k] = v
 	}
+	applyExternallyManaged(d, body, managed)
 	o.index(d, true)
 	syncState(d, body)
 	if hasPW {

@@ -149,8 +149,11 @@ func (m *Memory) CreateUser(ctx context.Context, u reconcile.UserSpec) (string, 
 		return "", m.end(c, err)
 	}
 	id := m.newID()
+	mk := u.Markers
+	mk.Bound = u.BindTo != ""
 	m.users = append(m.users, reconcile.CloudUser{
 		ID: id, Username: u.Username, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname, Anchor: u.Anchor,
+		Markers: mk,
 	})
 	c.ID = id
 	return id, m.end(c, nil)
@@ -187,6 +190,23 @@ func (m *Memory) UpdateUser(ctx context.Context, id string, p reconcile.UserPatc
 	set(&u.Lastname, p.Lastname)
 	if p.Suspended != nil {
 		u.Suspended = *p.Suspended
+	}
+	set(&u.Markers.ExternalDN, p.ExternalDN)
+	set(&u.Markers.ExternalSourceType, p.ExternalSourceType)
+	set(&u.Markers.DelegatedAuthority, p.DelegatedAuthority)
+	if p.ExternallyManaged != nil {
+		u.Markers.ExternallyManaged = *p.ExternallyManaged
+	}
+	if p.Restricted != nil {
+		// Like the JumpCloud adapter: the active_directory entries are
+		// replaced, the other authorities' kept.
+		keep := slices.DeleteFunc(slices.Clone(u.Markers.Restricted), func(r reconcile.RestrictedField) bool {
+			return r.Type == reconcile.SourceActiveDirectory
+		})
+		u.Markers.Restricted = append(keep, *p.Restricted...)
+	}
+	if p.BindTo != nil {
+		u.Markers.Bound = *p.BindTo != ""
 	}
 	return m.end(c, nil)
 }
@@ -247,7 +267,7 @@ func (m *Memory) CreateGroup(ctx context.Context, g reconcile.GroupSpec) (string
 		return "", m.end(c, err)
 	}
 	id := m.newID()
-	m.groups = append(m.groups, reconcile.CloudGroup{ID: id, Name: g.Name, Anchor: g.Anchor})
+	m.groups = append(m.groups, reconcile.CloudGroup{ID: id, Name: g.Name, Anchor: g.Anchor, Bound: g.BindTo != ""})
 	c.ID = id
 	return id, m.end(c, nil)
 }
@@ -271,6 +291,9 @@ func (m *Memory) UpdateGroup(ctx context.Context, id string, p reconcile.GroupPa
 		}
 	}
 	set(&m.groups[i].Name, p.Name)
+	if p.BindTo != nil {
+		m.groups[i].Bound = *p.BindTo != ""
+	}
 	set(&m.groups[i].Anchor, p.Anchor)
 	return m.end(c, nil)
 }

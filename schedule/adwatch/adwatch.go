@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -31,11 +32,22 @@ import (
 // offer change notifications; the caller falls back to polling.
 var ErrUnsupported = errors.New("adwatch: the domain controller does not offer change notifications (control 1.2.840.113556.1.4.528)")
 
-// Attributes are the attributes whose changes matter to import: the user
-// fields it maps, the account state, privilege, group names and members.
-var Attributes = []string{
-	"objectClass", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
-	"userAccountControl", "adminCount", "member", "cn", "name", "displayName",
+// Attributes are the attributes whose changes matter to import: those of
+// every mapped field import carries (reconcile.Fields), and what decides
+// scope and identity: objectClass, userPrincipalName (the email fallback),
+// adminCount (privilege), member, name and displayName.
+var Attributes = watchedAttributes()
+
+func watchedAttributes() []string {
+	attrs := []string{"objectClass", "userPrincipalName", "adminCount", "member", "name", "displayName"}
+	for _, k := range []reconcile.Kind{reconcile.KindUser, reconcile.KindGroup} {
+		for _, a := range reconcile.ADAttributes(k, false) {
+			if !slices.Contains(attrs, a) {
+				attrs = append(attrs, a)
+			}
+		}
+	}
+	return attrs
 }
 
 // Options configure [Start].

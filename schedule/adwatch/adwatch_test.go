@@ -178,3 +178,15 @@ func TestPollerLab(t *testing.T) {
 		t.Errorf("Poll() after a modify of description = %+v, %v; want %s left out", ev, err, u.GUID)
 	}
 }
+
+// TestWatchedAttributes: the watch follows every AD attribute the field
+// table maps for import, and what decides scope, privilege and identity.
+func TestWatchedAttributes(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"objectClass", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
+		"userAccountControl", "adminCount", "member", "cn", "name", "displayName"} {
+		if !slices.Contains(Attributes, a) {
+			t.Errorf("Attributes = %v, lacks %s", Attributes, a)
+		}
+	}
+}
