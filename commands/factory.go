@@ -142,6 +142,9 @@ func retryNotice(io *output.Streams) func(jcapi.Retry) {
 		if !io.IsStderrTTY() {
 			return
 		}
+		// Clear a read progress line first (readProgress redraws it on
+		// its next step), so the notice starts at the left margin.
+		fmt.Fprint(io.ErrOut, "\r\x1b[K")
 		io.WriteErrLine(retryLine(r))
 	}
 }

@@ -44,7 +44,7 @@ func TestUnreachableJumpCloud(t *testing.T) {
 			}
 			_, err = c.GetSystemUser(t.Context(), "65a0c0de0000000000000099")
 			PrintError(errOut, authHint(err))
-			got := strings.ReplaceAll(errOut.String(), addr, "127.0.0.1:PORT")
+			got := strings.NewReplacer(addr, "127.0.0.1:PORT", "\r", "<CR>", "\x1b[K", "<EL>").Replace(errOut.String())
 			golden.Assert(t, []byte(got), name)
 		})
 	}
