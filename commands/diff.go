@@ -3,12 +3,12 @@ package commands
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
-	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/spf13/cobra"
 )
@@ -22,6 +22,8 @@ type DiffOptions struct {
 	// SyncState reads the JumpCloud → AD side; nil shows import only.
 	SyncState SyncStateFunc
 	Now       func() time.Time
+	// Log gets what was planned at info level (-v).
+	Log *slog.Logger
 
 	DetailedExitCode bool
 	Out              string
@@ -29,7 +31,7 @@ type DiffOptions struct {
 }
 
 func newDiffCmd(f *Factory, runF func(context.Context, *DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f), Now: f.Now}
+	opts := &DiffOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), SyncState: readSyncState(f), Now: f.Now, Log: f.Logger}
 	cmd := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the changes import would make, without making them",
@@ -46,9 +48,14 @@ would carry out. With -o json the import plan's fields are at the top level
 and the sync plan, with the same fields, is under "to_ad" (null when sync
 does not apply).
 
---out saves the plan with a fingerprint of the state it was computed from;
-'adjc import --plan' applies exactly that plan, or refuses if AD or JumpCloud
-has changed since.
+--out saves the import plan (Active Directory → JumpCloud), once it has been
+read and shown, with a fingerprint of the state it was computed from; 'adjc
+import --plan' applies exactly that plan, or refuses if AD or JumpCloud has
+changed since. The JumpCloud → AD plan is saved by 'adjc sync --out', which
+works the same way and applies nothing.
+
+-o plain prints one tab-separated row per change (action, kind, object,
+reason, fields) and the summary line last.
 
 EXIT STATUS
   0 on success (with --detailed-exitcode: and nothing to change),
@@ -90,11 +97,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return authHint(err)
 	}
-	if opts.Out != "" {
-		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, pol, plan); err != nil {
-			return err
-		}
-	}
+	logPlan(opts.Log, d.Name, pipeline.Import, plan)
 	pending := !plan.Empty()
 	// The JumpCloud → AD direction too, when the mode lets sync write and
 	// the domain is connected.
@@ -108,6 +111,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 			defer sst.Close()
 		}
 		toAD = &splan
+		logPlan(opts.Log, d.Name, pipeline.Sync, splan)
 		pending = pending || !splan.Empty()
 	}
 	// Say whether import and sync would apply the removals or hold them,
@@ -144,7 +148,13 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 		}
 	}
 	if opts.Out != "" {
-		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc import --plan %s", opts.Out, opts.Out))
+		// As 'sync --out': saved once the plan was read whole and shown.
+		if err := savePlan(opts.IO, opts.Out, d, pol, plan, pipeline.Import); err != nil {
+			return err
+		}
+		if toAD != nil && !toAD.Empty() {
+			opts.IO.WriteErrLine("The JumpCloud → AD plan above is not saved; save it with: adjc sync --out FILE")
+		}
 	}
 	if opts.DetailedExitCode && pending {
 		return ErrChangesPending
@@ -160,4 +170,20 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 type diffJSON struct {
 	pipeline.View
 	ToAD *pipeline.View `json:"to_ad"`
+}
+
+// logPlan logs a plan's counts at info level, so that `diff -v` says what
+// it found even when the table is not read.
+func logPlan(log *slog.Logger, domain string, dir pipeline.Direction, plan reconcile.Plan) {
+	if log == nil {
+		return
+	}
+	counts := map[reconcile.Action]int{}
+	for _, c := range plan.Changes {
+		counts[c.Action]++
+	}
+	log.Info("planned", "domain", domain, "direction", dir.Command,
+		"create", counts[reconcile.Create], "update", counts[reconcile.Update],
+		"delete", counts[reconcile.Delete], "adopt", counts[reconcile.Adopt],
+		"removals", plan.Removals(), "skipped", len(plan.Skipped))
 }

@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -73,7 +75,7 @@ func NewFactory(io *output.Streams, lookupEnv func(string) (string, bool)) *Fact
 		Now:       time.Now,
 		Logger:    logger,
 		BuildInfo: debug.ReadBuildInfo,
-		JumpCloud: func(cfg *config.Config) (*jcapi.Client, error) { return newJumpCloud(cfg, logger) },
+		JumpCloud: func(cfg *config.Config) (*jcapi.Client, error) { return newJumpCloud(cfg, logger, io) },
 		Directory: func(ctx context.Context, d *config.Domain) (*ldapx.Conn, error) {
 			return dialDomain(ctx, d, d.Bind, d.BindPassword, logger)
 		},
@@ -85,13 +87,15 @@ func NewFactory(io *output.Streams, lookupEnv func(string) (string, bool)) *Fact
 	}
 }
 
-// newJumpCloud builds the JumpCloud client from the configuration.
-func newJumpCloud(cfg *config.Config, logger *slog.Logger) (*jcapi.Client, error) {
+// newJumpCloud builds the JumpCloud client from the configuration. On a
+// terminal, each retry is said on stderr as it starts waiting, so an
+// unreachable API is never a silent wait.
+func newJumpCloud(cfg *config.Config, logger *slog.Logger, io *output.Streams) (*jcapi.Client, error) {
 	key, err := cfg.JumpCloud.APIKey.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	opts := []jcapi.Option{jcapi.WithLogger(logger)}
+	opts := []jcapi.Option{jcapi.WithLogger(logger), jcapi.WithRetryNotify(retryNotice(io))}
 	if cfg.JumpCloud.OrgID != "" {
 		opts = append(opts, jcapi.WithOrgID(cfg.JumpCloud.OrgID))
 	}
@@ -131,4 +135,28 @@ func loopback(rawURL string) bool {
 // parsed: errors then keep their package detail.
 func (f *Factory) Verbose() bool {
 	return f.logs != nil && f.logs.level.Level() <= slog.LevelInfo
+}
+
+// retryNotice returns the jcapi retry callback: one progress line on stderr
+// per retry when stderr is a terminal, nothing otherwise (the debug log
+// has every retry either way).
+func retryNotice(io *output.Streams) func(jcapi.Retry) {
+	return func(r jcapi.Retry) {
+		if !io.IsStderrTTY() {
+			return
+		}
+		// Clear a read progress line first (readProgress redraws it on
+		// its next step), so the notice starts at the left margin.
+		fmt.Fprint(io.ErrOut, "\r\x1b[K")
+		io.WriteErrLine(retryLine(r))
+	}
+}
+
+// retryLine says what failed and when the next try is, in the user's terms.
+func retryLine(r jcapi.Retry) string {
+	var ae *jcapi.APIError
+	if errors.As(r.Err, &ae) {
+		return fmt.Sprintf("JumpCloud answered %d to %s %s: retrying in %.1f s (retry %d of %d)", ae.Status, r.Method, r.Path, r.Delay.Seconds(), r.Attempt, r.Max)
+	}
+	return fmt.Sprintf("JumpCloud did not answer (%s): retrying in %.1f s (retry %d of %d)", jcapi.Unreachable(r.Err), r.Delay.Seconds(), r.Attempt, r.Max)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/planfile"
 	"github.com/adjc/adjc/reconcile"
@@ -115,18 +116,24 @@ func readState(f *Factory) ReadStateFunc {
 		// that stop.
 		readCtx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
+		prog := newReadProgress(f.IO, f.Logger, pipeline.Import.Command)
+		defer prog.finish()
 		var cloud reconcile.Cloud
 		var cloudErr error
 		cloudDone := make(chan struct{})
 		go func() {
 			defer close(cloudDone)
-			if cloud, cloudErr = adapter.ReadCloudFor(readCtx, jc, d.JumpCloudDomainID); cloudErr != nil {
+			if cloud, cloudErr = adapter.ReadCloudFor(prog.jumpCloud(readCtx), jc, d.JumpCloudDomainID); cloudErr != nil {
 				cancel(cloudErr)
+				return
 			}
+			prog.jcDone(len(cloud.Users), len(cloud.Groups))
 		}()
 		conn, dir, idx, opts, err := readDirectory(readCtx, f, d)
 		if err != nil {
 			cancel(err)
+		} else {
+			prog.adDone(len(dir.Users), len(dir.Groups))
 		}
 		<-cloudDone
 		if err != nil && (cloudErr == nil || !errors.Is(err, context.Canceled) || ctx.Err() != nil) {
@@ -232,7 +239,10 @@ func oneDomain(cfg *config.Config) (*config.Domain, error) {
 
 // authHint adds what to do to an authentication failure.
 func authHint(err error) error {
+	var unreachable *jcapi.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		return WithHint(err, "check jumpcloud.api_url / region and the network; 'adjc preflight' checks it")
 	case errors.Is(err, jcapi.ErrUnauthorized):
 		return WithHint(err, "check the JumpCloud API key (and org id for a multi-tenant key); run 'adjc config show'")
 	case errors.Is(err, ldapx.ErrInvalidCredentials):
@@ -246,6 +256,17 @@ func authHint(err error) error {
 		return WithHint(err, h)
 	}
 	return err
+}
+
+// savePlan writes plan for direction d to path and says on stderr how to
+// apply it. diff --out (import) and sync --out (sync) both call it after
+// the plan is shown, so a run that fails earlier leaves no file behind.
+func savePlan(io *output.Streams, path string, dom *config.Domain, pol reconcile.Policy, plan reconcile.Plan, d pipeline.Direction) error {
+	if err := planfile.Write(path, dom.Name, dom.BaseDN, pol, plan); err != nil {
+		return err
+	}
+	io.WriteErrLine(fmt.Sprintf("Saved the %s plan to %s; apply it with: %s %s", d.Command, path, d.ApplyCommand, path))
+	return nil
 }
 
 // readPlan reads a saved plan for d's command; every refusal is a usage

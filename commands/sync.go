@@ -53,10 +53,13 @@ func readSyncState(f *Factory) SyncStateFunc {
 		if err != nil {
 			return nil, err
 		}
-		bound, err := adapter.ReadBound(ctx, jc, d.JumpCloudDomainID)
+		prog := newReadProgress(f.IO, f.Logger, pipeline.Sync.Command)
+		defer prog.finish()
+		bound, err := adapter.ReadBound(prog.jumpCloud(ctx), jc, d.JumpCloudDomainID)
 		if err != nil {
 			return nil, err
 		}
+		prog.jcDone(len(bound.Users), len(bound.Groups))
 		conn, err := f.DirectoryFor(ctx, d, config.DirectionSync)
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
@@ -68,6 +71,7 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
+		prog.adDone(len(ad.Users), len(ad.Groups))
 		pol, err := conn.PasswordPolicy(ctx)
 		if err != nil {
 			conn.Close()
@@ -265,7 +269,13 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 
 	printer := opts.Printer()
-	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: w.ledger(), Allow: opts.AllowDeletes}, opts.Now)
+	// --out takes no lock, as diff does not: it reads the budget's ledger
+	// as diff does, so both say the same about held removals.
+	ledger := w.ledger()
+	if opts.Out != "" {
+		ledger = peekLedger(cfg, d)
+	}
+	view, err := budgetView(d.Name, plan, pipeline.ApplyArgs{Policy: thr, Ledger: ledger, Allow: opts.AllowDeletes}, opts.Now)
 	if err != nil {
 		return err
 	}
@@ -275,11 +285,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 		}
 	}
 	if opts.Out != "" {
-		if err := planfile.Write(opts.Out, d.Name, d.BaseDN, thr, plan); err != nil {
-			return err
-		}
-		opts.IO.WriteErrLine(fmt.Sprintf("Saved the plan to %s; apply it with: adjc sync --plan %s", opts.Out, opts.Out))
-		return nil
+		return savePlan(opts.IO, opts.Out, d, thr, plan, pipeline.Sync)
 	}
 	if plan.Empty() {
 		if printer.Format == output.FormatJSON {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func parseFile(path string, data []byte) (*fileDoc, []Problem) {
 		return nil, []Problem{{
 			Field:  "config",
 			Source: Source{Kind: KindFile, Name: path},
-			Msg:    strings.TrimPrefix(err.Error(), "yaml: "),
+			Msg:    yamlSyntaxError(data, err),
 			Fix:    "correct the YAML syntax",
 		}}
 	}
@@ -278,4 +279,52 @@ func invalidUTF8At(data []byte) int {
 		i += n
 	}
 	return len(data)
+}
+
+// yamlLine matches a yaml.v3 syntax error: "yaml: line 3: found …".
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlSyntaxError words a YAML syntax error with the line the problem is
+// on. yaml.v3 names the line where the construct around the problem began
+// (its "context" mark) when there is one: a tab that breaks the indentation
+// of line 3 is reported on line 2, the mapping it belongs to. The problem's
+// own line is the first line at which the file, cut there, fails with the
+// same message; a cut before it parses, or fails for another reason (an
+// unclosed bracket that the rest of the file closes).
+func yamlSyntaxError(data []byte, err error) string {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msg := m[2]
+	from, _ := strconv.Atoi(m[1])
+	if len(data) > 64<<10 {
+		// Each try parses the cut; a config is a few KiB, and this is
+		// only for one that is not.
+		return "line " + m[1] + ": " + msg
+	}
+	// The problem is at or after the line its context began on: start
+	// there, and look a bounded distance on.
+	end := 0
+	for line := 1; line < from && end < len(data); line++ {
+		if next := bytes.IndexByte(data[end:], '\n'); next >= 0 {
+			end += next + 1
+		} else {
+			end = len(data)
+		}
+	}
+	for line := max(from, 1); end < len(data) && line < from+200; line++ {
+		next := bytes.IndexByte(data[end:], '\n')
+		if next < 0 {
+			end = len(data)
+		} else {
+			end += next + 1
+		}
+		var n yaml.Node
+		perr := yaml.Unmarshal(data[:end], &n)
+		if pm := yamlLine.FindStringSubmatch(fmt.Sprint(perr)); perr != nil && pm != nil && pm[2] == msg {
+			return fmt.Sprintf("line %d: %s", line, msg)
+		}
+	}
+	return "line " + m[1] + ": " + msg
 }

@@ -34,7 +34,29 @@ type Client struct {
 	backoffCap time.Duration
 	sleep      func(context.Context, time.Duration) error
 	jitter     func(time.Duration) time.Duration
+	onRetry    func(Retry)
 }
+
+// Retry describes one retry the client is about to wait for: what failed,
+// which retry this is and how long it waits. [WithRetryNotify] hands it to
+// the caller, which decides whether and how to tell anyone (jcapi prints
+// nothing).
+type Retry struct {
+	Method, Path string
+	// Attempt is the retry about to be made (1-based); Max is how many
+	// retries the client makes before it gives up.
+	Attempt, Max int
+	Delay        time.Duration
+	// Err is the failure of the attempt before.
+	Err error
+}
+
+// WithRetryNotify calls f before each wait for a retry, on the goroutine
+// making the call (calls may run concurrently, so f must be safe for that).
+func WithRetryNotify(f func(Retry)) Option { return func(c *Client) { c.onRetry = f } }
+
+// BaseURL returns the v1 base URL the client talks to.
+func (c *Client) BaseURL() string { return c.v1 }
 
 // Option configures a [Client].
 type Option func(*Client)
@@ -168,6 +190,9 @@ func (c *Client) do(ctx context.Context, cl call) (http.Header, error) {
 		if attempt > 0 {
 			delay := c.delay(attempt, lastErr)
 			c.log.Debug("jcapi retry", "method", cl.method, "path", cl.path, "attempt", attempt, "delay", delay, "err", lastErr)
+			if c.onRetry != nil {
+				c.onRetry(Retry{Method: cl.method, Path: cl.path, Attempt: attempt, Max: c.maxRetries, Delay: delay, Err: lastErr})
+			}
 			if err := c.sleep(ctx, delay); err != nil {
 				return nil, fmt.Errorf("%s %s: %w (last error: %w)", cl.method, cl.path, err, lastErr)
 			}
@@ -189,6 +214,10 @@ func (c *Client) do(ctx context.Context, cl call) (http.Header, error) {
 		}
 		lastErr = err
 		if !retryable(err) || attempt >= c.maxRetries {
+			var te *transportError
+			if errors.As(err, &te) {
+				return nil, &UnreachableError{URL: c.v1, Attempts: attempt + 1, Err: err}
+			}
 			return nil, err
 		}
 	}
@@ -233,6 +262,9 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, body []byte) (h
 	// than a truncated document that may still decode.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	c.log.Debug("jcapi request", "method", cl.method, "path", cl.path, "status", resp.StatusCode, "duration", time.Since(start))
+	if t := traceFrom(ctx); t != nil && t.Response != nil {
+		t.Response(cl.method, cl.path, resp.StatusCode)
+	}
 	if err != nil {
 		return nil, resp.StatusCode, &transportError{method: cl.method, path: cl.path, err: err}
 	}

@@ -3,8 +3,10 @@ package jcapi
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -100,4 +102,50 @@ func (e *APIError) Is(target error) bool {
 		return e.Status >= 500
 	}
 	return false
+}
+
+// UnreachableError is a call that got no answer from the API at URL in any
+// of its attempts: the host name does not resolve, the connection is
+// refused or reset, or no answer came in time.
+type UnreachableError struct {
+	URL      string // the v1 base URL
+	Attempts int
+	Err      error // the last attempt's failure
+}
+
+// Error implements error: the URL, what failed in plain words, and the call.
+func (e *UnreachableError) Error() string {
+	tries := "1 attempt"
+	if e.Attempts != 1 {
+		tries = fmt.Sprintf("%d attempts", e.Attempts)
+	}
+	why := Unreachable(e.Err)
+	var te *transportError
+	if why != "no answer" && errors.As(e.Err, &te) {
+		// The cause has a name: the call is enough, not Go's dial chain.
+		return fmt.Sprintf("could not reach the JumpCloud API at %s (%s, %s): %s %s", e.URL, why, tries, te.method, te.path)
+	}
+	return fmt.Sprintf("could not reach the JumpCloud API at %s (%s, %s): %v", e.URL, why, tries, e.Err)
+}
+
+// Unwrap returns the last attempt's failure.
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Unreachable says in a few words why a request got no answer: "the host
+// name does not resolve", "connection refused", "no answer in time", or
+// "no answer" when the cause has no better name.
+func Unreachable(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		return "the host name does not resolve"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time"
+	}
+	return "no answer"
 }

@@ -187,3 +187,30 @@ func TestApplyConsentAndAudit(t *testing.T) {
 		t.Errorf("audit line %s = %+v (%v), want action delete, outcome applied", lines[0], e, err)
 	}
 }
+
+// TestHeldReleaseCoversSpent: after removals earlier in the window the
+// release a held run names covers the whole shortfall, so running it
+// applies the removals instead of holding them again.
+func TestHeldReleaseCoversSpent(t *testing.T) {
+	t.Parallel()
+	ledger := &memLedger{spent: []int{40}}
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	cloud, plan := deletes(100, 30) // allowance 10, 40 spent: 60 short
+	_, err := pipeline.Apply(t.Context(), plan, pipeline.ApplyArgs{
+		Domain: "example.com", AuditLog: audit, Policy: reconcile.DefaultPolicy(), Target: reconciletest.NewMemory(cloud), Ledger: ledger,
+	})
+	var held *pipeline.HeldError
+	if !errors.As(err, &held) || held.Needed != 60 || !strings.Contains(err.Error(), "--allow-deletes 60") {
+		t.Fatalf("Apply(30 after 40 spent) = %v; want *HeldError naming --allow-deletes 60", err)
+	}
+	st, err := pipeline.Preview(plan, pipeline.ApplyArgs{Policy: reconcile.DefaultPolicy(), Ledger: ledger}, time.Now())
+	if err != nil || st.Release != "adjc import --allow-deletes 60" {
+		t.Errorf("Preview release = %q, %v; want adjc import --allow-deletes 60", st.Release, err)
+	}
+	res, err := pipeline.Apply(t.Context(), plan, pipeline.ApplyArgs{
+		Domain: "example.com", AuditLog: audit, Policy: reconcile.DefaultPolicy(), Target: reconciletest.NewMemory(cloud), Ledger: ledger, Allow: held.Needed,
+	})
+	if err != nil || res.Count(reconcile.StatusApplied) != 30 {
+		t.Errorf("Apply(--allow-deletes %d) = %v, %v; want 30 applied", held.Needed, res, err)
+	}
+}

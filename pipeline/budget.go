@@ -44,6 +44,10 @@ type HeldError struct {
 	// that reads as empty is far more often a misconfiguration than an
 	// intent (the JumpCloud group renamed, a bind account losing rights).
 	All bool
+	// Needed is what the release ('--allow-deletes N', 'adjc approve N')
+	// names: Held, or the whole shortfall when removals already made in
+	// the window leave less room than that.
+	Needed int
 }
 
 func (e *HeldError) Error() string {
@@ -51,12 +55,12 @@ func (e *HeldError) Error() string {
 		return fmt.Sprintf("held %d %s in %s: they would remove every one of the %d managed users, which is more often a misconfiguration (an emptied or renamed scope group, a bind account that lost its rights) than an intent; the rest of the plan was applied. "+
 			"Check the scope with 'adjc diff' and 'adjc preflight'; if it is meant, release them with '%s --allow-deletes %d' (or 'adjc approve %d%s' for the scheduler)",
 			e.Held, plural(e.Held, "removal", "removals"), e.Direction.To, e.Allowed,
-			"adjc "+e.Direction.Command, e.Held, e.Held, directionFlag(e.Direction))
+			"adjc "+e.Direction.Command, e.Needed, e.Needed, directionFlag(e.Direction))
 	}
 	return fmt.Sprintf("held %d %s (deletes, suspensions, group, membership and admin removals) in %s: with %d already made in the last %s that is over the budget of %d; the rest of the plan was applied. "+
 		"Review them with 'adjc diff', then release them with '%s --allow-deletes %d' (or 'adjc approve %d%s' for the scheduler)",
 		e.Held, plural(e.Held, "removal", "removals"), e.Direction.To, e.Spent, windowText(e.Window), e.Allowed,
-		"adjc "+e.Direction.Command, e.Held, e.Held, directionFlag(e.Direction))
+		"adjc "+e.Direction.Command, e.Needed, e.Needed, directionFlag(e.Direction))
 }
 
 // windowText says a window in words: "hour", "30m0s".
@@ -123,6 +127,7 @@ func checkBudget(plan reconcile.Plan, a ApplyArgs, now time.Time) (budgetCheck, 
 		// Every managed user: nothing of the budget is free.
 		allowed, spent = 0, 0
 	}
+	base := allowed
 	allowed += max(a.Allow, 0)
 	if spent+b.removals <= allowed {
 		return b, nil
@@ -136,7 +141,12 @@ func checkBudget(plan reconcile.Plan, a ApplyArgs, now time.Time) (budgetCheck, 
 		b.usedApproval = true
 		return b, nil
 	}
-	b.held = &HeldError{Domain: a.Domain, Direction: dir, Held: b.removals, Spent: spent, Allowed: allowed + approved, Window: window, All: all}
+	// The release names the removals held, which is enough on its own
+	// while little was spent; after earlier removals in the window it must
+	// cover the whole shortfall (--allow-deletes does not add up across
+	// runs), or the run it suggests would be held again.
+	b.held = &HeldError{Domain: a.Domain, Direction: dir, Held: b.removals, Spent: spent, Allowed: allowed + approved, Window: window, All: all,
+		Needed: max(b.removals, spent+b.removals-base-approved)}
 	if all {
 		b.held.Allowed = plan.Managed
 	}
@@ -175,7 +185,7 @@ func Preview(plan reconcile.Plan, a ApplyArgs, now time.Time) (BudgetStatus, err
 	}
 	if b.held != nil {
 		st.Spent, st.Allowance, st.WouldHold = b.held.Spent, b.held.Allowed, true
-		st.Release = fmt.Sprintf("adjc %s --allow-deletes %d", b.held.Direction.Command, b.held.Held)
+		st.Release = fmt.Sprintf("adjc %s --allow-deletes %d", b.held.Direction.Command, b.held.Needed)
 	} else if a.Ledger != nil && st.Removals > 0 {
 		if st.Spent, err = a.Ledger.Spent(plan.Direction, now.Add(-window)); err != nil {
 			return st, fmt.Errorf("budget: %w", err)

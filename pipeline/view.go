@@ -108,10 +108,15 @@ func (v View) Line() string {
 	return line
 }
 
-// Table is -o plain: the summary line alone, for scripts that only want to
-// know whether and how much would change.
+// Table is -o plain: one tab-separated row per change (action word, kind,
+// object, reason, fields), then the summary line last. The summary stays,
+// and stays last, because scripts match it ('^Plan: ', '^No changes'), and
+// a script that wants only the rows can drop the last line.
 func (v View) Table() output.Table {
 	t := output.Table{}
+	for _, c := range v.Changes {
+		t.AddStrings(c.Action.Name(), string(c.Kind), c.Key, c.Reason, v.fieldsText(c))
+	}
 	t.AddStrings(v.Line())
 	return t
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/adjc/adjc/golden"
+	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 )
@@ -77,4 +78,30 @@ func TestViewSchema(t *testing.T) {
 	}
 	res := schema(t, pipeline.NewResult(pipeline.NewView("example.com", plan(reconcile.ToAD)), []reconcile.Outcome{{Status: reconcile.StatusApplied, Change: plan(reconcile.ToAD).Changes[0]}}))
 	golden.Assert(t, []byte(strings.Join(toJC, "\n")+"\n\n"+strings.Join(res, "\n")+"\n"), "pipeline/view_schema.txt")
+}
+
+// TestViewPlain: -o plain is one tab-separated row per change (action
+// word, kind, object, reason, fields, with a tab in a value escaped), then
+// the summary line last, which scripts match; an empty plan is the
+// summary alone.
+func TestViewPlain(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for _, d := range []reconcile.Direction{reconcile.ToJumpCloud, reconcile.ToAD} {
+		p := plan(d)
+		p.Changes[0].Reason = "new\tin AD"
+		ios, _, out, _ := output.Test()
+		if err := output.NewPrinter(ios, output.FormatPlain).Print(pipeline.NewView("example.com", p)); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "--- %s\n%s", d, out)
+		empty := plan(d)
+		empty.Changes = nil
+		ios, _, out, _ = output.Test()
+		if err := output.NewPrinter(ios, output.FormatPlain).Print(pipeline.NewView("example.com", empty)); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "--- %s, empty\n%s", d, out)
+	}
+	golden.Assert(t, []byte(b.String()), "pipeline/view_plain.txt")
 }
