@@ -2,8 +2,10 @@ package reconcile
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Action is what a [Change] does, printed as-is in plans: "+ user alice",
@@ -136,6 +138,62 @@ type FieldChange struct {
 	Name string `json:"name"`
 	Old  string `json:"old"`
 	New  string `json:"new"`
+}
+
+// boolFields are the fields whose values are true or false: JSON gives
+// them as booleans (null when there is no old value), so a program reading
+// a plan does not compare the string "false".
+var boolFields = map[string]bool{FieldSuspended: true, FieldAdmin: true, FieldExternallyManaged: true}
+
+// fieldJSON is a FieldChange as JSON: values typed.
+type fieldJSON struct {
+	Name string          `json:"name"`
+	Old  json.RawMessage `json:"old"`
+	New  json.RawMessage `json:"new"`
+}
+
+// MarshalJSON writes a boolean field's values as JSON booleans (null for
+// none) and every other value as a string.
+func (f FieldChange) MarshalJSON() ([]byte, error) {
+	val := func(s string) json.RawMessage {
+		if boolFields[f.Name] && (s == "true" || s == "false") {
+			return json.RawMessage(s)
+		}
+		if boolFields[f.Name] && s == "" {
+			return json.RawMessage("null")
+		}
+		b, _ := json.Marshal(s)
+		return b
+	}
+	return json.Marshal(fieldJSON{Name: f.Name, Old: val(f.Old), New: val(f.New)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a string, a boolean or null.
+func (f *FieldChange) UnmarshalJSON(b []byte) error {
+	var j fieldJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	val := func(raw json.RawMessage) (string, error) {
+		switch t := strings.TrimSpace(string(raw)); {
+		case t == "" || t == "null":
+			return "", nil
+		case t == "true" || t == "false":
+			return t, nil
+		}
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	var err error
+	f.Name = j.Name
+	if f.Old, err = val(j.Old); err != nil {
+		return fmt.Errorf("reconcile: field %s: old: %w", j.Name, err)
+	}
+	if f.New, err = val(j.New); err != nil {
+		return fmt.Errorf("reconcile: field %s: new: %w", j.Name, err)
+	}
+	return nil
 }
 
 // Change is one step of a [Plan].

@@ -312,3 +312,26 @@ func deferred(plan reconcile.Plan) bool {
 	}
 	return false
 }
+
+// TestFieldChangeJSONTyped: boolean fields are JSON booleans (null when
+// there is no old value), other fields strings, and both read back equal.
+func TestFieldChangeJSONTyped(t *testing.T) {
+	t.Parallel()
+	in := []reconcile.FieldChange{
+		{Name: reconcile.FieldSuspended, Old: "false", New: "true"},
+		{Name: reconcile.FieldAdmin, New: "true"},
+		{Name: reconcile.FieldEmail, Old: "a@x", New: "true"},
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"name":"suspended","old":false,"new":true},{"name":"sudo","old":null,"new":true},{"name":"email","old":"a@x","new":"true"}]`
+	if string(b) != want {
+		t.Errorf("json.Marshal(fields) = %s, want %s", b, want)
+	}
+	var back []reconcile.FieldChange
+	if err := json.Unmarshal(b, &back); err != nil || !slices.Equal(back, in) {
+		t.Errorf("round trip = %+v, %v; want %+v", back, err, in)
+	}
+}
