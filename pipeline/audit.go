@@ -42,20 +42,31 @@ type auditLog struct {
 }
 
 func openAuditLog(path, domain string, now func() time.Time) (*auditLog, error) {
-	if err := config.PrivateDir("audit_log", filepath.Dir(path)); err != nil { // 0700 even if it existed
+	f, err := OpenAuditFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &auditLog{f: f, domain: domain, now: now}, nil
+}
+
+// OpenAuditFile opens the audit log at path for appending whole lines, the
+// one way every writer of it does (plans here, captured passwords in
+// pwsync): its folder made 0700 even if it existed, the file created 0600,
+// and an existing file that others can read (copied in, or made by an older
+// tool) made private too, since OpenFile's mode applies only to a new file.
+func OpenAuditFile(path string) (*os.File, error) {
+	if err := config.PrivateDir("audit_log", filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	// OpenFile's mode applies only to a new file: an existing log that others
-	// can read (copied in, or made by an older tool) is made private too.
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	return &auditLog{f: f, domain: domain, now: now}, nil
+	return f, nil
 }
 
 func (a *auditLog) record(o reconcile.Outcome) {

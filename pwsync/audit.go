@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/adjc/adjc/pipeline"
 )
 
 // auditEntry is one line of the audit log, in the shape the apply pipeline
@@ -14,19 +15,21 @@ import (
 // outcome, error), so one reader handles both. It has no password field:
 // "fields" names the password as changed, with no value.
 type auditEntry struct {
-	Time    string        `json:"time"`
-	Domain  string        `json:"domain"`
-	Action  string        `json:"action"`
-	Kind    string        `json:"kind"`
-	Object  string        `json:"object"`
-	UserID  string        `json:"user_id,omitempty"`
-	Anchor  string        `json:"anchor,omitempty"`
-	Reason  string        `json:"reason,omitempty"`
-	Fields  []auditField  `json:"fields"`
-	Outcome string        `json:"outcome"`
-	Result  Result        `json:"result"`
-	Error   string        `json:"error,omitempty"`
-	Latency time.Duration `json:"latency_ns,omitempty"`
+	Time    string       `json:"time"`
+	Domain  string       `json:"domain"`
+	Action  string       `json:"action"`
+	Kind    string       `json:"kind"`
+	Object  string       `json:"object"`
+	UserID  string       `json:"user_id,omitempty"`
+	Anchor  string       `json:"anchor,omitempty"`
+	Reason  string       `json:"reason,omitempty"`
+	Fields  []auditField `json:"fields"`
+	Outcome string       `json:"outcome"`
+	Result  Result       `json:"result"`
+	Error   string       `json:"error,omitempty"`
+	// Latency is capture to delivery, in seconds as every duration adjc
+	// writes for programs.
+	Latency float64 `json:"latency_seconds,omitempty"`
 }
 
 type auditField struct {
@@ -43,18 +46,12 @@ type AuditLog struct {
 	err    error
 }
 
-// OpenAuditLog opens (creating 0600, folder 0700) the audit log at path.
+// OpenAuditLog opens the audit log at path as every writer of it does
+// (pipeline.OpenAuditFile: folder 0700 on every start, file 0600).
 func OpenAuditLog(path, domain string, now func() time.Time) (*AuditLog, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := pipeline.OpenAuditFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, err
 	}
 	return &AuditLog{f: f, domain: domain, now: now}, nil
 }
@@ -73,7 +70,7 @@ func (a *AuditLog) Record(o Outcome) {
 		Object: o.Account, UserID: o.UserID, Anchor: o.GUID, Reason: "password changed in AD (captured on the domain controller)",
 		Fields: []auditField{{Name: "password"}}, Outcome: outcome, Result: o.Result, Error: o.Reason}
 	if o.Result == Delivered && !o.Captured.IsZero() {
-		e.Latency = o.Done.Sub(o.Captured)
+		e.Latency = o.Done.Sub(o.Captured).Seconds()
 	}
 	b, err := json.Marshal(e)
 	a.mu.Lock()
