@@ -256,6 +256,21 @@ func TestScheduleWatchLab(t *testing.T) {
 	if err := schedule.Pause(s.state, "adjc.lab", time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// The pause holds from the next run (a run already going finishes):
+	// make one, and wait until it is skipped, before the change that must
+	// wait.
+	if err := s.admin.Modify(context.Background(), s.user.DN, map[string][]string{"sn": {"Paused"}}); err != nil {
+		t.Fatal(err)
+	}
+	paused := false
+	for deadline := time.Now().Add(30 * time.Second); !paused && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			paused = paused || strings.Contains(l, "domain paused")
+		}
+	}
+	if !paused {
+		t.Fatal("no run was skipped as paused within 30 s")
+	}
 	if _, err := s.admin.SetDisabled(context.Background(), s.user.DN, true); err != nil {
 		t.Fatal(err)
 	}
