@@ -16,6 +16,7 @@ import (
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/secret"
+	"github.com/spf13/cobra"
 )
 
 func fakeBuildInfo() (*debug.BuildInfo, bool) {
@@ -58,6 +59,68 @@ func runCLI(t *testing.T, f *Factory, args ...string) (stdout, stderr string, co
 	err := Execute(t.Context(), f, args)
 	PrintError(f.IO.ErrOut, err)
 	return out.String(), errOut.String(), ExitCode(err)
+}
+
+// verb builds one command of the tree around a test's runF, as
+// newImportCmd(f, runF) does.
+type verb func(*Factory) *cobra.Command
+
+// executeWith runs args as [Execute] does, with each verb replacing the
+// tree's command of the same name. This is cli/cli's seam (NewCmdX(f,
+// runF)): cobra parses the real flags, environment and config file into the
+// options, and runF swaps only what reaches outside the process before
+// calling the real run function.
+func executeWith(ctx context.Context, f *Factory, args []string, verbs ...verb) error {
+	root, st := newRoot(f)
+	for _, v := range verbs {
+		c := v(f)
+		for _, old := range root.Commands() {
+			if old.Name() == c.Name() {
+				root.RemoveCommand(old)
+			}
+		}
+		root.AddCommand(c)
+	}
+	return execute(ctx, root, st, args)
+}
+
+// runCLIWith is [runCLI] through [executeWith].
+func runCLIWith(t *testing.T, f *Factory, verbs []verb, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	out, errOut := f.IO.Out.(fmt.Stringer), f.IO.ErrOut.(fmt.Stringer)
+	err := executeWith(t.Context(), f, args, verbs...)
+	PrintError(f.IO.ErrOut, err)
+	return out.String(), errOut.String(), ExitCode(err)
+}
+
+// fixedVerbs are diff, import and sync reading the given states instead of
+// AD and JumpCloud (AD has no in-memory double: STYLE §1); sync may be nil.
+func fixedVerbs(state ReadStateFunc, sync SyncStateFunc) []verb {
+	return []verb{
+		func(f *Factory) *cobra.Command {
+			return newDiffCmd(f, func(ctx context.Context, o *DiffOptions) error {
+				o.ReadState = state
+				if sync != nil {
+					o.SyncState = sync
+				}
+				return runDiff(ctx, o)
+			})
+		},
+		func(f *Factory) *cobra.Command {
+			return newImportCmd(f, func(ctx context.Context, o *ImportOptions) error {
+				o.ReadState = state
+				return runImport(ctx, o)
+			})
+		},
+		func(f *Factory) *cobra.Command {
+			return newSyncCmd(f, func(ctx context.Context, o *SyncOptions) error {
+				if sync != nil {
+					o.ReadState = sync
+				}
+				return runSync(ctx, o)
+			})
+		},
+	}
 }
 
 func transcript(stdout, stderr string, code int) []byte {

@@ -12,11 +12,8 @@ import (
 )
 
 // checkBind dials d as the account of direction dir and closes the
-// connection; tests replace it (Factory.bindCheck).
+// connection (ConnectOptions.CheckBind).
 func checkBind(f *Factory) func(context.Context, *config.Domain, config.Direction) error {
-	if f.bindCheck != nil {
-		return f.bindCheck
-	}
 	return func(ctx context.Context, d *config.Domain, dir config.Direction) error {
 		conn, err := f.DirectoryFor(ctx, d, dir)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/output"
+	"github.com/spf13/cobra"
 )
 
 // TestConnect runs connect against the emulator: create the domain object
@@ -90,9 +91,19 @@ func TestConnect(t *testing.T) {
 			env[k] = v
 		}
 		f := NewFactory(ios, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-		f.Logger, f.logs = slog.New(slog.DiscardHandler), nil
-		f.bindCheck = func(context.Context, *config.Domain, config.Direction) error { return o.bindErr }
-		err := Execute(t.Context(), f, args)
+		f.Logger = slog.New(slog.DiscardHandler)
+		// The proof that an account binds needs a domain controller: runF
+		// swaps it for bindErr, everything else is the real command.
+		connect := func(f *Factory) *cobra.Command {
+			return newConnectCmd(f, func(ctx context.Context, co *ConnectOptions) error {
+				if co.Kind != "" {
+					return runConnectBind(ctx, co)
+				}
+				co.CheckBind = func(context.Context, *config.Domain, config.Direction) error { return o.bindErr }
+				return runConnect(ctx, co)
+			})
+		}
+		err := executeWith(t.Context(), f, args, connect)
 		PrintError(ios.ErrOut, err)
 		clean := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, ts.URL, "URL"), dir, "DIR") }
 		stdout, stderr := clean(out.String()), clean(errOut.String())

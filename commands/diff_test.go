@@ -59,9 +59,8 @@ func TestDiffBothDirectionsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := testFactory(nil)
-			f.state, _ = fixedState(t, "")
-			f.syncState = fixedSyncState
-			stdout, stderr, code := runCLI(t, f, append([]string{"--config", cfg}, tt.args...)...)
+			state, _ := fixedState(t, "")
+			stdout, stderr, code := runCLIWith(t, f, fixedVerbs(state, fixedSyncState), append([]string{"--config", cfg}, tt.args...)...)
 			if code != tt.wantCode {
 				t.Errorf("adjc %v = %d, want %d\n%s", tt.args, code, tt.wantCode, stderr)
 			}

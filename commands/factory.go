@@ -51,17 +51,6 @@ type Factory struct {
 	DirectoryFor func(context.Context, *config.Domain, config.Direction) (*ldapx.Conn, error)
 
 	logs *logControl // nil when the Logger is not the one NewFactory made
-	// state, when set, replaces reading AD and JumpCloud in diff and import:
-	// tests use it to check plans and rendering against fixed states.
-	state ReadStateFunc
-	// syncState, when set, replaces reading them for the JumpCloud → AD
-	// direction (sync, diff).
-	syncState SyncStateFunc
-	// lockWait, when above 0, replaces [lockWait] (tests wait less).
-	lockWait time.Duration
-	// bindCheck, when set, replaces connect's proof that an account binds
-	// (tests without a domain controller).
-	bindCheck func(context.Context, *config.Domain, config.Direction) error
 }
 
 // NewFactory returns the Factory main uses: the given streams and

@@ -15,22 +15,24 @@ import (
 
 // ImportOptions is what `adjc import` needs.
 type ImportOptions struct {
-	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
 	ReadState ReadStateFunc
 	Now       func() time.Time
 
-	Yes          bool
-	PlanFile     string
+	Yes      bool
+	PlanFile string
+	// LockWait is --lock-wait: how long to wait for another writer of the
+	// same domain before giving up with nothing applied.
+	LockWait     time.Duration
 	Concurrency  int
 	AllowDeletes int
 	policy       policyFlags
 }
 
 func newImportCmd(f *Factory, runF func(context.Context, *ImportOptions) error) *cobra.Command {
-	opts := &ImportOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), Now: f.Now}
+	opts := &ImportOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readState(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "import",
 		Short: "Import Active Directory users and groups into JumpCloud",
@@ -70,6 +72,7 @@ EXIT STATUS
 	fs.StringVar(&opts.PlanFile, "plan", "", "apply exactly the plan saved by 'adjc diff --out' to this file")
 	fs.IntVar(&opts.Concurrency, "concurrency", 4, "JumpCloud changes in flight at once")
 	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
+	addLockWait(fs, &opts.LockWait)
 	opts.policy.add(cmd)
 	return cmd
 }
@@ -105,7 +108,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 			return err
 		}
 	}
-	w, err := lockDomain(ctx, opts.IO, cfg, d, opts.lockWait)
+	w, err := lockDomain(ctx, opts.IO, cfg, d, opts.LockWait)
 	if err != nil {
 		return err
 	}

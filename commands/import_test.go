@@ -119,8 +119,7 @@ func TestDiffImportGolden(t *testing.T) {
 			}
 			if tt.savePlan {
 				f, _ := testFactory(nil)
-				f.state = state
-				if _, stderr, code := runCLI(t, f, "--config", filepath.Join(tmp, "adjc.yaml"), "diff", "-o", "plain", "--out", filepath.Join(tmp, "plan.json")); code != 0 {
+				if _, stderr, code := runCLIWith(t, f, fixedVerbs(state, nil), "--config", filepath.Join(tmp, "adjc.yaml"), "diff", "-o", "plain", "--out", filepath.Join(tmp, "plan.json")); code != 0 {
 					t.Fatalf("diff --out: exit %d: %s", code, stderr)
 				}
 				b, err := os.ReadFile(filepath.Join(tmp, "plan.json"))
@@ -135,13 +134,12 @@ func TestDiffImportGolden(t *testing.T) {
 				}
 			}
 			f, ios := testFactory(nil)
-			f.state = state
 			ios.SetStdoutTTY(tt.tty)
 			ios.SetColorEnabled(tt.color)
 			if tt.width > 0 {
 				ios.SetWidth(tt.width)
 			}
-			stdout, stderr, code := runCLI(t, f, args...)
+			stdout, stderr, code := runCLIWith(t, f, fixedVerbs(state, nil), args...)
 			got := strings.ReplaceAll(string(transcript(stdout, stderr, code)), tmp, "$TMP")
 			golden.Assert(t, []byte(got), "commands/"+tt.name+".txt")
 
@@ -182,19 +180,18 @@ func TestImportPlanStale(t *testing.T) {
 	cfgArgs := []string{"--config", filepath.Join(tmp, "adjc.yaml")}
 	state, _ := fixedState(t, "")
 	f, _ := testFactory(nil)
-	f.state = state
 	plan := filepath.Join(tmp, "plan.json")
-	if _, stderr, code := runCLI(t, f, append(cfgArgs, "diff", "--out", plan)...); code != 0 {
+	if _, stderr, code := runCLIWith(t, f, fixedVerbs(state, nil), append(cfgArgs, "diff", "--out", plan)...); code != 0 {
 		t.Fatalf("diff --out: exit %d: %s", code, stderr)
 	}
 	moved, mem := fixedState(t, "")
 	f, _ = testFactory(nil)
-	f.state = func(ctx context.Context, c *config.Config, d *config.Domain) (*State, error) {
+	movedState := func(ctx context.Context, c *config.Config, d *config.Domain) (*State, error) {
 		st, _ := moved(ctx, c, d)
 		st.Cloud.Users = st.Cloud.Users[1:] // bob was deleted in JumpCloud meanwhile
 		return st, nil
 	}
-	_, stderr, code := runCLI(t, f, append(cfgArgs, "import", "--yes", "--plan", plan)...)
+	_, stderr, code := runCLIWith(t, f, fixedVerbs(movedState, nil), append(cfgArgs, "import", "--yes", "--plan", plan)...)
 	if code != 1 || !strings.Contains(stderr, "is stale") {
 		t.Errorf("import --plan (stale): exit %d, stderr %q; want 1 and 'is stale'", code, stderr)
 	}
@@ -236,9 +233,7 @@ func TestImportWaitsForWriter(t *testing.T) {
 	defer lock.Release()
 	state, mem := fixedState(t, "")
 	f, _ := testFactory(nil)
-	f.state = state
-	f.lockWait = 300 * time.Millisecond
-	_, stderr, code := runCLI(t, f, "--config", filepath.Join(tmp, "adjc.yaml"), "import", "--yes")
+	_, stderr, code := runCLIWith(t, f, fixedVerbs(state, nil), "--config", filepath.Join(tmp, "adjc.yaml"), "import", "--yes", "--lock-wait", "300ms")
 	if code != 1 || !strings.Contains(stderr, "another adjc process is writing to this domain (process "+strconv.Itoa(os.Getpid())+")") ||
 		!strings.Contains(stderr, "waiting up to 300ms") || !strings.Contains(stderr, "nothing was applied") {
 		t.Errorf("import beside a held lock: exit %d, stderr:\n%s\nwant exit 1, the wait and the holder named", code, stderr)

@@ -96,14 +96,12 @@ func planImport(ctx context.Context, st *State, pol reconcile.Policy) (reconcile
 }
 
 // ReadStateFunc reads [State] for a command. Commands get [readState];
-// tests substitute fixed states to check rendering without a network.
+// tests give their runF a fixed one (AD has no in-memory double) to check
+// planning and rendering.
 type ReadStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error)
 
 // readState reads AD through f.Directory and JumpCloud through f.JumpCloud.
 func readState(f *Factory) ReadStateFunc {
-	if f.state != nil {
-		return f.state
-	}
 	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error) {
 		jc, err := f.JumpCloud(cfg)
 		if err != nil {

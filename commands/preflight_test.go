@@ -130,7 +130,7 @@ func (e preflightEnv) run(t *testing.T, tty bool, fix func(*preflight.Facts), ar
 	}
 	env := map[string]string{"HOME": e.dir, "ADJC_CONFIG": e.config}
 	f := NewFactory(ios, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	f.Logger, f.logs = slog.New(slog.DiscardHandler), nil
+	f.Logger = slog.New(slog.DiscardHandler)
 	f.Now = func() time.Time { return preflightNow }
 	root, _ := newRoot(f)
 	for _, c := range root.Commands() {

@@ -132,6 +132,12 @@ func mustComplete(cmd *cobra.Command, flag string, values ...string) {
 // error with [PrintError] and exits with [ExitCode].
 func Execute(ctx context.Context, f *Factory, args []string) error {
 	root, st := newRoot(f)
+	return execute(ctx, root, st, args)
+}
+
+// execute is [Execute] on a built tree; tests replace a verb in it with
+// the one its constructor builds around their runF.
+func execute(ctx context.Context, root *cobra.Command, st *rootState, args []string) error {
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {

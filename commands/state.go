@@ -12,12 +12,20 @@ import (
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
+	"github.com/spf13/pflag"
 )
 
-// lockWait is how long a writing command waits for another writer of the
-// same domain (a scheduler between runs never lets go: the wait then ends
-// with the holder named).
+// lockWait is how long a writing command waits by default for another
+// writer of the same domain (a scheduler between runs never lets go: the
+// wait then ends with the holder named).
 const lockWait = 10 * time.Second
+
+// addLockWait adds --lock-wait, the wait for another writer of the domain:
+// a script that runs import beside a scheduler may rather fail at once
+// (--lock-wait 0), or wait out a long run.
+func addLockWait(fs *pflag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "lock-wait", lockWait, "how long to wait for another adjc writing to the same domain (a running 'adjc schedule' holds it)")
+}
 
 // writerState is what a command that writes to a domain holds while it
 // runs: the domain's lock (one writer per domain, DESIGN "Safety rules")
@@ -41,14 +49,11 @@ func (w *writerState) release() {
 	}
 }
 
-// lockDomain takes d's lock, waiting up to [lockWait] for another writer
-// and saying so on stderr, then opens its state. Without a state folder
+// lockDomain takes d's lock, waiting up to wait for another writer (0:
+// trying once) and saying so on stderr, then opens its state. Without a state folder
 // there is no lock and no ledger: each run then has the whole budget, and
 // a warning says so.
 func lockDomain(ctx context.Context, io *output.Streams, cfg *config.Config, d *config.Domain, wait time.Duration) (*writerState, error) {
-	if wait <= 0 {
-		wait = lockWait
-	}
 	if cfg.StateDir == "" {
 		io.WriteErrLine("adjc: warning: no state folder (state_dir): no lock keeps another adjc from writing to " + d.Name + " at the same time, and the removal budget counts this run only")
 		return &writerState{}, nil
@@ -72,7 +77,7 @@ func lockDomain(ctx context.Context, io *output.Streams, cfg *config.Config, d *
 			return nil, WithHint(fmt.Errorf("%w; waited %s, nothing was applied", err, wait),
 				"stop the other adjc (a running 'adjc schedule' holds the lock for as long as it runs), or let it do the work")
 		}
-		if !waited {
+		if !waited && wait > 0 {
 			io.WriteErrLine(fmt.Sprintf("adjc: %v: waiting up to %s", err, wait))
 			waited = true
 		}

@@ -35,15 +35,12 @@ func (st *SyncState) closeQuietly() {
 	}
 }
 
-// SyncStateFunc reads [SyncState]; tests substitute fixed states.
+// SyncStateFunc reads [SyncState]; tests give their runF fixed states.
 type SyncStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error)
 
 // readSyncState reads the bound users and groups through f.JumpCloud and
 // the domain through f.Directory.
 func readSyncState(f *Factory) SyncStateFunc {
-	if f.syncState != nil {
-		return f.syncState
-	}
 	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error) {
 		if d.JumpCloudDomainID == "" {
 			return nil, WithHint(Usagef("domain %s has no jumpcloud_domain_id: sync needs the JumpCloud AD domain object its users are bound to", d.Name),
@@ -127,7 +124,6 @@ func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
 
 // SyncOptions is what `adjc sync` needs.
 type SyncOptions struct {
-	lockWait  time.Duration // 0: [lockWait]
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
@@ -137,6 +133,7 @@ type SyncOptions struct {
 	Yes              bool
 	PlanFile         string
 	Out              string
+	LockWait         time.Duration // --lock-wait, as for import
 	NoUnsuspend      bool
 	MaxDeletes       int
 	MaxDeletePercent int
@@ -144,7 +141,7 @@ type SyncOptions struct {
 }
 
 func newSyncCmd(f *Factory, runF func(context.Context, *SyncOptions) error) *cobra.Command {
-	opts := &SyncOptions{lockWait: f.lockWait, IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
+	opts := &SyncOptions{IO: f.IO, Config: f.Config, Printer: f.Printer, ReadState: readSyncState(f), Now: f.Now}
 	def := reconcile.DefaultPolicy()
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -189,6 +186,7 @@ EXIT STATUS
 	fs.IntVar(&opts.MaxDeletes, "max-deletes", def.MaxDeletes, "removals (disables, membership removals) always allowed per hour (-1: no limit)")
 	fs.IntVar(&opts.MaxDeletePercent, "max-delete-percent", def.MaxDeletePercent, "removals allowed per hour as a percentage of managed users, when more than --max-deletes (-1: --max-deletes alone)")
 	fs.IntVar(&opts.AllowDeletes, "allow-deletes", 0, "removals this run may make beyond the hourly budget (after reviewing them)")
+	addLockWait(fs, &opts.LockWait)
 	cmd.AddCommand(newSyncPasswordCmd(f, nil))
 	return cmd
 }
@@ -248,7 +246,7 @@ func runSync(ctx context.Context, opts *SyncOptions) error {
 	}
 	var w *writerState
 	if opts.Out == "" {
-		if w, err = lockDomain(ctx, opts.IO, cfg, d, opts.lockWait); err != nil {
+		if w, err = lockDomain(ctx, opts.IO, cfg, d, opts.LockWait); err != nil {
 			return err
 		}
 		defer w.release()

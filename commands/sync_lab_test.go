@@ -113,7 +113,6 @@ func (s *syncLab) run(mode config.Mode, stdin string, args ...string) (string, s
 	f := NewFactory(ios, look)
 	f.Logger = slog.New(slog.DiscardHandler)
 	f.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
-	f.logs = nil
 	err := Execute(s.t.Context(), f, args)
 	PrintError(ios.ErrOut, err)
 	clean := func(b *bytes.Buffer) string { return strings.ReplaceAll(b.String(), s.suffix, "XXXXXX") }

@@ -145,7 +145,7 @@ func runSyncPassword(ctx context.Context, opts *SyncPasswordOptions) error {
 	if err != nil {
 		return err
 	}
-	w, err := lockDomain(ctx, opts.IO, cfg, d, 0)
+	w, err := lockDomain(ctx, opts.IO, cfg, d, lockWait)
 	if err != nil {
 		return err
 	}
