@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The official specs are loaded once per test binary: v2-index.yaml is
@@ -88,14 +89,12 @@ func loadSpecs(t testing.TB) (v1, v2 *spec) {
 		specs.v2, specs.err = loadSpec(filepath.Join(specs.dir, "v2-index.yaml"))
 		specs.load = time.Since(start)
 	})
-	if specs.err != nil {
-		t.Fatalf("load the vendored JumpCloud spec from %s: %v", specs.dir, specs.err)
-	}
+	require.NoError(t, specs.err, "load the vendored JumpCloud spec from %s", specs.dir)
 	return specs.v1, specs.v2
 }
 
 // validatingTransport checks every exchange against the specs and reports
-// violations through t.Errorf.
+// violations through assert.Failf.
 type validatingTransport struct {
 	t      testing.TB
 	next   http.RoundTripper
@@ -130,7 +129,7 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 	probe.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := sp.router.FindRoute(probe)
 	if err != nil {
-		vt.t.Errorf("contract: %s %s: no such operation in the spec: %v", req.Method, req.URL.Path, err)
+		assert.Failf(vt.t, "contract violated", "%s %s: no such operation in the spec: %v", req.Method, req.URL.Path, err)
 		return vt.next.RoundTrip(req)
 	}
 	in := &openapi3filter.RequestValidationInput{
@@ -146,10 +145,10 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 		},
 	}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-		vt.t.Errorf("contract: request %s %s violates the spec: %v", req.Method, req.URL.Path, err)
+		assert.Failf(vt.t, "contract violated", "request %s %s violates the spec: %v", req.Method, req.URL.Path, err)
 	}
 	for _, msg := range undeclaredInputs(route, req) {
-		vt.t.Errorf("contract: request %s %s: %s", req.Method, req.URL.Path, msg)
+		assert.Failf(vt.t, "contract violated", "request %s %s: %s", req.Method, req.URL.Path, msg)
 	}
 	if vt.record != nil {
 		vt.record.add(sp == vt.v2, req.Method, route.Path)
@@ -178,7 +177,7 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 			// An undeclared error must still be a components.schemas.Error.
 			vt.checkErrorBody(sp, req, resp.StatusCode, body)
 		} else {
-			vt.t.Errorf("contract: response %d to %s %s violates the spec: %v\nbody: %.400s", resp.StatusCode, req.Method, req.URL.Path, err, body)
+			assert.Failf(vt.t, "contract violated", "response %d to %s %s violates the spec: %v\nbody: %.400s", resp.StatusCode, req.Method, req.URL.Path, err, body)
 		}
 	}
 	return resp, nil
@@ -259,11 +258,11 @@ func (s *opSet) list() []string {
 func (vt *validatingTransport) checkErrorBody(sp *spec, req *http.Request, status int, body []byte) {
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		vt.t.Errorf("contract: error %d to %s %s is not JSON: %.200s", status, req.Method, req.URL.Path, body)
+		assert.Failf(vt.t, "contract violated", "error %d to %s %s is not JSON: %.200s", status, req.Method, req.URL.Path, body)
 		return
 	}
 	if err := sp.doc.Components.Schemas["Error"].Value.VisitJSON(v); err != nil {
-		vt.t.Errorf("contract: error %d to %s %s is not an Error: %v", status, req.Method, req.URL.Path, err)
+		assert.Failf(vt.t, "contract violated", "error %d to %s %s is not an Error: %v", status, req.Method, req.URL.Path, err)
 	}
 }
 

@@ -39,11 +39,11 @@ func startJcemu(t *testing.T, dir string, extra ...string) (string, string) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("jcemu exited: %v\n%s", err, stderr.String())
+			require.FailNow(t, "jcemu exited", "%v\n%s", err, stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatal("jcemu did not write its address")
+	require.FailNow(t, "jcemu did not write its address")
 	return "", ""
 }
 
