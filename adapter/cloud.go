@@ -93,6 +93,7 @@ func cloudUser(u jcapi.SystemUser) reconcile.CloudUser {
 		Firstname: u.Firstname,
 		Lastname:  u.Lastname,
 		Suspended: u.State == jcapi.StateSuspended || (u.Suspended != nil && *u.Suspended),
+		Staged:    u.State == jcapi.StateStaged,
 		Admin:     u.Sudo != nil && *u.Sudo,
 		Anchor:    userAnchor(u),
 		Markers:   userMarkers(u),

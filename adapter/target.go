@@ -167,6 +167,13 @@ func (t *JumpCloudTarget) UpdateUser(ctx context.Context, id string, u reconcile
 			return mark(err)
 		}
 	}
+	if u.Activate {
+		// A user an earlier run created STAGED and could not activate:
+		// the activation it missed, with the operator's email choice.
+		if err := t.client.ActivateSystemUser(ctx, id, t.WelcomeEmail); err != nil {
+			return mark(err)
+		}
+	}
 	if u.Suspended != nil {
 		var err error
 		if *u.Suspended {

@@ -121,7 +121,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	importView = importView.WithWelcomeEmail(d.WelcomeEmail)
+	importView = importView.WithWelcomeEmail(d.WelcomeEmail).WithDelegation(st.Delegation)
 	var syncView *pipeline.View
 	if toAD != nil {
 		thr := reconcile.Policy{MaxDeletes: pol.MaxDeletes, MaxDeletePercent: pol.MaxDeletePercent}

@@ -138,7 +138,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	view = view.WithWelcomeEmail(d.WelcomeEmail)
+	view = view.WithWelcomeEmail(d.WelcomeEmail).WithDelegation(st.Delegation)
 	if printer.Format != output.FormatJSON {
 		if err := printer.Print(view); err != nil {
 			return err

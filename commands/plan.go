@@ -72,6 +72,10 @@ type State struct {
 	Target reconcile.Target
 	// Close releases the connections.
 	Close func()
+	// Delegation says what the plan does with delegatedAuthority, and
+	// why (the delegated_authority setting and the domain object's
+	// delegationState); readState sets it on Directory.Authority too.
+	Delegation pipeline.DelegationNote
 	// Index, when set, lets `schedule` re-read only the users a watch
 	// event names (adapter.ReadFresh) against this state.
 	Index *adapter.Index
@@ -118,10 +122,15 @@ func readState(f *Factory) ReadStateFunc {
 		defer prog.finish()
 		var cloud reconcile.Cloud
 		var cloudErr error
+		var delegationState string
 		cloudDone := make(chan struct{})
 		go func() {
 			defer close(cloudDone)
 			if cloud, cloudErr = adapter.ReadCloudFor(prog.jumpCloud(readCtx), jc, d.JumpCloudDomainID); cloudErr != nil {
+				cancel(cloudErr)
+				return
+			}
+			if delegationState, cloudErr = readDelegationState(readCtx, jc, d); cloudErr != nil {
 				cancel(cloudErr)
 				return
 			}
@@ -143,8 +152,10 @@ func readState(f *Factory) ReadStateFunc {
 			}
 			return nil, cloudErr
 		}
+		deleg, note := pipeline.Delegation(string(d.DelegatedAuthority), delegationState, d.JumpCloudDomainID)
+		dir.Authority.Delegation = deleg
 		st := &State{
-			Domain: d, Directory: dir, Cloud: cloud,
+			Domain: d, Directory: dir, Cloud: cloud, Delegation: note,
 			Target: jumpCloudTarget(jc, dir, d),
 			Close:  func() { conn.Close() },
 			Index:  idx,
@@ -154,6 +165,7 @@ func readState(f *Factory) ReadStateFunc {
 			if err != nil {
 				return fmt.Errorf("domain %s: %w", d.Name, err)
 			}
+			again.Authority.Delegation = deleg
 			st.Directory = again
 			st.Target = jumpCloudTarget(jc, again, d)
 			return nil
@@ -284,4 +296,17 @@ func checkPlanFor(path string, f planfile.File, d *config.Domain, dir pipeline.D
 		return &UsageError{Err: err}
 	}
 	return nil
+}
+
+// readDelegationState reads the delegationState of d's AD domain object
+// when delegated_authority follows it, "" otherwise.
+func readDelegationState(ctx context.Context, jc *jcapi.Client, d *config.Domain) (string, error) {
+	if d.DelegatedAuthority != config.DelegatedFollow || d.JumpCloudDomainID == "" {
+		return "", nil
+	}
+	ad, err := jc.GetActiveDirectory(ctx, d.JumpCloudDomainID)
+	if err != nil {
+		return "", fmt.Errorf("read jumpcloud: active directory %s: %w", d.JumpCloudDomainID, err)
+	}
+	return ad.DelegationState, nil
 }

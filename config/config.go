@@ -161,12 +161,30 @@ type Domain struct {
 	// password). Default false: 1,600 people are mailed only when the
 	// admin chose it (issue 15.2).
 	WelcomeEmail bool
+	// DelegatedAuthority is what import does with managed users'
+	// delegatedAuthority (password delegation to the AD domain object).
+	DelegatedAuthority DelegatedAuthority
 	// NeverTouch lists AD objects adjc must leave alone on top of the
 	// built-in never-touch set: DNs or sAMAccountNames; a group named here
 	// protects its members (direct and nested) too. File only: a list does
 	// not fit a flag or a variable.
 	NeverTouch []string
 }
+
+// DelegatedAuthority is the delegated_authority setting.
+type DelegatedAuthority string
+
+// The delegated_authority values.
+const (
+	// DelegatedFollow, the default, follows the AD domain object's
+	// delegationState, the console's password delegation switch: set on
+	// managed users when ENABLED, cleared when DISABLED.
+	DelegatedFollow DelegatedAuthority = "follow"
+	// DelegatedAlways sets it on every managed user.
+	DelegatedAlways DelegatedAuthority = "always"
+	// DelegatedNever never writes it.
+	DelegatedNever DelegatedAuthority = "never"
+)
 
 func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
 
@@ -315,6 +333,7 @@ func (c *Config) Settings() []Setting {
 		add(d.field("username_attribute"), d.UsernameAttribute)
 		add(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID)
 		add(d.field("welcome_email"), strconv.FormatBool(d.WelcomeEmail))
+		add(d.field("delegated_authority"), string(d.DelegatedAuthority))
 		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
 			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
 		}

@@ -329,6 +329,7 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	var welcome string
 	l.set(d.field("welcome_email"), &welcome, fd["welcome_email"], "false")
 	d.WelcomeEmail = welcome == "true"
+	l.set(d.field("delegated_authority"), (*string)(&d.DelegatedAuthority), fd["delegated_authority"], string(DelegatedFollow))
 	d.NeverTouch = fd["never_touch"].list
 	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
 	if v := fd["never_touch"]; v.set {
@@ -441,6 +442,8 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			welcome := strconv.FormatBool(d.WelcomeEmail)
 			l.set(key, &welcome, v, "")
 			d.WelcomeEmail = l.boolValue(key, welcome)
+		case "delegated_authority":
+			l.set(key, (*string)(&d.DelegatedAuthority), v, string(DelegatedFollow))
 		}
 	}
 	for _, s := range domainSettings() {
@@ -492,6 +495,8 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.JumpCloudDomainID
 	case "welcome_email":
 		return strconv.FormatBool(d.WelcomeEmail)
+	case "delegated_authority":
+		return string(d.DelegatedAuthority)
 	}
 	return ""
 }

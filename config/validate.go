@@ -68,6 +68,11 @@ func (l *loader) validateDomain(d *Domain, bad func(field, v, msg, fix string)) 
 	default:
 		bad(d.field("mode"), string(d.Mode), "unknown mode", "use ad-authority, two-way or jc-authority")
 	}
+	switch d.DelegatedAuthority {
+	case DelegatedFollow, DelegatedAlways, DelegatedNever:
+	default:
+		bad(d.field("delegated_authority"), string(d.DelegatedAuthority), "unknown value", "use follow, always or never")
+	}
 
 	if d.LDAPURL == "" {
 		bad(d.field("ldap_url"), "", "required", "set it to the domain controller, e.g. ldaps://dc.example.com:636")

@@ -21,9 +21,12 @@ type View struct {
 	Budget      BudgetStatus        `json:"budget"`
 	// WelcomeEmail is the welcome_email setting an import applies its
 	// creates under; absent when the plan is not applied by import.
-	WelcomeEmail *bool              `json:"welcome_email,omitempty"`
-	Changes      []reconcile.Change `json:"changes"`
-	Skipped      []reconcile.Skip   `json:"skipped"`
+	WelcomeEmail *bool `json:"welcome_email,omitempty"`
+	// Delegation is what an import does with managed users'
+	// delegatedAuthority, and why; absent outside import plans.
+	Delegation *DelegationNote    `json:"delegated_authority,omitempty"`
+	Changes    []reconcile.Change `json:"changes"`
+	Skipped    []reconcile.Skip   `json:"skipped"`
 
 	dir Direction
 }
@@ -104,6 +107,12 @@ func (v View) Line() string {
 		v.Summary.Create, v.Summary.Update, v.Summary.Delete, v.Summary.Adopt, v.Summary.Skipped)
 	if e := v.emailLine(); e != "" {
 		line += " " + e + "."
+	}
+	if m := v.markersLine(); m != "" {
+		line += " " + m + "."
+	}
+	if v.Delegation != nil && v.Direction == reconcile.ToJumpCloud {
+		line += " " + v.Delegation.Line() + "."
 	}
 	return line
 }

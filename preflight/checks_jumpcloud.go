@@ -11,6 +11,7 @@ import (
 
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
+	"github.com/adjc/adjc/pipeline"
 )
 
 func jumpCloudChecks(f Facts) []Check {
@@ -178,7 +179,10 @@ func domainChecks(f Facts) []Check {
 	if state == "" {
 		state = "not reported"
 	}
-	out = append(out, check(a, "domain-delegation", Pass, "delegationState "+state+" (for information: adjc pauses only on 'adjc schedule pause')", ""))
+	// It does decide, under delegated_authority: follow, what import
+	// does with managed users' delegatedAuthority.
+	_, note := pipeline.Delegation(string(d.DelegatedAuthority), found.DelegationState, found.ID)
+	out = append(out, check(a, "domain-delegation", Pass, "delegationState "+state+" (delegated_authority "+note.Setting+": import keeps delegatedAuthority "+note.EffectText()+"); adjc pauses only on 'adjc schedule pause'", ""))
 	want := useCases[d.Mode]
 	switch found.UseCase {
 	case "", "UNSET":

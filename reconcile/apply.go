@@ -60,6 +60,9 @@ type UserPatch struct {
 	Firstname *string
 	Lastname  *string
 	Suspended *bool
+	// Activate activates a user left STAGED ([FieldState]), under the
+	// target's welcome email setting.
+	Activate bool
 	// Marker fields, as in [Markers]; Restricted replaces the
 	// active_directory entries only.
 	ExternalDN         *string
@@ -511,6 +514,11 @@ func userPatch(c Change) (UserPatch, error) {
 				return p, fmt.Errorf("plan field suspended: %w", err)
 			}
 			p.Suspended = &b
+		case FieldState:
+			if v != StateActivated {
+				return p, fmt.Errorf("plan field state: %q is not %s", v, StateActivated)
+			}
+			p.Activate = true
 		case FieldExternalDN:
 			p.ExternalDN = &v
 		case FieldExternalSourceType:

@@ -377,6 +377,7 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 		fields = append(fields, FieldChange{FieldSuspended, boolText(cu.Suspended), boolText(u.Disabled)})
 		why = append(why, map[bool]string{true: "disabled in AD", false: "enabled in AD"}[u.Disabled])
 	}
+	fields, why = activation(fields, why, u, cu)
 	if !strings.EqualFold(u.Username, cu.Username) {
 		if who, taken := d.nameTaken(strings.ToLower(u.Username), i, j); taken {
 			d.skip(KindUser, strings.ToLower(cu.Username), "rename to %q not applied: username already used by %s", u.Username, who)
@@ -505,6 +506,7 @@ func (d *differ) diffNewUser(i int) {
 		fields = append(fields, FieldChange{FieldSuspended, "true", "false"})
 		why = append(why, "enabled in AD")
 	}
+	fields, why = activation(fields, why, u, cu)
 	if !strings.EqualFold(u.Username, cu.Username) {
 		fields = append(fields, FieldChange{FieldUsername, cu.Username, u.Username})
 	}
@@ -589,4 +591,15 @@ func (d *differ) report() {
 		d.skip(KindGroup, strings.Join(c.Path, " > "), "nesting cycle in AD: flattened with each member once")
 	}
 	d.skipped = append(d.skipped, d.dir.Skipped...)
+}
+
+// activation plans the activation of a user still STAGED in JumpCloud
+// whose AD account is enabled: import creates users STAGED and activates
+// them in a second request, which a failed or killed run may not have
+// made. A disabled account is left STAGED (suspending it is planned apart).
+func activation(fields []FieldChange, why []string, u *ADUser, cu *CloudUser) ([]FieldChange, []string) {
+	if !cu.Staged || u.Disabled {
+		return fields, why
+	}
+	return append(fields, FieldChange{FieldState, StateStaged, StateActivated}), append(why, "still STAGED in JumpCloud")
 }

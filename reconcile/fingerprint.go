@@ -133,8 +133,14 @@ func (t *fpTail) markers(a Authority, actual Cloud, cus, cgs []int) {
 	if a != (Authority{}) {
 		items = append(items, "authority", a.ID, boolText(a.Password))
 	}
+	if a.Delegation != DelegationLeave {
+		items = append(items, "delegation", string(a.Delegation))
+	}
 	for _, i := range cus {
 		u := &actual.Users[i]
+		if u.Staged {
+			items = append(items, "user-staged", u.ID)
+		}
 		m := u.Markers
 		if m.ExternalDN == "" && m.ExternalSourceType == "" && !m.ExternallyManaged && m.DelegatedAuthority == "" && len(m.Restricted) == 0 && !m.Bound {
 			continue

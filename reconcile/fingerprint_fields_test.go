@@ -19,6 +19,7 @@ var fingerprintExempt = map[string]string{
 	"Bound.Users[0].PasswordDate": "DiffToAD does not read password dates: passwords are never planned",
 	"Domain.Users[0].PwdLastSet":  "DiffToAD does not read password dates: passwords are never planned",
 	"Bound.Users[0].Markers":      "DiffToAD does not read the AD-managed markers: only import plans them",
+	"Bound.Users[0].Staged":       "DiffToAD does not read STAGED: only import activates users",
 	"Bound.Groups[0].Bound":       "DiffToAD does not read the association flag: its scope is the association itself",
 }
 

@@ -19,7 +19,25 @@ type Authority struct {
 	// ad-authority, seed 003: "Changing passwords in JumpCloud is not
 	// possible with this use case"): `password` is restricted as well.
 	Password bool
+	// Delegation is what managed users' `delegatedAuthority` should be;
+	// the zero value leaves it as it is.
+	Delegation Delegation
 }
+
+// Delegation is what an import does with the `delegatedAuthority` of the
+// users it manages (v1 components.schemas.systemuserput: {name:
+// ActiveDirectory, id: the AD domain object}, "Used by auth to determine
+// password delegation authority"). JumpCloud-only users are never written.
+type Delegation string
+
+const (
+	// DelegationLeave neither compares nor writes it.
+	DelegationLeave Delegation = ""
+	// DelegationSet makes it name the [Authority]'s AD domain object.
+	DelegationSet Delegation = "set"
+	// DelegationClear makes it null.
+	DelegationClear Delegation = "clear"
+)
 
 // SourceActiveDirectory is the value of `external_source_type` and of
 // `restrictedField.type` for Active Directory (v1 spec,
@@ -123,11 +141,12 @@ func wantMarkers(u *ADUser, a Authority) Markers {
 	if a.ID == "" {
 		return m
 	}
-	// delegatedAuthority is left alone, never planned: the spec says auth
-	// uses it "to determine password delegation authority", i.e. JumpCloud
-	// would hand password checks to an AD agent. adjc runs none (it pushes
-	// passwords with password-sync instead), so setting it could lock
-	// users out, and clearing one the vendor's agent set could too.
+	// delegatedAuthority follows the delegated_authority setting, which
+	// the caller turned into a.Delegation (by default from the AD domain
+	// object's delegationState: the console's password delegation).
+	if a.Delegation == DelegationSet {
+		m.DelegatedAuthority = a.ID
+	}
 	m.Bound = true
 	fields := mirroredFields
 	if a.Password {
@@ -153,6 +172,9 @@ func markerFields(fields []FieldChange, have, want Markers, a Authority) []Field
 	}
 	if a.ID == "" {
 		return fields
+	}
+	if a.Delegation != DelegationLeave && have.DelegatedAuthority != want.DelegatedAuthority {
+		fields = append(fields, FieldChange{FieldDelegatedAuthority, have.DelegatedAuthority, want.DelegatedAuthority})
 	}
 	if h, w := RestrictedText(have.Restricted), RestrictedText(want.Restricted); h != w {
 		fields = append(fields, FieldChange{FieldRestrictedFields, h, w})
@@ -184,6 +206,20 @@ func markerReason(fields []FieldChange) string {
 		return "AD-managed markers missing or changed in JumpCloud"
 	}
 	return ""
+}
+
+// MarkersOnly reports whether every field of c is an AD-managed marker: a
+// change that makes a user look AD-managed in the console and nothing else.
+func MarkersOnly(c Change) bool {
+	if len(c.Fields) == 0 {
+		return false
+	}
+	for _, f := range c.Fields {
+		if !isMarker(f.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 func isMarker(name string) bool {

@@ -139,24 +139,110 @@ func TestRestrictedTextRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDelegatedAuthorityLeftAlone: adjc neither sets nor clears a user's
-// delegatedAuthority (JumpCloud's auth would hand password checks to an AD
-// agent adjc does not run), so a value the vendor's agent left plans
-// nothing, and a new user is created without one.
-func TestDelegatedAuthorityLeftAlone(t *testing.T) {
+// TestDelegatedAuthority checks each delegated_authority outcome: a managed
+// user's delegatedAuthority is set to the AD domain object, cleared, or left
+// as it is, on create and on drift; a JumpCloud-only user is never written;
+// and once applied, nothing is left to plan.
+func TestDelegatedAuthority(t *testing.T) {
 	t.Parallel()
-	dir, cloud := seedDirectory(), seedCloud()
-	dir.Authority = reconcile.Authority{ID: "5f0000000000000000000ad1"}
+	const adID, other = "5f0000000000000000000ad1", "5f00000000000000000000ff"
+	tests := []struct {
+		name       string
+		delegation reconcile.Delegation
+		have       string            // user1's delegatedAuthority in JumpCloud
+		want       map[string]string // key → "old→new" of the delegatedAuthority field
+	}{
+		{name: "leave: another value stays", delegation: reconcile.DelegationLeave, have: other, want: map[string]string{}},
+		{name: "leave: none stays", delegation: reconcile.DelegationLeave, want: map[string]string{}},
+		{name: "set: missing", delegation: reconcile.DelegationSet, want: map[string]string{"user1": "→" + adID, "user2": "→" + adID}},
+		{name: "set: in step", delegation: reconcile.DelegationSet, have: adID, want: map[string]string{"user2": "→" + adID}},
+		{name: "set: another AD object", delegation: reconcile.DelegationSet, have: other, want: map[string]string{"user1": other + "→" + adID, "user2": "→" + adID}},
+		{name: "clear: set", delegation: reconcile.DelegationClear, have: adID, want: map[string]string{"user1": adID + "→"}},
+		{name: "clear: in step", delegation: reconcile.DelegationClear, want: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := reconcile.Directory{Users: []reconcile.ADUser{adUser("user1"), adUser("user2")},
+				Authority: reconcile.Authority{ID: adID, Delegation: tt.delegation}}
+			managed := jcUser("user1")
+			managed.Markers = markers(dir.Users[0].DN, reconcile.Authority{ID: adID})
+			managed.Markers.DelegatedAuthority = tt.have
+			// frank is JumpCloud's own: whatever his delegatedAuthority,
+			// adjc never writes him.
+			frank := reconcile.CloudUser{ID: "id-frank", Username: "frank", Email: "frank@example.org", Markers: reconcile.Markers{DelegatedAuthority: other}}
+			cloud := reconcile.Cloud{Users: []reconcile.CloudUser{managed, frank}}
+			plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+			got := map[string]string{}
+			for _, c := range plan.Changes {
+				if c.Key == "frank" {
+					t.Errorf("Diff plans %c for the JumpCloud-only user frank: %+v", c.Action, c.Fields)
+				}
+				if f, ok := c.Field(reconcile.FieldDelegatedAuthority); ok {
+					got[c.Key] = f.Old + "→" + f.New
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("delegatedAuthority changes mismatch (-want +got):\n%s", diff)
+			}
+			mem := reconciletest.NewMemory(cloud)
+			if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{}); err != nil {
+				t.Fatalf("Apply() = %v", err)
+			}
+			after := mem.Cloud()
+			for _, u := range after.Users {
+				if u.Username == "frank" && u.Markers.DelegatedAuthority != other {
+					t.Errorf("frank's delegatedAuthority = %q after apply, want %q untouched", u.Markers.DelegatedAuthority, other)
+				}
+			}
+			if again := reconcile.Diff(dir, after, reconcile.DefaultPolicy()); !again.Empty() {
+				t.Errorf("second Diff() = %q, want no changes", lines(again))
+			}
+		})
+	}
+}
+
+// TestActivateStaged: a managed user left STAGED (its activation failed)
+// is activated while its AD account is enabled, and left STAGED while it is
+// disabled (the suspension is planned instead); an adopted STAGED user is
+// activated with the adoption.
+func TestActivateStaged(t *testing.T) {
+	t.Parallel()
+	dir := reconcile.Directory{Users: []reconcile.ADUser{adUser("user1"), adUser("user2"), adUser("user3")}}
+	dir.Users[1].Disabled = true
+	cloud := reconcile.Cloud{Users: []reconcile.CloudUser{jcUser("user1"), jcUser("user2"), jcUser("user3")}}
 	for i := range cloud.Users {
-		if cloud.Users[i].Anchor == "" {
-			continue
-		}
-		cloud.Users[i].Markers = markers(dir.Users[0].DN, dir.Authority)
-		cloud.Users[i].Markers.DelegatedAuthority = "5f00000000000000000000ff"
+		cloud.Users[i].Staged = true
 	}
-	for _, c := range reconcile.Diff(dir, cloud, reconcile.DefaultPolicy()).Changes {
-		if _, ok := c.Field(reconcile.FieldDelegatedAuthority); ok {
-			t.Errorf("Diff plans %s %s with delegatedAuthority: %+v", c.Action, c.Key, c.Fields)
+	cloud.Users[2].Anchor = "" // JumpCloud's own until adopted
+	plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+	got := map[string]string{}
+	for _, c := range plan.Changes {
+		if f, ok := c.Field(reconcile.FieldState); ok {
+			got[c.Key] = string(c.Action) + " " + f.Old + "→" + f.New + " (" + c.Reason + ")"
 		}
 	}
+	want := map[string]string{
+		"user1": "~ STAGED→ACTIVATED (still STAGED in JumpCloud)",
+		"user3": "> STAGED→ACTIVATED (" + planReason(plan, "user3") + ")",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("activations mismatch (-want +got):\n%s", diff)
+	}
+	mem := reconciletest.NewMemory(cloud)
+	if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{}); err != nil {
+		t.Fatalf("Apply() = %v", err)
+	}
+	if again := reconcile.Diff(dir, mem.Cloud(), reconcile.DefaultPolicy()); !again.Empty() {
+		t.Errorf("second Diff() = %q, want no changes", lines(again))
+	}
+}
+
+func planReason(p reconcile.Plan, key string) string {
+	for _, c := range p.Changes {
+		if c.Key == key {
+			return c.Reason
+		}
+	}
+	return ""
 }

@@ -115,6 +115,13 @@ const (
 	FieldFirstname = "firstname"
 	FieldLastname  = "lastname"
 	FieldSuspended = "suspended"
+	// FieldState is `state` STAGED → ACTIVATED: the activation of a user
+	// left STAGED, under the welcome_email setting.
+	FieldState = "state"
+	// StateStaged and StateActivated are the values of [FieldState]
+	// (v1 systemuserreturn.state).
+	StateStaged    = "STAGED"
+	StateActivated = "ACTIVATED"
 	FieldAnchor    = "anchor"
 	FieldAdmin     = "sudo"
 	FieldName      = "name"

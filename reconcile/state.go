@@ -127,6 +127,10 @@ type CloudUser struct {
 	Lastname string
 	// Suspended is `suspended`.
 	Suspended bool
+	// Staged is `state` STAGED: created but never activated, as a user
+	// import creates is until its activation (which a failed run may
+	// have left undone).
+	Staged bool
 	// Admin is `sudo`, shown as "Global Administrator/Sudo" in the console,
 	// which the seeds grant to members of `JumpCloud Admins`.
 	Admin bool

@@ -118,3 +118,41 @@ func TestDeclaredMatchesSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestDelegatedAuthorityForms: a user's delegatedAuthority takes what
+// systemuserput allows, {name: ActiveDirectory, id: an AD instance} or null
+// (which clears it), and nothing else.
+func TestDelegatedAuthorityForms(t *testing.T) {
+	t.Parallel()
+	s := jcemu.New()
+	org := s.AddOrg("o")
+	require.NoError(t, s.AddAPIKey("k", org))
+	ad, err := s.AddActiveDirectory(org, "DC=example,DC=com")
+	require.NoError(t, err)
+	u, err := s.AddUser(org, jcapi.SystemUser{Username: "del", Email: "del@example.com"})
+	require.NoError(t, err)
+	put := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("PUT", "/api/systemusers/"+u.ID, strings.NewReader(body))
+		req.Header.Set("x-api-key", "k")
+		req.Header.Set("Content-Type", "application/json")
+		return serve(s, req)
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		want       string // the stored value's JSON, when accepted
+	}{
+		{"object", `{"delegatedAuthority":{"name":"ActiveDirectory","id":"` + ad.ID + `"}}`, 200, `"delegatedAuthority":{"id":"` + ad.ID + `","name":"ActiveDirectory"}`},
+		{"null clears", `{"delegatedAuthority":null}`, 200, `"delegatedAuthority":null`},
+		{"another name", `{"delegatedAuthority":{"name":"LDAP","id":"` + ad.ID + `"}}`, 400, "delegatedAuthority.name"},
+		{"no such AD instance", `{"delegatedAuthority":{"name":"ActiveDirectory","id":"5f00000000000000000000ff"}}`, 400, "not an Active Directory instance"},
+		{"a string", `{"delegatedAuthority":"ActiveDirectory"}`, 400, "object or null"},
+		{"an array", `{"delegatedAuthority":[]}`, 400, "object or null"},
+		{"false", `{"delegatedAuthority":false}`, 400, "object or null"},
+	}
+	for _, tt := range tests { // in order: the object is set before null clears it
+		rec := put(tt.body)
+		assert.Equal(t, tt.status, rec.Code, "%s: %s", tt.name, rec.Body.String())
+		assert.Contains(t, rec.Body.String(), tt.want, tt.name)
+	}
+}

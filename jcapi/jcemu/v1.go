@@ -91,6 +91,13 @@ func (o *org) validateUser(id string, d doc, put bool) *apiError {
 	if e := validateRestrictedIDs(d); e != nil {
 		return e
 	}
+	// systemuserput/systemuserputpost type delegatedAuthority as object
+	// or null: null clears it, anything else is refused.
+	if v, ok := d["delegatedAuthority"]; ok && v != nil {
+		if _, isObject := v.(map[string]any); !isObject {
+			return newError(400, "delegatedAuthority must be an object or null")
+		}
+	}
 	if da, ok := d["delegatedAuthority"].(map[string]any); ok {
 		if da["name"] != "ActiveDirectory" {
 			return newError(400, "delegatedAuthority.name must be ActiveDirectory")

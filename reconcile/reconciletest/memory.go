@@ -191,6 +191,9 @@ func (m *Memory) UpdateUser(ctx context.Context, id string, p reconcile.UserPatc
 	if p.Suspended != nil {
 		u.Suspended = *p.Suspended
 	}
+	if p.Activate {
+		u.Staged = false
+	}
 	set(&u.Markers.ExternalDN, p.ExternalDN)
 	set(&u.Markers.ExternalSourceType, p.ExternalSourceType)
 	set(&u.Markers.DelegatedAuthority, p.DelegatedAuthority)
