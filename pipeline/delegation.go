@@ -22,13 +22,15 @@ type DelegationNote struct {
 // the AD domain object adID's (v2 active-directory.delegationState:
 // ENABLED, PENDING or DISABLED), read only for follow: the console's
 // password delegation switch for the domain. Without a domain object there
-// is nothing to name, so nothing is written.
+// is nothing to name: nothing is written and the note is empty (no plan
+// shows it).
 func Delegation(setting, delegationState, adID string) (reconcile.Delegation, DelegationNote) {
+	if adID == "" {
+		return reconcile.DelegationLeave, DelegationNote{}
+	}
 	n := DelegationNote{Setting: setting}
 	d := reconcile.DelegationLeave
 	switch {
-	case adID == "":
-		n.Why = "no jumpcloud_domain_id to name"
 	case setting == "always":
 		d, n.Why = reconcile.DelegationSet, "delegated_authority: always"
 	case setting == "never":

@@ -19,7 +19,9 @@ func TestDelegation(t *testing.T) {
 		{"follow", "PENDING", ad, reconcile.DelegationLeave, `delegatedAuthority left as it is (the AD domain object's delegationState is "PENDING", neither ENABLED nor DISABLED)`},
 		{"always", "DISABLED", ad, reconcile.DelegationSet, "delegatedAuthority set on managed users (delegated_authority: always)"},
 		{"never", "ENABLED", ad, reconcile.DelegationLeave, "delegatedAuthority left as it is (delegated_authority: never)"},
-		{"always", "", "", reconcile.DelegationLeave, "delegatedAuthority left as it is (no jumpcloud_domain_id to name)"},
+	}
+	if got, note := Delegation("always", "", ""); got != reconcile.DelegationLeave || note != (DelegationNote{}) {
+		t.Errorf("Delegation without a domain object = %q, %+v; want leave and no note", got, note)
 	}
 	for _, tt := range tests {
 		got, note := Delegation(tt.setting, tt.state, tt.adID)

@@ -127,6 +127,7 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad group NAME MEMBER...         a group CN=NAME,$OU holding users or groups of $OU
 //	ad disable NAME                 set ACCOUNTDISABLE
 //	ad rmmember GROUP MEMBER        remove one member
+//	ad addmember GROUP MEMBER       add one member
 //	ad rename NAME NEWSAM           change sAMAccountName (the CN stays)
 //	ad state NAME                   print "NAME enabled|disabled" for the user NAME anywhere in the domain
 //	ad bind NAME FILE               bind as NAME@realm with the password in FILE
@@ -135,7 +136,7 @@ func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 //	ad showgroup CN                 print "CN sAMAccountName adminDescription members…" (member cns, sorted) of the group CN anywhere in the domain; ! for absent
 func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) {
 	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
-		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|rename|state|bind|showgroup args...")
+		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|addmember|rename|state|bind|showgroup args...")
 	}
 	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
 	ts.Check(err)
@@ -211,6 +212,8 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		ts.Check(err)
 	case "rmmember":
 		ts.Check(conn.RemoveMember(c, dn(args[1]), dn(args[2])))
+	case "addmember":
+		ts.Check(conn.AddMember(c, dn(args[1]), dn(args[2])))
 	case "rename":
 		ts.Check(conn.Modify(c, dn(args[1]), map[string][]string{"sAMAccountName": {args[2]}}))
 	case "state":
@@ -282,6 +285,9 @@ func atoi(s string) int {
 //	jc adduser USERNAME     add a JumpCloud-only user (email USERNAME@e2e.example)
 //	jc addgroup NAME USER...  add a user group with these members
 //	jc renamegroup OLD NEW    rename a user group through the API
+//	jc delegation STATE       set the delegationState of the org's only AD domain object
+//	jc setdelegated USERNAME  set the user's delegatedAuthority to that object through the API
+//	jc failnext METHOD PATH STATUS  answer the next call matching METHOD and the PATH pattern with STATUS
 func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server, org string, jc *jcapi.Client) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: jc members|user|saveid|hasid args...")
@@ -383,6 +389,27 @@ func cmdJC(ts *testscript.TestScript, neg bool, args []string, emu *jcemu.Server
 			}
 		}
 		ts.Fatalf("jc: no group %q", args[1])
+	case "delegation", "setdelegated":
+		ads := emu.ActiveDirectories(org)
+		if len(ads) != 1 {
+			ts.Fatalf("jc: %d AD domain objects, want 1", len(ads))
+		}
+		if args[0] == "delegation" {
+			_, err := emu.UpdateActiveDirectory(org, ads[0].ID, jcapi.ActiveDirectory{DelegationState: args[1]})
+			ts.Check(err)
+			return
+		}
+		u, ok := find(args[1])
+		if !ok {
+			ts.Fatalf("jc: no user %q", args[1])
+		}
+		_, err := jc.UpdateSystemUser(context.Background(), u.ID, jcapi.SystemUserUpdate{DelegatedAuthority: &jcapi.DelegatedAuthority{Name: jcapi.DelegatedAuthorityActiveDirectory, ID: ads[0].ID}})
+		ts.Check(err)
+	case "failnext":
+		if len(args) != 4 {
+			ts.Fatalf("usage: jc failnext METHOD PATH STATUS")
+		}
+		emu.FailNext(jcemu.Fault{Method: args[1], Path: args[2], Status: atoi(args[3])})
 	case "hasid":
 		u, ok := find(args[1])
 		if !ok || u.ID != args[2] {
