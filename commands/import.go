@@ -53,7 +53,14 @@ AD or JumpCloud changed since it was made.
 
 Users import creates get no activation or welcome email from JumpCloud
 unless welcome_email is true (--welcome-email, $ADJC_WELCOME_EMAIL); the
-plan summary and the question before applying say which.
+plan summary and the question before applying say which. A user an earlier
+run left STAGED is activated the same way.
+
+Managed users' delegatedAuthority follows delegated_authority
+(--delegated-authority, $ADJC_DELEGATED_AUTHORITY): follow, the default,
+sets it while the AD domain object's delegationState is ENABLED and clears
+it while DISABLED; always sets it; never leaves it. The plan summary says
+which and why.
 
 EXIT STATUS
   0 on success, 1 on failure (nothing applied), 2 for a usage or
