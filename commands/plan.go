@@ -104,8 +104,34 @@ func planImport(ctx context.Context, st *State, pol reconcile.Policy) (reconcile
 // planning and rendering.
 type ReadStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error)
 
-// readState reads AD through f.Directory and JumpCloud through f.JumpCloud.
+// readState reads AD through f.DirectoryFor and JumpCloud through
+// f.JumpCloud.
 func readState(f *Factory) ReadStateFunc {
+	return readStateFrom(f, func(ctx context.Context, d *config.Domain) (scope, error) {
+		conn, dir, idx, opts, err := readDirectory(ctx, f, d)
+		if err != nil {
+			return scope{}, err
+		}
+		return scope{dir: dir, idx: idx, close: func() { conn.Close() },
+			recheck: func(ctx context.Context, ids []string) (reconcile.Directory, error) {
+				return adapter.RecheckDirectory(ctx, conn, opts, ids)
+			}}, nil
+	})
+}
+
+// scope is a domain's import scope as read from AD, with what reading it
+// holds open.
+type scope struct {
+	dir     reconcile.Directory
+	idx     *adapter.Index
+	close   func()
+	recheck func(ctx context.Context, ids []string) (reconcile.Directory, error)
+}
+
+// readStateFrom is [readState] with AD read by readScope: readDirectory,
+// or in tests a fixed directory (AD has no in-memory double) while
+// JumpCloud is read and written over HTTP, from the emulator.
+func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain) (scope, error)) ReadStateFunc {
 	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error) {
 		jc, err := f.JumpCloud(cfg)
 		if err != nil {
@@ -136,7 +162,8 @@ func readState(f *Factory) ReadStateFunc {
 			}
 			prog.jcDone(len(cloud.Users), len(cloud.Groups))
 		}()
-		conn, dir, idx, opts, err := readDirectory(readCtx, f, d)
+		sc, err := readScope(readCtx, d)
+		dir := sc.dir
 		if err != nil {
 			cancel(err)
 		} else {
@@ -147,8 +174,8 @@ func readState(f *Factory) ReadStateFunc {
 			return nil, err
 		}
 		if cloudErr != nil {
-			if conn != nil {
-				conn.Close()
+			if sc.close != nil {
+				sc.close()
 			}
 			return nil, cloudErr
 		}
@@ -157,11 +184,14 @@ func readState(f *Factory) ReadStateFunc {
 		st := &State{
 			Domain: d, Directory: dir, Cloud: cloud, Delegation: note,
 			Target: jumpCloudTarget(jc, dir, d),
-			Close:  func() { conn.Close() },
-			Index:  idx,
+			Close:  sc.close,
+			Index:  sc.idx,
+		}
+		if sc.recheck == nil {
+			return st, nil
 		}
 		st.Recheck = func(ctx context.Context, ids []string) error {
-			again, err := adapter.RecheckDirectory(ctx, conn, opts, ids)
+			again, err := sc.recheck(ctx, ids)
 			if err != nil {
 				return fmt.Errorf("domain %s: %w", d.Name, err)
 			}
