@@ -30,8 +30,8 @@
 //	GET /systemusers                         limit skip sort=_id filter[=|[N]]      spec paths./systemusers.get; filter syntax and filter[0]/filter[1] AND form: components.parameters.trait_filter_filter
 //	POST /search/systemusers                 body {"filter":{"and":[{f:v}]}}        spec paths./search/systemusers.post (description: filter object with and/or); PS module Public/Users/Get-JCUser.ps1 sends exact values in this body's filter (as [{f:v}])
 //	GET /systemusers/{id}                    -                                      spec paths./systemusers/{id}.get
-//	POST /systemusers                        body systemuserputpost                 spec paths./systemusers.post
-//	PUT /systemusers/{id}                    body systemuserput [fullValidationDetails=password]  spec paths./systemusers/{id}.put
+//	POST /systemusers                        body systemuserputpost, state STAGED   spec paths./systemusers.post ("Default User State": state may be passed; only the activate call documents the email, so import activates in a second request)
+//	PUT /systemusers/{id}                    body systemuserput [fullValidationDetails=password]  spec paths./systemusers/{id}.put; delegatedAuthority object or null (systemuserput.delegatedAuthority, type [object, null])
 //	DELETE /systemusers/{id}                 -                                      spec paths./systemusers/{id}.delete
 //	POST /systemusers/{id}/password          body {password}                        spec paths./systemusers/{id}/password.post
 //	POST /systemusers/{id}/state/suspend     empty body, no x-org-id                spec paths./systemusers/{id}/state/suspend.post (no x-org-id parameter)
