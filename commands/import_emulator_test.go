@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/output"
@@ -160,7 +161,9 @@ func TestImportDelegatedAuthority(t *testing.T) {
 	}
 
 	// follow (the default) while ENABLED: set at create.
-	stdout, stderr, code := e.run(nil, "import", "--yes", "-o", "plain")
+	// One change at a time: the emulator's ids, in the golden below,
+	// follow the order of the creates.
+	stdout, stderr, code := e.run(nil, "import", "--yes", "-o", "plain", "--concurrency", "1")
 	if code != 0 || !strings.Contains(stdout, "delegatedAuthority set on managed users (the AD domain object's delegationState is ENABLED).") {
 		t.Fatalf("import (follow, ENABLED) = %d\n%s%s", code, stdout, stderr)
 	}
@@ -182,6 +185,9 @@ func TestImportDelegatedAuthority(t *testing.T) {
 	if want := "update\tuser\talice\tAD-managed markers missing or changed in JumpCloud\tdelegatedAuthority: " + e.adID + " → \"\"\n"; code != ExitPending || !strings.Contains(stdout, want) {
 		t.Errorf("diff (follow, DISABLED) = %d, want %d and alice's drift\n%s", code, ExitPending, stdout)
 	}
+	// The plan's JSON says what happens to delegatedAuthority and why.
+	stdout, stderr, code = e.run(env, "--delegated-authority", "follow", "diff", "-o", "json")
+	golden.Assert(t, transcript(stdout, strings.ReplaceAll(stderr, e.dir, "$DIR"), code), "commands/diff_delegation_json.txt")
 	if stdout, stderr, code := e.run(env, "--delegated-authority", "follow", "import", "--yes", "-o", "plain"); code != 0 {
 		t.Fatalf("import (follow, DISABLED) = %d\n%s%s", code, stdout, stderr)
 	}
