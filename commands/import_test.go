@@ -241,4 +241,10 @@ func TestImportWaitsForWriter(t *testing.T) {
 	if n := len(mem.Calls()); n != 0 {
 		t.Errorf("import beside a held lock made %d calls, want none", n)
 	}
+	// --lock-wait 0: one try, no wait announced.
+	f, _ = testFactory(nil)
+	_, stderr, code = runCLIWith(t, f, fixedVerbs(state, nil), "--config", filepath.Join(tmp, "adjc.yaml"), "import", "--yes", "--lock-wait", "0")
+	if code != 1 || strings.Contains(stderr, "waiting up to") || !strings.Contains(stderr, "nothing was applied") {
+		t.Errorf("import --lock-wait 0 beside a held lock: exit %d, stderr:\n%s\nwant exit 1 at once", code, stderr)
+	}
 }
