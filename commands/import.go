@@ -161,7 +161,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		IO: opts.IO, Now: opts.Now, AuditLog: cfg.AuditLog, Domain: d.Name, Yes: opts.Yes,
 		Direction: pipeline.Import, Threshold: pol, Concurrency: opts.Concurrency, Target: st.Target,
 		Ledger: w.ledger(), Allow: opts.AllowDeletes,
-		Notice: pipeline.WelcomeEmailLine(pipeline.UsersCreated(plan), d.WelcomeEmail),
+		Notice: pipeline.EmailNotice(plan, d.WelcomeEmail),
 	})
 	if res == nil {
 		return err

@@ -50,3 +50,20 @@ func TestSummaryMarkersAndDelegation(t *testing.T) {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 }
+
+// TestActivationLine: activations of users left STAGED are announced with
+// the email choice, as creates are.
+func TestActivationLine(t *testing.T) {
+	t.Parallel()
+	staged := reconcile.Change{Action: reconcile.Update, Kind: reconcile.KindUser, Key: "carol",
+		Fields: []reconcile.FieldChange{{Name: reconcile.FieldState, Old: reconcile.StateStaged, New: reconcile.StateActivated}}}
+	create := reconcile.Change{Action: reconcile.Create, Kind: reconcile.KindUser, Key: "dave"}
+	plan := reconcile.Plan{Direction: reconcile.ToJumpCloud, Changes: []reconcile.Change{create, staged}}
+	want := "1 user will be created; an activation email is sent to each (welcome_email: true). 1 user left STAGED will be activated; an activation email is sent to each (welcome_email: true)"
+	if got := EmailNotice(plan, true); got != want {
+		t.Errorf("EmailNotice() = %q, want %q", got, want)
+	}
+	if got := NewView("example.com", plan).WithWelcomeEmail(false).Line(); got != "Plan: 1 to create, 1 to update, 0 to delete, 0 to adopt. 0 skipped. 1 user will be created; no activation email is sent (welcome_email: false). 1 user left STAGED will be activated; no activation email is sent (welcome_email: false)." {
+		t.Errorf("Line() = %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/adjc/adjc/reconcile"
 )
@@ -59,7 +60,14 @@ func (v View) emailLine() string {
 			n++
 		}
 	}
-	return WelcomeEmailLine(n, *v.WelcomeEmail)
+	line := WelcomeEmailLine(n, *v.WelcomeEmail)
+	if a := ActivationLine(reconcile.Plan{Direction: v.Direction, Changes: v.Changes}, *v.WelcomeEmail); a != "" {
+		if line != "" {
+			line += ". "
+		}
+		line += a
+	}
+	return line
 }
 
 // thousands writes n with a comma between each group of three digits.
@@ -72,4 +80,42 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// ActivationLine says what JumpCloud mails when plan p activates users an
+// earlier run left STAGED (their activation is the one they missed, under
+// the same welcome_email setting); "" when it activates none.
+func ActivationLine(p reconcile.Plan, send bool) string {
+	if p.Direction != reconcile.ToJumpCloud {
+		return ""
+	}
+	n := 0
+	for _, c := range p.Changes {
+		if _, ok := c.Field(reconcile.FieldState); ok && c.Kind == reconcile.KindUser {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	s := thousands(n) + " users left STAGED will be activated; "
+	if n == 1 {
+		s = "1 user left STAGED will be activated; "
+	}
+	if send {
+		return s + "an activation email is sent to each (welcome_email: true)"
+	}
+	return s + "no activation email is sent (welcome_email: false)"
+}
+
+// EmailNotice is what the question before an import says about email:
+// the creates' line and the activations' line, joined.
+func EmailNotice(p reconcile.Plan, send bool) string {
+	var parts []string
+	for _, l := range []string{WelcomeEmailLine(UsersCreated(p), send), ActivationLine(p, send)} {
+		if l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ". ")
 }
