@@ -56,7 +56,7 @@ type Factory struct {
 	state ReadStateFunc
 	// syncState, when set, replaces reading them for the JumpCloud → AD
 	// direction (sync, diff).
-	syncState SyncStateFunc
+	syncState ReadStateFunc
 	// lockWait, when above 0, replaces [lockWait] (tests wait less).
 	lockWait time.Duration
 	// bindCheck, when set, replaces connect's proof that an account binds

@@ -83,7 +83,7 @@ func TestDiffMarkers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			plan := reconcile.Diff(tt.dir, tt.cloud, reconcile.DefaultPolicy())
+			plan := reconcile.Diff(reconcile.ToJumpCloud, tt.dir, tt.cloud, reconcile.DefaultPolicy())
 			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
 				t.Errorf("Diff() changes mismatch (-want +got):\n%s", diff)
 			}
@@ -98,7 +98,7 @@ func TestMarkersApplyConverges(t *testing.T) {
 	dir := seedDirectory()
 	dir.Authority = reconcile.Authority{ID: "5f0000000000000000000ad1", Password: true}
 	mem := reconciletest.NewMemory(reconcile.Cloud{})
-	plan := reconcile.Diff(dir, mem.Cloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, mem.Cloud(), reconcile.DefaultPolicy())
 	if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{}); err != nil {
 		t.Fatalf("Apply() = %v", err)
 	}
@@ -117,7 +117,7 @@ func TestMarkersApplyConverges(t *testing.T) {
 			t.Errorf("group %s not associated with the AD domain object", g.Name)
 		}
 	}
-	if again := reconcile.Diff(dir, c, reconcile.DefaultPolicy()); !again.Empty() {
+	if again := reconcile.Diff(reconcile.ToJumpCloud, dir, c, reconcile.DefaultPolicy()); !again.Empty() {
 		t.Errorf("second Diff() = %q, want no changes", lines(again))
 	}
 }
@@ -154,7 +154,7 @@ func TestDelegatedAuthorityLeftAlone(t *testing.T) {
 		cloud.Users[i].Markers = markers(dir.Users[0].DN, dir.Authority)
 		cloud.Users[i].Markers.DelegatedAuthority = "5f00000000000000000000ff"
 	}
-	for _, c := range reconcile.Diff(dir, cloud, reconcile.DefaultPolicy()).Changes {
+	for _, c := range reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy()).Changes {
 		if _, ok := c.Field(reconcile.FieldDelegatedAuthority); ok {
 			t.Errorf("Diff plans %s %s with delegatedAuthority: %+v", c.Action, c.Key, c.Fields)
 		}
