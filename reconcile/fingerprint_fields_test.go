@@ -110,13 +110,3 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		check("Cloud", reflect.ValueOf(&cloud))
 	}
 }
-
-// TestFingerprintDirection: the two directions' fingerprints of one state
-// differ, so a plan of one is never taken for the other's.
-func TestFingerprintDirection(t *testing.T) {
-	t.Parallel()
-	dir, cloud := seedDirectory(), seedCloud()
-	if a, b := reconcile.Fingerprint(reconcile.ToJumpCloud, dir, cloud), reconcile.Fingerprint(reconcile.ToAD, dir, cloud); a == b {
-		t.Errorf("Fingerprint(ToJumpCloud) = Fingerprint(ToAD) = %s, want them to differ", a)
-	}
-}
