@@ -104,7 +104,7 @@ func TestReadCloud(t *testing.T) {
 			{ID: h.ID, Name: "local", Members: []string{local.ID}},
 		},
 	}
-	if a, b := reconcile.Fingerprint(reconcile.Directory{}, got), reconcile.Fingerprint(reconcile.Directory{}, want); a != b {
+	if a, b := reconcile.Fingerprint(reconcile.ToJumpCloud, reconcile.Directory{}, got), reconcile.Fingerprint(reconcile.ToJumpCloud, reconcile.Directory{}, want); a != b {
 		t.Errorf("ReadCloud() = %+v\nwant %+v", got, want)
 	}
 }
@@ -123,7 +123,7 @@ func TestUnauthorizedIsTerminal(t *testing.T) {
 		{GUID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301", Username: "a", Mail: "a@example.com"},
 		{GUID: "3f2504e0-4f89-11d3-9a0c-0305e82c3302", Username: "b", Mail: "b@example.com"},
 	}}
-	plan := reconcile.Diff(dir, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	res, err := reconcile.Apply(t.Context(), plan, adapter.NewJumpCloudTarget(bad, dir), reconcile.ApplyOptions{})
 	if !reconcile.IsTerminal(err) || !errors.Is(err, jcapi.ErrUnauthorized) {
 		t.Fatalf("Apply(bad key) = %v, want a terminal ErrUnauthorized", err)
@@ -203,7 +203,7 @@ func TestImportFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy())
 	start = time.Now()
 	res, err := reconcile.Apply(ctx, plan, adapter.NewJumpCloudTarget(c, dir), reconcile.ApplyOptions{Concurrency: 8})
 	if err != nil {
@@ -215,7 +215,7 @@ func TestImportFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy()); !again.Empty() {
+	if again := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy()); !again.Empty() {
 		t.Errorf("second Diff plans %d changes, want none; first: %+v", len(again.Changes), again.Changes[:min(5, len(again.Changes))])
 	}
 
@@ -273,7 +273,7 @@ func TestRecheckBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As a first read that answered [] for both groups.
-	b := reconcile.Bound{Groups: []reconcile.CloudGroup{{ID: empty.ID, Name: "empty"}, {ID: full.ID, Name: "full"}, {ID: "other", Name: "other"}}}
+	b := reconcile.Cloud{Groups: []reconcile.CloudGroup{{ID: empty.ID, Name: "empty"}, {ID: full.ID, Name: "full"}, {ID: "other", Name: "other"}}}
 	got, err := adapter.RecheckBound(t.Context(), c, b, []string{empty.ID, full.ID})
 	if err != nil {
 		t.Fatal(err)

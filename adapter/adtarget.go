@@ -15,9 +15,10 @@ import (
 	"github.com/adjc/adjc/secret"
 )
 
-// ADTarget carries out a JumpCloud → AD plan ([reconcile.DiffToAD]) over an
-// LDAPS connection: it creates users (with a random password that meets the
-// domain policy, then enabled) and groups in the Root User container,
+// ADTarget carries out a JumpCloud → AD plan ([reconcile.Diff] with
+// [reconcile.ToAD]) over an LDAPS connection: it creates users (with a
+// random password that meets the domain policy, then enabled) and groups
+// in the Root User container,
 // updates givenName, sn and mail, sets or clears ACCOUNTDISABLE keeping
 // every other userAccountControl bit, and adds or removes single member
 // values. Ids are distinguishedNames. Sync never deletes anything in AD, so

@@ -15,20 +15,20 @@ import (
 // direct members. Members of a bound group that are not themselves reachable
 // from the domain object cannot occur: JumpCloud reports them as bound
 // through the group.
-func ReadBound(ctx context.Context, c *jcapi.Client, adID string) (reconcile.Bound, error) {
+func ReadBound(ctx context.Context, c *jcapi.Client, adID string) (reconcile.Cloud, error) {
 	ids := make(map[string]bool)
 	for o, err := range c.ActiveDirectoryUsers(ctx, adID, jcapi.ADUsersOptions{}) {
 		if err != nil {
-			return reconcile.Bound{}, fmt.Errorf("read bound users: %w", err)
+			return reconcile.Cloud{}, fmt.Errorf("read bound users: %w", err)
 		}
 		ids[o.ID] = true
 	}
-	var b reconcile.Bound
+	var b reconcile.Cloud
 	// One paged list of all users beats one GET per bound user: 100 a page.
 	if len(ids) > 0 {
 		for u, err := range c.SystemUsers(ctx, jcapi.ListOptions{}) {
 			if err != nil {
-				return reconcile.Bound{}, fmt.Errorf("read bound users: %w", err)
+				return reconcile.Cloud{}, fmt.Errorf("read bound users: %w", err)
 			}
 			if ids[u.ID] {
 				b.Users = append(b.Users, cloudUser(u))
@@ -37,16 +37,16 @@ func ReadBound(ctx context.Context, c *jcapi.Client, adID string) (reconcile.Bou
 	}
 	for o, err := range c.ActiveDirectoryUserGroups(ctx, adID, jcapi.ListOptions{}) {
 		if err != nil {
-			return reconcile.Bound{}, fmt.Errorf("read bound groups: %w", err)
+			return reconcile.Cloud{}, fmt.Errorf("read bound groups: %w", err)
 		}
 		g, err := c.GetUserGroup(ctx, o.ID)
 		if err != nil {
-			return reconcile.Bound{}, fmt.Errorf("read bound groups: %w", err)
+			return reconcile.Cloud{}, fmt.Errorf("read bound groups: %w", err)
 		}
 		b.Groups = append(b.Groups, reconcile.CloudGroup{ID: g.ID, Name: g.Name, Anchor: GroupAnchor(g.Description)})
 	}
 	if err := readMembers(ctx, c, b.Groups); err != nil {
-		return reconcile.Bound{}, fmt.Errorf("read bound groups: %w", err)
+		return reconcile.Cloud{}, fmt.Errorf("read bound groups: %w", err)
 	}
 	slices.SortFunc(b.Users, func(x, y reconcile.CloudUser) int { return compareStr(x.ID, y.ID) })
 	slices.SortFunc(b.Groups, func(x, y reconcile.CloudGroup) int { return compareStr(x.ID, y.ID) })

@@ -4,6 +4,13 @@
 // and [jcapi.Client] for JumpCloud. Package reconcile never imports the
 // clients (STYLE §1); commands never convert values themselves.
 //
+// Both directions read the same two values, each its own part of the
+// directories: an import reads the AD scope ([ReadDirectory]) and all of
+// JumpCloud ([ReadCloudFor]); a sync reads what is bound to the JumpCloud AD
+// domain object ([ReadBound]) and only the AD objects that could match it
+// ([ReadDomain]). The readers stay apart because what they read differs,
+// not only how it is named.
+//
 // # Anchors in JumpCloud
 //
 // A system user adjc manages carries the AD objectGUID as the custom attribute

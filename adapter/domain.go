@@ -27,11 +27,11 @@ type DomainOptions struct {
 	// userPrincipalName and mail.
 	UsernameAttribute string
 	// Bound is the JumpCloud side of the sync: only the AD users and groups
-	// that [reconcile.DiffToAD] can match with it are read.
-	Bound reconcile.Bound
+	// that [reconcile.Diff] towards AD can match with it are read.
+	Bound reconcile.Cloud
 	// Bind, JumpCloudGroup, AdminsGroup and NeverTouch are the domain's
 	// settings of the same names: with the base DN as the write scope they
-	// make [reconcile.Domain.NeverTouch] ([ReadNeverTouch]). The account
+	// make [reconcile.Directory.NeverTouch] ([ReadNeverTouch]). The account
 	// the connection bound as is protected even when Binds is empty.
 	Binds                       []string
 	JumpCloudGroup, AdminsGroup string
@@ -69,7 +69,7 @@ const batch = 50
 //     aside, users whose mail is an unanchored bound user's email (a
 //     username and email that do not align are a conflict, seed 002), and
 //     users whose objectGUID is a bound user's anchor: the only users
-//     [reconcile.DiffToAD] looks up;
+//     [reconcile.Diff] towards AD looks up;
 //   - groups whose cn is a bound group's name or whose adminDescription
 //     records a bound group's id ([GroupAnchorValue]), with those of their
 //     direct members that are among the users read: the only members the
@@ -77,7 +77,7 @@ const batch = 50
 //
 // The plan is the one a read of every user would give; only the plan's
 // fingerprint differs, as it covers what was read.
-func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reconcile.Domain, error) {
+func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reconcile.Directory, error) {
 	attr := opts.UsernameAttribute
 	if attr == "" {
 		attr = "sAMAccountName"
@@ -90,7 +90,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 	if !strings.EqualFold(attr, "sAMAccountName") {
 		extra = append(extra, attr)
 	}
-	// DiffToAD looks a bound user up by anchor when it has one, else by
+	// The sync plan looks a bound user up by anchor when it has one, else by
 	// lower-cased username; these keys say which users it can find.
 	names, anchors, mails := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var clauses []string
@@ -99,7 +99,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			k := strings.ToLower(u.Anchor)
 			f, err := ldapx.GUIDFilter(u.Anchor)
 			if anchors[k] || err != nil {
-				continue // not a GUID: no AD object has it, and DiffToAD says so
+				continue // not a GUID: no AD object has it, and the plan says so
 			}
 			anchors[k] = true
 			clauses = append(clauses, f)
@@ -126,15 +126,15 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
 		Binds: opts.Binds, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 	if err != nil {
-		return reconcile.Domain{}, err
+		return reconcile.Directory{}, err
 	}
-	d := reconcile.Domain{Container: container, NeverTouch: nt}
+	d := reconcile.Directory{Container: container, NeverTouch: nt}
 	byDN := map[string]string{}
 	for start := 0; start < len(clauses); start += batch {
 		f := "(|" + strings.Join(clauses[start:min(start+batch, len(clauses))], "") + ")"
 		users, err := conn.UsersMatching(ctx, opts.BaseDN, f, extra...)
 		if err != nil {
-			return reconcile.Domain{}, fmt.Errorf("read AD users: %w", err)
+			return reconcile.Directory{}, fmt.Errorf("read AD users: %w", err)
 		}
 		for _, u := range users {
 			// The server's match is a superset: a multi-valued attribute
@@ -152,7 +152,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 	}
 	computers, err := readComputers(ctx, conn, opts.BaseDN, names)
 	if err != nil {
-		return reconcile.Domain{}, err
+		return reconcile.Directory{}, err
 	}
 	d.Users = append(d.Users, computers...)
 	clauses = clauses[:0]
@@ -168,7 +168,7 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 		es, err := conn.SearchAll(ctx, ldapx.Query{Base: opts.BaseDN, Scope: ldap.ScopeWholeSubtree, Filter: f,
 			Attributes: []string{"cn", "adminCount", "adminDescription"}})
 		if err != nil {
-			return reconcile.Domain{}, fmt.Errorf("read AD groups: %w", err)
+			return reconcile.Directory{}, fmt.Errorf("read AD groups: %w", err)
 		}
 		for _, e := range es {
 			if seen[strings.ToLower(e.DN)] {
@@ -177,10 +177,10 @@ func ReadDomain(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reco
 			seen[strings.ToLower(e.DN)] = true
 			g, err := conn.Group(ctx, e.DN) // ranged member read
 			if err != nil {
-				return reconcile.Domain{}, fmt.Errorf("read AD group %s: %w", e.DN, err)
+				return reconcile.Directory{}, fmt.Errorf("read AD group %s: %w", e.DN, err)
 			}
 			n, _ := strconv.Atoi(e.GetAttributeValue("adminCount"))
-			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
+			dg := reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
 			dg.Anchor, dg.AnchorSlotTaken = groupAnchor(e.GetAttributeValue("adminDescription"))
 			for _, m := range g.Members {
 				if guid, ok := byDN[strings.ToLower(m)]; ok {

@@ -25,7 +25,7 @@ import (
 // every user under the base DN, and the groups named like bound groups or
 // recording their ids, with every direct user member. It is the oracle the
 // targeted read is checked against.
-func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reconcile.Domain, error) {
+func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (reconcile.Directory, error) {
 	attr := opts.UsernameAttribute
 	if attr == "" {
 		attr = "sAMAccountName"
@@ -40,14 +40,14 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 	}
 	users, err := conn.Users(ctx, opts.BaseDN, extra...)
 	if err != nil {
-		return reconcile.Domain{}, err
+		return reconcile.Directory{}, err
 	}
 	nt, err := ReadNeverTouch(ctx, conn, NeverTouchOptions{Scope: opts.BaseDN, RootContainer: container,
 		Binds: opts.Binds, JumpCloudGroup: opts.JumpCloudGroup, AdminsGroup: opts.AdminsGroup, Entries: opts.NeverTouch})
 	if err != nil {
-		return reconcile.Domain{}, err
+		return reconcile.Directory{}, err
 	}
-	d := reconcile.Domain{Container: container, NeverTouch: nt}
+	d := reconcile.Directory{Container: container, NeverTouch: nt}
 	byDN := make(map[string]string, len(users))
 	for _, u := range users {
 		d.Users = append(d.Users, adUser(u, attr))
@@ -66,7 +66,7 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 		es, err := conn.SearchAll(ctx, ldapx.Query{Base: opts.BaseDN, Scope: ldap.ScopeWholeSubtree, Filter: f,
 			Attributes: []string{"cn", "adminCount", "adminDescription"}})
 		if err != nil {
-			return reconcile.Domain{}, err
+			return reconcile.Directory{}, err
 		}
 		for _, e := range es {
 			if seen[strings.ToLower(e.DN)] {
@@ -75,10 +75,10 @@ func readDomainFull(ctx context.Context, conn *ldapx.Conn, opts DomainOptions) (
 			seen[strings.ToLower(e.DN)] = true
 			g, err := conn.Group(ctx, e.DN)
 			if err != nil {
-				return reconcile.Domain{}, err
+				return reconcile.Directory{}, err
 			}
 			n, _ := strconv.Atoi(e.GetAttributeValue("adminCount"))
-			dg := reconcile.DomainGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
+			dg := reconcile.ADGroup{GUID: g.GUID, DN: g.DN, Name: g.Name, Privileged: n == 1, SID: g.SID, Critical: g.Critical}
 			dg.Anchor, dg.AnchorSlotTaken = groupAnchor(e.GetAttributeValue("adminDescription"))
 			for _, m := range g.Members {
 				if guid, ok := byDN[strings.ToLower(m)]; ok {
@@ -186,7 +186,7 @@ func TestReadDomainLab(t *testing.T) {
 		{ID: id(4), Username: "nobody" + sfx, Firstname: "No", Lastname: "Body"},
 		{ID: id(5), Username: "privileged"},
 	}
-	all := reconcile.Bound{
+	all := reconcile.Cloud{
 		Users: append(slices.Clone(five),
 			reconcile.CloudUser{ID: id(6), Username: "bulk0007", Firstname: "Bulk"},
 			reconcile.CloudUser{ID: id(7), Username: "gone" + sfx, Anchor: "0badf00d-0000-4000-8000-" + sfx + "0000"},
@@ -204,10 +204,10 @@ func TestReadDomainLab(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		bound reconcile.Bound
+		bound reconcile.Cloud
 		want  []string // some of the plan's lines, so the fixture is known to bite
 	}{
-		{"five users", reconcile.Bound{Users: five}, []string{
+		{"five users", reconcile.Cloud{Users: five}, []string{
 			"~ user alice" + sfx, "~ user bob" + sfx, "+ user nobody" + sfx,
 			"skip user privileged", "skip user carol-in-jc" + sfx,
 		}},
@@ -219,7 +219,7 @@ func TestReadDomainLab(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := DomainOptions{BaseDN: l.BaseDN, Bound: tt.bound}
-			read := func(f func(context.Context, *ldapx.Conn, DomainOptions) (reconcile.Domain, error)) (reconcile.Domain, int64, time.Duration) {
+			read := func(f func(context.Context, *ldapx.Conn, DomainOptions) (reconcile.Directory, error)) (reconcile.Directory, int64, time.Duration) {
 				t.Helper()
 				entries.Store(0)
 				start := time.Now()
@@ -237,11 +237,11 @@ func TestReadDomainLab(t *testing.T) {
 				t.Errorf("ReadDomain read %d entries, the full read %d: want fewer", gotN, fullN)
 			}
 
-			pol := reconcile.DefaultSyncPolicy()
-			want, plan := reconcile.DiffToAD(tt.bound, full, pol), reconcile.DiffToAD(tt.bound, got, pol)
+			pol := reconcile.DefaultPolicy()
+			want, plan := reconcile.Diff(reconcile.ToAD, full, tt.bound, pol), reconcile.Diff(reconcile.ToAD, got, tt.bound, pol)
 			want.Fingerprint, plan.Fingerprint = "", "" // covers what was read
 			if diff := cmp.Diff(want, plan); diff != "" {
-				t.Errorf("DiffToAD(bound, ReadDomain) differs from DiffToAD(bound, full read) (-full +targeted):\n%s", diff)
+				t.Errorf("Diff(ToAD, ReadDomain, bound) differs from Diff(ToAD, full read, bound) (-full +targeted):\n%s", diff)
 			}
 			lines := map[string]bool{}
 			for _, c := range plan.Changes {
@@ -293,8 +293,8 @@ func TestReadDomainLab(t *testing.T) {
 			if diff := cmp.Diff(wantUsers, gotUsers); diff != "" {
 				t.Errorf("ReadDomain users (-full read, matching +targeted):\n%s", diff)
 			}
-			keep := func(gs []reconcile.DomainGroup) map[string]reconcile.DomainGroup {
-				m := map[string]reconcile.DomainGroup{}
+			keep := func(gs []reconcile.ADGroup) map[string]reconcile.ADGroup {
+				m := map[string]reconcile.ADGroup{}
 				for _, g := range gs {
 					g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return gotUsers[strings.ToLower(m)].GUID == "" })
 					slices.Sort(g.Members)

@@ -31,7 +31,7 @@ func TestMarkersRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+		plan := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy())
 		target := adapter.NewJumpCloudTarget(c, dir)
 		target.WelcomeEmail = welcome
 		res, err := reconcile.Apply(t.Context(), plan, target, reconcile.ApplyOptions{})
@@ -53,7 +53,7 @@ func TestMarkersRoundTrip(t *testing.T) {
 		if got, want := reconcile.RestrictedText(m.Restricted), "active_directory:"+ad.ID+":email,firstname,lastname,password,username"; got != want {
 			t.Errorf("restrictedFields = %q, want %q", got, want)
 		}
-		if again := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy()); !again.Empty() {
+		if again := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy()); !again.Empty() {
 			t.Errorf("second Diff() = %+v, want no changes", again.Changes)
 		}
 		users := srv.Users(org)

@@ -150,13 +150,13 @@ func TestNeverTouchSyncLab(t *testing.T) {
 	}
 	before := groupsAt()
 
-	check := func(t *testing.T, bound reconcile.Bound, groupKeys map[string]string) {
+	check := func(t *testing.T, bound reconcile.Cloud, groupKeys map[string]string) {
 		t.Helper()
 		d, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: l.BaseDN, Bound: bound, Binds: []string{l.Sync.Bind}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan := reconcile.DiffToAD(bound, d, reconcile.DefaultSyncPolicy())
+		plan := reconcile.Diff(reconcile.ToAD, d, bound, reconcile.DefaultPolicy())
 		protected := map[string]bool{}
 		for _, dn := range []string{guest.DN, krbtgt.DN, own.DN, guests.DN, gpco.DN, admins.DN} {
 			protected[strings.ToLower(dn)] = true
@@ -206,7 +206,7 @@ func TestNeverTouchSyncLab(t *testing.T) {
 	}
 
 	t.Run("taken over by name", func(t *testing.T) {
-		check(t, reconcile.Bound{Users: users, Groups: []reconcile.CloudGroup{
+		check(t, reconcile.Cloud{Users: users, Groups: []reconcile.CloudGroup{
 			{ID: id(101), Name: guests.Name, Members: []string{id(1), id(4)}},
 			{ID: id(102), Name: gpco.Name, Members: []string{id(4)}},
 			{ID: id(103), Name: admins.Name, Members: []string{id(2), id(4)}},
@@ -228,7 +228,7 @@ func TestNeverTouchSyncLab(t *testing.T) {
 			}
 		})
 		renamed := "Renamed Guests " + sfx
-		check(t, reconcile.Bound{Users: users, Groups: []reconcile.CloudGroup{
+		check(t, reconcile.Cloud{Users: users, Groups: []reconcile.CloudGroup{
 			{ID: id(104), Name: renamed, Members: []string{id(4)}},
 		}}, map[string]string{renamed: "RID 514"})
 	})
@@ -293,7 +293,7 @@ func TestNeverTouchImportLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := reconcile.Diff(dir, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	var got []string
 	for _, c := range plan.Changes {
 		got = append(got, fmt.Sprintf("%c %s %s", c.Action, c.Kind, c.Key))

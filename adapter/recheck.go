@@ -14,20 +14,20 @@ import (
 // RecheckBound reads again the member lists of the bound groups ids (a
 // plan's [reconcile.Plan.Rechecks]) that b holds empty. A list empty again
 // is confirmed ([reconcile.CloudGroup.MembersConfirmed]), so the next
-// [reconcile.DiffToAD] may remove what the group lost; a list that now has
-// members replaces the empty one, the first answer having been wrong. b is
-// not modified.
+// [reconcile.Diff] towards AD may remove what the group lost; a list that
+// now has members replaces the empty one, the first answer having been
+// wrong. b is not modified.
 //
 // The pipeline plans, and when the plan names groups to recheck, calls
 // RecheckBound and plans again:
 //
-//	plan := reconcile.DiffToAD(bound, ad, pol)
+//	plan := reconcile.Diff(reconcile.ToAD, ad, bound, pol)
 //	if ids := plan.Rechecks(); len(ids) > 0 {
 //		bound, err = adapter.RecheckBound(ctx, jc, bound, ids)
 //		…
-//		plan = reconcile.DiffToAD(bound, ad, pol)
+//		plan = reconcile.Diff(reconcile.ToAD, ad, bound, pol)
 //	}
-func RecheckBound(ctx context.Context, c *jcapi.Client, b reconcile.Bound, ids []string) (reconcile.Bound, error) {
+func RecheckBound(ctx context.Context, c *jcapi.Client, b reconcile.Cloud, ids []string) (reconcile.Cloud, error) {
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
@@ -44,7 +44,7 @@ func RecheckBound(ctx context.Context, c *jcapi.Client, b reconcile.Bound, ids [
 		}
 	}
 	if err := readMembers(ctx, c, again); err != nil {
-		return reconcile.Bound{}, fmt.Errorf("read bound groups again: %w", err)
+		return reconcile.Cloud{}, fmt.Errorf("read bound groups again: %w", err)
 	}
 	for n, g := range again {
 		g.MembersConfirmed = len(g.Members) == 0

@@ -101,7 +101,7 @@ func TestReadFreshLab(t *testing.T) {
 	if len(first.Directory.Users) != 4 {
 		t.Fatalf("scope has %d users, want alice, bob, carol, dave", len(first.Directory.Users))
 	}
-	if _, err := reconcile.Apply(ctx, reconcile.Diff(first.Directory, first.Cloud, pol), adapter.NewJumpCloudTarget(jc, first.Directory), reconcile.ApplyOptions{}); err != nil {
+	if _, err := reconcile.Apply(ctx, reconcile.Diff(reconcile.ToJumpCloud, first.Directory, first.Cloud, pol), adapter.NewJumpCloudTarget(jc, first.Directory), reconcile.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	snap := snapshot()
@@ -125,7 +125,7 @@ func TestReadFreshLab(t *testing.T) {
 		}
 		got := reconcile.DiffTargeted(snap.Directory, snap.Cloud, f, pol)
 		now := snapshot()
-		full := reconcile.Diff(now.Directory, now.Cloud, pol)
+		full := reconcile.Diff(reconcile.ToJumpCloud, now.Directory, now.Cloud, pol)
 		if diff := cmp.Diff(planLines(full), planLines(got)); diff != "" {
 			t.Errorf("%s: targeted plan differs from the full plan (-full +targeted):\n%s", name, diff)
 		}

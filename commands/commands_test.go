@@ -95,7 +95,7 @@ func runCLIWith(t *testing.T, f *Factory, verbs []verb, args ...string) (stdout,
 
 // fixedVerbs are diff, import and sync reading the given states instead of
 // AD and JumpCloud (AD has no in-memory double: STYLE §1); sync may be nil.
-func fixedVerbs(state ReadStateFunc, sync SyncStateFunc) []verb {
+func fixedVerbs(state ReadStateFunc, sync ReadStateFunc) []verb {
 	return []verb{
 		func(f *Factory) *cobra.Command {
 			return newDiffCmd(f, func(ctx context.Context, o *DiffOptions) error {

@@ -20,7 +20,7 @@ type DiffOptions struct {
 	Printer   func() *output.Printer
 	ReadState ReadStateFunc
 	// SyncState reads the JumpCloud → AD side; nil shows import only.
-	SyncState SyncStateFunc
+	SyncState ReadStateFunc
 	Now       func() time.Time
 	// Log gets what was planned at info level (-v).
 	Log *slog.Logger
@@ -93,7 +93,7 @@ func runDiff(ctx context.Context, opts *DiffOptions) error {
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan, err := planImport(ctx, st, pol)
+	plan, err := planState(ctx, reconcile.ToJumpCloud, st, pol)
 	if err != nil {
 		return authHint(err)
 	}

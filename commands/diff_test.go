@@ -14,17 +14,17 @@ import (
 
 // fixedSyncState is a connected domain for the JumpCloud → AD direction: a
 // JumpCloud-only user to create, one to update, and a bound group.
-func fixedSyncState(context.Context, *config.Config, *config.Domain) (*SyncState, error) {
+func fixedSyncState(context.Context, *config.Config, *config.Domain) (*State, error) {
 	const users = "CN=Users,DC=adjc,DC=lab"
-	return &SyncState{
-		Bound: reconcile.Bound{
+	return &State{
+		Cloud: reconcile.Cloud{
 			Users: []reconcile.CloudUser{
 				{ID: "j1", Username: "gina", Email: "gina@example.com", Firstname: "Gina", Lastname: "Gray"},
 				{ID: "j2", Username: "hank", Email: "hank@example.com", Firstname: "Hank", Lastname: "Hill", Suspended: true},
 			},
 			Groups: []reconcile.CloudGroup{{ID: "jg1", Name: "Ops", Members: []string{"j1", "j2"}}},
 		},
-		AD: reconcile.Domain{
+		Directory: reconcile.Directory{
 			Container: users,
 			Users:     []reconcile.ADUser{{GUID: guid(20), DN: "CN=hank," + users, Username: "hank", GivenName: "Hank", Surname: "Hill", Mail: "hank@example.com"}},
 		},

@@ -129,13 +129,13 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	var plan reconcile.Plan
 	if saved != nil {
-		if now := reconcile.Fingerprint(st.Directory, st.Cloud); now != saved.Plan.Fingerprint {
+		if now := reconcile.Fingerprint(reconcile.ToJumpCloud, st.Directory, st.Cloud); now != saved.Plan.Fingerprint {
 			return fmt.Errorf("plan %s is stale: AD or JumpCloud changed since it was made (fingerprint %s, now %s); nothing was applied: run 'adjc diff --out %s' again and review it",
 				opts.PlanFile, short(saved.Plan.Fingerprint), short(now), opts.PlanFile)
 		}
 		plan = saved.Plan
 	} else {
-		if plan, err = planImport(ctx, st, pol); err != nil {
+		if plan, err = planState(ctx, reconcile.ToJumpCloud, st, pol); err != nil {
 			return authHint(err)
 		}
 	}

@@ -62,8 +62,9 @@ func (p *policyFlags) policy() (reconcile.Policy, error) {
 	return pol, nil
 }
 
-// State is both sides of an import, read at one moment, and the target that
-// writes to JumpCloud.
+// State is both sides of a run, read at one moment, and the target that
+// writes to the directory the direction writes: JumpCloud for an import
+// ([readState]), AD for a sync ([readSyncState]).
 type State struct {
 	Domain    *config.Domain
 	Directory reconcile.Directory
@@ -77,24 +78,25 @@ type State struct {
 	// delegationState); readState sets it on Directory.Authority too.
 	Delegation pipeline.DelegationNote
 	// Index, when set, lets `schedule` re-read only the users a watch
-	// event names (adapter.ReadFresh) against this state.
+	// event names (adapter.ReadFresh) against this state; import only.
 	Index *adapter.Index
-	// Recheck, when set, reads the import scope again for the groups a plan
-	// found suddenly empty ([reconcile.Plan.Rechecks]), so that their
-	// removals are planned only once a second read confirms them.
+	// Recheck, when set, reads again the member lists a plan found
+	// suddenly empty ([reconcile.Plan.Rechecks]: AD groups on import, bound
+	// JumpCloud groups on sync), so that their removals are planned only
+	// once a second read confirms them.
 	Recheck func(ctx context.Context, ids []string) error
 }
 
-// planImport plans AD → JumpCloud for st, reading again first when the plan
+// planState plans direction dir for st, reading again first when the plan
 // holds back removals of a member list that read empty (DESIGN: "a member
 // list that suddenly empties" is confirmed before it removes anything).
-func planImport(ctx context.Context, st *State, pol reconcile.Policy) (reconcile.Plan, error) {
-	plan := reconcile.Diff(st.Directory, st.Cloud, pol)
+func planState(ctx context.Context, dir reconcile.Direction, st *State, pol reconcile.Policy) (reconcile.Plan, error) {
+	plan := reconcile.Diff(dir, st.Directory, st.Cloud, pol)
 	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
 		if err := st.Recheck(ctx, ids); err != nil {
 			return reconcile.Plan{}, err
 		}
-		plan = reconcile.Diff(st.Directory, st.Cloud, pol)
+		plan = reconcile.Diff(dir, st.Directory, st.Cloud, pol)
 	}
 	return plan, nil
 }

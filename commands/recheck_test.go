@@ -33,12 +33,12 @@ func TestSyncPlanRechecksEmptiedGroup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rechecks := 0
-			read := func(context.Context, *config.Config, *config.Domain) (*SyncState, error) {
-				st := &SyncState{
-					Bound: reconcile.Bound{Users: []reconcile.CloudUser{user("alice"), user("bob")},
+			read := func(context.Context, *config.Config, *config.Domain) (*State, error) {
+				st := &State{
+					Cloud: reconcile.Cloud{Users: []reconcile.CloudUser{user("alice"), user("bob")},
 						Groups: []reconcile.CloudGroup{{ID: "jcg-Staff", Name: "Staff"}}},
-					AD: reconcile.Domain{Container: ctr, Users: []reconcile.ADUser{adUser("alice"), adUser("bob")},
-						Groups: []reconcile.DomainGroup{{GUID: "guid-Staff", DN: "CN=Staff," + ctr, Name: "Staff", Anchor: "jcg-Staff",
+					Directory: reconcile.Directory{Container: ctr, Users: []reconcile.ADUser{adUser("alice"), adUser("bob")},
+						Groups: []reconcile.ADGroup{{GUID: "guid-Staff", DN: "CN=Staff," + ctr, Name: "Staff", Anchor: "jcg-Staff",
 							Members: []string{"guid-alice", "guid-bob"}}}},
 				}
 				st.Recheck = func(_ context.Context, ids []string) error {
@@ -46,8 +46,8 @@ func TestSyncPlanRechecksEmptiedGroup(t *testing.T) {
 					if !slices.Equal(ids, []string{"jcg-Staff"}) {
 						t.Errorf("Recheck(%q), want [jcg-Staff]", ids)
 					}
-					st.Bound.Groups[0].Members = tt.secondRead
-					st.Bound.Groups[0].MembersConfirmed = len(tt.secondRead) == 0
+					st.Cloud.Groups[0].Members = tt.secondRead
+					st.Cloud.Groups[0].MembersConfirmed = len(tt.secondRead) == 0
 					return nil
 				}
 				return st, nil

@@ -32,7 +32,7 @@ type ScheduleOptions struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	ReadState ReadStateFunc
-	SyncState SyncStateFunc
+	SyncState ReadStateFunc
 	JumpCloud func(*config.Config) (*jcapi.Client, error)
 	// Watch opens the change stream of a domain (adwatch over the domain's
 	// LDAP settings); tests replace it.
@@ -472,7 +472,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	if st.Close != nil {
 		defer st.Close()
 	}
-	plan, err := planImport(ctx, st, im.pol)
+	plan, err := planState(ctx, reconcile.ToJumpCloud, st, im.pol)
 	if err != nil {
 		return schedule.Summary{}, err
 	}

@@ -154,7 +154,7 @@ func TestScheduledImportTargeted(t *testing.T) {
 			t.Errorf("%s: a targeted run did not re-read its users", name)
 		}
 		// Whatever the kind of run, a full plan now has nothing to do.
-		if again := reconcile.Diff(x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
+		if again := reconcile.Diff(reconcile.ToJumpCloud, x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
 			t.Errorf("%s: after the run a full Diff plans %v", name, again.Changes)
 		}
 		return sum
@@ -313,7 +313,7 @@ func TestScheduledImportDeltaTicks(t *testing.T) {
 		if name == "nothing changed" && (len(x.fresh) != fresh || len(x.mem.Calls()) != calls) {
 			t.Errorf("%s: a no-op delta tick read %d users and made %d JumpCloud calls, want none", name, len(x.fresh)-fresh, len(x.mem.Calls())-calls)
 		}
-		if again := reconcile.Diff(x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
+		if again := reconcile.Diff(reconcile.ToJumpCloud, x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
 			t.Errorf("%s: after the run a full Diff plans %v", name, again.Changes)
 		}
 		return sum

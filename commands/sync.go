@@ -15,33 +15,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// SyncState is both sides of a sync (JumpCloud → AD), read at one moment,
-// and the target that writes to AD.
-type SyncState struct {
-	Domain *config.Domain
-	Bound  reconcile.Bound
-	AD     reconcile.Domain
-	// Target applies a plan to AD; nil when only planning.
-	Target reconcile.Target
-	Close  func()
-	// Recheck, when set, reads the bound groups' member lists again for the
-	// groups a plan found suddenly empty ([reconcile.Plan.Rechecks]).
-	Recheck func(ctx context.Context, ids []string) error
-}
-
-func (st *SyncState) closeQuietly() {
+func (st *State) closeQuietly() {
 	if st.Close != nil {
 		st.Close()
 	}
 }
 
-// SyncStateFunc reads [SyncState]; tests give their runF fixed states.
-type SyncStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error)
-
-// readSyncState reads the bound users and groups through f.JumpCloud and
-// the domain through f.Directory.
-func readSyncState(f *Factory) SyncStateFunc {
-	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*SyncState, error) {
+// readSyncState reads the sides of a sync (JumpCloud → AD) into a [State]:
+// the bound users and groups through f.JumpCloud as its Cloud, and the
+// domain through f.Directory as its Directory; its Target writes to AD.
+func readSyncState(f *Factory) ReadStateFunc {
+	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error) {
 		if d.JumpCloudDomainID == "" {
 			return nil, WithHint(Usagef("domain %s has no jumpcloud_domain_id: sync needs the JumpCloud AD domain object its users are bound to", d.Name),
 				"run 'adjc connect' to find or create it and record its id")
@@ -74,17 +58,17 @@ func readSyncState(f *Factory) SyncStateFunc {
 			conn.Close()
 			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
 		}
-		st := &SyncState{
-			Domain: d, Bound: bound, AD: ad,
+		st := &State{
+			Domain: d, Cloud: bound, Directory: ad,
 			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
 			Close:  func() { conn.Close() },
 		}
 		st.Recheck = func(ctx context.Context, ids []string) error {
-			again, err := adapter.RecheckBound(ctx, jc, st.Bound, ids)
+			again, err := adapter.RecheckBound(ctx, jc, st.Cloud, ids)
 			if err != nil {
 				return err
 			}
-			st.Bound = again
+			st.Cloud = again
 			return nil
 		}
 		return st, nil
@@ -115,8 +99,8 @@ func forbidWrite(d *config.Domain, what string) error {
 }
 
 // syncPolicy is the engine policy for the domain's mode.
-func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.SyncPolicy {
-	p := reconcile.DefaultSyncPolicy()
+func syncPolicy(d *config.Domain, noUnsuspend bool) reconcile.Policy {
+	p := reconcile.DefaultPolicy()
 	p.TwoWay = d.Mode == config.ModeTwoWay || d.Mode == ""
 	p.Unsuspend = !noUnsuspend
 	return p
@@ -127,7 +111,7 @@ type SyncOptions struct {
 	IO        *output.Streams
 	Config    func() (*config.Config, error)
 	Printer   func() *output.Printer
-	ReadState SyncStateFunc
+	ReadState ReadStateFunc
 	Now       func() time.Time
 
 	Yes              bool
@@ -193,21 +177,15 @@ EXIT STATUS
 
 // SyncPlan reads both sides and plans JumpCloud → AD for d; diff calls it to
 // show this direction beside the import one. The caller closes the state.
-func SyncPlan(ctx context.Context, read SyncStateFunc, cfg *config.Config, d *config.Domain, noUnsuspend bool) (*SyncState, reconcile.Plan, error) {
+func SyncPlan(ctx context.Context, read ReadStateFunc, cfg *config.Config, d *config.Domain, noUnsuspend bool) (*State, reconcile.Plan, error) {
 	st, err := read(ctx, cfg, d)
 	if err != nil {
 		return nil, reconcile.Plan{}, authHint(err)
 	}
-	pol := syncPolicy(d, noUnsuspend)
-	plan := reconcile.DiffToAD(st.Bound, st.AD, pol)
-	if ids := plan.Rechecks(); len(ids) > 0 && st.Recheck != nil {
-		// A bound group's member list read empty while AD still holds
-		// members: read it again before anything is removed.
-		if err := st.Recheck(ctx, ids); err != nil {
-			st.closeQuietly()
-			return nil, reconcile.Plan{}, authHint(err)
-		}
-		plan = reconcile.DiffToAD(st.Bound, st.AD, pol)
+	plan, err := planState(ctx, reconcile.ToAD, st, syncPolicy(d, noUnsuspend))
+	if err != nil {
+		st.closeQuietly()
+		return nil, reconcile.Plan{}, authHint(err)
 	}
 	return st, plan, nil
 }

@@ -31,7 +31,7 @@ func bigPlan(users, groups int) reconcile.Plan {
 			d.Groups[k].Members = append(d.Groups[k].Members, u.GUID)
 		}
 	}
-	return reconcile.Diff(d, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	return reconcile.Diff(reconcile.ToJumpCloud, d, reconcile.Cloud{}, reconcile.DefaultPolicy())
 }
 
 // BenchmarkRenderPlan renders the plan of a 10,000-user first import (about

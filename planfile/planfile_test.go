@@ -109,6 +109,9 @@ func TestReadOtherVersion(t *testing.T) {
 	}{
 		{reconcile.PlanVersion - 1, "is older than this adjc"},
 		{reconcile.PlanVersion + 1, "is newer than this adjc"},
+		// Format 2 carried the fingerprints of one encoder per direction,
+		// which no state matches any more.
+		{2, "plan format 2 is older than this adjc"},
 	} {
 		path := filepath.Join(t.TempDir(), "plan.json")
 		body := `{"kind":"adjc-plan","domain":"adjc.lab","plan":{"version":` + strconv.Itoa(tt.version) + `,"changes":[{"action":"+"}]},"digest":"sha256:00"}`

@@ -34,7 +34,7 @@ func TestApplyOrder(t *testing.T) {
 	d.Groups[1] = adGroup("Group3", "user3")   // Group2 leaves, Group3 arrives
 	d.Groups[0].Members = []string{"guid-new"} // membership churn
 	d.Admins = []string{"guid-new"}
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, seedCloud(), reconcile.DefaultPolicy())
 
 	mem := reconciletest.NewMemory(seedCloud())
 	res, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{Concurrency: 1})
@@ -63,7 +63,7 @@ func TestApplyResolvesCreatedIDs(t *testing.T) {
 	t.Parallel()
 	d := seedDirectory()
 	d.Admins = []string{"guid-user2"}
-	plan := reconcile.Diff(d, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	mem := reconciletest.NewMemory(reconcile.Cloud{})
 	res, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{Concurrency: 8})
 	if err != nil {
@@ -112,7 +112,7 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 func TestApplyIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
-	plan := reconcile.Diff(seedDirectory(), reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, seedDirectory(), reconcile.Cloud{}, reconcile.DefaultPolicy())
 	mem := reconciletest.NewMemory(reconcile.Cloud{})
 	mem.Hook = func(_ context.Context, c reconciletest.Call) error {
 		if c.Method == "CreateUser" && c.Name == "user3" {
@@ -212,7 +212,7 @@ func TestApplyStops(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			plan := reconcile.Diff(seedDirectory(), reconcile.Cloud{}, reconcile.DefaultPolicy())
+			plan := reconcile.Diff(reconcile.ToJumpCloud, seedDirectory(), reconcile.Cloud{}, reconcile.DefaultPolicy())
 			mem := reconciletest.NewMemory(reconcile.Cloud{})
 			mem.Hook = tt.hook(cancel)
 			res, err := reconcile.Apply(ctx, plan, mem, reconcile.ApplyOptions{Concurrency: 1})
@@ -240,7 +240,7 @@ func TestApplyStops(t *testing.T) {
 
 func TestApplyBoundsConcurrency(t *testing.T) {
 	t.Parallel()
-	plan := reconcile.Diff(genDirectory(200, 4), reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, genDirectory(200, 4), reconcile.Cloud{}, reconcile.DefaultPolicy())
 	mem := reconciletest.NewMemory(reconcile.Cloud{})
 	var inFlight, peak atomic.Int32
 	mem.Hook = func(context.Context, reconciletest.Call) error {
@@ -308,7 +308,7 @@ func TestRemovalsCountSuspensions(t *testing.T) {
 	for i := range d.Users {
 		d.Users[i].Disabled = true
 	}
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, seedCloud(), reconcile.DefaultPolicy())
 	if got := plan.Removals(); got < 4 {
 		t.Errorf("Removals() = %d, want at least the 4 suspensions", got)
 	}

@@ -17,7 +17,7 @@ func BenchmarkDiffFirstImport(b *testing.B) {
 	b.ReportAllocs()
 	var plan reconcile.Plan
 	for b.Loop() {
-		plan = reconcile.Diff(d, reconcile.Cloud{}, reconcile.DefaultPolicy())
+		plan = reconcile.Diff(reconcile.ToJumpCloud, d, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	}
 	b.ReportMetric(float64(len(plan.Changes)), "changes")
 }
@@ -34,7 +34,7 @@ func BenchmarkDiffSteadyState(b *testing.B) {
 	b.ReportAllocs()
 	var plan reconcile.Plan
 	for b.Loop() {
-		plan = reconcile.Diff(d, c, reconcile.DefaultPolicy())
+		plan = reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy())
 	}
 	b.ReportMetric(float64(len(plan.Changes)), "changes")
 }
@@ -45,6 +45,6 @@ func BenchmarkFingerprint(b *testing.B) {
 	c := synced(d)
 	b.ReportAllocs()
 	for b.Loop() {
-		reconcile.Fingerprint(d, c)
+		reconcile.Fingerprint(reconcile.ToJumpCloud, d, c)
 	}
 }

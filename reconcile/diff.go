@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Diff plans the AD → JumpCloud direction: the changes that make actual
-// (JumpCloud) match desired (Active Directory) under policy p.
+// diffToJumpCloud plans the AD → JumpCloud direction ([Diff] with
+// [ToJumpCloud]): the changes that make jc (JumpCloud) match ad (Active
+// Directory) under policy p.
 //
 // Diff is pure: no I/O, clock, logging or randomness, and it never modifies
 // its inputs, so a plan can be computed, shown and saved freely. Applying the
@@ -38,8 +39,8 @@ import (
 //   - A group whose AD member list is empty while its JumpCloud group holds
 //     managed members loses them only when [ADGroup.MembersConfirmed] is
 //     set; until then the plan asks for a second read ([Skip.Recheck]).
-func Diff(desired Directory, actual Cloud, p Policy) Plan {
-	d := newDiffer(&desired, &actual, p)
+func diffToJumpCloud(ad Directory, jc Cloud, p Policy) Plan {
+	d := newDiffer(&ad, &jc, p)
 	d.indexCloud()
 	d.diffUsers()
 	d.diffRemoved()
@@ -49,7 +50,7 @@ func Diff(desired Directory, actual Cloud, p Policy) Plan {
 	plan := Plan{
 		Version:     PlanVersion,
 		Direction:   ToJumpCloud,
-		Fingerprint: Fingerprint(desired, actual),
+		Fingerprint: Fingerprint(ToJumpCloud, ad, jc),
 		Managed:     d.managed,
 		Changes:     d.changes,
 		Skipped:     d.skipped,

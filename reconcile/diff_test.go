@@ -377,7 +377,7 @@ func TestDiff(t *testing.T) {
 			if p == (reconcile.Policy{}) {
 				p = def
 			}
-			plan := reconcile.Diff(tt.desired, tt.actual, p)
+			plan := reconcile.Diff(reconcile.ToJumpCloud, tt.desired, tt.actual, p)
 			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
 				t.Errorf("Diff() changes mismatch (-want +got):\n%s", diff)
 			}
@@ -398,7 +398,7 @@ func TestDiffCreateCarriesEveryField(t *testing.T) {
 	t.Parallel()
 	u := adUser("alice")
 	u.Username = "Alice"
-	plan := reconcile.Diff(reconcile.Directory{Users: []reconcile.ADUser{u}}, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, reconcile.Directory{Users: []reconcile.ADUser{u}}, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	want := []reconcile.Change{{
 		Action: reconcile.Create, Kind: reconcile.KindUser, Key: "alice", Reason: "in scope in AD",
 		User: &reconcile.Ref{Anchor: "guid-alice", Name: "Alice"},
@@ -422,7 +422,7 @@ func TestDiffRenameIsAnUpdateOfTheSameID(t *testing.T) {
 	t.Parallel()
 	d := seedDirectory()
 	d.Users[0].Username = "user1renamed"
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, seedCloud(), reconcile.DefaultPolicy())
 	if len(plan.Changes) != 1 {
 		t.Fatalf("Diff() = %q, want one change", lines(plan))
 	}
@@ -436,8 +436,7 @@ func TestDiffFieldsSortedByName(t *testing.T) {
 	t.Parallel()
 	u := adUser("alice")
 	u.Username, u.Mail, u.GivenName, u.Surname, u.Disabled = "alicia", "alicia@example.com", "A", "S", true
-	plan := reconcile.Diff(reconcile.Directory{Users: []reconcile.ADUser{u}},
-		reconcile.Cloud{Users: []reconcile.CloudUser{jcUser("alice")}}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, reconcile.Directory{Users: []reconcile.ADUser{u}}, reconcile.Cloud{Users: []reconcile.CloudUser{jcUser("alice")}}, reconcile.DefaultPolicy())
 	for _, c := range plan.Changes {
 		if !slices.IsSortedFunc(c.Fields, func(a, b reconcile.FieldChange) int { return strings.Compare(a.Name, b.Name) }) {
 			t.Errorf("Diff() fields of %s = %v, want sorted by name", c.Key, c.Fields)

@@ -1,7 +1,7 @@
-// Package reconcile is the adjc sync engine: it compares what Active Directory
-// says should exist ([Directory]) with what JumpCloud holds ([Cloud]), computes
-// a [Plan] with the pure function [Diff], and carries the plan out through a
-// [Target] with [Apply].
+// Package reconcile is the adjc sync engine: it compares the Active Directory
+// side ([Directory]) with the JumpCloud side ([Cloud]) in one [Direction],
+// computes a [Plan] with the pure function [Diff], and carries the plan out
+// through a [Target] with [Apply].
 //
 // Data flows one way: readers (ldapx, jcapi) build the plain values in this
 // package, [Diff] turns them into a [Plan] that can be rendered, saved as JSON
@@ -35,12 +35,14 @@
 //
 // # Directions
 //
-// [Diff] plans the AD → JumpCloud direction (AD Import) from a [Directory]
-// and a [Cloud]; [DiffToAD] plans JumpCloud → AD (AD Sync) from a [Bound]
-// and a [Domain]. Both produce the same [Plan] (with [Plan.Direction]), in
-// directory-neutral [Change] values that the one [Apply] carries out
-// through a [Target]; package pipeline gives each direction its labels and
-// is the only caller of Apply.
+// Both directions read the same two sides, a [Directory] and a [Cloud], and
+// take the same [Policy]; the [Direction] value says which side is desired.
+// [Diff] with [ToJumpCloud] plans AD → JumpCloud (AD Import), with [ToAD]
+// JumpCloud → AD (AD Sync); [Fingerprint] takes the same three arguments.
+// Both produce the same [Plan] (with [Plan.Direction]), in directory-neutral
+// [Change] values that the one [Apply] carries out through a [Target];
+// package pipeline gives each direction its labels and is the only caller
+// of Apply.
 //
 // # Safety
 //

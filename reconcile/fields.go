@@ -68,3 +68,15 @@ func ADAttributes(kind Kind, sync bool) []string {
 	}
 	return out
 }
+
+// Carries reports whether direction d carries field f: [ToJumpCloud] the
+// fields marked Import, [ToAD] those marked Sync.
+func (d Direction) Carries(f Field) bool {
+	switch d {
+	case ToJumpCloud:
+		return f.Import
+	case ToAD:
+		return f.Sync
+	}
+	return false
+}

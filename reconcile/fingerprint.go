@@ -12,150 +12,198 @@ import (
 )
 
 // Fingerprint returns "sha256:" and the hex digest of a canonical encoding of
-// both states: the same users, groups and members in any order give the same
-// fingerprint, and any change that could alter a plan gives another. A saved
-// plan records it so that `import --plan` can refuse a plan whose state has
+// the two sides as direction dir reads them: the same users, groups and
+// members in any order give the same fingerprint, and any change that could
+// alter a plan of that direction gives another. A saved plan records it so
+// that `import --plan` and `sync --plan` can refuse a plan whose state has
 // moved since it was made. Fingerprint does not modify its inputs.
-func Fingerprint(desired Directory, actual Cloud) string {
-	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
-	e.str("adjc-fingerprint-v1")
+//
+// One encoding serves both directions. The mapped fields it covers are the
+// ones dir carries in [Fields] ([Direction.Carries]); identities, never-touch
+// facts and confirmations are covered in both; password dates and the
+// AD-managed markers only towards JumpCloud, the one direction that reads
+// them (a saved sync plan is not refused for a password change).
+func Fingerprint(dir Direction, ad Directory, jc Cloud) string {
+	imp := dir == ToJumpCloud
+	var userFields, groupFields []fpField
+	for _, f := range Fields {
+		if !dir.Carries(f) {
+			continue
+		}
+		v, ok := fpValues[f.Object][f.Name]
+		if !ok {
+			// A table field no fingerprint reads: TestFingerprintCoversEveryField
+			// fails until fpValues has it.
+			continue
+		}
+		if f.Object == KindUser {
+			userFields = append(userFields, v)
+		} else {
+			groupFields = append(groupFields, v)
+		}
+	}
 
-	users := sortedIdx(len(desired.Users), func(i int) string { return strings.ToLower(desired.Users[i].GUID) })
+	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
+	e.str("adjc-fingerprint-v2")
+	e.str(string(dir))
+	e.str(strings.ToLower(ad.Container))
+
+	users := sortedIdx(len(ad.Users), func(i int) string { return strings.ToLower(ad.Users[i].GUID) })
 	e.int(len(users))
 	for _, i := range users {
-		u := &desired.Users[i]
+		u := &ad.Users[i]
 		e.str(strings.ToLower(u.GUID))
 		e.str(u.DN)
-		e.str(u.Username)
-		e.str(u.GivenName)
-		e.str(u.Surname)
-		e.str(u.Mail)
 		e.str(u.UPN)
-		e.bool(u.Disabled)
+		e.str(u.SID)
+		e.bool(u.Critical)
+		e.bool(u.Computer)
 		e.bool(u.Privileged)
-		e.time(u.PwdLastSet)
+		for _, f := range userFields {
+			if f.adUser != nil {
+				e.str(f.adUser(u))
+			}
+		}
+		if imp {
+			e.time(u.PwdLastSet)
+		}
 	}
-	groups := sortedIdx(len(desired.Groups), func(i int) string { return strings.ToLower(desired.Groups[i].GUID) })
+	groups := sortedIdx(len(ad.Groups), func(i int) string { return strings.ToLower(ad.Groups[i].GUID) })
 	e.int(len(groups))
 	for _, i := range groups {
-		g := &desired.Groups[i]
+		g := &ad.Groups[i]
 		e.str(strings.ToLower(g.GUID))
 		e.str(g.DN)
-		e.str(g.Name)
+		for _, f := range groupFields {
+			if f.adGroup != nil {
+				e.str(f.adGroup(g))
+			}
+		}
+		e.str(g.Anchor)
+		e.bool(g.AnchorSlotTaken)
+		e.str(g.SID)
+		e.bool(g.Critical)
+		e.bool(g.Privileged)
+		e.bool(g.Scope)
+		e.bool(g.MembersConfirmed)
 		e.set(g.Members, true)
 	}
-	e.set(desired.Admins, true)
-	e.set(desired.NestedAdmins, true)
-	e.int(len(desired.Cycles))
-	for _, c := range desired.Cycles {
+	e.set(ad.Admins, true)
+	e.set(ad.NestedAdmins, true)
+	e.int(len(ad.Cycles))
+	for _, c := range ad.Cycles {
 		e.int(len(c.Path))
 		for _, p := range c.Path {
 			e.str(p)
 		}
 	}
 	// Reader skips are reports, not inputs to any decision: left out.
+	e.neverTouch(ad.NeverTouch)
+	e.str(ad.Authority.ID)
+	e.bool(ad.Authority.Password)
+	e.str(string(ad.Authority.Delegation))
 
-	cus := sortedIdx(len(actual.Users), func(i int) string { return actual.Users[i].ID })
+	cus := sortedIdx(len(jc.Users), func(i int) string { return jc.Users[i].ID })
 	e.int(len(cus))
 	for _, i := range cus {
-		u := &actual.Users[i]
+		u := &jc.Users[i]
 		e.str(u.ID)
-		e.str(u.Username)
-		e.str(u.Email)
-		e.str(u.Firstname)
-		e.str(u.Lastname)
-		e.bool(u.Suspended)
-		e.bool(u.Admin)
 		e.str(strings.ToLower(u.Anchor))
-		e.time(u.PasswordDate)
-	}
-	cgs := sortedIdx(len(actual.Groups), func(i int) string { return actual.Groups[i].ID })
-	e.int(len(cgs))
-	for _, i := range cgs {
-		g := &actual.Groups[i]
-		e.str(g.ID)
-		e.str(g.Name)
-		e.str(strings.ToLower(g.Anchor))
-		e.set(g.Members, false)
-	}
-	var t fpTail
-	for _, i := range users {
-		u := &desired.Users[i]
-		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
-	}
-	for _, i := range groups {
-		g := &desired.Groups[i]
-		t.object(g.GUID, g.SID, g.Critical, false, g.Privileged, g.MembersConfirmed)
-		if g.Scope {
-			t.items = append(t.items, "scope-group", strings.ToLower(g.GUID))
+		for _, f := range userFields {
+			if f.cloudUser != nil {
+				e.str(f.cloudUser(u))
+			}
+		}
+		if imp {
+			e.time(u.PasswordDate)
+			m := u.Markers
+			e.str(m.ExternalDN)
+			e.str(m.ExternalSourceType)
+			e.bool(m.ExternallyManaged)
+			e.str(m.DelegatedAuthority)
+			e.str(restrictedAll(m.Restricted))
+			e.bool(m.Bound)
+			e.bool(u.Staged)
 		}
 	}
+	cgs := sortedIdx(len(jc.Groups), func(i int) string { return jc.Groups[i].ID })
+	e.int(len(cgs))
 	for _, i := range cgs {
-		g := &actual.Groups[i]
-		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
+		g := &jc.Groups[i]
+		e.str(g.ID)
+		e.str(strings.ToLower(g.Anchor))
+		for _, f := range groupFields {
+			if f.cloudGroup != nil {
+				e.str(f.cloudGroup(g))
+			}
+		}
+		e.bool(g.MembersConfirmed)
+		if imp {
+			e.bool(g.Bound)
+		}
+		e.set(g.Members, false)
 	}
-	t.neverTouch(desired.NeverTouch)
-	t.markers(desired.Authority, actual, cus, cgs)
-	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
 }
 
-// fpTail collects the never-touch facts and confirmations, which came after
-// version 1 of the encoding: they are appended only when one is set, so a
-// state without them keeps the fingerprint it had (saved plans stay valid).
-type fpTail struct{ items []string }
-
-func (t *fpTail) object(id, sid string, critical, computer, privileged, confirmed bool) {
-	if sid == "" && !critical && !computer && !privileged && !confirmed {
-		return
-	}
-	t.items = append(t.items, strings.ToLower(id), sid, boolText(critical), boolText(computer), boolText(privileged), boolText(confirmed))
+// fpField reads one mapped field's value on each side for [Fingerprint]; a
+// nil function is a side that does not hold the field (AD holds `sudo` as
+// membership of the admins group, which [Directory.Admins] covers).
+type fpField struct {
+	adUser     func(*ADUser) string
+	cloudUser  func(*CloudUser) string
+	adGroup    func(*ADGroup) string
+	cloudGroup func(*CloudGroup) string
 }
 
-func (t *fpTail) neverTouch(nt NeverTouch) {
-	if nt.Scope == "" && len(nt.Entries) == 0 {
-		return
-	}
-	t.items = append(t.items, "never-touch", strings.ToLower(nt.Scope))
+// fpValues has an entry for each field of [Fields], by object and name:
+// where the value of the field lives in the engine's values.
+var fpValues = map[Kind]map[string]fpField{
+	KindUser: {
+		FieldUsername: {
+			adUser:    func(u *ADUser) string { return u.Username },
+			cloudUser: func(u *CloudUser) string { return u.Username },
+		},
+		FieldEmail: {
+			adUser:    func(u *ADUser) string { return u.Mail },
+			cloudUser: func(u *CloudUser) string { return u.Email },
+		},
+		FieldFirstname: {
+			adUser:    func(u *ADUser) string { return u.GivenName },
+			cloudUser: func(u *CloudUser) string { return u.Firstname },
+		},
+		FieldLastname: {
+			adUser:    func(u *ADUser) string { return u.Surname },
+			cloudUser: func(u *CloudUser) string { return u.Lastname },
+		},
+		FieldSuspended: {
+			adUser:    func(u *ADUser) string { return boolText(u.Disabled) },
+			cloudUser: func(u *CloudUser) string { return boolText(u.Suspended) },
+		},
+		FieldAdmin: {
+			cloudUser: func(u *CloudUser) string { return boolText(u.Admin) },
+		},
+	},
+	KindGroup: {
+		FieldName: {
+			adGroup:    func(g *ADGroup) string { return g.Name },
+			cloudGroup: func(g *CloudGroup) string { return g.Name },
+		},
+	},
+}
+
+// neverTouch encodes the never-touch set, entries sorted.
+func (e *fpEncoder) neverTouch(nt NeverTouch) {
+	e.str(strings.ToLower(nt.Scope))
 	ms := make([]string, 0, len(nt.Entries))
 	for _, p := range nt.Entries {
 		ms = append(ms, strings.ToLower(p.Match)+"\x00"+p.Why)
 	}
 	slices.Sort(ms)
-	t.items = append(t.items, ms...)
-}
-
-// markers adds the authority and every user's and group's AD-managed
-// markers, which came after the never-touch facts: only when one is set.
-func (t *fpTail) markers(a Authority, actual Cloud, cus, cgs []int) {
-	var items []string
-	if a != (Authority{}) {
-		items = append(items, "authority", a.ID, boolText(a.Password))
-	}
-	if a.Delegation != DelegationLeave {
-		items = append(items, "delegation", string(a.Delegation))
-	}
-	for _, i := range cus {
-		u := &actual.Users[i]
-		if u.Staged {
-			items = append(items, "user-staged", u.ID)
-		}
-		m := u.Markers
-		if m.ExternalDN == "" && m.ExternalSourceType == "" && !m.ExternallyManaged && m.DelegatedAuthority == "" && len(m.Restricted) == 0 && !m.Bound {
-			continue
-		}
-		items = append(items, "user-markers", u.ID, m.ExternalDN, m.ExternalSourceType, boolText(m.ExternallyManaged),
-			m.DelegatedAuthority, restrictedAll(m.Restricted), boolText(m.Bound))
-	}
-	for _, i := range cgs {
-		if g := &actual.Groups[i]; g.Bound {
-			items = append(items, "group-bound", g.ID)
-		}
-	}
-	if len(items) > 0 {
-		t.items = append(t.items, "adjc-markers-v1")
-		t.items = append(t.items, items...)
+	e.int(len(ms))
+	for _, m := range ms {
+		e.str(m)
 	}
 }
 
@@ -168,17 +216,6 @@ func restrictedAll(rs []RestrictedField) string {
 	}
 	slices.Sort(l)
 	return strings.Join(l, "\x01")
-}
-
-func (t *fpTail) write(e *fpEncoder) {
-	if len(t.items) == 0 {
-		return
-	}
-	e.str("adjc-fingerprint-tail-v1")
-	e.int(len(t.items))
-	for _, s := range t.items {
-		e.str(s)
-	}
 }
 
 // sortedIdx returns 0..n-1 ordered by key, leaving the caller's slice as is.
@@ -248,79 +285,4 @@ func (e *fpEncoder) set(v []string, fold bool) {
 	for _, x := range s {
 		e.str(x)
 	}
-}
-
-// FingerprintToAD is [Fingerprint] for the JumpCloud → AD direction: the
-// same bound and domain state in any order gives the same value.
-func FingerprintToAD(desired Bound, actual Domain) string {
-	e := fpEncoder{h: sha256.New(), buf: make([]byte, 0, 40<<10)}
-	e.str("adjc-fingerprint-toad-v1")
-	e.str(strings.ToLower(actual.Container))
-	us := sortedIdx(len(desired.Users), func(i int) string { return desired.Users[i].ID })
-	e.int(len(us))
-	for _, i := range us {
-		u := &desired.Users[i]
-		e.str(u.ID)
-		e.str(u.Username)
-		e.str(u.Email)
-		e.str(u.Firstname)
-		e.str(u.Lastname)
-		e.bool(u.Suspended)
-		e.str(strings.ToLower(u.Anchor))
-	}
-	gs := sortedIdx(len(desired.Groups), func(i int) string { return desired.Groups[i].ID })
-	e.int(len(gs))
-	for _, i := range gs {
-		g := &desired.Groups[i]
-		e.str(g.ID)
-		e.str(g.Name)
-		e.str(strings.ToLower(g.Anchor))
-		e.set(g.Members, false)
-	}
-	as := sortedIdx(len(actual.Users), func(i int) string { return strings.ToLower(actual.Users[i].GUID) })
-	e.int(len(as))
-	for _, i := range as {
-		u := &actual.Users[i]
-		e.str(strings.ToLower(u.GUID))
-		e.str(u.DN)
-		e.str(u.Username)
-		e.str(u.GivenName)
-		e.str(u.Surname)
-		e.str(u.Mail)
-		e.bool(u.Disabled)
-		e.bool(u.Privileged)
-	}
-	ags := sortedIdx(len(actual.Groups), func(i int) string { return strings.ToLower(actual.Groups[i].GUID) })
-	e.int(len(ags))
-	for _, i := range ags {
-		g := &actual.Groups[i]
-		e.str(strings.ToLower(g.GUID))
-		e.str(g.DN)
-		e.str(g.Name)
-		e.str(g.Anchor)
-		e.bool(g.AnchorSlotTaken)
-		e.bool(g.Privileged)
-		e.set(g.Members, true)
-	}
-	var t fpTail
-	for _, i := range gs {
-		g := &desired.Groups[i]
-		t.object(g.ID, "", false, false, false, g.MembersConfirmed)
-	}
-	for _, i := range as {
-		u := &actual.Users[i]
-		t.object(u.GUID, u.SID, u.Critical, u.Computer, false, false)
-		if u.UPN != "" {
-			// The never-touch rules match a user by UPN too.
-			t.items = append(t.items, "upn", strings.ToLower(u.GUID), u.UPN)
-		}
-	}
-	for _, i := range ags {
-		g := &actual.Groups[i]
-		t.object(g.GUID, g.SID, g.Critical, false, false, false)
-	}
-	t.neverTouch(actual.NeverTouch)
-	t.write(&e)
-	e.flush()
-	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
 }

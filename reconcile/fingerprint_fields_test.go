@@ -9,18 +9,24 @@ import (
 	"github.com/adjc/adjc/reconcile"
 )
 
-// fingerprintExempt are the fields a fingerprint leaves out on purpose, with
-// why. Every other field of the states must change it: a field added to a
-// user or group value and forgotten in the fingerprint would let a saved plan
-// be applied over a state it was not made from.
-var fingerprintExempt = map[string]string{
-	"Directory.Skipped":           "reader skips are reports, not inputs to any decision",
-	"Bound.Users[0].Admin":        "DiffToAD does not read the sudo flag: no sync decision depends on it",
-	"Bound.Users[0].PasswordDate": "DiffToAD does not read password dates: passwords are never planned",
-	"Domain.Users[0].PwdLastSet":  "DiffToAD does not read password dates: passwords are never planned",
-	"Bound.Users[0].Markers":      "DiffToAD does not read the AD-managed markers: only import plans them",
-	"Bound.Users[0].Staged":       "DiffToAD does not read STAGED: only import activates users",
-	"Bound.Groups[0].Bound":       "DiffToAD does not read the association flag: its scope is the association itself",
+// fingerprintExempt are the fields a fingerprint leaves out on purpose, by
+// direction, with why. Every other field of the two sides must change the
+// fingerprint of a direction: a field added to a user or group value and
+// forgotten in the fingerprint would let a saved plan be applied over a
+// state it was not made from.
+var fingerprintExempt = map[reconcile.Direction]map[string]string{
+	reconcile.ToJumpCloud: {
+		"Directory.Skipped": "reader skips are reports, not inputs to any decision",
+	},
+	reconcile.ToAD: {
+		"Directory.Skipped":             "reader skips are reports, not inputs to any decision",
+		"Cloud.Users[0].Admin":          "sync does not read the sudo flag (the field table: not a sync field)",
+		"Cloud.Users[0].PasswordDate":   "sync does not read password dates: passwords are never planned",
+		"Directory.Users[0].PwdLastSet": "sync does not read password dates: passwords are never planned",
+		"Cloud.Users[0].Markers":        "sync does not read the AD-managed markers: only import plans them",
+		"Cloud.Groups[0].Bound":         "sync does not read the association flag: its scope is the association itself",
+		"Cloud.Users[0].Staged":         "sync does not read STAGED: only import activates users",
+	},
 }
 
 // mutate changes the value v points to, field by field: each call returns
@@ -74,36 +80,34 @@ func mutate(t *testing.T, path string, v reflect.Value, visit func(path string))
 	}
 }
 
-// TestFingerprintCoversEveryField walks every field of both directions'
-// states and fails when changing one leaves the fingerprint as it was.
+// TestFingerprintCoversEveryField walks every field of both sides, in both
+// directions, and fails when changing one leaves the fingerprint as it was.
 func TestFingerprintCoversEveryField(t *testing.T) {
 	t.Parallel()
 	dir, cloud := seedDirectory(), seedCloud()
+	dir.Container = "CN=Users,DC=example,DC=com"
 	dir.Cycles = []reconcile.Cycle{{Path: []string{"G1", "G2", "G1"}}}
 	dir.Skipped = []reconcile.Skip{{Kind: reconcile.KindUser, Key: "x", Reason: "r"}}
 	dir.NeverTouch = reconcile.NeverTouch{Scope: "DC=example,DC=com", Entries: []reconcile.Protected{{Match: "svc", Why: "bind account"}}}
 	dir.Authority = reconcile.Authority{ID: "ad1"}
+	dir.Groups[0].Anchor = "jcg-1"
 	cloud.Users[0].Markers = markers(dir.Users[0].DN, reconcile.Authority{ID: "ad1", Password: true})
-	bound := reconcile.Bound(cloud)
-	domain := reconcile.Domain{Container: "CN=Users,DC=example,DC=com", Users: dir.Users,
-		Groups:     []reconcile.DomainGroup{{GUID: "g", DN: "CN=g,CN=Users,DC=example,DC=com", Name: "g", Anchor: "a", Members: []string{"m"}}},
-		NeverTouch: dir.NeverTouch}
 
-	check := func(name string, root reflect.Value, fp func() string) {
-		base := fp()
-		mutate(t, name, root.Elem(), func(path string) {
-			for k := range fingerprintExempt {
-				if path == k || strings.HasPrefix(path, k+"[") || strings.HasPrefix(path, k+".") {
-					return
+	for _, d := range []reconcile.Direction{reconcile.ToJumpCloud, reconcile.ToAD} {
+		check := func(name string, root reflect.Value) {
+			base := reconcile.Fingerprint(d, dir, cloud)
+			mutate(t, name, root.Elem(), func(path string) {
+				for k := range fingerprintExempt[d] {
+					if path == k || strings.HasPrefix(path, k+"[") || strings.HasPrefix(path, k+".") {
+						return
+					}
 				}
-			}
-			if fp() == base {
-				t.Errorf("changing %s leaves the fingerprint as it was: add it to the fingerprint (or to fingerprintExempt, with why)", path)
-			}
-		})
+				if reconcile.Fingerprint(d, dir, cloud) == base {
+					t.Errorf("%s: changing %s leaves the fingerprint as it was: add it to the fingerprint (or to fingerprintExempt, with why)", d, path)
+				}
+			})
+		}
+		check("Directory", reflect.ValueOf(&dir))
+		check("Cloud", reflect.ValueOf(&cloud))
 	}
-	check("Directory", reflect.ValueOf(&dir), func() string { return reconcile.Fingerprint(dir, cloud) })
-	check("Cloud", reflect.ValueOf(&cloud), func() string { return reconcile.Fingerprint(dir, cloud) })
-	check("Bound", reflect.ValueOf(&bound), func() string { return reconcile.FingerprintToAD(bound, domain) })
-	check("Domain", reflect.ValueOf(&domain), func() string { return reconcile.FingerprintToAD(bound, domain) })
 }

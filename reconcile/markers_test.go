@@ -83,7 +83,7 @@ func TestDiffMarkers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			plan := reconcile.Diff(tt.dir, tt.cloud, reconcile.DefaultPolicy())
+			plan := reconcile.Diff(reconcile.ToJumpCloud, tt.dir, tt.cloud, reconcile.DefaultPolicy())
 			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
 				t.Errorf("Diff() changes mismatch (-want +got):\n%s", diff)
 			}
@@ -98,7 +98,7 @@ func TestMarkersApplyConverges(t *testing.T) {
 	dir := seedDirectory()
 	dir.Authority = reconcile.Authority{ID: "5f0000000000000000000ad1", Password: true}
 	mem := reconciletest.NewMemory(reconcile.Cloud{})
-	plan := reconcile.Diff(dir, mem.Cloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, mem.Cloud(), reconcile.DefaultPolicy())
 	if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{}); err != nil {
 		t.Fatalf("Apply() = %v", err)
 	}
@@ -117,7 +117,7 @@ func TestMarkersApplyConverges(t *testing.T) {
 			t.Errorf("group %s not associated with the AD domain object", g.Name)
 		}
 	}
-	if again := reconcile.Diff(dir, c, reconcile.DefaultPolicy()); !again.Empty() {
+	if again := reconcile.Diff(reconcile.ToJumpCloud, dir, c, reconcile.DefaultPolicy()); !again.Empty() {
 		t.Errorf("second Diff() = %q, want no changes", lines(again))
 	}
 }
@@ -172,7 +172,7 @@ func TestDelegatedAuthority(t *testing.T) {
 			// adjc never writes him.
 			frank := reconcile.CloudUser{ID: "id-frank", Username: "frank", Email: "frank@example.org", Markers: reconcile.Markers{DelegatedAuthority: other}}
 			cloud := reconcile.Cloud{Users: []reconcile.CloudUser{managed, frank}}
-			plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+			plan := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy())
 			got := map[string]string{}
 			for _, c := range plan.Changes {
 				if c.Key == "frank" {
@@ -195,7 +195,7 @@ func TestDelegatedAuthority(t *testing.T) {
 					t.Errorf("frank's delegatedAuthority = %q after apply, want %q untouched", u.Markers.DelegatedAuthority, other)
 				}
 			}
-			if again := reconcile.Diff(dir, after, reconcile.DefaultPolicy()); !again.Empty() {
+			if again := reconcile.Diff(reconcile.ToJumpCloud, dir, after, reconcile.DefaultPolicy()); !again.Empty() {
 				t.Errorf("second Diff() = %q, want no changes", lines(again))
 			}
 		})
@@ -215,7 +215,7 @@ func TestActivateStaged(t *testing.T) {
 		cloud.Users[i].Staged = true
 	}
 	cloud.Users[2].Anchor = "" // JumpCloud's own until adopted
-	plan := reconcile.Diff(dir, cloud, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy())
 	got := map[string]string{}
 	for _, c := range plan.Changes {
 		if f, ok := c.Field(reconcile.FieldState); ok {
@@ -233,7 +233,7 @@ func TestActivateStaged(t *testing.T) {
 	if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{}); err != nil {
 		t.Fatalf("Apply() = %v", err)
 	}
-	if again := reconcile.Diff(dir, mem.Cloud(), reconcile.DefaultPolicy()); !again.Empty() {
+	if again := reconcile.Diff(reconcile.ToJumpCloud, dir, mem.Cloud(), reconcile.DefaultPolicy()); !again.Empty() {
 		t.Errorf("second Diff() = %q, want no changes", lines(again))
 	}
 }

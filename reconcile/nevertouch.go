@@ -143,7 +143,10 @@ func (g guard) adGroup(x *ADGroup) string {
 	return g.why(facts{guid: x.GUID, dn: x.DN, sid: x.SID, names: []string{x.Name}, critical: x.Critical})
 }
 
-func (g guard) domainGroup(x *DomainGroup) string {
+// domainGroup guards an AD group sync would write to: unlike
+// [guard.adGroup], [ADGroup.Scope] makes no exception, since here AD is
+// the directory written and the scope group's never-touch entry counts.
+func (g guard) domainGroup(x *ADGroup) string {
 	return g.why(facts{guid: x.GUID, dn: x.DN, sid: x.SID, names: []string{x.Name}, critical: x.Critical})
 }
 

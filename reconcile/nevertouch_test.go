@@ -33,7 +33,7 @@ func has(l []string, parts ...string) bool {
 // bound JumpCloud object asks, and the plan says why.
 func TestNeverTouchDiffToAD(t *testing.T) {
 	t.Parallel()
-	pol := reconcile.DefaultSyncPolicy()
+	pol := reconcile.DefaultPolicy()
 	mod := func(u reconcile.ADUser, f func(*reconcile.ADUser)) reconcile.ADUser { f(&u); return u }
 	susp := func(u reconcile.CloudUser) reconcile.CloudUser { u.Suspended = true; return u }
 	guest := mod(withSID(dUser("Guest"), "501"), func(u *reconcile.ADUser) { u.Disabled, u.Critical = true, true })
@@ -66,71 +66,71 @@ func TestNeverTouchDiffToAD(t *testing.T) {
 	}}
 	tests := []struct {
 		name     string
-		bound    reconcile.Bound
-		ad       reconcile.Domain
+		bound    reconcile.Cloud
+		ad       reconcile.Directory
 		skip     []string // parts one skip line must hold
 		noChange bool     // no change at all
 		want     []string // plan lines that must be there
 	}{
-		{"Guest is not enabled", reconcile.Bound{Users: []reconcile.CloudUser{bUser("Guest")}},
-			reconcile.Domain{Users: []reconcile.ADUser{guest}}, []string{"user guest", "RID 501", "never touched"}, true, nil},
-		{"Guest by RID alone", reconcile.Bound{Users: []reconcile.CloudUser{bUser("Guest")}},
-			reconcile.Domain{Users: []reconcile.ADUser{guestRIDOnly}}, []string{"user guest", "RID 501"}, true, nil},
-		{"krbtgt by isCriticalSystemObject", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("krbtgt"))}},
-			reconcile.Domain{Users: []reconcile.ADUser{krbtgt}}, []string{"user krbtgt", "isCriticalSystemObject"}, true, nil},
-		{"own bind account is not suspended", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("jcsync"))}},
-			reconcile.Domain{Users: []reconcile.ADUser{own}, NeverTouch: nt}, []string{"user jcsync", "adjc's own bind account"}, true, nil},
-		{"computer account", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("WS01$"))}},
-			reconcile.Domain{Users: []reconcile.ADUser{computer}}, []string{"user ws01$", "computer account"}, true, nil},
-		{"outside the write scope", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("carol"))}},
-			reconcile.Domain{Users: []reconcile.ADUser{outside}, NeverTouch: nt}, []string{"user carol", "outside the write scope DC=example,DC=com"}, true, nil},
-		{"never_touch name is not created", reconcile.Bound{Users: []reconcile.CloudUser{bUser("SVC-Backup")}},
-			reconcile.Domain{NeverTouch: nt}, []string{"user svc-backup", "in never_touch", "no AD account is created"}, true, nil},
-		{"member of a never_touch group", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("alice"))}},
-			reconcile.Domain{Users: []reconcile.ADUser{ordinary}, NeverTouch: nt}, []string{"user alice", "member of never_touch group Tier0"}, true, nil},
+		{"Guest is not enabled", reconcile.Cloud{Users: []reconcile.CloudUser{bUser("Guest")}},
+			reconcile.Directory{Users: []reconcile.ADUser{guest}}, []string{"user guest", "RID 501", "never touched"}, true, nil},
+		{"Guest by RID alone", reconcile.Cloud{Users: []reconcile.CloudUser{bUser("Guest")}},
+			reconcile.Directory{Users: []reconcile.ADUser{guestRIDOnly}}, []string{"user guest", "RID 501"}, true, nil},
+		{"krbtgt by isCriticalSystemObject", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("krbtgt"))}},
+			reconcile.Directory{Users: []reconcile.ADUser{krbtgt}}, []string{"user krbtgt", "isCriticalSystemObject"}, true, nil},
+		{"own bind account is not suspended", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("jcsync"))}},
+			reconcile.Directory{Users: []reconcile.ADUser{own}, NeverTouch: nt}, []string{"user jcsync", "adjc's own bind account"}, true, nil},
+		{"computer account", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("WS01$"))}},
+			reconcile.Directory{Users: []reconcile.ADUser{computer}}, []string{"user ws01$", "computer account"}, true, nil},
+		{"outside the write scope", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("carol"))}},
+			reconcile.Directory{Users: []reconcile.ADUser{outside}, NeverTouch: nt}, []string{"user carol", "outside the write scope DC=example,DC=com"}, true, nil},
+		{"never_touch name is not created", reconcile.Cloud{Users: []reconcile.CloudUser{bUser("SVC-Backup")}},
+			reconcile.Directory{NeverTouch: nt}, []string{"user svc-backup", "in never_touch", "no AD account is created"}, true, nil},
+		{"member of a never_touch group", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("alice"))}},
+			reconcile.Directory{Users: []reconcile.ADUser{ordinary}, NeverTouch: nt}, []string{"user alice", "member of never_touch group Tier0"}, true, nil},
 		{"Domain Guests is not taken over or given members",
-			reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("Domain Guests", "alice")}},
-			reconcile.Domain{Users: []reconcile.ADUser{ordinary}, Groups: []reconcile.DomainGroup{domGuests}},
+			reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("Domain Guests", "alice")}},
+			reconcile.Directory{Users: []reconcile.ADUser{ordinary}, Groups: []reconcile.ADGroup{domGuests}},
 			[]string{"group Domain Guests", "RID 514"}, true, nil},
-		{"Domain Guests is not renamed", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("Renamed")}},
-			reconcile.Domain{Groups: []reconcile.DomainGroup{anchored(domGuests, "jcg-Renamed")}},
+		{"Domain Guests is not renamed", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("Renamed")}},
+			reconcile.Directory{Groups: []reconcile.ADGroup{anchored(domGuests, "jcg-Renamed")}},
 			[]string{"group Renamed", "RID 514"}, true, nil},
-		{"Group Policy Creator Owners", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("Group Policy Creator Owners")}},
-			reconcile.Domain{Groups: []reconcile.DomainGroup{gpco}}, []string{"group Group Policy Creator Owners", "RID 520"}, true, nil},
-		{"built-in domain group", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("Guests")}},
-			reconcile.Domain{Groups: []reconcile.DomainGroup{builtin}}, []string{"group Guests", "S-1-5-32-546"}, true, nil},
-		{"critical group", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("Critical")}},
-			reconcile.Domain{Groups: []reconcile.DomainGroup{critical}}, []string{"group Critical", "isCriticalSystemObject"}, true, nil},
-		{"admins group is not taken over", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("JumpCloud Admins")}},
-			reconcile.Domain{Groups: []reconcile.DomainGroup{admins}, NeverTouch: nt}, []string{"group JumpCloud Admins", "adjc's admins_group"}, true, nil},
-		{"admins group is not created", reconcile.Bound{Groups: []reconcile.CloudGroup{bGroup("JumpCloud Admins")}},
-			reconcile.Domain{NeverTouch: nt}, []string{"group JumpCloud Admins", "no AD group is created"}, true, nil},
-		{"an ordinary group and user are managed", reconcile.Bound{Users: []reconcile.CloudUser{susp(bUser("alice"))},
+		{"Group Policy Creator Owners", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("Group Policy Creator Owners")}},
+			reconcile.Directory{Groups: []reconcile.ADGroup{gpco}}, []string{"group Group Policy Creator Owners", "RID 520"}, true, nil},
+		{"built-in domain group", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("Guests")}},
+			reconcile.Directory{Groups: []reconcile.ADGroup{builtin}}, []string{"group Guests", "S-1-5-32-546"}, true, nil},
+		{"critical group", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("Critical")}},
+			reconcile.Directory{Groups: []reconcile.ADGroup{critical}}, []string{"group Critical", "isCriticalSystemObject"}, true, nil},
+		{"admins group is not taken over", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("JumpCloud Admins")}},
+			reconcile.Directory{Groups: []reconcile.ADGroup{admins}, NeverTouch: nt}, []string{"group JumpCloud Admins", "adjc's admins_group"}, true, nil},
+		{"admins group is not created", reconcile.Cloud{Groups: []reconcile.CloudGroup{bGroup("JumpCloud Admins")}},
+			reconcile.Directory{NeverTouch: nt}, []string{"group JumpCloud Admins", "no AD group is created"}, true, nil},
+		{"an ordinary group and user are managed", reconcile.Cloud{Users: []reconcile.CloudUser{susp(bUser("alice"))},
 			Groups: []reconcile.CloudGroup{bGroup("Staff", "alice")}},
-			reconcile.Domain{Users: []reconcile.ADUser{ordinary}, Groups: []reconcile.DomainGroup{staff}, NeverTouch: reconcile.NeverTouch{Scope: "DC=example,DC=com"}},
+			reconcile.Directory{Users: []reconcile.ADUser{ordinary}, Groups: []reconcile.ADGroup{staff}, NeverTouch: reconcile.NeverTouch{Scope: "DC=example,DC=com"}},
 			nil, false, []string{"~ user alice {suspended:false→true}", "~ group Staff {anchor:→jcg-Staff}", "+ membership Staff/alice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.ad.Container = container
-			p := reconcile.DiffToAD(tt.bound, tt.ad, pol)
+			p := reconcile.Diff(reconcile.ToAD, tt.ad, tt.bound, pol)
 			got := lines(p)
 			if tt.noChange && len(got) > 0 {
-				t.Errorf("DiffToAD() changes = %q, want none", got)
+				t.Errorf("Diff(ToAD) changes = %q, want none", got)
 			}
 			for _, w := range tt.want {
 				if !slices.Contains(got, w) {
-					t.Errorf("DiffToAD() changes = %q, want %q among them", got, w)
+					t.Errorf("Diff(ToAD) changes = %q, want %q among them", got, w)
 				}
 			}
 			for _, c := range p.Changes {
 				if c.Group != nil && tt.skip != nil && strings.HasPrefix(tt.skip[0], "group ") && c.Group.Name == strings.TrimPrefix(tt.skip[0], "group ") {
-					t.Errorf("DiffToAD() changes protected group: %q", lines(p))
+					t.Errorf("Diff(ToAD) changes protected group: %q", lines(p))
 				}
 			}
 			if tt.skip != nil && !has(skips(p), tt.skip...) {
-				t.Errorf("DiffToAD() skips = %q, want one with %q", skips(p), tt.skip)
+				t.Errorf("Diff(ToAD) skips = %q, want one with %q", skips(p), tt.skip)
 			}
 		})
 	}
@@ -197,7 +197,7 @@ func TestNeverTouchDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := reconcile.Diff(tt.dir, tt.cloud, pol)
+			p := reconcile.Diff(reconcile.ToJumpCloud, tt.dir, tt.cloud, pol)
 			if got := lines(p); !slices.Equal(got, tt.want) {
 				t.Errorf("Diff() changes = %q, want %q", got, tt.want)
 			}
@@ -252,21 +252,21 @@ func TestEmptiedMemberList(t *testing.T) {
 	t.Parallel()
 	t.Run("to AD", func(t *testing.T) {
 		t.Parallel()
-		bound := reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice"), bUser("bob")},
+		bound := reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice"), bUser("bob")},
 			Groups: []reconcile.CloudGroup{bGroup("Staff")}}
-		ad := reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice"), dUser("bob")},
-			Groups: []reconcile.DomainGroup{anchored(dGroup("Staff", "alice", "bob"), "jcg-Staff")}}
-		p := reconcile.DiffToAD(bound, ad, reconcile.DefaultSyncPolicy())
+		ad := reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice"), dUser("bob")},
+			Groups: []reconcile.ADGroup{anchored(dGroup("Staff", "alice", "bob"), "jcg-Staff")}}
+		p := reconcile.Diff(reconcile.ToAD, ad, bound, reconcile.DefaultPolicy())
 		if got := lines(p); len(got) != 0 {
-			t.Errorf("DiffToAD(empty list) = %q, want no change", got)
+			t.Errorf("Diff(ToAD, empty list) = %q, want no change", got)
 		}
 		if got := p.Rechecks(); !slices.Equal(got, []string{"jcg-Staff"}) {
 			t.Errorf("Rechecks() = %q, want [jcg-Staff]; skips %q", got, skips(p))
 		}
 		bound.Groups[0].MembersConfirmed = true
-		p = reconcile.DiffToAD(bound, ad, reconcile.DefaultSyncPolicy())
+		p = reconcile.Diff(reconcile.ToAD, ad, bound, reconcile.DefaultPolicy())
 		if got, want := lines(p), []string{"- membership Staff/alice", "- membership Staff/bob"}; !slices.Equal(got, want) {
-			t.Errorf("DiffToAD(confirmed) = %q, want %q", got, want)
+			t.Errorf("Diff(ToAD, confirmed) = %q, want %q", got, want)
 		}
 		if len(p.Rechecks()) != 0 {
 			t.Errorf("Rechecks() after confirmation = %q", p.Rechecks())
@@ -276,7 +276,7 @@ func TestEmptiedMemberList(t *testing.T) {
 		t.Parallel()
 		dir := seedDirectory()
 		dir.Groups[1].Members = nil // Group2 read empty
-		p := reconcile.Diff(dir, seedCloud(), reconcile.DefaultPolicy())
+		p := reconcile.Diff(reconcile.ToJumpCloud, dir, seedCloud(), reconcile.DefaultPolicy())
 		if got := lines(p); len(got) != 0 {
 			t.Errorf("Diff(empty list) = %q, want no change", got)
 		}
@@ -284,7 +284,7 @@ func TestEmptiedMemberList(t *testing.T) {
 			t.Errorf("Rechecks() = %q, want [guid-group2]; skips %q", got, skips(p))
 		}
 		dir.Groups[1].MembersConfirmed = true
-		p = reconcile.Diff(dir, seedCloud(), reconcile.DefaultPolicy())
+		p = reconcile.Diff(reconcile.ToJumpCloud, dir, seedCloud(), reconcile.DefaultPolicy())
 		if got, want := lines(p), []string{"- membership Group2/user3", "- membership Group2/user4"}; !slices.Equal(got, want) {
 			t.Errorf("Diff(confirmed) = %q, want %q", got, want)
 		}
@@ -293,7 +293,7 @@ func TestEmptiedMemberList(t *testing.T) {
 		t.Parallel()
 		dir := seedDirectory()
 		dir.Groups[1].Members = dir.Groups[1].Members[:1]
-		p := reconcile.Diff(dir, seedCloud(), reconcile.DefaultPolicy())
+		p := reconcile.Diff(reconcile.ToJumpCloud, dir, seedCloud(), reconcile.DefaultPolicy())
 		if got, want := lines(p), []string{"- membership Group2/user4"}; !slices.Equal(got, want) {
 			t.Errorf("Diff() = %q, want %q", got, want)
 		}
@@ -301,50 +301,50 @@ func TestEmptiedMemberList(t *testing.T) {
 }
 
 // TestFingerprintNeverTouch checks that the never-touch facts change the
-// fingerprint (a saved plan made under other rules is stale) and that a
-// state without them keeps its old fingerprint.
+// fingerprint of both directions (a saved plan made under other rules is
+// stale).
 func TestFingerprintNeverTouch(t *testing.T) {
 	t.Parallel()
 	dir, cloud := seedDirectory(), seedCloud()
-	base := reconcile.Fingerprint(dir, cloud)
-	variants := map[string]func(*reconcile.Directory, *reconcile.Domain){
-		"sid": func(d *reconcile.Directory, a *reconcile.Domain) {
+	base := reconcile.Fingerprint(reconcile.ToJumpCloud, dir, cloud)
+	variants := map[string]func(*reconcile.Directory, *reconcile.Directory){
+		"sid": func(d *reconcile.Directory, a *reconcile.Directory) {
 			d.Users[0].SID = "S-1-5-32-544"
 			a.Users[0].SID = "S-1-5-32-544"
 		},
-		"critical": func(d *reconcile.Directory, a *reconcile.Domain) {
+		"critical": func(d *reconcile.Directory, a *reconcile.Directory) {
 			d.Users[0].Critical = true
 			a.Users[0].Critical = true
 		},
-		"computer": func(d *reconcile.Directory, a *reconcile.Domain) {
+		"computer": func(d *reconcile.Directory, a *reconcile.Directory) {
 			d.Users[0].Computer = true
 			a.Users[0].Computer = true
 		},
-		"scope": func(d *reconcile.Directory, a *reconcile.Domain) {
+		"scope": func(d *reconcile.Directory, a *reconcile.Directory) {
 			d.NeverTouch.Scope = "DC=x"
 			a.NeverTouch.Scope = "DC=x"
 		},
-		"entry": func(d *reconcile.Directory, a *reconcile.Domain) {
+		"entry": func(d *reconcile.Directory, a *reconcile.Directory) {
 			e := []reconcile.Protected{{Match: "x", Why: "y"}}
 			d.NeverTouch.Entries, a.NeverTouch.Entries = e, e
 		},
-		"confirmed": func(d *reconcile.Directory, a *reconcile.Domain) {
+		"confirmed": func(d *reconcile.Directory, a *reconcile.Directory) {
 			d.Groups[0].MembersConfirmed = true
 			a.Groups[0].SID = "S-1-5-32-545"
 		},
 	}
-	bound := reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}}
-	ad := reconcile.Domain{Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.DomainGroup{dGroup("Staff")}}
-	baseAD := reconcile.FingerprintToAD(bound, ad)
+	bound := reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}}
+	ad := reconcile.Directory{Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.ADGroup{dGroup("Staff")}}
+	baseAD := reconcile.Fingerprint(reconcile.ToAD, ad, bound)
 	for name, f := range variants {
 		d := seedDirectory()
-		a := reconcile.Domain{Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.DomainGroup{dGroup("Staff")}}
+		a := reconcile.Directory{Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.ADGroup{dGroup("Staff")}}
 		f(&d, &a)
-		if reconcile.Fingerprint(d, cloud) == base {
-			t.Errorf("Fingerprint with %s changed = unchanged", name)
+		if reconcile.Fingerprint(reconcile.ToJumpCloud, d, cloud) == base {
+			t.Errorf("Fingerprint(ToJumpCloud) with %s changed = unchanged", name)
 		}
-		if reconcile.FingerprintToAD(bound, a) == baseAD {
-			t.Errorf("FingerprintToAD with %s changed = unchanged", name)
+		if reconcile.Fingerprint(reconcile.ToAD, a, bound) == baseAD {
+			t.Errorf("Fingerprint(ToAD) with %s changed = unchanged", name)
 		}
 	}
 }

@@ -96,16 +96,41 @@ func kindOrder(k Kind) int {
 	return 5
 }
 
-// Direction says which directory a plan writes to.
+// Direction says which directory a plan writes to. Both directions read
+// the same two sides, a [Directory] and a [Cloud]; the direction says which
+// is desired and which is actual, and [Diff] and [Fingerprint] take it as
+// their first argument.
 type Direction string
 
 const (
-	// ToJumpCloud is AD → JumpCloud (`import`, the AD Import agent's job).
+	// ToJumpCloud is AD → JumpCloud (`import`, the AD Import agent's job):
+	// the Directory is desired, the Cloud actual.
 	ToJumpCloud Direction = "ad-to-jumpcloud"
-	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job), planned by
-	// [DiffToAD].
+	// ToAD is JumpCloud → AD (`sync`, the AD Sync agent's job): the Cloud
+	// (what is bound to the AD domain object) is desired, the Directory
+	// actual.
 	ToAD Direction = "jumpcloud-to-ad"
 )
+
+// Diff plans one direction between the Active Directory side ad and the
+// JumpCloud side jc under policy p: with [ToJumpCloud] (`import`) the
+// changes that make JumpCloud match AD, with [ToAD] (`sync`) those that make
+// AD hold the users and groups bound to the JumpCloud AD domain object. The
+// plan's fingerprint is [Fingerprint] of the same direction and sides.
+//
+// Diff is pure: no I/O, clock, logging or randomness, and it never modifies
+// its inputs, so a plan can be computed, shown and saved freely. Applying the
+// plan and diffing again yields an empty plan (level-based, STYLE §3). It
+// panics on a direction other than the two, a programming error.
+func Diff(dir Direction, ad Directory, jc Cloud, p Policy) Plan {
+	switch dir {
+	case ToJumpCloud:
+		return diffToJumpCloud(ad, jc, p)
+	case ToAD:
+		return diffToAD(ad, jc, p)
+	}
+	panic(fmt.Sprintf("reconcile: Diff: unknown direction %q", dir))
+}
 
 // Field names used in [FieldChange.Name]: the JumpCloud JSON names, so a
 // plan reads like the API it drives.
@@ -240,7 +265,7 @@ type Skip struct {
 	// Recheck is set on a membership skip held back because a member list
 	// was read empty while the other side still holds members adjc manages:
 	// the id of the group whose list the reader must read again (the AD
-	// objectGUID in [Diff], the JumpCloud group id in [DiffToAD]). If it is
+	// objectGUID in [ToJumpCloud], the JumpCloud group id in [ToAD]). If it is
 	// empty again, the reader sets MembersConfirmed and plans once more.
 	Recheck string `json:"recheck,omitempty"`
 }
@@ -260,8 +285,10 @@ func (p Plan) Rechecks() []string {
 
 // PlanVersion is the version of the JSON schema of [Plan]; it changes when a
 // saved plan could be misread by a newer adjc. Version 2 writes actions as
-// words (create, update, delete, adopt) where version 1 wrote symbols.
-const PlanVersion = 2
+// words (create, update, delete, adopt) where version 1 wrote symbols;
+// version 3 carries fingerprints of the one encoding of both directions
+// ([Fingerprint]), which a version 2 plan's cannot match.
+const PlanVersion = 3
 
 // Plan is the complete list of changes one run would make. It is a plain
 // value: render it, save it as JSON, load it back and [Apply] it.

@@ -42,7 +42,7 @@ func BenchmarkPlan100k(b *testing.B) {
 			runtime.GC()
 			var plan reconcile.Plan
 			for b.Loop() {
-				plan = reconcile.Diff(d, c, reconcile.DefaultPolicy())
+				plan = reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy())
 			}
 			b.ReportMetric(float64(len(plan.Changes)), "changes")
 			var ru syscall.Rusage

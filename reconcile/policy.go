@@ -19,9 +19,13 @@ const (
 // NoLimit disables a deletion limit in [Policy].
 const NoLimit = -1
 
-// Policy holds the operator's choices that change what [Diff] plans.
-// The zero value is valid and strict: default dispositions and no deletions
-// or suspensions allowed at all; start from [DefaultPolicy].
+// Policy holds the operator's choices that change what [Diff] plans, in
+// both directions: OnDisabled, OnRemoved and NestedAdmins are read by the
+// import direction ([ToJumpCloud]), TwoWay and Unsuspend by the sync
+// direction ([ToAD]), and the deletion limits by the pipeline in both.
+// The zero value is valid and strict: default dispositions, no deletions
+// or suspensions allowed at all, and no re-enabling; start from
+// [DefaultPolicy].
 type Policy struct {
 	// OnDisabled applies to a user disabled in AD (ACCOUNTDISABLE). Empty
 	// means suspend, as the newer seed does (the older one deleted).
@@ -39,17 +43,30 @@ type Policy struct {
 	// NestedAdmins also grants `sudo` to users reaching `JumpCloud Admins`
 	// through nested groups; the seeds honour direct members only.
 	NestedAdmins bool `json:"nested_admins"`
+	// TwoWay is set in the two-way mode, where `import` runs too. Then each
+	// object has one authority, so no field ever ping-pongs: an object
+	// mirrored from AD (one with an anchor) is AD's, and sync writes none of
+	// its fields or memberships — only `sync password` may set its password;
+	// a JumpCloud-only object is JumpCloud's, and sync writes it. Without
+	// TwoWay (jc-authority mode) JumpCloud wins every field of every object.
+	TwoWay bool `json:"two_way,omitempty"`
+	// Unsuspend re-enables an AD account when its JumpCloud user is active.
+	// The seeds write only the suspension (seed 002: "JumpCloud only writes
+	// back a suspend status to AD"); adjc re-enables too unless this is off.
+	Unsuspend bool `json:"unsuspend,omitempty"`
 }
 
 // DefaultPolicy returns the policy adjc uses when the operator sets nothing:
 // suspend the disabled, delete the removed, and hold removals beyond 10 (or
-// 10 % of the managed users, when that is more) per budget window.
+// 10 % of the managed users, when that is more) per budget window; towards
+// AD, the jc-authority mode with re-enable on.
 func DefaultPolicy() Policy {
 	return Policy{
 		OnDisabled:       DispositionSuspend,
 		OnRemoved:        DispositionDelete,
 		MaxDeletes:       10,
 		MaxDeletePercent: 10,
+		Unsuspend:        true,
 	}
 }
 

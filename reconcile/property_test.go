@@ -71,7 +71,7 @@ func cloneCloud(c reconcile.Cloud) reconcile.Cloud {
 func TestDiffOfSyncedStateIsEmpty(t *testing.T) {
 	t.Parallel()
 	for _, d := range []reconcile.Directory{seedDirectory(), genDirectory(2000, 40)} {
-		plan := reconcile.Diff(d, synced(d), reconcile.DefaultPolicy())
+		plan := reconcile.Diff(reconcile.ToJumpCloud, d, synced(d), reconcile.DefaultPolicy())
 		if !plan.Empty() {
 			t.Errorf("Diff(s, synced(s)) = %q, want no changes", lines(plan)[:min(10, len(plan.Changes))])
 		}
@@ -142,11 +142,11 @@ func TestSecondRunPlansNothing(t *testing.T) {
 			t.Parallel()
 			mem := reconciletest.NewMemory(tt.start)
 			for n, d := range tt.steps {
-				plan := reconcile.Diff(d, mem.Cloud(), tt.policy)
+				plan := reconcile.Diff(reconcile.ToJumpCloud, d, mem.Cloud(), tt.policy)
 				if _, err := reconcile.Apply(t.Context(), plan, mem, reconcile.ApplyOptions{Concurrency: 4}); err != nil {
 					t.Fatalf("step %d: Apply() = %v, want nil", n, err)
 				}
-				again := reconcile.Diff(d, mem.Cloud(), tt.policy)
+				again := reconcile.Diff(reconcile.ToJumpCloud, d, mem.Cloud(), tt.policy)
 				if !again.Empty() && deferred(plan) {
 					// A change the plan reported as not applied (a name held
 					// by a user this plan deletes, since deletes run last)
@@ -154,7 +154,7 @@ func TestSecondRunPlansNothing(t *testing.T) {
 					if _, err := reconcile.Apply(t.Context(), again, mem, reconcile.ApplyOptions{}); err != nil {
 						t.Fatalf("step %d: Apply(deferred) = %v, want nil", n, err)
 					}
-					again = reconcile.Diff(d, mem.Cloud(), tt.policy)
+					again = reconcile.Diff(reconcile.ToJumpCloud, d, mem.Cloud(), tt.policy)
 				}
 				if !again.Empty() {
 					t.Fatalf("step %d: second Diff() = %q, want no changes", n, lines(again))
@@ -180,8 +180,8 @@ func TestDiffDoesNotMutateInputs(t *testing.T) {
 	c.Users[1].Username = "Renamed"
 	slices.Reverse(c.Groups[0].Members)
 	wantD, wantC := cloneDirectory(d), cloneCloud(c)
-	reconcile.Diff(d, c, reconcile.DefaultPolicy())
-	reconcile.Fingerprint(d, c)
+	reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy())
+	reconcile.Fingerprint(reconcile.ToJumpCloud, d, c)
 	if diff := cmp.Diff(wantD, d); diff != "" {
 		t.Errorf("Diff() changed desired (-before +after):\n%s", diff)
 	}
@@ -195,7 +195,7 @@ func TestDiffIgnoresInputOrder(t *testing.T) {
 	d := genDirectory(300, 9)
 	c := synced(genDirectory(330, 10))
 	c.Users[1].Username = "Renamed"
-	want := reconcile.Diff(d, c, reconcile.DefaultPolicy())
+	want := reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy())
 
 	rd, rc := cloneDirectory(d), cloneCloud(c)
 	slices.Reverse(rd.Users)
@@ -205,7 +205,7 @@ func TestDiffIgnoresInputOrder(t *testing.T) {
 	}
 	slices.Reverse(rc.Users)
 	slices.Reverse(rc.Groups)
-	got := reconcile.Diff(rd, rc, reconcile.DefaultPolicy())
+	got := reconcile.Diff(reconcile.ToJumpCloud, rd, rc, reconcile.DefaultPolicy())
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Diff() depends on input order (-in order +reversed):\n%s", diff)
 	}
@@ -218,7 +218,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	d.Users = append(d.Users, adUser("user5"))
 	d.Admins = []string{"guid-user5"}
 	d.Cycles = []reconcile.Cycle{{Path: []string{"a", "b", "a"}}}
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, seedCloud(), reconcile.DefaultPolicy())
 
 	b, err := json.MarshalIndent(plan, "", "  ")
 	if err != nil {
@@ -235,7 +235,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	if !bytes.Equal(b, again) {
 		t.Errorf("plan JSON not stable:\n%s\n---\n%s", b, again)
 	}
-	for _, w := range []string{`"action": "update"`, `"action": "create"`, `"version": 2`, `"direction": "ad-to-jumpcloud"`, `"fingerprint": "sha256:`} {
+	for _, w := range []string{`"action": "update"`, `"action": "create"`, `"version": 3`, `"direction": "ad-to-jumpcloud"`, `"fingerprint": "sha256:`} {
 		if !bytes.Contains(b, []byte(w)) {
 			t.Errorf("plan JSON lacks %s:\n%s", w, b)
 		}
@@ -248,7 +248,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 
 func TestEmptyPlanJSONHasEmptyLists(t *testing.T) {
 	t.Parallel()
-	plan := reconcile.Diff(reconcile.Directory{}, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, reconcile.Directory{}, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	b, _ := json.Marshal(plan)
 	if !bytes.Contains(b, []byte(`"changes":[]`)) || !bytes.Contains(b, []byte(`"skipped":[]`)) {
 		t.Errorf("json.Marshal(empty plan) = %s, want empty lists, not null", b)
@@ -258,7 +258,7 @@ func TestEmptyPlanJSONHasEmptyLists(t *testing.T) {
 func TestFingerprint(t *testing.T) {
 	t.Parallel()
 	d, c := seedDirectory(), seedCloud()
-	base := reconcile.Fingerprint(d, c)
+	base := reconcile.Fingerprint(reconcile.ToJumpCloud, d, c)
 	if !strings.HasPrefix(base, "sha256:") || len(base) != len("sha256:")+64 {
 		t.Fatalf("Fingerprint() = %q, want sha256:<64 hex>", base)
 	}
@@ -266,10 +266,10 @@ func TestFingerprint(t *testing.T) {
 	slices.Reverse(rd.Users)
 	slices.Reverse(rc.Groups[0].Members)
 	rd.Users[0].GUID = strings.ToUpper(rd.Users[0].GUID)
-	if got := reconcile.Fingerprint(rd, rc); got != base {
+	if got := reconcile.Fingerprint(reconcile.ToJumpCloud, rd, rc); got != base {
 		t.Errorf("Fingerprint(reordered) = %s, want %s", got, base)
 	}
-	if got := reconcile.Diff(d, c, reconcile.DefaultPolicy()).Fingerprint; got != base {
+	if got := reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy()).Fingerprint; got != base {
 		t.Errorf("Diff().Fingerprint = %s, want %s", got, base)
 	}
 	moves := map[string]func(*reconcile.Directory, *reconcile.Cloud){
@@ -287,7 +287,7 @@ func TestFingerprint(t *testing.T) {
 	for name, move := range moves {
 		md, mc := cloneDirectory(d), cloneCloud(c)
 		move(&md, &mc)
-		if got := reconcile.Fingerprint(md, mc); got == base {
+		if got := reconcile.Fingerprint(reconcile.ToJumpCloud, md, mc); got == base {
 			t.Errorf("Fingerprint() after %s unchanged, want a new one", name)
 		}
 	}
@@ -296,7 +296,7 @@ func TestFingerprint(t *testing.T) {
 func TestApplyEmptyPlanCallsNothing(t *testing.T) {
 	t.Parallel()
 	mem := reconciletest.NewMemory(seedCloud())
-	plan := reconcile.Diff(seedDirectory(), seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, seedDirectory(), seedCloud(), reconcile.DefaultPolicy())
 	res, err := reconcile.Apply(context.Background(), plan, mem, reconcile.ApplyOptions{})
 	if err != nil || len(res.Outcomes) != 0 || len(mem.Calls()) != 0 {
 		t.Errorf("Apply(empty plan) = %v, %v with calls %v, want nothing", res, err, mem.Calls())

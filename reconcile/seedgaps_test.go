@@ -26,7 +26,7 @@ func TestScopeGroupMirrored(t *testing.T) {
 	scopeGroup(&d)
 	d.Groups = append(d.Groups, adGroup("JumpCloud Admins", "user1"))
 	d.NeverTouch.Entries = append(d.NeverTouch.Entries, reconcile.Protected{Match: "JumpCloud Admins", Why: "the admins_group"})
-	plan := reconcile.Diff(d, seedCloud(), reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, seedCloud(), reconcile.DefaultPolicy())
 	want := []string{
 		"+ group JumpCloud",
 		"+ membership JumpCloud/user1", "+ membership JumpCloud/user2", "+ membership JumpCloud/user3", "+ membership JumpCloud/user4",
@@ -62,8 +62,8 @@ func TestScopeGroupTargeted(t *testing.T) {
 // they disagree instead of taking over or creating a second account.
 func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
 	t.Parallel()
-	dom := func(us ...reconcile.ADUser) reconcile.Domain {
-		return reconcile.Domain{Container: container, Users: us}
+	dom := func(us ...reconcile.ADUser) reconcile.Directory {
+		return reconcile.Directory{Container: container, Users: us}
 	}
 	other := dUser("alice")
 	other.Mail = "alice@elsewhere.example"
@@ -73,7 +73,7 @@ func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
 	renamed.Username = "asmith"
 	tests := []struct {
 		name      string
-		dom       reconcile.Domain
+		dom       reconcile.Directory
 		want      []string
 		wantSkips []string
 	}{
@@ -88,12 +88,12 @@ func TestDiffToADMatchesUsernameAndEmail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			plan := reconcile.DiffToAD(reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}}, tt.dom, reconcile.DefaultSyncPolicy())
+			plan := reconcile.Diff(reconcile.ToAD, tt.dom, reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}}, reconcile.DefaultPolicy())
 			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
-				t.Errorf("DiffToAD() changes mismatch (-want +got):\n%s", diff)
+				t.Errorf("Diff(ToAD) changes mismatch (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.wantSkips, skips(plan)); diff != "" {
-				t.Errorf("DiffToAD() skips mismatch (-want +got):\n%s", diff)
+				t.Errorf("Diff(ToAD) skips mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -2,17 +2,33 @@ package reconcile
 
 import "time"
 
-// Directory is the Active Directory side of an import: what JumpCloud should
-// hold. The reader (ldapx) has already resolved scope, so every user and
-// group here is a member, directly or through nested groups, of the
-// `JumpCloud` group in the Root User container.
+// Directory is the Active Directory side, in both directions: what
+// JumpCloud should hold on import (AD → JumpCloud, [ToJumpCloud]), and what
+// the domain holds now on sync (JumpCloud → AD, [ToAD]). The fields a
+// direction does not use are empty (the readers in package adapter fill
+// only their own).
+//
+// On import the reader has already resolved scope, so every user and group
+// is a member, directly or through nested groups, of the `JumpCloud` group
+// in the Root User container. On sync it holds the domain's users and
+// groups that sync may match with the JumpCloud side, by username, email,
+// objectGUID or group name.
 type Directory struct {
-	// Users are the user objects in scope, in any order.
+	// Container is the Root User container DN, where sync creates users and
+	// groups (seed 003: "the AD bound groups in JumpCloud are required to
+	// live under the configured Root User container"). Sync only.
+	Container string
+	// Users are, on import, the user objects in scope; on sync, the
+	// domain's users that sync may match. A sync reader may narrow them to
+	// those matching a bound user (the adapter does); the plan is the same,
+	// its fingerprint not. In any order.
 	Users []ADUser
-	// Groups are the groups mirrored into JumpCloud, with flattened members.
+	// Groups are, on import, the groups mirrored into JumpCloud, with
+	// flattened members; on sync, the domain's groups whose names or
+	// anchors match a bound group, with direct members ([ADGroup.Members]).
 	Groups []ADGroup
 	// Admins holds the objectGUIDs of the direct members of `JumpCloud Admins`
-	// (seed 001: "This function does not support members of nested groups").
+	// (import only; seed 001: "This function does not support members of nested groups").
 	Admins []string
 	// NestedAdmins holds the objectGUIDs that are members of `JumpCloud Admins`
 	// only through nested groups; they count as admins when
@@ -25,10 +41,11 @@ type Directory struct {
 	// outside the Root User container); [Diff] copies them into the plan so
 	// the operator sees every reason in one place.
 	Skipped []Skip
-	// NeverTouch names the AD objects never imported or managed.
+	// NeverTouch names the AD objects never imported, managed, taken over
+	// or written, in both directions.
 	NeverTouch NeverTouch
 	// Authority is the JumpCloud AD domain object imported users and
-	// groups are marked with and associated with.
+	// groups are marked with and associated with (import only).
 	Authority Authority
 }
 
@@ -69,33 +86,54 @@ type ADUser struct {
 	Computer bool
 }
 
-// ADGroup is one Active Directory group mirrored into JumpCloud.
+// ADGroup is one Active Directory group: on import, one mirrored into
+// JumpCloud; on sync, one a JumpCloud group may be written to.
 type ADGroup struct {
 	// GUID is the objectGUID in canonical string form.
 	GUID string
 	// DN is the distinguishedName, for messages.
 	DN string
-	// Name is the group name JumpCloud shows (cn / sAMAccountName).
+	// Name is the group name JumpCloud shows (cn / sAMAccountName); sync
+	// matches it with the JumpCloud group name case-insensitively (seed
+	// 002: "JumpCloud syncs … for groups: Group Name").
 	Name string
-	// Members are the objectGUIDs of the users in the group after nested
-	// groups are flattened (seed 001: Group1 = {User1, User2, Group2} becomes
-	// User1..User4). Groups are not members: JumpCloud has no nesting.
+	// Members are objectGUIDs of users, and mean something else per
+	// direction. On import they are the users in the group after nested
+	// groups are flattened (seed 001: Group1 = {User1, User2, Group2}
+	// becomes User1..User4); groups are not members: JumpCloud has no
+	// nesting. On sync they are the group's direct members that are users
+	// (a reader may keep only those in [Directory.Users]: the plan adds and
+	// removes no others); other members (groups, computers, contacts) are
+	// never touched.
 	Members []string
 	// MembersConfirmed is set by a reader that read an empty member list a
-	// second time: only then may [Diff] remove every managed member of the
-	// JumpCloud group it mirrors (a list that suddenly empties is more
-	// often a bad read than an emptied group).
+	// second time: only then may [Diff] towards JumpCloud remove every
+	// managed member of the JumpCloud group it mirrors (a list that
+	// suddenly empties is more often a bad read than an emptied group).
 	MembersConfirmed bool
 	// SID, Critical and Privileged are objectSid, isCriticalSystemObject and
-	// adminCount=1, as on [ADUser]: such a group is never mirrored.
+	// adminCount=1 (Domain Admins and the other AdminSDHolder-protected
+	// groups), as on [ADUser]: such a group is never mirrored, and sync
+	// never writes to it.
 	SID        string
 	Critical   bool
 	Privileged bool
+	// Anchor is the id of the JumpCloud group this AD group was created
+	// for or taken over by, which sync records in the group (the adapter
+	// uses adminDescription), so a group renamed in JumpCloud is renamed in
+	// AD rather than created again under the new name. Empty when none is
+	// recorded. Sync only.
+	Anchor string
+	// AnchorSlotTaken reports that the attribute holding anchors carries
+	// something else (an operator's text): sync neither overwrites it nor
+	// records an anchor, and the group stays matched by name. Sync only.
+	AnchorSlotTaken bool
 	// Scope marks the `JumpCloud` group itself, whose members are every
 	// user in scope. It is mirrored to JumpCloud like the groups nested in
 	// it (seed 002: "This group is synced to your JumpCloud Administrator
 	// Portal"), though it is never written in AD: being the scope group,
 	// it is on the never-touch list, which guards AD, not this mirror.
+	// Import only.
 	Scope bool
 }
 
@@ -105,11 +143,20 @@ type Cycle struct {
 	Path []string
 }
 
-// Cloud is the JumpCloud side: what the organisation holds now.
+// Cloud is the JumpCloud side, in both directions: on import, what the
+// organisation holds now; on sync (the AD Sync agent's job), the users and
+// user groups bound to the JumpCloud AD domain object, which Active
+// Directory should hold.
 type Cloud struct {
-	// Users are all JumpCloud system users, managed by adjc or not.
+	// Users are, on import, all JumpCloud system users, managed by adjc or
+	// not; on sync, the users bound to the domain object, directly or
+	// through a bound group (GET /activedirectories/{id}/users). Anchor is
+	// set on users that `import` mirrored from AD.
 	Users []CloudUser
-	// Groups are all JumpCloud user groups, mirrored or JumpCloud-only.
+	// Groups are, on import, all JumpCloud user groups, mirrored or
+	// JumpCloud-only; on sync, the user groups bound to the domain object,
+	// with their member JumpCloud ids. Anchor is set on groups mirrored
+	// from AD.
 	Groups []CloudGroup
 }
 
@@ -160,8 +207,8 @@ type CloudGroup struct {
 	// [Authority] the state was read for.
 	Bound bool
 	// MembersConfirmed is set by a reader that read an empty member list a
-	// second time: only then may [DiffToAD] remove every bound member from
-	// the AD group (a list answered as [] is more often a bad read than an
-	// emptied group).
+	// second time: only then may [Diff] towards AD remove every bound
+	// member from the AD group (a list answered as [] is more often a bad
+	// read than an emptied group).
 	MembersConfirmed bool
 }

@@ -139,8 +139,10 @@ func (p Plan) Restrict(guids []string) Plan {
 	return out
 }
 
-// DiffTargeted plans the users of f only: [Diff] over the state refreshed
-// with f ([Refresh]), restricted to f.GUIDs ([Plan.Restrict]). Every rule of
+// DiffTargeted plans the users of f only: [Diff] towards JumpCloud over the
+// state refreshed with f ([Refresh]), restricted to f.GUIDs
+// ([Plan.Restrict]). It has no direction argument: a targeted run is about
+// AD users whose attributes changed, which only the import direction has. Every rule of
 // Diff applies unchanged, against every other user and group as last read:
 // a rename or adoption still sees the names the others hold, and the
 // deletion threshold the full number of managed users.
@@ -150,7 +152,7 @@ func (p Plan) Restrict(guids []string) Plan {
 // property tests check this over the scenarios of [Diff]'s tests).
 func DiffTargeted(dir Directory, cloud Cloud, f Fresh, p Policy) Plan {
 	d, c := Refresh(dir, cloud, f)
-	return Diff(d, c, p).Restrict(f.GUIDs)
+	return Diff(ToJumpCloud, d, c, p).Restrict(f.GUIDs)
 }
 
 func lowerSet(l []string) map[string]bool {

@@ -139,7 +139,7 @@ func TestDiffTargetedEqualsFull(t *testing.T) {
 			base := genDirectory(200, 6)
 			base.NestedAdmins = []string{base.Users[8].GUID}
 			mem := reconciletest.NewMemory(reconcile.Cloud{Users: local})
-			if _, err := reconcile.Apply(t.Context(), reconcile.Diff(base, mem.Cloud(), pol), mem, reconcile.ApplyOptions{}); err != nil {
+			if _, err := reconcile.Apply(t.Context(), reconcile.Diff(reconcile.ToJumpCloud, base, mem.Cloud(), pol), mem, reconcile.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			cache := mem.Cloud()
@@ -170,7 +170,7 @@ func TestDiffTargetedEqualsFull(t *testing.T) {
 				}
 				now.Users = slices.DeleteFunc(now.Users, func(u reconcile.ADUser) bool { return u.GUID == "" })
 
-				full := reconcile.Diff(now, cache, pol)
+				full := reconcile.Diff(reconcile.ToJumpCloud, now, cache, pol)
 				got := reconcile.DiffTargeted(base, cache, freshFrom(now, cache, guids), pol)
 				if diff := cmp.Diff(lines(full), lines(got)); diff != "" {
 					t.Errorf("round %d %v: DiffTargeted() differs from Diff() (-full +targeted):\n%s", round, did, diff)
@@ -200,7 +200,7 @@ func TestDiffTargetedIgnoresOthersPending(t *testing.T) {
 	if diff := cmp.Diff(want, lines(got)); diff != "" {
 		t.Errorf("DiffTargeted(user1) (-want +got):\n%s", diff)
 	}
-	if n := len(reconcile.Diff(d, c, reconcile.DefaultPolicy()).Changes); n <= len(got.Changes) {
+	if n := len(reconcile.Diff(reconcile.ToJumpCloud, d, c, reconcile.DefaultPolicy()).Changes); n <= len(got.Changes) {
 		t.Errorf("full plan has %d changes, want more than the targeted %d", n, len(got.Changes))
 	}
 }

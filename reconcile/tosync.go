@@ -6,84 +6,6 @@ import (
 	"strings"
 )
 
-// Bound is the JumpCloud side of a sync (JumpCloud → AD, the AD Sync
-// agent's job): the users and user groups bound to the JumpCloud AD domain
-// object, which Active Directory should hold.
-type Bound struct {
-	// Users are the users bound to the domain object, directly or through a
-	// bound group (GET /activedirectories/{id}/users). Anchor is set on users
-	// that `import` mirrored from AD.
-	Users []CloudUser
-	// Groups are the user groups bound to the domain object, with their
-	// member JumpCloud ids. Anchor is set on groups mirrored from AD.
-	Groups []CloudGroup
-}
-
-// Domain is the Active Directory side of a sync: what the domain holds now.
-type Domain struct {
-	// Container is the Root User container DN, where sync creates users and
-	// groups (seed 003: "the AD bound groups in JumpCloud are required to
-	// live under the configured Root User container").
-	Container string
-	// Users are the domain's users that sync may match, by username or by
-	// objectGUID. A reader may narrow them to those matching a bound user
-	// (the adapter does); the plan is the same, its fingerprint not.
-	Users []ADUser
-	// Groups are the domain's groups whose names match a bound group.
-	Groups []DomainGroup
-	// NeverTouch names the AD objects sync never takes over or writes.
-	NeverTouch NeverTouch
-}
-
-// DomainGroup is an Active Directory group as sync sees it.
-type DomainGroup struct {
-	GUID string
-	DN   string
-	// Name is cn, matched case-insensitively with the JumpCloud group name
-	// (seed 002: "JumpCloud syncs … for groups: Group Name").
-	Name string
-	// Anchor is the id of the JumpCloud group this AD group was created
-	// for or taken over by, which sync records in the group (the adapter
-	// uses adminDescription), so a group renamed in JumpCloud is renamed in
-	// AD rather than created again under the new name. Empty when none is
-	// recorded.
-	Anchor string
-	// AnchorSlotTaken reports that the attribute holding anchors carries
-	// something else (an operator's text): sync neither overwrites it nor
-	// records an anchor, and the group stays matched by name.
-	AnchorSlotTaken bool
-	// Privileged reports adminCount=1 (Domain Admins and the other
-	// AdminSDHolder-protected groups): sync never writes to them.
-	Privileged bool
-	// SID and Critical are objectSid and isCriticalSystemObject, as on
-	// [ADUser]: a well-known or critical group is never touched.
-	SID      string
-	Critical bool
-	// Members are the objectGUIDs of the group's direct members that are
-	// users (a reader may keep only those in [Domain.Users]: the plan adds
-	// and removes no others); other members (groups, computers, contacts)
-	// are never touched.
-	Members []string
-}
-
-// SyncPolicy holds the operator's choices that change what [DiffToAD] plans.
-type SyncPolicy struct {
-	// TwoWay is set in the two-way mode, where `import` runs too. Then each
-	// object has one authority, so no field ever ping-pongs: an object
-	// mirrored from AD (one with an anchor) is AD's, and sync writes none of
-	// its fields or memberships — only `sync password` may set its password;
-	// a JumpCloud-only object is JumpCloud's, and sync writes it. Without
-	// TwoWay (jc-authority mode) JumpCloud wins every field of every object.
-	TwoWay bool
-	// Unsuspend re-enables an AD account when its JumpCloud user is active.
-	// The seeds write only the suspension (seed 002: "JumpCloud only writes
-	// back a suspend status to AD"); adjc re-enables too unless this is off.
-	Unsuspend bool
-}
-
-// DefaultSyncPolicy returns the policy of jc-authority mode with re-enable on.
-func DefaultSyncPolicy() SyncPolicy { return SyncPolicy{Unsuspend: true} }
-
 // MaxSAMAccountName is the longest sAMAccountName AD accepts for a user
 // (the pre-Windows 2000 logon name).
 const MaxSAMAccountName = 20
@@ -132,10 +54,11 @@ func GroupNameProblem(name string) string {
 	return ""
 }
 
-// DiffToAD plans the JumpCloud → AD direction: the changes that make actual
-// (Active Directory) hold desired (the users and groups bound to the
-// JumpCloud AD domain object) under policy p. Like [Diff] it is pure and
-// level-based: applying the plan and diffing again yields an empty plan.
+// diffToAD plans the JumpCloud → AD direction ([Diff] with [ToAD]): the
+// changes that make ad (Active Directory) hold jc (the users and groups
+// bound to the JumpCloud AD domain object) under policy p. Like the import
+// direction it is pure and level-based: applying the plan and diffing again
+// yields an empty plan.
 //
 // In the plan, [Ref.Anchor] is the JumpCloud id (the authority's identity)
 // and [Ref.ID] is the AD distinguishedName, empty for an object the plan
@@ -152,9 +75,9 @@ func GroupNameProblem(name string) string {
 //   - A privileged AD account (adminCount=1) is refused and reported, as is
 //     a username AD cannot hold and a suspended user not yet in AD.
 //   - JumpCloud suspension disables the AD account; an active user's
-//     disabled account is re-enabled when [SyncPolicy.Unsuspend] is set.
+//     disabled account is re-enabled when [Policy.Unsuspend] is set.
 //   - A bound group is matched by the JumpCloud id recorded in an AD group
-//     ([DomainGroup.Anchor]), else by name, or created in the container with
+//     ([ADGroup.Anchor]), else by name, or created in the container with
 //     its id recorded. A group matched by name gets its id recorded
 //     ([FieldAnchor]); one whose name differs is renamed ([FieldName]), so a
 //     rename in JumpCloud renames the AD group instead of creating another.
@@ -164,8 +87,8 @@ func GroupNameProblem(name string) string {
 //     the JumpCloud group. Other AD members are left alone.
 //   - Objects outside the container are managed where they are, and
 //     reported, never moved. Nothing in AD is ever deleted by sync.
-//   - With [SyncPolicy.TwoWay], objects mirrored from AD are left to import.
-//   - Never-touch objects ([Domain.NeverTouch], well-known or built-in
+//   - With [Policy.TwoWay], objects mirrored from AD are left to import.
+//   - Never-touch objects ([Directory.NeverTouch], well-known or built-in
 //     objectSid, isCriticalSystemObject, adminCount=1, computer accounts)
 //     are never taken over, written, renamed or given or stripped of
 //     members, whatever their names; no object is created under a
@@ -173,15 +96,15 @@ func GroupNameProblem(name string) string {
 //   - A bound group whose JumpCloud member list is empty while its AD group
 //     holds bound users loses them only when [CloudGroup.MembersConfirmed]
 //     is set; until then the plan asks for a second read ([Skip.Recheck]).
-func DiffToAD(desired Bound, actual Domain, p SyncPolicy) Plan {
-	s := &toAD{pol: p, dom: &actual, guard: newGuard(actual.NeverTouch)}
+func diffToAD(ad Directory, jc Cloud, p Policy) Plan {
+	s := &toAD{pol: p, dom: &ad, guard: newGuard(ad.NeverTouch)}
 	s.index()
-	s.users(desired.Users)
-	s.groups(desired.Groups)
+	s.users(jc.Users)
+	s.groups(jc.Groups)
 	plan := Plan{
 		Version:     PlanVersion,
 		Direction:   ToAD,
-		Fingerprint: FingerprintToAD(desired, actual),
+		Fingerprint: Fingerprint(ToAD, ad, jc),
 		Managed:     s.managed,
 		Changes:     s.changes,
 		Skipped:     s.skipped,
@@ -204,8 +127,8 @@ type adTarget struct {
 }
 
 type toAD struct {
-	pol   SyncPolicy
-	dom   *Domain
+	pol   Policy
+	dom   *Directory
 	guard guard
 
 	byName    map[string]int // lower username → index in dom.Users

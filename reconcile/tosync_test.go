@@ -34,8 +34,8 @@ func bGroup(name string, members ...string) reconcile.CloudGroup {
 	return g
 }
 
-func dGroup(name string, members ...string) reconcile.DomainGroup {
-	g := reconcile.DomainGroup{GUID: "guid-" + name, DN: "CN=" + name + "," + container, Name: name}
+func dGroup(name string, members ...string) reconcile.ADGroup {
+	g := reconcile.ADGroup{GUID: "guid-" + name, DN: "CN=" + name + "," + container, Name: name}
 	for _, m := range members {
 		g.Members = append(g.Members, "guid-"+m)
 	}
@@ -43,30 +43,30 @@ func dGroup(name string, members ...string) reconcile.DomainGroup {
 }
 
 // anchored is g recording the JumpCloud group id.
-func anchored(g reconcile.DomainGroup, id string) reconcile.DomainGroup {
+func anchored(g reconcile.ADGroup, id string) reconcile.ADGroup {
 	g.Anchor = id
 	return g
 }
 
 func TestDiffToAD(t *testing.T) {
 	t.Parallel()
-	jcAuth := reconcile.DefaultSyncPolicy()
+	jcAuth := reconcile.DefaultPolicy()
 	twoWay := jcAuth
 	twoWay.TwoWay = true
 	noUnsuspend := jcAuth
 	noUnsuspend.Unsuspend = false
 	mod := func(u reconcile.CloudUser, f func(*reconcile.CloudUser)) reconcile.CloudUser { f(&u); return u }
 	modd := func(u reconcile.ADUser, f func(*reconcile.ADUser)) reconcile.ADUser { f(&u); return u }
-	bound := func(us ...reconcile.CloudUser) reconcile.Bound { return reconcile.Bound{Users: us} }
-	dom := func(us ...reconcile.ADUser) reconcile.Domain {
-		return reconcile.Domain{Container: container, Users: us}
+	bound := func(us ...reconcile.CloudUser) reconcile.Cloud { return reconcile.Cloud{Users: us} }
+	dom := func(us ...reconcile.ADUser) reconcile.Directory {
+		return reconcile.Directory{Container: container, Users: us}
 	}
 
 	tests := []struct {
 		name      string
-		desired   reconcile.Bound
-		actual    reconcile.Domain
-		policy    *reconcile.SyncPolicy
+		desired   reconcile.Cloud
+		actual    reconcile.Directory
+		policy    *reconcile.Policy
 		want      []string
 		wantSkips []string
 	}{
@@ -171,57 +171,57 @@ func TestDiffToAD(t *testing.T) {
 		},
 		{
 			name:    "group created with members, new and existing",
-			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice"), bUser("bob")}, Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "bob")}},
+			desired: reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice"), bUser("bob")}, Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "bob")}},
 			actual:  dom(dUser("bob")),
 			want:    []string{"+ user alice", "+ group eng", "+ membership eng/alice", "+ membership eng/bob"},
 		},
 		{
 			name: "membership added and removed value by value; AD-only members kept",
-			desired: reconcile.Bound{
+			desired: reconcile.Cloud{
 				Users:  []reconcile.CloudUser{bUser("alice"), bUser("bob"), bUser("carol")},
 				Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "carol")},
 			},
-			actual: reconcile.Domain{Container: container,
+			actual: reconcile.Directory{Container: container,
 				Users:  []reconcile.ADUser{dUser("alice"), dUser("bob"), dUser("carol"), dUser("dave")},
-				Groups: []reconcile.DomainGroup{dGroup("ENG", "alice", "bob", "dave")},
+				Groups: []reconcile.ADGroup{dGroup("ENG", "alice", "bob", "dave")},
 			},
 			// Matched by name (AD's "ENG"), so its JumpCloud id is recorded.
 			want: []string{"~ group eng {anchor:→jcg-eng}", "- membership eng/bob", "+ membership eng/carol"},
 		},
 		{
 			name: "renamed in JumpCloud: the AD group recording its id is renamed, members kept",
-			desired: reconcile.Bound{
+			desired: reconcile.Cloud{
 				Users:  []reconcile.CloudUser{bUser("alice")},
 				Groups: []reconcile.CloudGroup{func() reconcile.CloudGroup { g := bGroup("platform", "alice"); g.ID = "jcg-eng"; return g }()},
 			},
-			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
-				Groups: []reconcile.DomainGroup{anchored(dGroup("eng", "alice"), "jcg-eng"), dGroup("platform")}},
+			actual: reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.ADGroup{anchored(dGroup("eng", "alice"), "jcg-eng"), dGroup("platform")}},
 			want: []string{"~ group platform {name:eng→platform}"},
 		},
 		{
 			name: "an AD group recording another JumpCloud group's id is not taken by name",
-			desired: reconcile.Bound{
+			desired: reconcile.Cloud{
 				Users:  []reconcile.CloudUser{bUser("alice")},
 				Groups: []reconcile.CloudGroup{bGroup("eng", "alice")},
 			},
-			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
-				Groups: []reconcile.DomainGroup{anchored(dGroup("eng"), "jcg-old")}},
+			actual: reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.ADGroup{anchored(dGroup("eng"), "jcg-old")}},
 			want:      []string{},
 			wantSkips: []string{"group eng: AD group CN=eng," + container + " belongs to JumpCloud group jcg-old"},
 		},
 		{
 			name: "the anchor attribute holds an operator's text: matched by name, nothing recorded",
-			desired: reconcile.Bound{
+			desired: reconcile.Cloud{
 				Users:  []reconcile.CloudUser{bUser("alice")},
 				Groups: []reconcile.CloudGroup{bGroup("eng", "alice")},
 			},
-			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
-				Groups: []reconcile.DomainGroup{func() reconcile.DomainGroup { g := dGroup("eng", "alice"); g.AnchorSlotTaken = true; return g }()}},
+			actual: reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.ADGroup{func() reconcile.ADGroup { g := dGroup("eng", "alice"); g.AnchorSlotTaken = true; return g }()}},
 			want: []string{},
 		},
 		{
 			name: "members that are not in AD are not added",
-			desired: reconcile.Bound{
+			desired: reconcile.Cloud{
 				Users:  []reconcile.CloudUser{mod(bUser("alice"), func(u *reconcile.CloudUser) { u.Suspended = true })},
 				Groups: []reconcile.CloudGroup{bGroup("eng", "alice")},
 			},
@@ -231,29 +231,29 @@ func TestDiffToAD(t *testing.T) {
 		},
 		{
 			name:    "group name AD cannot hold as sAMAccountName: that cn, a cleaned sAMAccountName",
-			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
+			desired: reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
 			actual:  dom(dUser("alice")),
 			want:    []string{"+ group a,b*", "+ membership a,b*/alice"},
 		},
 		{
 			name:    "group with such a name already in AD is managed",
-			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
-			actual:  reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.DomainGroup{dGroup("a,b*")}},
+			desired: reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("a,b*", "alice")}},
+			actual:  reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.ADGroup{dGroup("a,b*")}},
 			want:    []string{"~ group a,b* {anchor:→jcg-a,b*}", "+ membership a,b*/alice"},
 		},
 		{
 			name:    "privileged group refused",
-			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("Domain Admins", "alice")}},
-			actual: reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")},
-				Groups: []reconcile.DomainGroup{func() reconcile.DomainGroup { g := dGroup("Domain Admins"); g.Privileged = true; return g }()}},
+			desired: reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")}, Groups: []reconcile.CloudGroup{bGroup("Domain Admins", "alice")}},
+			actual: reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")},
+				Groups: []reconcile.ADGroup{func() reconcile.ADGroup { g := dGroup("Domain Admins"); g.Privileged = true; return g }()}},
 			want:      []string{},
 			wantSkips: []string{"group Domain Admins: privileged AD group (adminCount=1)"},
 		},
 		{
 			name: "two-way: a group mirrored from AD is AD's",
-			desired: reconcile.Bound{Users: []reconcile.CloudUser{bUser("alice")},
+			desired: reconcile.Cloud{Users: []reconcile.CloudUser{bUser("alice")},
 				Groups: []reconcile.CloudGroup{func() reconcile.CloudGroup { g := bGroup("eng", "alice"); g.Anchor = "guid-eng"; return g }()}},
-			actual:    reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.DomainGroup{dGroup("eng")}},
+			actual:    reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("alice")}, Groups: []reconcile.ADGroup{dGroup("eng")}},
 			policy:    &twoWay,
 			want:      []string{},
 			wantSkips: []string{"group eng: mirrored from AD: in two-way mode AD is its authority"},
@@ -266,16 +266,16 @@ func TestDiffToAD(t *testing.T) {
 			if tt.policy != nil {
 				pol = *tt.policy
 			}
-			plan := reconcile.DiffToAD(tt.desired, tt.actual, pol)
+			plan := reconcile.Diff(reconcile.ToAD, tt.actual, tt.desired, pol)
 			if plan.Direction != reconcile.ToAD {
 				t.Errorf("Direction = %q, want %q", plan.Direction, reconcile.ToAD)
 			}
 			if diff := cmp.Diff(tt.want, lines(plan)); diff != "" {
-				t.Errorf("DiffToAD changes (-want +got):\n%s", diff)
+				t.Errorf("Diff(ToAD) changes (-want +got):\n%s", diff)
 			}
 			got := skips(plan)
 			if len(got) != len(tt.wantSkips) {
-				t.Fatalf("DiffToAD skips = %q, want %d matching %q", got, len(tt.wantSkips), tt.wantSkips)
+				t.Fatalf("Diff(ToAD) skips = %q, want %d matching %q", got, len(tt.wantSkips), tt.wantSkips)
 			}
 			for i, w := range tt.wantSkips {
 				if !strings.Contains(got[i], w) {
@@ -289,7 +289,7 @@ func TestDiffToAD(t *testing.T) {
 // memAD is an in-memory AD for Apply round trips: users and groups by DN.
 type memAD struct {
 	mu     sync.Mutex
-	dom    reconcile.Domain
+	dom    reconcile.Directory
 	nextID int
 }
 
@@ -339,7 +339,7 @@ func (m *memAD) CreateGroup(_ context.Context, g reconcile.GroupSpec) (string, e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	dn := "CN=" + g.Name + "," + m.dom.Container
-	m.dom.Groups = append(m.dom.Groups, reconcile.DomainGroup{GUID: "g-" + g.Name, DN: dn, Name: g.Name, Anchor: g.Anchor})
+	m.dom.Groups = append(m.dom.Groups, reconcile.ADGroup{GUID: "g-" + g.Name, DN: dn, Name: g.Name, Anchor: g.Anchor})
 	return dn, nil
 }
 
@@ -399,28 +399,28 @@ func TestDiffToADApplyTwice(t *testing.T) {
 	t.Parallel()
 	susp := bUser("dave")
 	susp.Suspended = true
-	desired := reconcile.Bound{
+	desired := reconcile.Cloud{
 		Users:  []reconcile.CloudUser{bUser("alice"), bUser("bob"), bUser("carol"), susp},
 		Groups: []reconcile.CloudGroup{bGroup("eng", "alice", "bob"), bGroup("ops", "carol", "dave"), bGroup("platform", "alice")},
 	}
 	desired.Groups[2].ID = "jcg-infra" // renamed from infra in JumpCloud
 	oldBob := dUser("bob")
 	oldBob.Disabled, oldBob.GivenName = true, "Robert"
-	ad := &memAD{dom: reconcile.Domain{Container: container,
+	ad := &memAD{dom: reconcile.Directory{Container: container,
 		Users:  []reconcile.ADUser{oldBob, dUser("carol"), dUser("dave")},
-		Groups: []reconcile.DomainGroup{dGroup("ops", "carol"), anchored(dGroup("infra"), "jcg-infra")},
+		Groups: []reconcile.ADGroup{dGroup("ops", "carol"), anchored(dGroup("infra"), "jcg-infra")},
 	}}
-	pol := reconcile.DefaultSyncPolicy()
-	plan := reconcile.DiffToAD(desired, ad.dom, pol)
+	pol := reconcile.DefaultPolicy()
+	plan := reconcile.Diff(reconcile.ToAD, ad.dom, desired, pol)
 	if plan.Empty() {
-		t.Fatal("first DiffToAD planned nothing")
+		t.Fatal("first Diff(ToAD) planned nothing")
 	}
 	if _, err := reconcile.Apply(t.Context(), plan, ad, reconcile.ApplyOptions{Concurrency: 4}); err != nil {
 		t.Fatalf("Apply = %v", err)
 	}
-	again := reconcile.DiffToAD(desired, ad.dom, pol)
+	again := reconcile.Diff(reconcile.ToAD, ad.dom, desired, pol)
 	if !again.Empty() {
-		t.Errorf("second DiffToAD = %q, want no changes", lines(again))
+		t.Errorf("second Diff(ToAD) = %q, want no changes", lines(again))
 	}
 	if plan.Fingerprint == again.Fingerprint {
 		t.Error("fingerprint did not change with the state")
@@ -429,10 +429,10 @@ func TestDiffToADApplyTwice(t *testing.T) {
 
 func TestFingerprintToADOrderFree(t *testing.T) {
 	t.Parallel()
-	a := reconcile.Bound{Users: []reconcile.CloudUser{bUser("a"), bUser("b")}, Groups: []reconcile.CloudGroup{bGroup("g", "a", "b")}}
-	b := reconcile.Bound{Users: []reconcile.CloudUser{bUser("b"), bUser("a")}, Groups: []reconcile.CloudGroup{bGroup("g", "b", "a")}}
-	d := reconcile.Domain{Container: container, Users: []reconcile.ADUser{dUser("a")}}
-	if x, y := reconcile.FingerprintToAD(a, d), reconcile.FingerprintToAD(b, d); x != y {
-		t.Errorf("FingerprintToAD differs by order: %s vs %s", x, y)
+	a := reconcile.Cloud{Users: []reconcile.CloudUser{bUser("a"), bUser("b")}, Groups: []reconcile.CloudGroup{bGroup("g", "a", "b")}}
+	b := reconcile.Cloud{Users: []reconcile.CloudUser{bUser("b"), bUser("a")}, Groups: []reconcile.CloudGroup{bGroup("g", "b", "a")}}
+	d := reconcile.Directory{Container: container, Users: []reconcile.ADUser{dUser("a")}}
+	if x, y := reconcile.Fingerprint(reconcile.ToAD, d, a), reconcile.Fingerprint(reconcile.ToAD, d, b); x != y {
+		t.Errorf("Fingerprint(ToAD) differs by order: %s vs %s", x, y)
 	}
 }

@@ -160,7 +160,7 @@ func applyOnce(ctx context.Context, o options, d reconcile.Directory, rate429 fl
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	plan := reconcile.Diff(d, reconcile.Cloud{}, reconcile.DefaultPolicy())
+	plan := reconcile.Diff(reconcile.ToJumpCloud, d, reconcile.Cloud{}, reconcile.DefaultPolicy())
 	emu.SetChaos(jcemu.Chaos{Latency: o.latency, Rate429: rate429})
 	emu.ResetCalls()
 	start := time.Now()
