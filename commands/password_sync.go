@@ -200,7 +200,7 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		OnOutcome: func(o pwsync.Outcome) {
 			metrics.Observe(o)
 			audit.Record(o)
-			logPasswordOutcome(log, o)
+			pwsync.LogOutcome(log, o)
 		},
 	})
 
@@ -255,19 +255,4 @@ func runPasswordSync(ctx context.Context, opts *PasswordSyncOptions) error {
 		return nil
 	}
 	return nil
-}
-
-func logPasswordOutcome(log *slog.Logger, o pwsync.Outcome) {
-	args := []any{"account", o.Account, "id", o.ID.String(), "result", string(o.Result), "attempts", o.Attempts}
-	if o.UserID != "" {
-		args = append(args, "jc_id", o.UserID)
-	}
-	switch {
-	case o.Result == pwsync.Delivered:
-		log.Info("password delivered to jumpcloud", append(args, "latency", o.Done.Sub(o.Captured))...)
-	case o.Ignored():
-		log.Info("password change ignored", append(args, "reason", o.Reason)...)
-	default:
-		log.Warn("password change NOT delivered: jumpcloud keeps the old password until the next change", append(args, "reason", o.Reason)...)
-	}
 }

@@ -46,9 +46,10 @@
 // Only in memory: a frame is read into a byte slice that is zeroed once the
 // change has been delivered, refused or dropped. Changes wait in a bounded
 // in-memory queue; nothing is written to disk, and a change that cannot be
-// delivered within [Options.RetryFor] is dropped and reported; JumpCloud
-// then keeps the old password until the next change (AD's pwdLastSet is
-// later than JumpCloud's password_date, which a future diff could show).
+// delivered within [Options.RetryFor] is given up ([GaveUp]) and reported;
+// JumpCloud then keeps the old password until the next change (AD's
+// pwdLastSet is later than JumpCloud's password_date, which `adjc diff`
+// shows as password drift).
 // Go strings cannot be zeroed, so the copy the HTTP request is built from
 // lives until the garbage collector reuses it; SECURITY.md says so.
 package pwsync
