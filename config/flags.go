@@ -35,6 +35,7 @@ const (
 	FlagUsernameAttr     = "username-attribute"
 	FlagJCDomainID       = "jumpcloud-domain-id"
 	FlagWelcomeEmail     = "welcome-email"
+	FlagPasswordSync     = "password-sync"
 )
 
 // Environment variables read by [Load].
@@ -68,6 +69,7 @@ const (
 	EnvUsernameAttr     = "ADJC_USERNAME_ATTRIBUTE"
 	EnvJCDomainID       = "ADJC_JC_DOMAIN_ID"
 	EnvWelcomeEmail     = "ADJC_WELCOME_EMAIL"
+	EnvPasswordSync     = "ADJC_PASSWORD_SYNC"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -122,6 +124,7 @@ func domainSettings() []setting {
 		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
 		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
+		{key: "password_sync", env: EnvPasswordSync, flag: FlagPasswordSync, boolean: true, help: "schedule also delivers the password changes caught on this DC to JumpCloud, as 'adjc password-sync' does"},
 	}
 }
 

@@ -329,6 +329,9 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	var welcome string
 	l.set(d.field("welcome_email"), &welcome, fd["welcome_email"], "false")
 	d.WelcomeEmail = welcome == "true"
+	var pwsync string
+	l.set(d.field("password_sync"), &pwsync, fd["password_sync"], "false")
+	d.PasswordSync = pwsync == "true"
 	d.NeverTouch = fd["never_touch"].list
 	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
 	if v := fd["never_touch"]; v.set {
@@ -441,6 +444,10 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			welcome := strconv.FormatBool(d.WelcomeEmail)
 			l.set(key, &welcome, v, "")
 			d.WelcomeEmail = l.boolValue(key, welcome)
+		case "password_sync":
+			pwsync := strconv.FormatBool(d.PasswordSync)
+			l.set(key, &pwsync, v, "")
+			d.PasswordSync = l.boolValue(key, pwsync)
 		}
 	}
 	for _, s := range domainSettings() {
@@ -492,6 +499,8 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.JumpCloudDomainID
 	case "welcome_email":
 		return strconv.FormatBool(d.WelcomeEmail)
+	case "password_sync":
+		return strconv.FormatBool(d.PasswordSync)
 	}
 	return ""
 }
