@@ -208,8 +208,9 @@ func (d *Deliverer) Close() {
 }
 
 // Run delivers queued changes until ctx ends, or until [Deliverer.Close]
-// was called and the queue is empty. Changes still queued when ctx ends are
-// dropped and reported (the cleartext is never kept beyond the process).
+// was called and the queue is empty. When ctx ends, the delivery attempt in
+// flight is finished (not retried); changes still queued are dropped and
+// reported (the cleartext is never kept beyond the process).
 func (d *Deliverer) Run(ctx context.Context) error {
 	defer func() {
 		d.mu.Lock()
@@ -288,7 +289,10 @@ func (d *Deliverer) deliver(ctx context.Context, p *pending) Outcome {
 			o.Result, o.Reason = Superseded, "a newer password change of the same account arrived"
 			return o
 		}
-		err := d.attempt(ctx, p, &o)
+		// A stop (ctx ending) lets the attempt in flight finish, so a
+		// password JumpCloud is being sent is not cut off half-way;
+		// no retry follows it.
+		err := d.attempt(context.WithoutCancel(ctx), p, &o)
 		if err == nil {
 			return o
 		}
