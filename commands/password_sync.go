@@ -100,9 +100,12 @@ Each change is delivered only for an account that is a (nested) member of
 the domain's JumpCloud group, is not privileged (adminCount=1), is not a
 well-known account, adjc's bind account or on --never-touch, and whose
 JumpCloud user exists; its password is checked against JumpCloud's policy
-first. Transient failures are retried from memory for --retry-for; the
-password is never written to disk, logged or put in the audit log, which
-records each outcome. --metrics-addr serves adjc_password_sync_total{result}.
+first. Transient failures are retried from memory for --retry-for, then
+given up (result gave_up, a warning, an audit line); the password is never
+written to disk, logged or put in the audit log, which records each outcome
+(kind password, as 'adjc sync password' writes it). A stop finishes the
+delivery in flight. --metrics-addr serves adjc_password_sync_total{result}.
+'adjc schedule --password-sync' runs the same delivery inside the scheduler.
 
 EXIT STATUS
   0 when stopped by a signal or at the end of stdin, 1 on a failure to
@@ -305,6 +308,9 @@ func (p *passwordService) run(ctx context.Context) error {
 	}
 	p.deliverer.Close()
 	err := <-delivered
+	if !p.handed { // no change came: the deliverer never took it
+		p.first.Close()
+	}
 	if aerr := p.audit.Close(); aerr != nil {
 		p.log.Warn("audit log", "error", aerr)
 	}

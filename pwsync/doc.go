@@ -41,6 +41,10 @@
 // (below 1000), adjc's bind account and the never-touch list are refused
 // before either check.
 //
+// The [Deliverer] is run by `adjc password-sync` alone, or by `adjc schedule`
+// (password_sync) beside its runs; either way a stop lets the delivery
+// attempt in flight finish.
+//
 // # Where the cleartext lives
 //
 // Only in memory: a frame is read into a byte slice that is zeroed once the
