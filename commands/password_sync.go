@@ -308,7 +308,7 @@ func (p *passwordService) run(ctx context.Context) error {
 	}
 	p.deliverer.Close()
 	err := <-delivered
-	if !p.handed { // no change came: the deliverer never took it
+	if !p.handed && p.first != nil { // no change came: the deliverer never took it
 		p.first.Close()
 	}
 	if aerr := p.audit.Close(); aerr != nil {
