@@ -123,8 +123,9 @@ JumpCloud, exactly as 'adjc password-sync' does (its flags here are
 and so on), under the same lock, audit log and metrics endpoint.
 
 SIGINT or SIGTERM stops after the current run and the password delivery in
-flight (exit 0); a second one exits at once. --metrics-addr serves Prometheus metrics on /metrics and /healthz, which
-fails (503) when the last successful run is older than --health-max-age.
+flight (exit 0); a second one exits at once. --metrics-addr serves
+Prometheus metrics on /metrics and /healthz, which fails (503) when the
+last successful run is older than --health-max-age.
 
 EXIT STATUS
   0 after a stop, 1 when the schedule cannot start (another scheduler holds
