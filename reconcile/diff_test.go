@@ -359,7 +359,7 @@ func TestDiff(t *testing.T) {
 				u.PasswordDate = time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 			})),
 			want:      []string{},
-			wantSkips: []string{"password alice: password changed in JumpCloud (password_date 2024-02-01T00:00:00Z) after AD (pwdLastSet 2024-01-01T00:00:00Z)"},
+			wantSkips: []string{"password alice: password drift: changed in JumpCloud (password_date 2024-02-01T00:00:00Z) after AD (pwdLastSet 2024-01-01T00:00:00Z)"},
 		},
 		{
 			name: "password changed in AD and not delivered is drift",

@@ -264,7 +264,7 @@ func PasswordDrift(u *ADUser, cu *CloudUser) string {
 	case cu.PasswordDate.After(u.PwdLastSet.Add(PasswordSkew)):
 		// AD Import never carries passwords back, and adjc cannot read
 		// them: say so rather than let the two silently differ (issue 5).
-		return fmt.Sprintf("password changed in JumpCloud (password_date %s) after AD (pwdLastSet %s); adjc cannot read passwords: set it again in AD or push it to AD from JumpCloud",
+		return fmt.Sprintf("password drift: changed in JumpCloud (password_date %s) after AD (pwdLastSet %s); adjc cannot read passwords: set it again in AD or push it to AD from JumpCloud",
 			cu.PasswordDate.UTC().Format(time.RFC3339), ad)
 	}
 	return ""
