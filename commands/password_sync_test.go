@@ -3,11 +3,16 @@ package commands
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/pwsync"
 )
 
 func TestNewPasswordSyncCmd(t *testing.T) {
@@ -53,5 +58,46 @@ func TestRunPasswordSyncUsage(t *testing.T) {
 				t.Errorf("exit code = %d, want 2", ExitCode(err))
 			}
 		})
+	}
+}
+
+// idleService is a delivery whose source is stdin reading in, with no
+// change: an empty one ends at once, as a failed capture source does.
+func idleService(t *testing.T, in io.Reader) *passwordService {
+	t.Helper()
+	ios, _, _, _ := output.Test()
+	ios.In = in
+	audit, err := pwsync.OpenAuditLog(filepath.Join(t.TempDir(), "audit.jsonl"), "example.com", time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &passwordService{opts: &PasswordSyncOptions{Source: "stdin", IO: ios}, log: slog.New(slog.DiscardHandler),
+		deliverer: pwsync.New(pwsync.Options{}), audit: audit}
+}
+
+// TestAlongside: the schedule and the password delivery stop together. A
+// delivery that ends on its own stops the schedule with an error (so a
+// service manager restarts the process); a schedule that ends stops the
+// delivery; with no delivery the schedule runs alone.
+func TestAlongside(t *testing.T) {
+	t.Parallel()
+	waitStop := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	err := alongside(t.Context(), idleService(t, strings.NewReader("")), waitStop)
+	if err == nil || !strings.Contains(err.Error(), "password sync stopped: its source ended") {
+		t.Errorf("alongside(source ends) = %v, want the schedule stopped with the reason", err)
+	}
+	boom := errors.New("boom")
+	r, w := io.Pipe()
+	fail := func(ctx context.Context) error {
+		context.AfterFunc(ctx, func() { w.Close() }) // stdin ends only once the schedule has
+		return boom
+	}
+	if err := alongside(t.Context(), idleService(t, r), fail); !errors.Is(err, boom) {
+		t.Errorf("alongside(schedule fails) = %v, want %v", err, boom)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := alongside(ctx, nil, waitStop); err != nil {
+		t.Errorf("alongside(no delivery, stopped) = %v, want nil", err)
 	}
 }

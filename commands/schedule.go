@@ -49,6 +49,9 @@ type ScheduleOptions struct {
 	// cached state targeted runs start from is what the run left; nil
 	// leaves no cache after a full run that applied changes.
 	ReadCloud func(ctx context.Context, cfg *config.Config, d *config.Domain) (reconcile.Cloud, error)
+	// Password is the password delivery run beside the schedule when the
+	// domain's password_sync is set (--password-sync).
+	Password *PasswordSyncOptions
 	// Ready, when set, is called once the schedule (and the metrics
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
@@ -81,7 +84,7 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 		}
 	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
-		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f)}
+		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f), Password: newPasswordSyncOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -113,9 +116,16 @@ going. Nothing else pauses it: no JumpCloud field is read as a pause.
 One scheduler per domain per host: a lock in the state folder refuses a
 second one. The state folder also keeps the DirSync cookie and the last run.
 
-SIGINT or SIGTERM stops after the current run (exit 0); a second one exits at
-once. --metrics-addr serves Prometheus metrics on /metrics and /healthz, which
-fails (503) when the last successful run is older than --health-max-age.
+With --password-sync (password_sync: true, $ADJC_PASSWORD_SYNC), run on the
+DC, the same process also delivers each password change the DC accepts to
+JumpCloud, exactly as 'adjc password-sync' does (its flags here are
+--password-sync-source, --password-sync-smb-conf, --password-sync-retry-for
+and so on), under the same lock, audit log and metrics endpoint.
+
+SIGINT or SIGTERM stops after the current run and the password delivery in
+flight (exit 0); a second one exits at once. --metrics-addr serves
+Prometheus metrics on /metrics and /healthz, which fails (503) when the
+last successful run is older than --health-max-age.
 
 EXIT STATUS
   0 after a stop, 1 when the schedule cannot start (another scheduler holds
@@ -140,6 +150,7 @@ EXIT STATUS
 	fs.IntVar(&opts.Concurrency, "concurrency", 4, "JumpCloud changes in flight at once during import")
 	fs.BoolVar(&opts.NoUnsuspend, "no-unsuspend", false, "sync never re-enables an AD account disabled because its JumpCloud user was suspended")
 	opts.policy.add(cmd)
+	opts.Password.addFlags(fs, "password-sync-")
 	cmd.MarkFlagsMutuallyExclusive("import", "sync")
 	cmd.AddCommand(newScheduleStatusCmd(f, nil), newSchedulePauseCmd(f, true), newSchedulePauseCmd(f, false), newScheduleFullNowCmd(f))
 	return cmd
@@ -178,6 +189,11 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	}
 	if cfg.AuditLog == "" {
 		return errors.New("no audit log path: set audit_log, state_dir or $HOME so applied changes can be recorded")
+	}
+	if d.PasswordSync {
+		if err := schedulePasswordSync(cfg, d, opts.Password); err != nil {
+			return err
+		}
 	}
 	log := opts.Logger.With("domain", d.Name)
 
@@ -305,10 +321,17 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		defer srv.Close()
 		log.Info("serving metrics", "addr", metricsAddr)
 	}
+	var pw *passwordService
+	if d.PasswordSync {
+		if pw, err = startPasswordSync(ctx, opts.Password, cfg, d, passwordMetrics(sopts.Metrics, d)); err != nil {
+			waitWatch()
+			return err
+		}
+	}
 	if opts.Ready != nil {
 		opts.Ready(metricsAddr)
 	}
-	err = s.Run(ctx)
+	err = alongside(ctx, pw, s.Run)
 	waitWatch()
 	return err
 }

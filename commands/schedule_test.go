@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,61 @@ func TestScheduleDirections(t *testing.T) {
 		if imp != tt.imp || syn != tt.syn || (err != nil) != tt.err || (err != nil && !errors.As(err, &usage)) {
 			t.Errorf("scheduleDirections(%s, import=%v, sync=%v) = %v, %v, %v", tt.mode, tt.onlyImport, tt.only, imp, syn, err)
 		}
+	}
+}
+
+// TestSchedulePasswordSyncFlags: the delivery's flags are password-sync's
+// own, prefixed, and fill the options schedule runs it with.
+func TestSchedulePasswordSyncFlags(t *testing.T) {
+	t.Parallel()
+	f, _ := testFactory(nil)
+	var got *ScheduleOptions
+	cmd := newScheduleCmd(f, func(_ context.Context, o *ScheduleOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--password-sync-source", "stdin", "--password-sync-retry-for", "30s", "--password-sync-smb-conf", "/etc/samba/smb.conf",
+		"--password-sync-never-touch", "breakglass"})
+	if err := cmd.ExecuteContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p := got.Password
+	if p.Source != "stdin" || p.RetryFor != 30*time.Second || p.SMBConf != "/etc/samba/smb.conf" || len(p.NeverTouch) != 1 || p.SambaTool != "samba-tool" {
+		t.Errorf("password sync options = %+v", *p)
+	}
+}
+
+// TestSchedulePasswordSyncUsage: password_sync settings that cannot work
+// are usage errors before anything is dialled or locked.
+func TestSchedulePasswordSyncUsage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok := PasswordSyncOptions{Source: "samba", RetryFor: time.Minute, flagPrefix: "password-sync-"}
+	tests := []struct {
+		name string
+		mode config.Mode
+		ha   bool
+		pw   PasswordSyncOptions
+		want string
+	}{
+		{name: "jc-authority", mode: config.ModeJCAuthority, pw: ok, want: "jc-authority"},
+		{name: "with ha", mode: config.ModeADAuthority, ha: true, pw: ok, want: "ha.etcd"},
+		{name: "bad source", mode: config.ModeADAuthority, pw: PasswordSyncOptions{Source: "pigeon", RetryFor: time.Minute, flagPrefix: "password-sync-"}, want: "--password-sync-source"},
+		{name: "no retry", mode: config.ModeTwoWay, pw: PasswordSyncOptions{Source: "samba", flagPrefix: "password-sync-"}, want: "--password-sync-retry-for"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := &config.Config{StateDir: dir, AuditLog: dir + "/audit.jsonl",
+				Domains: []config.Domain{{Name: "adjc.lab", Mode: tt.mode, PasswordSync: true}}}
+			if tt.ha {
+				cfg.HA.Endpoints = []string{"https://127.0.0.1:1"}
+			}
+			pw := tt.pw
+			o := ScheduleOptions{Interval: time.Minute, Concurrency: 1, Password: &pw,
+				Config: func() (*config.Config, error) { return cfg, nil },
+				policy: policyFlags{onDisabled: "suspend", onRemoved: "delete", maxDeletes: 10, maxDeletePercent: 10}}
+			err := runSchedule(t.Context(), &o)
+			if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("runSchedule(%s) = %v (exit %d), want a usage error naming %q", tt.name, err, ExitCode(err), tt.want)
+			}
+		})
 	}
 }

@@ -164,6 +164,10 @@ type Domain struct {
 	// DelegatedAuthority is what import does with managed users'
 	// delegatedAuthority (password delegation to the AD domain object).
 	DelegatedAuthority DelegatedAuthority
+	// PasswordSync makes `adjc schedule` also deliver the password changes
+	// caught on this domain's DC, as `adjc password-sync` does (package
+	// pwsync), in the same process. Default false.
+	PasswordSync bool
 	// NeverTouch lists AD objects adjc must leave alone on top of the
 	// built-in never-touch set: DNs or sAMAccountNames; a group named here
 	// protects its members (direct and nested) too. File only: a list does
@@ -334,6 +338,9 @@ func (c *Config) Settings() []Setting {
 		add(d.field("jumpcloud_domain_id"), d.JumpCloudDomainID)
 		add(d.field("welcome_email"), strconv.FormatBool(d.WelcomeEmail))
 		add(d.field("delegated_authority"), string(d.DelegatedAuthority))
+		if d.PasswordSync { // shown only when set: most hosts are not DCs
+			add(d.field("password_sync"), "true")
+		}
 		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
 			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
 		}

@@ -39,9 +39,9 @@ var (
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
 		"import_bind", "import_bind_password_file", "sync_bind", "sync_bind_password_file",
 		"ca_file", "start_tls", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
-		"jumpcloud_domain_id", "never_touch", "welcome_email", "delegated_authority",
+		"jumpcloud_domain_id", "never_touch", "welcome_email", "delegated_authority", "password_sync",
 	}
-	boolKeys = []string{"start_tls", "allow_plaintext", "welcome_email"}
+	boolKeys = []string{"start_tls", "allow_plaintext", "welcome_email", "password_sync"}
 	listKeys = []string{"never_touch"}
 )
 

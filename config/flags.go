@@ -36,6 +36,7 @@ const (
 	FlagJCDomainID       = "jumpcloud-domain-id"
 	FlagWelcomeEmail     = "welcome-email"
 	FlagDelegatedAuth    = "delegated-authority"
+	FlagPasswordSync     = "password-sync"
 )
 
 // Environment variables read by [Load].
@@ -70,6 +71,7 @@ const (
 	EnvJCDomainID       = "ADJC_JC_DOMAIN_ID"
 	EnvWelcomeEmail     = "ADJC_WELCOME_EMAIL"
 	EnvDelegatedAuth    = "ADJC_DELEGATED_AUTHORITY"
+	EnvPasswordSync     = "ADJC_PASSWORD_SYNC"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -125,6 +127,7 @@ func domainSettings() []setting {
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
 		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
 		{key: "delegated_authority", env: EnvDelegatedAuth, flag: FlagDelegatedAuth, help: "managed users' delegatedAuthority: follow (the AD domain object's delegationState), always or never"},
+		{key: "password_sync", env: EnvPasswordSync, flag: FlagPasswordSync, boolean: true, help: "schedule also delivers the password changes caught on this DC to JumpCloud, as 'adjc password-sync' does"},
 	}
 }
 

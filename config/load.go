@@ -330,6 +330,9 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	l.set(d.field("welcome_email"), &welcome, fd["welcome_email"], "false")
 	d.WelcomeEmail = welcome == "true"
 	l.set(d.field("delegated_authority"), (*string)(&d.DelegatedAuthority), fd["delegated_authority"], string(DelegatedFollow))
+	var pwsync string
+	l.set(d.field("password_sync"), &pwsync, fd["password_sync"], "false")
+	d.PasswordSync = pwsync == "true"
 	d.NeverTouch = fd["never_touch"].list
 	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
 	if v := fd["never_touch"]; v.set {
@@ -444,6 +447,10 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			d.WelcomeEmail = l.boolValue(key, welcome)
 		case "delegated_authority":
 			l.set(key, (*string)(&d.DelegatedAuthority), v, string(DelegatedFollow))
+		case "password_sync":
+			pwsync := strconv.FormatBool(d.PasswordSync)
+			l.set(key, &pwsync, v, "")
+			d.PasswordSync = l.boolValue(key, pwsync)
 		}
 	}
 	for _, s := range domainSettings() {
@@ -497,6 +504,8 @@ func (l *loader) current(d *Domain, key string) string {
 		return strconv.FormatBool(d.WelcomeEmail)
 	case "delegated_authority":
 		return string(d.DelegatedAuthority)
+	case "password_sync":
+		return strconv.FormatBool(d.PasswordSync)
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/output"
@@ -104,4 +105,43 @@ func TestViewPlain(t *testing.T) {
 		fmt.Fprintf(&b, "--- %s, empty\n%s", d, out)
 	}
 	golden.Assert(t, []byte(b.String()), "pipeline/view_plain.txt")
+}
+
+// TestViewPasswordDrift: password drift that reconcile.Diff finds (AD newer
+// than JumpCloud, JumpCloud without a password, JumpCloud newer) is shown
+// by the one plan view, table and JSON, as a skip with the fix; it is not
+// a change, so the plan stays empty.
+func TestViewPasswordDrift(t *testing.T) {
+	t.Parallel()
+	at := func(day int) time.Time { return time.Date(2026, 3, day, 9, 0, 0, 0, time.UTC) }
+	ad := func(name string, set time.Time) reconcile.ADUser {
+		return reconcile.ADUser{GUID: "guid-" + name, Username: name, Mail: name + "@example.com", PwdLastSet: set}
+	}
+	jc := func(name string, set time.Time) reconcile.CloudUser {
+		return reconcile.CloudUser{ID: "id-" + name, Anchor: "guid-" + name, Username: name, Email: name + "@example.com", PasswordDate: set,
+			Markers: reconcile.Markers{ExternalSourceType: reconcile.SourceActiveDirectory, ExternallyManaged: true}}
+	}
+	dir := reconcile.Directory{Users: []reconcile.ADUser{
+		ad("alice", at(2)), ad("bob", at(2)), ad("carol", at(2)), ad("dave", at(2)),
+	}}
+	cloud := reconcile.Cloud{Users: []reconcile.CloudUser{
+		jc("alice", at(1)),                            // changed in AD, not delivered
+		jc("bob", time.Time{}),                        // JumpCloud has no password
+		jc("carol", at(3)),                            // changed in JumpCloud
+		jc("dave", at(2).Add(reconcile.PasswordSkew)), // the same change, within the skew
+	}}
+	p := reconcile.Diff(reconcile.ToJumpCloud, dir, cloud, reconcile.DefaultPolicy())
+	if !p.Empty() {
+		t.Fatalf("Diff() changes = %v, want none: drift is not a change", p.Changes)
+	}
+	v := pipeline.NewView("example.com", p)
+	var b strings.Builder
+	for _, f := range []output.Format{output.FormatTable, output.FormatJSON} {
+		ios, _, out, _ := output.Test()
+		if err := output.NewPrinter(ios, f).Print(v); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "--- %s\n%s", f, out)
+	}
+	golden.Assert(t, []byte(b.String()), "pipeline/view_password_drift.txt")
 }

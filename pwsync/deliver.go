@@ -23,7 +23,8 @@ type Result string
 const (
 	Delivered   Result = "delivered"    // JumpCloud holds the new password
 	Refused     Result = "refused"      // JumpCloud's policy refuses it (checked by adjc or by JumpCloud)
-	Failed      Result = "failed"       // not delivered within RetryFor, or a permanent error
+	Failed      Result = "failed"       // a permanent error (bad credentials, a 4xx other than a refusal)
+	GaveUp      Result = "gave_up"      // transient failures for all of RetryFor: given up, nothing kept
 	Dropped     Result = "dropped"      // the queue was full or adjc was stopping
 	Superseded  Result = "superseded"   // a newer change of the same account came first
 	Stale       Result = "stale"        // JumpCloud's password is newer than the AD change
@@ -35,7 +36,7 @@ const (
 )
 
 // Results lists every [Result], for metrics that start at zero.
-var Results = []Result{Delivered, Refused, Failed, Dropped, Superseded, Stale, OutOfScope, Privileged, NeverTouch, NotImported, NotFound}
+var Results = []Result{Delivered, Refused, Failed, GaveUp, Dropped, Superseded, Stale, OutOfScope, Privileged, NeverTouch, NotImported, NotFound}
 
 // Outcome is what became of one change. It never holds the password.
 type Outcome struct {
@@ -207,8 +208,9 @@ func (d *Deliverer) Close() {
 }
 
 // Run delivers queued changes until ctx ends, or until [Deliverer.Close]
-// was called and the queue is empty. Changes still queued when ctx ends are
-// dropped and reported (the cleartext is never kept beyond the process).
+// was called and the queue is empty. When ctx ends, the delivery attempt in
+// flight is finished (not retried); changes still queued are dropped and
+// reported (the cleartext is never kept beyond the process).
 func (d *Deliverer) Run(ctx context.Context) error {
 	defer func() {
 		d.mu.Lock()
@@ -287,7 +289,10 @@ func (d *Deliverer) deliver(ctx context.Context, p *pending) Outcome {
 			o.Result, o.Reason = Superseded, "a newer password change of the same account arrived"
 			return o
 		}
-		err := d.attempt(ctx, p, &o)
+		// A stop (ctx ending) lets the attempt in flight finish, so a
+		// password JumpCloud is being sent is not cut off half-way;
+		// no retry follows it.
+		err := d.attempt(context.WithoutCancel(ctx), p, &o)
 		if err == nil {
 			return o
 		}
@@ -296,7 +301,7 @@ func (d *Deliverer) deliver(ctx context.Context, p *pending) Outcome {
 			return o
 		}
 		if !d.opts.Now().Add(backoff).Before(deadline) {
-			o.Result, o.Reason = Failed, fmt.Sprintf("gave up after %d attempts in %s: %v", o.Attempts, d.opts.RetryFor, err)
+			o.Result, o.Reason = GaveUp, fmt.Sprintf("gave up after %d attempts in %s (retry_for): %v", o.Attempts, d.opts.RetryFor, err)
 			return o
 		}
 		d.opts.Logger.Warn("password change not delivered yet; retrying", "account", o.Account, "attempt", o.Attempts, "retry_in", backoff, "err", err)

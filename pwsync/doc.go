@@ -41,14 +41,19 @@
 // (below 1000), adjc's bind account and the never-touch list are refused
 // before either check.
 //
+// The [Deliverer] is run by `adjc password-sync` alone, or by `adjc schedule`
+// (password_sync) beside its runs; either way a stop lets the delivery
+// attempt in flight finish.
+//
 // # Where the cleartext lives
 //
 // Only in memory: a frame is read into a byte slice that is zeroed once the
 // change has been delivered, refused or dropped. Changes wait in a bounded
 // in-memory queue; nothing is written to disk, and a change that cannot be
-// delivered within [Options.RetryFor] is dropped and reported; JumpCloud
-// then keeps the old password until the next change (AD's pwdLastSet is
-// later than JumpCloud's password_date, which a future diff could show).
+// delivered within [Options.RetryFor] is given up ([GaveUp]) and reported;
+// JumpCloud then keeps the old password until the next change (AD's
+// pwdLastSet is later than JumpCloud's password_date, which `adjc diff`
+// shows as password drift).
 // Go strings cannot be zeroed, so the copy the HTTP request is built from
 // lives until the garbage collector reuses it; SECURITY.md says so.
 package pwsync

@@ -49,6 +49,12 @@ func (m *Metrics) Observe(o Outcome) {
 	}
 }
 
+// Collectors are the metrics, for a registry that serves more than these
+// (`adjc schedule --password-sync` serves them with its own).
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.total, m.latency}
+}
+
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()

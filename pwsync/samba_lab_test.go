@@ -12,8 +12,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -68,6 +70,10 @@ type sambaLab struct {
 	group    string
 	audit    string
 	stderr   string
+	bin      string // the adjc that start ran
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	hold     *hold // set: password writes wait for its release
 	secrets  []string
 	mu       sync.Mutex
 	argvSeen []string
@@ -111,7 +117,7 @@ func newCaptureLab(t testing.TB, l *ldaptest.Lab, path func(string) string) *sam
 	if err := s.srv.SetPasswordPolicy(s.org, "custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 14, NeedsUppercase: true, NeedsNumeric: true}); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s.srv)
+	ts := httptest.NewServer(http.HandlerFunc(s.serveJumpCloud))
 	t.Cleanup(ts.Close)
 	keyFile := filepath.Join(s.dir, "jc-key")
 	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
@@ -245,6 +251,11 @@ func (s *sambaLab) change(u *labUser, pw string) {
 // start builds adjc and runs `adjc password-sync --source samba` until the
 // test ends, returning when samba-tool waits for changes.
 func (s *sambaLab) start() {
+	s.startWith("password-sync", "--source", "samba", "--smb-conf", filepath.Join(s.lab.Dir, "etc", "smb.conf"), "--retry-for", "20s", "-vv")
+}
+
+// startWith is start with other adjc arguments (`schedule --password-sync`).
+func (s *sambaLab) startWith(args ...string) {
 	t := s.t
 	t.Helper()
 	// ADJC_PWSYNC_ADJC names a built adjc (scripts/bench passes its own).
@@ -261,15 +272,16 @@ func (s *sambaLab) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "password-sync", "--source", "samba", "--smb-conf", filepath.Join(s.lab.Dir, "etc", "smb.conf"),
-		"--retry-for", "20s", "-vv")
-	cmd.Env = append(os.Environ(), "ADJC_CONFIG="+filepath.Join(s.dir, "adjc.yaml"), "GNUPGHOME="+filepath.Join(s.lab.Dir, "gnupg"), "HOME="+s.dir)
+	s.bin = bin
+	cmd := exec.Command(bin, args...)
+	cmd.Env = s.env()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
+	s.cmd, s.exited = cmd, exited
 	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -301,10 +313,39 @@ func (s *sambaLab) start() {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("samba-tool did not start waiting for changes within 90 s:\n%s", b)
+			t.Fatalf("samba-tool did not start waiting for changes within 90 s (adjc %s):\n%s", strings.Join(args, " "), b)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// hold keeps JumpCloud password writes waiting: arrived closes when the
+// first one comes, and each waits until release closes.
+type hold struct {
+	arrived, release chan struct{}
+	once             sync.Once
+}
+
+// serveJumpCloud is the emulator, with password writes held while s.hold
+// is set.
+func (s *sambaLab) serveJumpCloud(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	h := s.hold
+	s.mu.Unlock()
+	if h != nil && r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/systemusers/") {
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		if bytes.Contains(b, []byte(`"password"`)) {
+			h.once.Do(func() { close(h.arrived) })
+			<-h.release
+		}
+	}
+	s.srv.ServeHTTP(w, r)
+}
+
+// env is the environment adjc runs with in these tests.
+func (s *sambaLab) env() []string {
+	return append(os.Environ(), "ADJC_CONFIG="+filepath.Join(s.dir, "adjc.yaml"), "GNUPGHOME="+filepath.Join(s.lab.Dir, "gnupg"), "HOME="+s.dir)
 }
 
 // watchArgv records every command line seen in /proc while the test runs.
@@ -367,37 +408,7 @@ func TestSambaCaptureLab(t *testing.T) {
 	out := s.user(ou, group, "pwout", false)
 	s.start()
 
-	t.Run("in scope: delivered", func(t *testing.T) {
-		before := auditLines(t, s.audit)
-		pw := "New-" + randHex(6) + "-Bb2x"
-		start := time.Now()
-		s.change(&in, pw)
-		var took time.Duration
-		for {
-			ok, err := s.srv.PasswordMatches(s.org, in.jcID, pw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok {
-				took = time.Since(start)
-				break
-			}
-			if time.Since(start) > 5*time.Second {
-				b, _ := os.ReadFile(s.stderr)
-				t.Fatalf("JumpCloud does not hold the new password 5 s after the change; adjc log:\n%s", b)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Logf("change to JumpCloud: %v", took)
-		if os.Getenv("PWSYNC_DEBUG") != "" {
-			b, _ := os.ReadFile(s.stderr)
-			t.Logf("%s", b)
-		}
-		e, _ := s.outcome(in.sam, before)
-		if e["outcome"] != "applied" || e["user_id"] != in.jcID {
-			t.Errorf("audit line = %v, want outcome applied for user %s", e, in.jcID)
-		}
-	})
+	t.Run("in scope: delivered", func(t *testing.T) { s.delivered(t, &in) })
 
 	t.Run("refused by JumpCloud's policy: reported once", func(t *testing.T) {
 		before := auditLines(t, s.audit)
@@ -451,44 +462,7 @@ func TestSambaCaptureLab(t *testing.T) {
 		_ = old
 	})
 
-	t.Run("cleartext nowhere", func(t *testing.T) {
-		// Stop adjc first, so every log line and file is final.
-		time.Sleep(200 * time.Millisecond)
-		var forms []string
-		for _, p := range s.secrets {
-			forms = append(forms, p, base64.StdEncoding.EncodeToString([]byte(p)), unicodePwd(p)[2:len(unicodePwd(p))-2])
-		}
-		check := func(where string, b []byte) {
-			for _, f := range forms {
-				if bytes.Contains(b, []byte(f)) {
-					t.Errorf("a password (or its base64/UTF-16) is in %s", where)
-				}
-			}
-		}
-		logb, _ := os.ReadFile(s.stderr)
-		if !bytes.Contains(logb, []byte("samba-tool")) {
-			t.Errorf("the adjc log has no samba-tool lines; the grep would prove nothing:\n%s", logb)
-		}
-		check("adjc's log", logb)
-		check("the audit log", must(os.ReadFile(s.audit)))
-		_ = filepath.WalkDir(filepath.Join(s.dir, "state"), func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				if b, err := os.ReadFile(p); err == nil {
-					check(p, b)
-				}
-			}
-			return nil
-		})
-		check("samba.log", must(os.ReadFile(filepath.Join(s.lab.Dir, "samba.log"))))
-		s.mu.Lock()
-		argv := strings.Join(s.argvSeen, "\n")
-		n := len(s.argvSeen)
-		s.mu.Unlock()
-		if !strings.Contains(argv, "samba-hook") {
-			t.Errorf("the argv watcher never saw the samba-tool hook run (%d command lines seen); it proves nothing", n)
-		}
-		check("a process's argv (/proc/*/cmdline)", []byte(argv))
-	})
+	t.Run("cleartext nowhere", s.noCleartext)
 }
 
 func must(b []byte, _ error) []byte { return b }
@@ -547,4 +521,80 @@ func BenchmarkSambaCaptureLatency(b *testing.B) {
 	b.ReportMetric(lat[0], "min-s")
 	b.ReportMetric(lat[len(lat)-1], "max-s")
 	b.ReportMetric(float64(len(lat)), "changes")
+}
+
+// delivered: u changes its own password over LDAP, old → new, and within
+// 5 s JumpCloud holds the new one; the audit line says applied.
+func (s *sambaLab) delivered(t *testing.T, u *labUser) {
+	before := auditLines(t, s.audit)
+	pw := "New-" + randHex(6) + "-Bb2x"
+	start := time.Now()
+	s.change(u, pw)
+	var took time.Duration
+	for {
+		ok, err := s.srv.PasswordMatches(s.org, u.jcID, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			took = time.Since(start)
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			b, _ := os.ReadFile(s.stderr)
+			t.Fatalf("JumpCloud does not hold the new password 5 s after the change; adjc log:\n%s", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("change to JumpCloud: %v", took)
+	if os.Getenv("PWSYNC_DEBUG") != "" {
+		b, _ := os.ReadFile(s.stderr)
+		t.Logf("%s", b)
+	}
+	e, _ := s.outcome(u.sam, before)
+	if e["outcome"] != "applied" || e["user_id"] != u.jcID || e["kind"] != "password" {
+		t.Errorf("audit line = %v, want kind password, outcome applied for user %s", e, u.jcID)
+	}
+}
+
+// noCleartext: no password the test used, raw, base64 or UTF-16, is in
+// adjc's log, the audit log, the state folder, samba.log or any command
+// line seen while the test ran.
+func (s *sambaLab) noCleartext(t *testing.T) {
+	// Stop adjc first, so every log line and file is final.
+	time.Sleep(200 * time.Millisecond)
+	var forms []string
+	for _, p := range s.secrets {
+		forms = append(forms, p, base64.StdEncoding.EncodeToString([]byte(p)), unicodePwd(p)[2:len(unicodePwd(p))-2])
+	}
+	check := func(where string, b []byte) {
+		for _, f := range forms {
+			if bytes.Contains(b, []byte(f)) {
+				t.Errorf("a password (or its base64/UTF-16) is in %s", where)
+			}
+		}
+	}
+	logb, _ := os.ReadFile(s.stderr)
+	if !bytes.Contains(logb, []byte("samba-tool")) {
+		t.Errorf("the adjc log has no samba-tool lines; the grep would prove nothing:\n%s", logb)
+	}
+	check("adjc's log", logb)
+	check("the audit log", must(os.ReadFile(s.audit)))
+	_ = filepath.WalkDir(filepath.Join(s.dir, "state"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(p); err == nil {
+				check(p, b)
+			}
+		}
+		return nil
+	})
+	check("samba.log", must(os.ReadFile(filepath.Join(s.lab.Dir, "samba.log"))))
+	s.mu.Lock()
+	argv := strings.Join(s.argvSeen, "\n")
+	n := len(s.argvSeen)
+	s.mu.Unlock()
+	if !strings.Contains(argv, "samba-hook") {
+		t.Errorf("the argv watcher never saw the samba-tool hook run (%d command lines seen); it proves nothing", n)
+	}
+	check("a process's argv (/proc/*/cmdline)", []byte(argv))
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // diffToJumpCloud plans the AD → JumpCloud direction ([Diff] with
@@ -404,12 +403,8 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 			Reason: strings.Join(why, "; "), User: ref, Fields: fields,
 		})
 	}
-	if !cu.PasswordDate.IsZero() && !u.PwdLastSet.IsZero() && cu.PasswordDate.After(u.PwdLastSet) {
-		// AD Import never carries passwords back, and adjc cannot read
-		// them: say so rather than let the two silently differ (issue 5).
-		d.skip(KindPassword, strings.ToLower(s.name),
-			"password changed in JumpCloud (password_date %s) after AD (pwdLastSet %s); adjc cannot read passwords: set it again in AD or push it to AD from JumpCloud",
-			cu.PasswordDate.UTC().Format(time.RFC3339), u.PwdLastSet.UTC().Format(time.RFC3339))
+	if why := PasswordDrift(u, cu); why != "" {
+		d.skip(KindPassword, strings.ToLower(s.name), "%s", why)
 	}
 	return released
 }

@@ -359,7 +359,50 @@ func TestDiff(t *testing.T) {
 				u.PasswordDate = time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 			})),
 			want:      []string{},
-			wantSkips: []string{"password alice: password changed in JumpCloud (password_date 2024-02-01T00:00:00Z) after AD (pwdLastSet 2024-01-01T00:00:00Z)"},
+			wantSkips: []string{"password alice: password drift: changed in JumpCloud (password_date 2024-02-01T00:00:00Z) after AD (pwdLastSet 2024-01-01T00:00:00Z)"},
+		},
+		{
+			name: "password changed in AD and not delivered is drift",
+			desired: one(mod(adUser("alice"), func(u *reconcile.ADUser) {
+				u.PwdLastSet = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+			})),
+			actual: cloud(modc(jcUser("alice"), func(u *reconcile.CloudUser) {
+				u.PasswordDate = time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
+			})),
+			want:      []string{},
+			wantSkips: []string{"password alice: password drift: changed in AD (pwdLastSet 2024-03-01T00:00:00Z) after JumpCloud (password_date 2024-02-01T00:00:00Z) and not delivered"},
+		},
+		{
+			name: "no JumpCloud password while AD has one is drift",
+			desired: one(mod(adUser("alice"), func(u *reconcile.ADUser) {
+				u.PwdLastSet = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+			})),
+			actual:    cloud(jcUser("alice")),
+			want:      []string{},
+			wantSkips: []string{"password alice: password drift: set in AD (pwdLastSet 2024-03-01T00:00:00Z) but JumpCloud has no password"},
+		},
+		{
+			name: "stamps within the clock-skew tolerance are no drift, either way",
+			desired: reconcile.Directory{Users: []reconcile.ADUser{
+				mod(adUser("alice"), func(u *reconcile.ADUser) { u.PwdLastSet = time.Date(2024, 3, 1, 0, 4, 59, 0, time.UTC) }),
+				mod(adUser("bob"), func(u *reconcile.ADUser) { u.PwdLastSet = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC) }),
+			}},
+			actual: cloud(
+				modc(jcUser("alice"), func(u *reconcile.CloudUser) { u.PasswordDate = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC) }),
+				modc(jcUser("bob"), func(u *reconcile.CloudUser) { u.PasswordDate = time.Date(2024, 3, 1, 0, 4, 59, 0, time.UTC) }),
+			),
+			want: []string{},
+		},
+		{
+			name: "no pwdLastSet, or a disabled account, is no drift",
+			desired: reconcile.Directory{Users: []reconcile.ADUser{
+				adUser("alice"),
+				mod(adUser("bob"), func(u *reconcile.ADUser) {
+					u.PwdLastSet, u.Disabled = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), true
+				}),
+			}},
+			actual: cloud(jcUser("alice"), modc(jcUser("bob"), func(u *reconcile.CloudUser) { u.Suspended = true })),
+			want:   []string{},
 		},
 		{
 			name: "reader skips are carried into the plan",

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/adjc/adjc/secret"
@@ -224,4 +225,47 @@ func sequentialOrRepeated(s string) bool {
 		}
 	}
 	return false
+}
+
+// PasswordSkew is how far apart AD's pwdLastSet and JumpCloud's
+// password_date may be and still count as the same change. The two stamps
+// come from different clocks (the DC's and JumpCloud's), and a captured
+// change reaches JumpCloud a moment after the DC took it (`sync password`
+// writes AD, then JumpCloud); 5 minutes is Kerberos's default maximum clock
+// skew, which an AD domain's clocks already keep within. A change made on
+// the other side within this window of the first is not reported.
+const PasswordSkew = 5 * time.Minute
+
+// PasswordDrift says, in words with the fix, why the password of managed
+// user u (AD) and cu (its JumpCloud user) may differ; "" when the stamps
+// agree within [PasswordSkew], or when AD has no pwdLastSet (never set, or
+// "must change at next logon") or the account is disabled. adjc cannot read
+// a password from either side, so drift is reported, never planned:
+//
+//   - JumpCloud's password_date is later: changed in JumpCloud (or set there
+//     by hand) and not in AD.
+//   - AD's pwdLastSet is later, or JumpCloud has no password_date at all: a
+//     change in AD that the capture service did not deliver (not running,
+//     gave up, or the user changed it before capture was set up).
+func PasswordDrift(u *ADUser, cu *CloudUser) string {
+	if u.PwdLastSet.IsZero() || u.Disabled {
+		return ""
+	}
+	ad := u.PwdLastSet.UTC().Format(time.RFC3339)
+	switch {
+	case cu.PasswordDate.IsZero():
+		return fmt.Sprintf("password drift: set in AD (pwdLastSet %s) but JumpCloud has no password (no password_date); "+
+			"run the password capture service ('adjc password-sync' or 'adjc schedule --password-sync') and have the user change it, "+
+			"or set it on both sides with 'adjc sync password %s' (two-way domains)", ad, cu.Username)
+	case u.PwdLastSet.After(cu.PasswordDate.Add(PasswordSkew)):
+		return fmt.Sprintf("password drift: changed in AD (pwdLastSet %s) after JumpCloud (password_date %s) and not delivered; "+
+			"run the password capture service ('adjc password-sync' or 'adjc schedule --password-sync') and have the user change it, "+
+			"or set it on both sides with 'adjc sync password %s' (two-way domains)", ad, cu.PasswordDate.UTC().Format(time.RFC3339), cu.Username)
+	case cu.PasswordDate.After(u.PwdLastSet.Add(PasswordSkew)):
+		// AD Import never carries passwords back, and adjc cannot read
+		// them: say so rather than let the two silently differ (issue 5).
+		return fmt.Sprintf("password drift: changed in JumpCloud (password_date %s) after AD (pwdLastSet %s); adjc cannot read passwords: set it again in AD or push it to AD from JumpCloud",
+			cu.PasswordDate.UTC().Format(time.RFC3339), ad)
+	}
+	return ""
 }

@@ -23,8 +23,10 @@ import (
 
 type logFunc func(format string, a ...any)
 
-// benchMetric reads "<value> <unit>" pairs from a go test -bench line.
-var benchMetric = regexp.MustCompile(`([0-9.e+]+) ([a-zA-Z/%-]+)`)
+// benchMetric reads "<value> <unit>" pairs from a go test -bench line. A
+// unit may hold digits after its first letter (pwsync's "p50-s"), and a
+// value an exponent ("1.5e-05").
+var benchMetric = regexp.MustCompile(`(-?[0-9.]+(?:e[+-]?[0-9]+)?) ([a-zA-Z][a-zA-Z0-9/%-]*)`)
 
 // goBench runs one benchmark of a compiled test binary once, in its own
 // process, and returns its metrics by unit.
