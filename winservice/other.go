@@ -9,7 +9,7 @@ import (
 
 // ErrUnsupported is returned by every SCM operation on an OS that has no
 // Service Control Manager.
-var ErrUnsupported = errors.New("adjc service manages a Windows service; on Linux run adjc under systemd instead " +
+var ErrUnsupported = errors.New("adjc service manages a Windows service; on this OS run adjc under systemd instead " +
 	"(scripts/adjc.service for schedule, scripts/adjc-password-sync.service for password-sync; README: \"Running as a service\")")
 
 // IsService reports whether the SCM started this process: never, here.
