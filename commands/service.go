@@ -269,32 +269,40 @@ func runServiceInstall(f *Factory, opts *ServiceOptions) error {
 }
 
 func runServiceRun(f *Factory, opts *ServiceOptions) error {
-	if f.logs != nil {
-		if opts.LogFile != "" {
-			lf, err := os.OpenFile(opts.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-			if err != nil {
-				return fmt.Errorf("--log-file: %w", err)
-			}
-			defer lf.Close()
-			f.logs.setOutput(lf)
-		}
-		f.logs.atLeastInfo()
-	}
 	log := opts.Logger.With("service", opts.Name)
-	work, err := serviceWork(f, opts)
-	if err != nil {
-		log.Error("service not started", "err", err)
-		return err
+	// Everything that can fail happens inside the work, once the service
+	// manager is connected: a failure then stops the service with an exit
+	// code, where a failure before would look like a hung start.
+	work := func(ctx context.Context) error {
+		if f.logs != nil {
+			if opts.LogFile != "" {
+				if err := os.MkdirAll(filepath.Dir(opts.LogFile), 0o700); err != nil {
+					return fmt.Errorf("--log-file: %w", err)
+				}
+				lf, err := os.OpenFile(opts.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("--log-file: %w", err)
+				}
+				defer lf.Close()
+				f.logs.setOutput(lf)
+				defer f.logs.setOutput(opts.IO.ErrOut)
+			}
+			f.logs.atLeastInfo()
+		}
+		scm, _ := winservice.IsService()
+		log.Info("service starting", "what", opts.What, "scm_detected", scm)
+		run, err := serviceWork(f, opts)
+		if err == nil {
+			err = run(ctx)
+		}
+		if err != nil {
+			log.Error("service stopped with an error", "err", err, "exit_code", ExitCode(err))
+			return err
+		}
+		log.Info("service stopped")
+		return nil
 	}
-	scm, _ := winservice.IsService()
-	log.Info("service starting", "what", opts.What, "scm_detected", scm)
-	err = winservice.Run(opts.Name, work, func(err error) uint32 { return uint32(ExitCode(err)) })
-	if err != nil {
-		log.Error("service stopped with an error", "err", err, "exit_code", ExitCode(err))
-		return err
-	}
-	log.Info("service stopped")
-	return nil
+	return winservice.Run(opts.Name, work, func(err error) uint32 { return uint32(ExitCode(err)) })
 }
 
 func runServiceUninstall(ctx context.Context, opts *ServiceOptions) error {
