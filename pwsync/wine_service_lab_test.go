@@ -31,6 +31,8 @@ import (
 // registry, and refuses the flag that extends them to a non-zero exit,
 // which install then reports as a warning), the automatic start at a real
 // boot (Wine starts automatic services whenever its services.exe starts),
+// the event log's entries (Wine registers the source; its ReportEvent only
+// traces),
 // and svc.IsWindowsService (Wine's services.exe fails its session test, so
 // `service run` does not rely on it). That a stop waits for a run in
 // progress is proved on every OS by winservice's TestLoopStopFinishesTheRun;
@@ -62,6 +64,7 @@ func TestWineServiceLab(t *testing.T) {
 		return string(b), err
 	}
 	adjc := func(args ...string) (string, error) { return wine(append([]string{"adjc.exe"}, args...)...) }
+	const eventSource = `HKLM\System\CurrentControlSet\Services\EventLog\Application\adjc`
 	must := func(args ...string) string {
 		t.Helper()
 		out, err := adjc(args...)
@@ -129,6 +132,9 @@ func TestWineServiceLab(t *testing.T) {
 			if len(b) > 0 && strings.Contains(img, string(b)) {
 				t.Errorf("a secret (%s) is on the service's command line", secret)
 			}
+		}
+		if out, err := wine("reg", "query", eventSource); err != nil {
+			t.Errorf("no event log source: %v\n%s", err, out)
 		}
 		st := must("service", "status")
 		if !strings.Contains(st, "service adjc: ") || !strings.Contains(st, "start: automatic") {
@@ -199,6 +205,9 @@ func TestWineServiceLab(t *testing.T) {
 		}
 		if v, err := regQuery(); err == nil {
 			t.Errorf("the registration is still there:\n%s", v)
+		}
+		if out, err := wine("reg", "query", eventSource); err == nil {
+			t.Errorf("the event log source is still there:\n%s", out)
 		}
 		if st := must("service", "status"); !strings.Contains(st, "not installed") {
 			t.Errorf("status after uninstall = %q", st)

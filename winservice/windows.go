@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
@@ -25,9 +26,27 @@ var ErrUnsupported = errors.New("unsupported")
 func IsService() (bool, error) { return svc.IsWindowsService() }
 
 type handler struct {
+	name     string
 	work     func(context.Context) error
 	exitCode func(error) uint32
 	err      error
+}
+
+// event writes one line to the Application event log under the service's
+// source (registered by Install), for administrators who look there
+// first; the full log is adjc's own. Failures are ignored: the log file
+// has the same lines.
+func (h *handler) event(fail bool, code uint32, msg string) {
+	l, err := eventlog.Open(h.name)
+	if err != nil {
+		return
+	}
+	defer l.Close()
+	if fail {
+		_ = l.Error(code, msg)
+		return
+	}
+	_ = l.Info(1, msg)
 }
 
 func (h *handler) Execute(_ []string, in <-chan svc.ChangeRequest, out chan<- svc.Status) (bool, uint32) {
@@ -57,6 +76,7 @@ func (h *handler) Execute(_ []string, in <-chan svc.ChangeRequest, out chan<- sv
 			}
 		}
 	}()
+	h.event(false, 0, "adjc service "+h.name+" started")
 	h.err = Loop(context.Background(), h.work, reqs, func(s Status) {
 		st := svc.Status{State: svc.State(s.State), CheckPoint: s.CheckPoint, WaitHint: uint32(s.WaitHint / time.Millisecond)}
 		if s.AcceptsStop {
@@ -65,8 +85,11 @@ func (h *handler) Execute(_ []string, in <-chan svc.ChangeRequest, out chan<- sv
 		out <- st
 	})
 	if h.err != nil {
-		return true, h.exitCode(h.err)
+		code := h.exitCode(h.err)
+		h.event(true, code, fmt.Sprintf("adjc service %s stopped with exit code %d: %v", h.name, code, h.err))
+		return true, code
 	}
+	h.event(false, 0, "adjc service "+h.name+" stopped")
 	return true, 0
 }
 
@@ -75,7 +98,7 @@ func (h *handler) Execute(_ []string, in <-chan svc.ChangeRequest, out chan<- sv
 // the SCM. exitCode maps work's error to the service-specific exit code
 // the SCM records (and its recovery actions react to).
 func Run(name string, work func(context.Context) error, exitCode func(error) uint32) error {
-	h := &handler{work: work, exitCode: exitCode}
+	h := &handler{name: name, work: work, exitCode: exitCode}
 	if err := svc.Run(name, h); err != nil {
 		if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
 			return fmt.Errorf("not started by the service manager: 'adjc service run' is what the %s service runs; start it with 'adjc service start', or run 'adjc schedule' or 'adjc password-sync' in a console", name)
@@ -85,8 +108,8 @@ func Run(name string, work func(context.Context) error, exitCode func(error) uin
 	return h.err
 }
 
-// Install registers spec with the SCM (automatic start as LocalSystem),
-// with recovery actions restarting it after a failure (5 s, 30 s, then 5
+// Install registers spec with the SCM (automatic start as LocalSystem) and
+// as a source of the Application event log, with recovery actions restarting it after a failure (5 s, 30 s, then 5
 // minutes; the count resets after a day). It returns warnings for the
 // settings the SCM refused that the service works without (Wine refuses
 // the flag that applies recovery to a non-zero exit, not only a crash).
@@ -116,6 +139,11 @@ func Install(spec Spec) ([]string, error) {
 		warn = append(warn, fmt.Sprintf("recovery actions not set (the service is not restarted after a failure): %v", err))
 	} else if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
 		warn = append(warn, fmt.Sprintf("recovery applies to crashes only, not to a failed start (exit code): %v", err))
+	}
+	// The service's start, stop and failure also go to the Application
+	// event log, under a source named after it.
+	if err := eventlog.InstallAsEventCreate(spec.Name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
+		warn = append(warn, fmt.Sprintf("no event log source (start, stop and failures go to the log file only): %v", err))
 	}
 	return warn, nil
 }
@@ -152,6 +180,7 @@ func Uninstall(ctx context.Context, name string) error {
 	if err := s.Delete(); err != nil {
 		return fmt.Errorf("delete service %s: %w", name, err)
 	}
+	_ = eventlog.Remove(name) // absent when install could not add it
 	return nil
 }
 
