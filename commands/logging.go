@@ -12,7 +12,17 @@ import (
 type logControl struct {
 	level *slog.LevelVar
 	json  *atomic.Bool
+	out   *swapWriter
 }
+
+// setOutput sends every later log line to w instead: `service run` has no
+// console, so it logs to a file.
+func (c *logControl) setOutput(w io.Writer) { c.out.w.Store(&w) }
+
+// swapWriter writes to the writer last stored in it.
+type swapWriter struct{ w atomic.Pointer[io.Writer] }
+
+func (s *swapWriter) Write(p []byte) (int, error) { return (*s.w.Load()).Write(p) }
 
 // set applies -v/-vv and --log-format: warn by default, info with -v,
 // debug with -vv.
@@ -38,11 +48,12 @@ func (c *logControl) atLeastInfo() {
 }
 
 func newLogger(w io.Writer) (*slog.Logger, *logControl) {
-	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool)}
+	c := &logControl{level: new(slog.LevelVar), json: new(atomic.Bool), out: new(swapWriter)}
+	c.setOutput(w)
 	c.level.Set(slog.LevelWarn)
 	opts := &slog.HandlerOptions{Level: c.level}
 	jsOpts := &slog.HandlerOptions{Level: c.level, ReplaceAttr: durationSeconds}
-	h := &switchHandler{json: c.json, text: slog.NewTextHandler(w, opts), js: slog.NewJSONHandler(w, jsOpts)}
+	h := &switchHandler{json: c.json, text: slog.NewTextHandler(c.out, opts), js: slog.NewJSONHandler(c.out, jsOpts)}
 	return slog.New(h), c
 }
 

@@ -111,6 +111,7 @@ order; see 'adjc help config-file' and 'adjc help environment'.
 		newScheduleCmd(f, nil),
 		newApproveCmd(f, nil),
 		newPasswordSyncCmd(f, nil),
+		newServiceCmd(f),
 	)
 	for _, t := range helpTopics() {
 		cmd.AddCommand(t)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/adjc/adjc/winservice"
 )
 
 // TestCaptureCheck: the password-capture check reads a Samba DC's smb.conf
@@ -35,5 +37,38 @@ func TestCaptureCheck(t *testing.T) {
 		if c.Status != tt.want || c.Name != "capture" {
 			t.Errorf("%s: capture check = %s %q, want %s", tt.name, c.Status, c.Reason, tt.want)
 		}
+	}
+}
+
+// TestServiceCheck: on a Windows DC whose filter is registered, the adjc
+// service must be installed and run password-sync.
+func TestServiceCheck(t *testing.T) {
+	t.Parallel()
+	dc := CaptureFacts{Windows: true, WindowsDC: true, FilterRegistered: true}
+	both := winservice.Info{Installed: true, State: winservice.Running, StartType: "automatic",
+		CommandLine: `C:\adjc.exe service run --name adjc --what both --config C:\c.yaml`}
+	sched := both
+	sched.CommandLine = `C:\adjc.exe service run --name adjc --what schedule --config C:\c.yaml`
+	tests := []struct {
+		name string
+		c    CaptureFacts
+		svc  winservice.Info
+		want Status
+	}{
+		{"DC, service runs both", dc, both, Pass},
+		{"DC, no service", dc, winservice.Info{}, Warn},
+		{"DC, service runs only schedule", dc, sched, Warn},
+		{"member server, no service", CaptureFacts{Windows: true}, winservice.Info{}, Skip},
+		{"member server, schedule", CaptureFacts{Windows: true}, sched, Pass},
+	}
+	for _, tt := range tests {
+		tt.c.Service = tt.svc
+		got := captureChecks(Facts{Capture: tt.c})
+		if len(got) != 2 || got[1].Name != "service" || got[1].Status != tt.want {
+			t.Errorf("%s: checks = %+v, want a service check %s", tt.name, got, tt.want)
+		}
+	}
+	if got := captureChecks(Facts{Capture: CaptureFacts{}}); len(got) != 1 {
+		t.Errorf("off Windows: %d checks, want only capture", len(got))
 	}
 }

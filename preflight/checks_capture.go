@@ -6,9 +6,12 @@ package preflight
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/adjc/adjc/winservice"
 )
 
 // DefaultSambaConf is where a Samba AD DC keeps its configuration.
@@ -26,7 +29,10 @@ type CaptureFacts struct {
 	// HKLM\SYSTEM\CurrentControlSet\Control\Lsa's Notification Packages
 	// and WindowsDC when this host is a domain controller.
 	Windows, WindowsDC, FilterRegistered bool
-	Err                                  error
+	// Service is the adjc Windows service (adjc service install), read
+	// on Windows only.
+	Service winservice.Info
+	Err     error
 }
 
 // gatherCapture reads smb.conf at path (a missing file is no error: this is
@@ -37,6 +43,9 @@ func gatherCapture(path string) CaptureFacts {
 	}
 	c := CaptureFacts{}
 	c.Windows, c.WindowsDC, c.FilterRegistered, c.Err = windowsFilter()
+	if c.Windows && c.Err == nil {
+		c.Service, c.Err = winservice.Query(winServiceName)
+	}
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -78,8 +87,39 @@ func gatherCapture(path string) CaptureFacts {
 // captureChecks says whether password changes on this DC reach adjc
 // (issue: AD → JumpCloud passwords are caught where a DC accepts them).
 func captureChecks(f Facts) []Check {
+	out := captureCheck(f.Capture)
+	if f.Capture.Windows && f.Capture.Err == nil {
+		out = append(out, serviceCheck(f.Capture))
+	}
+	return out
+}
+
+// winServiceName is the name 'adjc service install' gives the service
+// unless --name says otherwise.
+const winServiceName = "adjc"
+
+// serviceCheck says whether the adjc Windows service is installed and,
+// on a DC whose filter is registered, whether it serves the filter's pipe.
+func serviceCheck(c CaptureFacts) Check {
+	const a, n = AreaPasswords, "service"
+	s := c.Service
+	pipe := strings.Contains(s.CommandLine, "--what password-sync") || strings.Contains(s.CommandLine, "--what both")
+	needPipe := c.WindowsDC && c.FilterRegistered
+	switch {
+	case !s.Installed && needPipe:
+		return check(a, n, Warn, "no adjc service is installed here: the password filter's changes are dropped",
+			"adjc service install --config <file> --what both, then adjc service start (README: Running as a service, Windows)")
+	case !s.Installed:
+		return check(a, n, Skip, "no adjc service is installed here (adjc service install)", "")
+	case needPipe && !pipe:
+		return check(a, n, Warn, "the adjc service runs only schedule: nothing serves the password filter's pipe",
+			"adjc service uninstall, then adjc service install --what both")
+	}
+	return check(a, n, Pass, fmt.Sprintf("the adjc service is installed (%s start, %s)", s.StartType, s.State), "")
+}
+
+func captureCheck(c CaptureFacts) []Check {
 	const a, n = AreaPasswords, "capture"
-	c := f.Capture
 	switch {
 	case c.Err != nil:
 		return []Check{check(a, n, Warn, "could not tell whether password capture is set up here: "+errText(c.Err), "")}
