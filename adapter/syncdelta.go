@@ -19,6 +19,9 @@ import (
 // changed, by id, sorted.
 type Touched struct {
 	Users, Groups []string
+	// Direct maps users bound to, or unbound from, the domain object
+	// directly to whether they are bound directly now (each is in Users).
+	Direct map[string]bool
 }
 
 // Empty reports whether nothing bound was touched.
@@ -47,8 +50,8 @@ func ignoredEvent(typ string) bool {
 // sync of the AD domain object adID, and says which bound users and groups
 // they touch. Events about objects that are not bound are passed over. An
 // error matching [ErrFullRun] says why the events cannot be trusted to say
-// what changed: a bound object deleted, a binding of the domain object
-// changed, an event without the object it is about, or an event type
+// what changed: a bound object deleted, a group bound to or unbound from
+// the domain object, an event without the object it is about, or an event type
 // adjc does not interpret that names a bound object.
 func TouchedBound(events []jcapi.Event, b reconcile.Bound, adID string) (Touched, error) {
 	users, groups := map[string]bool{}, map[string]bool{}
@@ -60,6 +63,7 @@ func TouchedBound(events []jcapi.Event, b reconcile.Bound, adID string) (Touched
 	}
 	bound := func(id string) bool { return users[id] || groups[id] || (id != "" && id == adID) }
 	tu, tg := map[string]bool{}, map[string]bool{}
+	var direct map[string]bool
 	for _, e := range events {
 		id := ""
 		if e.Resource != nil {
@@ -96,8 +100,23 @@ func TouchedBound(events []jcapi.Event, b reconcile.Bound, adID string) (Touched
 			from, to := a.Connection.From, a.Connection.To
 			ft, tt := strings.ToLower(from.Type), strings.ToLower(to.Type)
 			switch {
+			case (from.ObjectID == adID && tt == "user") || (to.ObjectID == adID && ft == "user"):
+				// A user bound or unbound directly (import binds each user
+				// it creates): read it, bound or not.
+				u := to.ObjectID
+				if to.ObjectID == adID {
+					u = from.ObjectID
+				}
+				if u == "" {
+					return Touched{}, fullRun("an association_change event names no user")
+				}
+				tu[u] = true
+				if direct == nil {
+					direct = map[string]bool{}
+				}
+				direct[u] = a.Op == "add"
 			case from.ObjectID == adID || to.ObjectID == adID:
-				return Touched{}, fullRun("a binding of the JumpCloud AD domain object changed")
+				return Touched{}, fullRun("a group binding of the JumpCloud AD domain object changed")
 			case ft == "user_group" && tt == "user":
 				if groups[from.ObjectID] {
 					tg[from.ObjectID] = true
@@ -119,7 +138,7 @@ func TouchedBound(events []jcapi.Event, b reconcile.Bound, adID string) (Touched
 			}
 		}
 	}
-	return Touched{Users: sortedSet(tu), Groups: sortedSet(tg)}, nil
+	return Touched{Users: sortedSet(tu), Groups: sortedSet(tg), Direct: direct}, nil
 }
 
 func sortedSet(m map[string]bool) []string {
@@ -148,9 +167,9 @@ func DirectlyBound(ctx context.Context, c *jcapi.Client, adID string) (map[strin
 // ReadTouched reads again the users and groups t names, and the members a
 // touched group gained, and returns cache (the last full read) with them
 // in place, and the part of it a plan of t needs: the touched users, the
-// touched groups and all their members, before and after. A user that left every bound group
-// and is not in direct (the directly bound users) is no longer bound. cache
-// is not modified.
+// touched groups and all their members, before and after. A user that
+// left every bound group and is not bound directly (direct, as t.Direct
+// changes it) is no longer bound. cache and direct are not modified.
 func ReadTouched(ctx context.Context, c *jcapi.Client, cache reconcile.Bound, direct map[string]bool, t Touched) (all, part reconcile.Bound, err error) {
 	all.Groups = slices.Clone(cache.Groups)
 	old := map[string][]string{}
@@ -193,7 +212,8 @@ func ReadTouched(ctx context.Context, c *jcapi.Client, cache reconcile.Bound, di
 	for _, u := range cache.Users {
 		cached[u.ID], wasBound[u.ID] = u, true
 	}
-	// Read: the touched users, and members a touched group gained.
+	// Read: the touched users not known to be gone from the binding, and
+	// members a touched group gained.
 	want := idSet(t.Users)
 	inPart := idSet(t.Users)
 	for _, g := range fresh {
@@ -224,8 +244,15 @@ func ReadTouched(ctx context.Context, c *jcapi.Client, cache reconcile.Bound, di
 			left[m], inPart[m] = true, true
 		}
 	}
+	directNow := func(id string) bool {
+		if now, ok := t.Direct[id]; ok {
+			return now
+		}
+		return direct[id]
+	}
 	for id, u := range cached {
-		stays := inGroup[id] || direct[id] || (wasBound[id] && !left[id])
+		_, rebound := t.Direct[id]
+		stays := inGroup[id] || directNow(id) || (wasBound[id] && !left[id] && !rebound)
 		if !stays {
 			continue
 		}

@@ -221,6 +221,9 @@ func (sy *scheduledSyncer) targeted(ctx context.Context, jc *jcapi.Client, t ada
 		}
 		return schedule.Summary{}, err
 	}
+	for id, now := range t.Direct {
+		sy.cache.direct[id] = now
+	}
 	if sy.opts.ReadSyncAD == nil {
 		return schedule.Summary{}, fmt.Errorf("%w: no targeted AD read", adapter.ErrFullRun)
 	}

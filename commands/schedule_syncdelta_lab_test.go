@@ -221,8 +221,8 @@ audit_log: %s
 	wait("the start run's users and group", func() bool { return attr(direct.Username, "sn") == "Tester" && memberOf(member.Username) })
 
 	// The seeding's events were not indexed yet when the start run read
-	// them: the tick that sees them reads everything (a binding changed),
-	// as it must. From the first delta tick on, the schedule is settled.
+	// them: the tick that sees them reads everything (a group was bound to
+	// the domain object), as it must. From the first delta tick on, the schedule is settled.
 	n := len(runLines())
 	for !strings.Contains(nextRun(n), "kind=delta") {
 		n++

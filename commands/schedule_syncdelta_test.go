@@ -135,6 +135,22 @@ func TestScheduledSyncDeltaTicks(t *testing.T) {
 	}
 	step("nothing bound changed", "delta", "")
 
+	// Import binds each user it creates: a delta, not a full read.
+	if err := jc.BindUser(ctx, ad.ID, free.ID); err != nil {
+		t.Fatal(err)
+	}
+	if sum := step("a user bound", "delta", ""); !sum.Targeted || len(parts) != 2 || len(parts[1]) != 1 || parts[1][0] != free.ID {
+		t.Errorf("a user bound: targeted=%v, AD reads for %v, want one for %s", sum.Targeted, parts, free.ID)
+	}
+	if err := jc.UnbindUser(ctx, ad.ID, free.ID); err != nil {
+		t.Fatal(err)
+	}
+	step("a user unbound", "delta", "")
+	if _, err := jc.UpdateSystemUser(ctx, free.ID, jcapi.SystemUserUpdate{Lastname: jcapi.String("Three")}); err != nil {
+		t.Fatal(err)
+	}
+	step("nothing bound changed after the unbind", "delta", "")
+
 	if err := srv.SetInsights(org, false); err != nil {
 		t.Fatal(err)
 	}
