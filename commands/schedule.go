@@ -290,6 +290,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		// tick that cannot be one (no entitlement, events late or not
 		// understood) reads everything and says why.
 		syn.deltas, syn.fullInterval, syn.takeFullRequest = true, opts.FullInterval, imp.delta == nil
+		log.Info("sync ticks are delta runs from directory insights events", "full_interval", opts.FullInterval)
 	}
 	if opts.WatchChanges {
 		events, err := opts.Watch(watchCtx, d, state)
