@@ -52,6 +52,9 @@ type ScheduleOptions struct {
 	// Password is the password delivery run beside the schedule when the
 	// domain's password_sync is set (--password-sync).
 	Password *PasswordSyncOptions
+	// ReadSyncAD reads the AD side of a sync for a few bound objects (a
+	// sync delta tick); nil makes every sync tick full.
+	ReadSyncAD func(ctx context.Context, cfg *config.Config, d *config.Domain, b reconcile.Cloud) (*State, error)
 	// Ready, when set, is called once the schedule (and the metrics
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
@@ -84,7 +87,8 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 		}
 	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
-		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f), Password: newPasswordSyncOptions(f)}
+		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f), Password: newPasswordSyncOptions(f),
+		ReadSyncAD: readSyncAD(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -107,6 +111,13 @@ scope renamed or nested differently, a deleted object, a reconnect of the
 watch (changes may have been missed) or more than 50 users makes it a full
 run, as does a scope or membership that moved unannounced. The run's
 log line says targeted=true or why it was full (full_reason).
+
+Without --watch, sync (JumpCloud → AD) ticks are delta runs too: they read
+JumpCloud's Directory Insights events since the last tick and re-read only
+the bound users and groups those name (a tick where none changed makes one
+call). Without the Directory Insights entitlement, or when events are
+missing, not understood or too many, a tick reads everything and its log
+line says why (full_reason).
 
 While AD or JumpCloud cannot be reached, runs are retried after a growing
 delay (5 s doubling to 5 min). While the domain is paused ('adjc schedule
@@ -227,24 +238,28 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		opts.fence = group.elector.IsLeader
 	}
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
+	syn := &scheduledSyncer{opts: opts, cfg: cfg, d: d, pol: pol, store: state, overlap: DefaultEventOverlap, takeFullRequest: true}
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
 		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 			var sum schedule.Summary
+			delta, fullAsked := true, false // the run kind is delta when every part is
 			if doImport {
 				s, err := imp.run(ctx, t)
-				sum = sum.Add(s)
+				sum, delta = sum.Add(s), s.Kind() == "delta"
+				fullAsked = strings.Contains(s.FullReason, "full-now")
 				if err != nil {
 					return sum, fmt.Errorf("import: %w", err)
 				}
 			}
 			if doSync {
-				s, err := scheduledSync(ctx, opts, cfg, d, pol)
-				sum = sum.Add(s)
+				s, err := syn.run(ctx, t, fullAsked)
+				sum, delta = sum.Add(s), delta && s.Kind() == "delta"
 				if err != nil {
 					return sum, fmt.Errorf("sync: %w", err)
 				}
 			}
+			sum.Delta = delta
 			return sum, nil
 		},
 	}
@@ -286,6 +301,13 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			imp.delta, imp.fullInterval = p, opts.FullInterval
 			log.Info("ticks are delta runs", "full_interval", opts.FullInterval)
 		}
+	}
+	if !opts.WatchChanges && doSync && group == nil && opts.ReadSyncAD != nil && opts.FullInterval > 0 {
+		// Sync ticks are delta runs from Directory Insights events; a
+		// tick that cannot be one (no entitlement, events late or not
+		// understood) reads everything and says why.
+		syn.deltas, syn.fullInterval, syn.takeFullRequest = true, opts.FullInterval, imp.delta == nil
+		log.Info("sync ticks are delta runs from directory insights events", "full_interval", opts.FullInterval)
 	}
 	if opts.WatchChanges {
 		events, err := opts.Watch(watchCtx, d, state)
@@ -519,21 +541,6 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
 	im.lastFull = im.opts.Now()
 	return sum, nil
-}
-
-// scheduledSync is one unattended sync (JumpCloud → AD).
-func scheduledSync(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, pol reconcile.Policy) (schedule.Summary, error) {
-	st, plan, err := SyncPlan(ctx, opts.SyncState, cfg, d, opts.NoUnsuspend)
-	if err != nil {
-		return schedule.Summary{}, err
-	}
-	if st.Close != nil {
-		defer st.Close()
-	}
-	// Disabling accounts is what the threshold counts in this direction.
-	thr := reconcile.Policy{MaxDeletes: pol.MaxDeletes, MaxDeletePercent: pol.MaxDeletePercent}
-	// One LDAP connection; AD serialises writes anyway.
-	return applyScheduled(ctx, opts, cfg, d, plan, st.Target, 1, thr)
 }
 
 func applyScheduled(ctx context.Context, opts *ScheduleOptions, cfg *config.Config, d *config.Domain, plan reconcile.Plan, t reconcile.Target, concurrency int, thr reconcile.Policy) (schedule.Summary, error) {

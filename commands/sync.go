@@ -41,28 +41,11 @@ func readSyncState(f *Factory) ReadStateFunc {
 			return nil, err
 		}
 		prog.jcDone(len(bound.Users), len(bound.Groups))
-		conn, err := f.DirectoryFor(ctx, d, config.DirectionSync)
+		st, err := syncDomainState(ctx, f, d, bound)
 		if err != nil {
-			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+			return nil, err
 		}
-		ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
-			UsernameAttribute: d.UsernameAttribute, Bound: bound,
-			Binds: d.Binds(), JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
-		}
-		prog.adDone(len(ad.Users), len(ad.Groups))
-		pol, err := conn.PasswordPolicy(ctx)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("domain %s: %w", d.Name, err)
-		}
-		st := &State{
-			Domain: d, Cloud: bound, Directory: ad,
-			Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
-			Close:  func() { conn.Close() },
-		}
+		prog.adDone(len(st.Directory.Users), len(st.Directory.Groups))
 		st.Recheck = func(ctx context.Context, ids []string) error {
 			again, err := adapter.RecheckBound(ctx, jc, st.Cloud, ids)
 			if err != nil {
@@ -73,6 +56,33 @@ func readSyncState(f *Factory) ReadStateFunc {
 		}
 		return st, nil
 	}
+}
+
+// syncDomainState reads the AD side of a sync for bound (only what
+// [adapter.ReadDomain] can match with it) and returns the state with a
+// target writing to AD; the caller closes it.
+func syncDomainState(ctx context.Context, f *Factory, d *config.Domain, bound reconcile.Cloud) (*State, error) {
+	conn, err := f.DirectoryFor(ctx, d, config.DirectionSync)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+	}
+	ad, err := adapter.ReadDomain(ctx, conn, adapter.DomainOptions{BaseDN: d.BaseDN, Container: d.RootContainer,
+		UsernameAttribute: d.UsernameAttribute, Bound: bound,
+		Binds: d.Binds(), JumpCloudGroup: d.JumpCloudGroup, AdminsGroup: d.AdminsGroup, NeverTouch: d.NeverTouch})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+	}
+	pol, err := conn.PasswordPolicy(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("domain %s: %w", d.Name, err)
+	}
+	return &State{
+		Domain: d, Cloud: bound, Directory: ad,
+		Target: &adapter.ADTarget{Conn: conn, Container: ad.Container, UPNSuffix: dnsName(d.BaseDN), Policy: pol},
+		Close:  func() { conn.Close() },
+	}, nil
 }
 
 // dnsName turns DC=adjc,DC=lab into adjc.lab; "" when the DN has other RDNs.

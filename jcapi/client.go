@@ -22,6 +22,7 @@ import (
 // for concurrent use.
 type Client struct {
 	v1, v2  string // base URLs, no trailing slash
+	di      string // Directory Insights base URL ([WithInsightsURL])
 	key     secret.Secret
 	orgID   string
 	hc      *http.Client
@@ -102,7 +103,9 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 }
 
 // New returns a client for the v1 base URL baseURL (config resolves a region to one; v2 is
-// baseURL+"/v2") authenticated by apiKey.
+// baseURL+"/v2"; Directory Insights is api.<region>/insights/directory/v1 for a
+// console.<region> URL, else /insights/directory/v1 beside /api) authenticated
+// by apiKey.
 func New(baseURL string, apiKey secret.Secret, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -118,6 +121,7 @@ func New(baseURL string, apiKey secret.Secret, opts ...Option) (*Client, error) 
 	c := &Client{
 		v1:         base,
 		v2:         base + "/v2",
+		di:         insightsURL(base),
 		key:        apiKey,
 		hc:         &http.Client{Timeout: 60 * time.Second},
 		log:        slog.New(slog.DiscardHandler),

@@ -57,6 +57,7 @@
 //	GET /v2/activedirectories/{id}/agents    limit skip sort=id                     spec paths./activedirectories/{activedirectory_id}/agents.get
 //	POST /v2/activedirectories/{id}/agents   body {agentType}                       spec paths./activedirectories/{activedirectory_id}/agents.post
 //	GET|DELETE /v2/activedirectories/{id}/agents/{agent}  -                         spec paths./activedirectories/{activedirectory_id}/agents/{agent_id}
+//	POST /insights/directory/v1/events       body {service,start_time,end_time,limit,search_after,sort}  DI spec paths./events.post, components.schemas.EventQuery; pages by X-Result-Count, X-Limit, X-Search_after (info.description "Getting All the Pages of Data"); TheJumpCloud/jcapi-powershell Get-JcSdkEvent and the PS module's Get-JCEvent send the same fields
 //
 // Where the evidence is thin, it says so:
 //
@@ -78,6 +79,33 @@
 //     that owns the user; the spec does not say how a multi-tenant key is
 //     scoped there. Only the opt-in live test (TestLiveReadOnly) can
 //     confirm these.
+//
+// # Directory Insights events
+//
+// "DI spec" is testdata/spec/directory-insights-v1-index.yaml. Its base URL
+// is https://api[.eu|.in].jumpcloud.com/insights/directory/v1 (servers),
+// which jcapi derives from the console URL ([WithInsightsURL] overrides it);
+// the query needs the directoryinsights.readonly scope and answers 402 when
+// the org has no Directory Insights ([Client.Events], [Client.AllEvents]).
+// The event types adjc reads, and how sure each is:
+//
+//	event_type          what                              evidence
+//	user_create         a user is created                 DI spec table "Directory - User and Admin Events"
+//	user_update         a user's fields change            DI spec, same table; "changes" [{field, from, to}] from the "Directory Attributes" table
+//	user_delete         a user is deleted                 DI spec, same table
+//	user_suspended      a user is suspended               DI spec, same table; whether a PUT of suspended=true logs it as well as user_update is unconfirmed
+//	user_unsuspended    a user is unsuspended             DI spec, same table
+//	group_create        a group is created                DI spec table "Directory - Object Events"; resource.type user_group is unconfirmed (the spec shows no group event)
+//	group_update        a group is modified               DI spec, same table
+//	group_delete        a group is deleted                DI spec, same table
+//	association_change  a member or binding added/removed DI spec, same table ("Resource bound/unbound to a group"); association.op and association.connection.from/to {type, object_id}: JumpCloud's PowerShell DI dashboard (Get-GroupAssociationChange), not the spec
+//
+// Unconfirmed: the ingestion lag (no figure is published), whether deleting a
+// user or group also logs association_change for its edges, and whether
+// adding to a group logs one event per member. adjc's sync delta ticks
+// treat each of these as a reason for a full read rather than rely on it.
+// The names user_group_create, user_group_update and user_group_delete do
+// not appear in the spec; the group events are group_*.
 //
 // # Resilience
 //

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,6 +111,9 @@ func TestEveryRequest(t *testing.T) {
 	_, err = c.CurrentOrganization(ctx)
 	must(err)
 	_, _, err = c.PasswordPolicy(ctx)
+	must(err)
+
+	_, _, err = c.AllEvents(ctx, jcapi.EventQuery{Service: []string{jcapi.ServiceDirectory}, Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 100}, 0)
 	must(err)
 
 	must(c.RemoveUserGroupMember(ctx, g.ID, u.ID))

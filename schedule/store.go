@@ -47,6 +47,21 @@ type State struct {
 	// Removals are the removals applied within the last budget window, per
 	// direction: the destructive-change budget's ledger (pipeline.Ledger).
 	Removals []Removal `json:"removals,omitempty"`
+	// EventCursor is where sync delta ticks resume reading Directory
+	// Insights events; nil until a full sync run set it.
+	EventCursor *EventCursor `json:"event_cursor,omitempty"`
+}
+
+// EventCursor is how far sync delta ticks have read JumpCloud's Directory
+// Insights events. The next tick reads from Time minus a safety overlap
+// (events are indexed late) and passes over the events in Seen.
+type EventCursor struct {
+	// Time is when the events up to it were read.
+	Time time.Time `json:"time"`
+	// SearchAfter is the X-Search_after of the last page read.
+	SearchAfter json.RawMessage `json:"search_after,omitempty"`
+	// Seen are the ids of events already acted on inside the overlap.
+	Seen []string `json:"seen,omitempty"`
 }
 
 // Removal is one run's removals in the ledger.
@@ -75,6 +90,12 @@ func (st State) Clone() State {
 	if st.LastRun != nil {
 		lr := *st.LastRun
 		c.LastRun = &lr
+	}
+	if st.EventCursor != nil {
+		ec := *st.EventCursor
+		ec.SearchAfter = append(json.RawMessage(nil), ec.SearchAfter...)
+		ec.Seen = append([]string(nil), ec.Seen...)
+		c.EventCursor = &ec
 	}
 	return c
 }

@@ -57,7 +57,7 @@ type options struct {
 	delegationState                    string
 	policyFile                         string
 	rate429, rate5xx                   float64
-	latency                            time.Duration
+	latency, insightsLag               time.Duration
 	seed                               uint64
 	logLevel                           string
 }
@@ -78,6 +78,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.rate429, "rate-429", 0, "share of calls answered 429 (0..1)")
 	fs.Float64Var(&o.rate5xx, "rate-5xx", 0, "share of calls answered 503 (0..1)")
 	fs.DurationVar(&o.latency, "latency", 0, "added latency per call")
+	fs.DurationVar(&o.insightsLag, "insights-lag", jcemu.DefaultInsightsLag, "how long a Directory Insights event takes to become visible")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed for faults and connect keys")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -96,6 +97,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.delegationState != "" && o.domain == "" {
 		return o, fmt.Errorf("%w: --delegation-state needs --domain", errUsage)
+	}
+	if o.insightsLag < 0 {
+		return o, fmt.Errorf("%w: --insights-lag %s: want 0 or more", errUsage, o.insightsLag)
 	}
 	if o.rate429 < 0 || o.rate429 > 1 || o.rate5xx < 0 || o.rate5xx > 1 {
 		return o, fmt.Errorf("%w: --rate-429 and --rate-5xx must be between 0 and 1", errUsage)
@@ -143,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts := []jcemu.Option{jcemu.WithLogger(logger), jcemu.WithSeed(o.seed),
-		jcemu.WithChaos(jcemu.Chaos{Rate429: o.rate429, Rate5xx: o.rate5xx, Latency: o.latency})}
+		jcemu.WithChaos(jcemu.Chaos{Rate429: o.rate429, Rate5xx: o.rate5xx, Latency: o.latency}), jcemu.WithInsightsLag(o.insightsLag)}
 	if o.state != "" {
 		opts = append(opts, jcemu.WithStateFile(o.state))
 	}

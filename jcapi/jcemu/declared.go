@@ -54,6 +54,9 @@ var declared = map[string][]string{
 	"POST /api/v2/activedirectories/{id}/agents":           {"h:x-org-id"},
 	"GET /api/v2/activedirectories/{id}/agents/{agent}":    {"h:x-org-id"},
 	"DELETE /api/v2/activedirectories/{id}/agents/{agent}": {"h:x-org-id"},
+	// Directory Insights (directory-insights-v1-index.yaml): /events
+	// declares no parameters; x-org-id is one of its security schemes.
+	"POST /insights/directory/v1/events": {"h:x-org-id"},
 }
 
 // Declared returns the emulator's table of declared parameters: route

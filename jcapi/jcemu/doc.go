@@ -29,6 +29,13 @@
 // "Email Flag" rules say JumpCloud sends one. [Fault] can also shift a list
 // page (Skew) to test paging integrity.
 //
+// It also serves Directory Insights' POST /insights/directory/v1/events
+// (directory-insights-v1-index.yaml), just as strictly: every user, group,
+// membership and binding change made through the API or the seeding methods
+// records an event of the real type, visible only after an ingestion lag
+// ([WithInsightsLag], default [DefaultInsightsLag]); [Server.SetInsights]
+// turns the entitlement off (402).
+//
 // Where the spec is silent the emulator follows observed JumpCloud
 // behaviour and says so in a comment.
 package jcemu

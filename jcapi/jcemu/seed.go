@@ -192,7 +192,9 @@ func (s *Server) AddMember(orgID, groupID, userID string) error {
 	if !o.exists("user_group", groupID) || !o.exists("user", userID) {
 		return fmt.Errorf("jcemu: add member: group %s or user %s not found", groupID, userID)
 	}
-	o.addMember(groupID, userID)
+	if o.addMember(groupID, userID) {
+		s.recordAssociation(o, "add", "user_group", groupID, edge{"user", userID})
+	}
 	return nil
 }
 
@@ -249,7 +251,9 @@ func (s *Server) Bind(orgID, adID, targetType, targetID string) error {
 	if !o.exists("active_directory", adID) || !o.exists(targetType, targetID) {
 		return fmt.Errorf("jcemu: bind: active directory %s or %s %s not found", adID, targetType, targetID)
 	}
-	o.bind(adID, edge{targetType, targetID})
+	if o.bind(adID, edge{targetType, targetID}) {
+		s.recordAssociation(o, "add", "active_directory", adID, edge{targetType, targetID})
+	}
 	return nil
 }
 

@@ -28,6 +28,7 @@ type Server struct {
 	fails    []*Fault
 	calls    map[string]int
 	total    int
+	lag      *time.Duration // Directory Insights ingestion lag; nil: DefaultInsightsLag
 
 	// Persistence is coalesced: a write marks the state dirty and a flusher
 	// saves it at most every flushEvery. Saving after every call re-encoded

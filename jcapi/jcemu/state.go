@@ -69,6 +69,11 @@ type org struct {
 	History  map[string][]string       `json:"passwordHistory"` // user id → password hashes, newest last
 	Sync     map[string]map[string]any `json:"syncStatus,omitempty"`
 	Outbox   []Email                   `json:"outbox,omitempty"` // emails JumpCloud would have sent, oldest first
+	// Events is the Directory Insights log, oldest first; EventSeq numbers
+	// them; NoInsights answers POST /events with 402.
+	Events     []event `json:"events,omitempty"`
+	EventSeq   uint64  `json:"eventSeq,omitempty"`
+	NoInsights bool    `json:"noInsights,omitempty"`
 
 	// unique maps "username:<lower>" and "email:<lower>" to a user id, so
 	// uniqueness checks stay O(1) with 10k users. Rebuilt on load.

@@ -85,7 +85,7 @@ func TestDeclaredMatchesSpec(t *testing.T) {
 		require.NoError(t, err)
 		return doc
 	}
-	v1, v2 := load("v1-index.yaml"), load("v2-index.yaml")
+	v1, v2, di := load("v1-index.yaml"), load("v2-index.yaml"), load("directory-insights-v1-index.yaml")
 	braces := regexp.MustCompile(`\{[^}]*\}`)
 	norm := func(p string) string { return braces.ReplaceAllString(p, "{}") }
 	for pattern, names := range jcemu.Declared() {
@@ -93,6 +93,9 @@ func TestDeclaredMatchesSpec(t *testing.T) {
 		doc, rel := v1, strings.TrimPrefix(path, "/api")
 		if strings.HasPrefix(path, "/api/v2/") {
 			doc, rel = v2, strings.TrimPrefix(path, "/api/v2")
+		}
+		if strings.HasPrefix(path, "/insights/directory/v1/") {
+			doc, rel = di, strings.TrimPrefix(path, "/insights/directory/v1")
 		}
 		var op *openapi3.Operation
 		var item *openapi3.PathItem
@@ -111,6 +114,16 @@ func TestDeclaredMatchesSpec(t *testing.T) {
 				spec = append(spec, p.Value.Name)
 			case "header":
 				spec = append(spec, "h:"+strings.ToLower(p.Value.Name))
+			}
+		}
+		if op.Security != nil {
+			// Directory Insights declares x-org-id as a security scheme.
+			for _, req := range *op.Security {
+				for name := range req {
+					if name != "x-api-key" {
+						spec = append(spec, "h:"+name)
+					}
+				}
 			}
 		}
 		for _, n := range names {

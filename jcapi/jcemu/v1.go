@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/adjc/adjc/jcapi"
 )
 
 func (s *Server) routes() {
@@ -48,6 +50,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v2/activedirectories/{id}/agents", orgScoped, (*Server).postAgent)
 	s.handle("GET /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).getAgent)
 	s.handle("DELETE /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).deleteAgent)
+	s.handle("POST /insights/directory/v1/events", orgScoped, (*Server).postEvents)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
@@ -197,6 +200,7 @@ func (s *Server) createUser(o *org, body doc, full bool) (doc, *apiError) {
 	}
 	o.Users.put(id, d)
 	o.index(d, true)
+	s.record(o, jcapi.EventUserCreate, userResource(d), nil, nil)
 	return d, nil
 }
 
@@ -219,6 +223,7 @@ func (s *Server) updateUser(o *org, id string, body doc, full bool) (doc, *apiEr
 			return nil, passwordError(bad, full)
 		}
 	}
+	changes := diffFields(d, body)
 	o.index(d, false)
 	managed := d["externally_managed"]
 	for k, v := range body {
@@ -233,6 +238,12 @@ func (s *Server) updateUser(o *org, id string, body doc, full bool) (doc, *apiEr
 	if hasPW {
 		d["password_date"] = s.stamp()
 		o.rememberPassword(id, pw)
+	}
+	switch {
+	case len(changes) > 0:
+		s.record(o, jcapi.EventUserUpdate, userResource(d), nil, changes)
+	case hasPW:
+		s.record(o, "user_password_change", userResource(d), nil, nil)
 	}
 	return d, nil
 }
@@ -339,6 +350,7 @@ func (s *Server) deleteUser(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	c.org.index(d, false)
 	c.org.Users.del(id)
 	c.org.forget(id)
+	s.record(c.org, jcapi.EventUserDelete, userResource(d), nil, nil)
 	writeJSON(w, 200, d)
 }
 
@@ -376,6 +388,9 @@ func (s *Server) suspendUser(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	if b, _ := io.ReadAll(r.Body); len(strings.TrimSpace(string(b))) > 0 {
 		writeError(w, 400, "request body must be empty")
 		return
+	}
+	if d["state"] != "SUSPENDED" {
+		s.record(c.org, jcapi.EventUserSuspended, userResource(d), nil, []jcapi.EventChange{stateChange(d["state"], "SUSPENDED")})
 	}
 	d["state"], d["suspended"] = "SUSPENDED", true
 	w.WriteHeader(200)
@@ -437,6 +452,13 @@ func (s *Server) activateUser(c reqCtx, w http.ResponseWriter, r *http.Request) 
 			writeError(w, 400, "email must be true, false or an address")
 			return
 		}
+	}
+	if d["state"] != "ACTIVATED" {
+		typ := jcapi.EventUserUnsuspended
+		if d["state"] != "SUSPENDED" {
+			typ = "user_activated"
+		}
+		s.record(c.org, typ, userResource(d), nil, []jcapi.EventChange{stateChange(d["state"], "ACTIVATED")})
 	}
 	d["state"], d["suspended"], d["activated"] = "ACTIVATED", false, true
 	if send {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/adjc/adjc/jcapi"
 )
 
 // writeV2List pages a v2 list: a bare JSON array, with the total in the
@@ -89,6 +91,7 @@ func (s *Server) createGroup(o *org, body doc) (doc, *apiError) {
 	id := s.st.newID()
 	d := groupDoc(id, body)
 	o.Groups.put(id, d)
+	s.record(o, jcapi.EventGroupCreate, groupResource(d), nil, nil)
 	return d, nil
 }
 
@@ -128,6 +131,9 @@ func (s *Server) putGroup(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		if e = c.org.validateGroup(id, body); e == nil {
 			d := groupDoc(id, body)
+			if changes := diffFields(c.org.Groups.Docs[id], d); len(changes) > 0 {
+				s.record(c.org, jcapi.EventGroupUpdate, groupResource(d), nil, changes)
+			}
 			c.org.Groups.put(id, d)
 			writeJSON(w, 200, d)
 			return
@@ -142,8 +148,10 @@ func (s *Server) deleteGroup(c reqCtx, w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "user group not found")
 		return
 	}
+	d := c.org.Groups.Docs[id]
 	c.org.Groups.del(id)
 	c.org.forget(id)
+	s.record(c.org, jcapi.EventGroupDelete, groupResource(d), nil, nil)
 	w.WriteHeader(204)
 }
 
@@ -227,6 +235,7 @@ func (s *Server) postMember(c reqCtx, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.recordAssociation(c.org, op, "user_group", gid, edge{"user", uid})
 	w.WriteHeader(204)
 }
 
@@ -348,6 +357,7 @@ func (s *Server) applyBinding(o *org, w http.ResponseWriter, op, adID string, e 
 			return
 		}
 	}
+	s.recordAssociation(o, op, "active_directory", adID, e)
 	w.WriteHeader(204)
 }
 
