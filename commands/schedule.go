@@ -291,6 +291,9 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			sopts.Events = events
 		}
 	}
+	if group != nil {
+		defer imp.readyCatchUp(ctx, d, state)()
+	}
 	s, err := schedule.New(sopts)
 	if err != nil {
 		waitWatch()

@@ -21,6 +21,7 @@ import (
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
+	"github.com/adjc/adjc/schedule/adwatch"
 )
 
 // cookieTap is the state store the watch and the poller see: they read the
@@ -198,4 +199,35 @@ func sharedRun(run schedule.RunFunc, imp *scheduledImporter, tap *cookieTap, sta
 		}()
 		return run(ctx, t)
 	}
+}
+
+// readyCatchUp keeps a DirSync connection ready for a new leader's catch-up
+// (resume): the delta ticks' poller, or one of its own opened now (it
+// reads from the saved cookie to check it, not from nothing), so that the
+// takeover does not wait for a dial and a bind. Without one, each catch-up
+// dials (opts.Since). It returns what closes it.
+func (im *scheduledImporter) readyCatchUp(ctx context.Context, d *config.Domain, state schedule.StateStore) func() {
+	if p, ok := im.delta.(*adwatch.Poller); ok {
+		im.since = func(ctx context.Context, cookie []byte) (schedule.Event, error) {
+			p.Reset(cookie)
+			return p.Poll(ctx)
+		}
+		return func() {}
+	}
+	if im.opts.Poll == nil || im.shared == nil {
+		return func() {}
+	}
+	p, err := im.opts.Poll(ctx, d, &cookieTap{StateStore: state})
+	if err != nil {
+		im.opts.Logger.Debug("no dirsync connection kept for a takeover: it will dial then", "domain", d.Name, "error", err)
+		return func() {}
+	}
+	var mu sync.Mutex // the scheduler runs one run at a time; this is cheap insurance
+	im.since = func(ctx context.Context, cookie []byte) (schedule.Event, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		p.Reset(cookie)
+		return p.Poll(ctx)
+	}
+	return p.Close
 }
