@@ -322,6 +322,10 @@ func (s *Scheduler) tick(ctx context.Context) {
 		s.log.Debug("run skipped: backing off", "trigger", kind)
 		return
 	}
+	if kind == TriggerStart && s.opts.Leader != nil && s.ranInTerm() {
+		// Elected before the schedule started: that run was the start run.
+		return
+	}
 	s.fire(ctx, Trigger{Kind: kind})
 }
 
