@@ -84,20 +84,22 @@ type sharedReads interface {
 }
 
 // snapshotFingerprint identifies what shapes a full read: the domain's
-// settings, the JumpCloud organisation and the policy. A new leader
+// scope and mapping settings, the JumpCloud organisation and the policy.
+// How each host reaches the DC (URL, bind, CA, where its secrets come
+// from) is left out: hosts of one group may differ there. A new leader
 // configured differently does not plan against another's read.
 func snapshotFingerprint(cfg *config.Config, d *config.Domain, pol reconcile.Policy) string {
-	dd := *d
-	dd.Index = 0
 	b, err := json.Marshal(struct {
-		Domain    config.Domain
-		APIURL    string
-		Region    string
-		OrgID     string
-		Policy    reconcile.Policy
-		Attrs     []string
-		Watchable []string
-	}{dd, cfg.JumpCloud.APIURL, cfg.JumpCloud.Region, cfg.JumpCloud.OrgID, pol,
+		Name, Mode, BaseDN, RootContainer     string
+		JumpCloudGroup, AdminsGroup, UserAttr string
+		JumpCloudDomainID                     string
+		WelcomeEmail                          bool
+		NeverTouch                            []string
+		APIURL, Region, OrgID                 string
+		Policy                                reconcile.Policy
+		UserAttrs, GroupAttrs                 []string
+	}{d.Name, string(d.Mode), d.BaseDN, d.RootContainer, d.JumpCloudGroup, d.AdminsGroup, d.UsernameAttribute,
+		d.JumpCloudDomainID, d.WelcomeEmail, d.NeverTouch, cfg.JumpCloud.APIURL, cfg.JumpCloud.Region, cfg.JumpCloud.OrgID, pol,
 		reconcile.ADAttributes(reconcile.KindUser, false), reconcile.ADAttributes(reconcile.KindGroup, false)})
 	if err != nil {
 		return ""

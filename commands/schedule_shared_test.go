@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ha"
 	"github.com/adjc/adjc/pipeline"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -136,4 +138,28 @@ func (m *memStore) State() schedule.State { return m.st.Clone() }
 func (m *memStore) Update(f func(*schedule.State)) error {
 	f(&m.st)
 	return nil
+}
+
+// TestSnapshotFingerprint: hosts of a group that reach the DC differently
+// share reads; another scope or policy does not.
+func TestSnapshotFingerprint(t *testing.T) {
+	t.Parallel()
+	cfg := &config.Config{}
+	d := config.Domain{Name: "example.com", BaseDN: "DC=example,DC=com", JumpCloudGroup: "JumpCloud", LDAPURL: "ldaps://dc1"}
+	pol := reconcile.DefaultPolicy()
+	fp := snapshotFingerprint(cfg, &d, pol)
+	other := d
+	other.LDAPURL, other.Bind, other.CAFile, other.Index = "ldaps://dc2", "svc2@example.com", "/etc/other-ca.pem", 3
+	if got := snapshotFingerprint(cfg, &other, pol); got != fp {
+		t.Errorf("a host reaching another DC has another fingerprint")
+	}
+	other = d
+	other.JumpCloudGroup = "JumpCloud Users"
+	if snapshotFingerprint(cfg, &other, pol) == fp {
+		t.Errorf("another JumpCloud group has the same fingerprint")
+	}
+	pol.MaxDeletes++
+	if snapshotFingerprint(cfg, &d, pol) == fp {
+		t.Errorf("another policy has the same fingerprint")
+	}
 }
