@@ -296,11 +296,15 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			}
 		}
 	}
-	for _, g := range guids {
+	reads, err := readUsers(ctx, conn, idx, guids)
+	if err != nil {
+		return f, err
+	}
+	for i, g := range guids {
 		if idx.isGroup[strings.ToLower(g)] {
 			return f, fullRun("group %s in scope changed", g)
 		}
-		u, memberOf, err := conn.UserWithGroups(ctx, g, idx.attr)
+		u, memberOf, err := reads[i].u, reads[i].memberOf, reads[i].err
 		if errors.Is(err, ldapx.ErrNoSuchObject) {
 			if known[strings.ToLower(g)] {
 				return f, fullRun("user %s, in the last full read, is no longer a user", g)
@@ -323,7 +327,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			return f, fmt.Errorf("read user %s: %w", g, err)
 		}
 		in, groups := idx.resolve(memberOf)
-		chain, err := conn.InChain(ctx, u.DN, idx.rootDN)
+		chain, err := reads[i].chain, reads[i].chainErr
 		if err != nil {
 			return f, fmt.Errorf("read scope of %s: %w", u.DN, err)
 		}
@@ -343,7 +347,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		if idx.adminsDN == "" {
 			continue
 		}
-		nested, err := conn.InChain(ctx, u.DN, idx.adminsDN)
+		nested, err := reads[i].nested, reads[i].nestedErr
 		if err != nil {
 			return f, fmt.Errorf("read admin status of %s: %w", u.DN, err)
 		}
@@ -358,6 +362,46 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, err
 	}
 	return f, nil
+}
+
+// userRead is what ReadFresh asks the DC about one changed user.
+type userRead struct {
+	u                   ldapx.User
+	memberOf            []string
+	err                 error
+	chain, nested       bool // in the JumpCloud group's nest, in the admins group's
+	chainErr, nestedErr error
+}
+
+// readUsers asks the DC about each of guids at once, four at a time on the
+// one connection (a takeover's catch-up, or a burst, names several users,
+// and each costs up to three searches); ReadFresh then decides in order.
+// Objects the index knows as groups are not read.
+func readUsers(ctx context.Context, conn *ldapx.Conn, idx *Index, guids []string) ([]userRead, error) {
+	// The RootDSE is read once, before the reads share the connection.
+	if _, err := conn.DomainDN(ctx); err != nil {
+		return nil, err
+	}
+	reads := make([]userRead, len(guids))
+	sem := make(chan struct{}, 4)
+	_ = each(len(guids), func(i int) error {
+		if idx.isGroup[strings.ToLower(guids[i])] {
+			return nil
+		}
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		r := &reads[i]
+		r.u, r.memberOf, r.err = conn.UserWithGroups(ctx, guids[i], idx.attr)
+		if r.err != nil {
+			return nil
+		}
+		r.chain, r.chainErr = conn.InChain(ctx, r.u.DN, idx.rootDN)
+		if idx.adminsDN != "" {
+			r.nested, r.nestedErr = conn.InChain(ctx, r.u.DN, idx.adminsDN)
+		}
+		return nil
+	})
+	return reads, nil
 }
 
 // groupRole reports whether the group guid matters to JumpCloud: in scope

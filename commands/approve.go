@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ha"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/schedule"
@@ -36,7 +37,9 @@ removals are held, the rest is applied, and the run says how many it held.
 After reviewing them ('adjc diff' shows them), approve releases COUNT removals
 for the next run that would hold them, in the import direction (AD →
 JumpCloud) or, with --sync, in the sync direction. It writes a small file in
-the state folder, so it works while 'adjc schedule' runs. A one-shot import or
+the state folder, so it works while 'adjc schedule' runs; with ha.etcd set,
+a key in etcd instead, so whichever instance of the group leads next
+applies them. A one-shot import or
 sync can instead be given --allow-deletes COUNT.
 
 EXIT STATUS
@@ -58,19 +61,30 @@ EXIT STATUS
 	return cmd
 }
 
-func runApprove(_ context.Context, opts *ApproveOptions) error {
+func runApprove(ctx context.Context, opts *ApproveOptions) error {
 	cfg, d, err := configDomain(opts.Config)
 	if err != nil {
 		return err
 	}
-	if cfg.StateDir == "" {
+	if cfg.StateDir == "" && !cfg.HA.Enabled() {
 		return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the budget and its releases are kept there")
 	}
 	dir := pipeline.Import
 	if opts.Sync {
 		dir = pipeline.Sync
 	}
-	if _, err := schedule.Approve(cfg.StateDir, d.Name, dir.Dir, opts.Count, opts.Now()); err != nil {
+	if cfg.HA.Enabled() {
+		// The group's releases live in etcd: whichever instance leads
+		// next applies them.
+		cl, err := ha.Dial(haConfig(cfg.HA))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if _, err := ha.Approve(ctx, cl, cfg.HA.Prefix, d.Name, dir.Dir, opts.Count, opts.Now()); err != nil {
+			return fmt.Errorf("%w (ha.etcd.endpoints %v)", err, cfg.HA.Endpoints)
+		}
+	} else if _, err := schedule.Approve(cfg.StateDir, d.Name, dir.Dir, opts.Count, opts.Now()); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "Released %s to %s for %s; the next run that would hold them applies them.\n",

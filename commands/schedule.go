@@ -40,6 +40,9 @@ type ScheduleOptions struct {
 	// Poll opens DirSync polling of a domain for delta ticks (adwatch.Poller
 	// over the domain's LDAP settings); nil makes every tick full.
 	Poll func(ctx context.Context, d *config.Domain, store schedule.StateStore) (*adwatch.Poller, error)
+	// Since asks DirSync once what changed since a cookie (adwatch.Since):
+	// a new leader's catch-up; nil makes a new leader's first run full.
+	Since func(ctx context.Context, d *config.Domain, cookie []byte) (schedule.Event, error)
 	// ReadFresh re-reads the AD users a watch event names, and the
 	// JumpCloud users they concern, against the last full read, for a
 	// targeted run; it returns the target to apply the plan through and a
@@ -88,7 +91,7 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 	},
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
 		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f), Password: newPasswordSyncOptions(f),
-		ReadSyncAD: readSyncAD(f)}
+		ReadSyncAD: readSyncAD(f), Since: sinceDomain(f)}
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -222,6 +225,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	// budget the store keeps, as one-shot commands do.
 	opts.ledger = store
 	var state schedule.StateStore = store
+	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	var group *haGroup
 	if cfg.HA.Enabled() {
 		// One leader per domain across hosts: the shared state, the budget
@@ -236,9 +240,13 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		opts.ledger = group.store.WithApprovals(store)
 		opts.instance = group.elector.Instance()
 		opts.fence = group.elector.IsLeader
+		imp.shareWith(group.store, opts.Since, d, snapshotFingerprint(cfg, d, pol), opts.FullInterval)
 	}
-	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	syn := &scheduledSyncer{opts: opts, cfg: cfg, d: d, pol: pol, store: state, overlap: DefaultEventOverlap, takeFullRequest: true}
+	// The watch and the poller read the cookie saved; each run saves the
+	// one it consumed once it applied (saveCookie).
+	tap := &cookieTap{StateStore: state}
+	imp.position = tap.position
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
 		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
@@ -263,6 +271,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			return sum, nil
 		},
 	}
+	sopts.Run = sharedRun(sopts.Run, imp, tap, state, group, log)
 	sopts.Paused = domainPaused(cfg, d)
 	if group != nil {
 		sopts.Leader, sopts.Elected = group.elector, group.elected
@@ -287,10 +296,10 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	}
 	// Without --watch, interval ticks are delta runs when the DC offers
 	// DirSync: the watch and the poller would each move the one cookie, so
-	// it is one or the other. In a group, a new leader starts full (the
-	// cookie it finds may be ahead of what was applied), so ticks stay full.
-	if !opts.WatchChanges && doImport && group == nil && opts.Poll != nil && opts.FullInterval > 0 {
-		p, err := opts.Poll(ctx, d, state)
+	// it is one or the other. In a group, a new leader's first run
+	// continues from the shared full read and cookie (resume).
+	if !opts.WatchChanges && doImport && opts.Poll != nil && opts.FullInterval > 0 {
+		p, err := opts.Poll(ctx, d, tap)
 		switch {
 		case errors.Is(err, adwatch.ErrNoDirSync):
 			log.Warn("the domain controller offers no dirsync: every tick reads everything", "interval", opts.Interval)
@@ -310,7 +319,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		log.Info("sync ticks are delta runs from directory insights events", "full_interval", opts.FullInterval)
 	}
 	if opts.WatchChanges {
-		events, err := opts.Watch(watchCtx, d, state)
+		events, err := opts.Watch(watchCtx, d, tap)
 		switch {
 		case errors.Is(err, adwatch.ErrUnsupported):
 			log.Warn("the domain controller offers no change notifications: polling every interval", "interval", opts.Interval)
@@ -319,6 +328,9 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		default:
 			sopts.Events = events
 		}
+	}
+	if group != nil {
+		defer imp.readyCatchUp(ctx, d, state)()
 	}
 	s, err := schedule.New(sopts)
 	if err != nil {
@@ -394,6 +406,17 @@ type scheduledImporter struct {
 	delta        deltaSource
 	fullInterval time.Duration
 	lastFull     time.Time
+	// position is the last DirSync cookie the watch or poller read;
+	// consumed is the cookie the run in progress consumed, saved once it
+	// applied.
+	position func() []byte
+	consumed []byte
+	// In an HA group: where full reads are shared, and how a new leader
+	// catches up from one (schedule_shared.go).
+	shared      sharedReads
+	since       func(ctx context.Context, cookie []byte) (schedule.Event, error)
+	fingerprint string
+	maxAge      time.Duration
 }
 
 // deltaSource says what changed in AD since it was last asked
@@ -408,6 +431,12 @@ type deltaSource interface {
 func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
 	reason := ""
 	switch {
+	case t.Takeover && im.shared != nil:
+		sum, err := im.resume(ctx, t)
+		if !errors.Is(err, adapter.ErrFullRun) {
+			return sum, err
+		}
+		reason = strings.TrimPrefix(err.Error(), adapter.ErrFullRun.Error()+": ")
 	case t.Kind == schedule.TriggerWatch:
 		sum, err := im.targeted(ctx, t)
 		if !errors.Is(err, adapter.ErrFullRun) {
@@ -510,6 +539,13 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 // JumpCloud read again when the run changed it) for targeted runs.
 func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error) {
 	im.cache = nil
+	// Every change after this cookie is in the read or comes later.
+	var pos []byte
+	if im.position != nil {
+		pos = im.position()
+	}
+	im.consumed = pos
+	taken := im.opts.Now()
 	st, err := im.opts.ReadState(ctx, im.cfg, im.d)
 	if err != nil {
 		return schedule.Summary{}, err
@@ -540,6 +576,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	}
 	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
 	im.lastFull = im.opts.Now()
+	im.share(ctx, pos, taken)
 	return sum, nil
 }
 

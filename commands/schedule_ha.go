@@ -16,6 +16,9 @@ type haGroup struct {
 	client  *clientv3.Client
 	elector *ha.Elector
 	store   *ha.Store
+	// writer is the group's writer lock, on the election's lease: the
+	// leader takes it for each run.
+	writer *ha.WriterLock
 	// elected receives a value each time this instance becomes leader.
 	elected chan struct{}
 	stop    context.CancelFunc
@@ -57,6 +60,7 @@ func joinHA(ctx context.Context, cfg *config.Config, d *config.Domain, log *slog
 		cl.Close()
 		return nil, fmt.Errorf("%w (ha.etcd.endpoints %v)", err, hc.Endpoints)
 	}
+	g.writer = g.elector.WriterLock()
 	// The election outlives ctx until close: a stop lets the current run
 	// finish as leader, then resigns.
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -70,6 +74,7 @@ func joinHA(ctx context.Context, cfg *config.Config, d *config.Domain, log *slog
 func (g *haGroup) close() {
 	g.stop()
 	<-g.done
+	g.writer.Close()
 	g.client.Close()
 }
 

@@ -82,3 +82,16 @@ func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.Stat
 		})
 	}
 }
+
+// sinceDomain asks DirSync once what changed in d since a cookie, bound
+// as the import account like the watch.
+func sinceDomain(f *Factory) func(context.Context, *config.Domain, []byte) (schedule.Event, error) {
+	return func(ctx context.Context, d *config.Domain, cookie []byte) (schedule.Event, error) {
+		a := d.BindFor(config.DirectionImport)
+		pw, err := a.Password.Resolve()
+		if err != nil {
+			return schedule.Event{}, err
+		}
+		return adwatch.Since(ctx, adwatch.Options{LDAP: preflight.LDAPOptions(d, a.Bind, pw, f.Logger), Now: f.Now, Logger: f.Logger}, cookie)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/ha"
 	"github.com/adjc/adjc/output"
 	"github.com/adjc/adjc/pipeline"
 	"github.com/adjc/adjc/reconcile"
@@ -33,11 +34,20 @@ func addLockWait(fs *pflag.FlagSet, d *time.Duration) {
 type writerState struct {
 	store *schedule.Store
 	lock  *schedule.Lock
+	// With ha.etcd set: the group's ledger and how to let go of the
+	// group's writer lock.
+	shared pipeline.Ledger
+	done   func()
 }
 
 // ledger returns the budget ledger, nil when there is no state folder.
 func (w *writerState) ledger() pipeline.Ledger {
-	if w == nil || w.store == nil {
+	switch {
+	case w == nil:
+		return nil
+	case w.shared != nil:
+		return w.shared
+	case w.store == nil:
 		return nil
 	}
 	return w.store
@@ -47,6 +57,9 @@ func (w *writerState) release() {
 	if w != nil && w.lock != nil {
 		w.lock.Release()
 	}
+	if w != nil && w.done != nil {
+		w.done()
+	}
 }
 
 // lockDomain takes d's lock, waiting up to wait for another writer (0:
@@ -54,6 +67,9 @@ func (w *writerState) release() {
 // there is no lock and no ledger: each run then has the whole budget, and
 // a warning says so.
 func lockDomain(ctx context.Context, io *output.Streams, cfg *config.Config, d *config.Domain, wait time.Duration) (*writerState, error) {
+	if cfg.HA.Enabled() {
+		return lockDomainHA(ctx, io, cfg, d, wait)
+	}
 	if cfg.StateDir == "" {
 		io.WriteErrLine("adjc: warning: no state folder (state_dir): no lock keeps another adjc from writing to " + d.Name + " at the same time, and the removal budget counts this run only")
 		return &writerState{}, nil
@@ -113,4 +129,43 @@ func budgetView(domain string, plan reconcile.Plan, a pipeline.ApplyArgs, now fu
 		return v, err
 	}
 	return v.WithBudget(b), nil
+}
+
+// lockDomainHA is lockDomain with ha.etcd set: the group's writer lock in
+// etcd (the one the leader takes for each run), waiting up to wait and
+// naming the holder as the file lock does; the removal budget is the
+// group's, its writes fenced by the lock. The state folder's file lock is
+// not taken: a scheduler of the group on this host holds it for as long
+// as it runs, and the etcd lock is what keeps the group's writers apart.
+func lockDomainHA(ctx context.Context, io *output.Streams, cfg *config.Config, d *config.Domain, wait time.Duration) (*writerState, error) {
+	hc := haConfig(cfg.HA)
+	cl, err := ha.Dial(hc)
+	if err != nil {
+		return nil, err
+	}
+	wl := ha.NewWriterLock(cl, hc, d.Name, "")
+	err = wl.Lock(ctx, wait, func(holder string) {
+		io.WriteErrLine(fmt.Sprintf("adjc: domain %s: %v (%s, etcd lock %s): waiting up to %s", d.Name, schedule.ErrLocked, holder, wl.Key(), wait))
+	})
+	if err != nil {
+		cl.Close()
+		if errors.Is(err, schedule.ErrLocked) {
+			return nil, WithHint(fmt.Errorf("domain %s: %w, nothing was applied", d.Name, err),
+				"the group's leader holds the lock for each run; try again, or let the schedule do the work")
+		}
+		return nil, fmt.Errorf("%w (ha.etcd.endpoints %v)", err, hc.Endpoints)
+	}
+	done := func() { wl.Close(); cl.Close() }
+	store, err := ha.OpenWriterStore(ctx, cl, hc, d.Name, wl)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	var local ha.Approvals
+	if cfg.StateDir != "" {
+		if fs, err := schedule.OpenStore(cfg.StateDir, d.Name); err == nil {
+			local = fs
+		}
+	}
+	return &writerState{shared: store.WithApprovals(local), done: done}, nil
 }

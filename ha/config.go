@@ -144,11 +144,16 @@ type keys struct {
 	election string // NewElection appends "/"; nothing else may live below it
 	members  string // members/<instance>
 	state    string
+	snapshot string // the last full read's description; its data under snapshot-data/<gen>/
+	approved string // approved/<direction>/<unix nanos>: releases from 'adjc approve'
+	writer   string // the writer lock (concurrency.Mutex appends "/")
+	holder   string // who holds the writer lock, for the message of those waiting
 }
 
 func keysFor(prefix, domain string) keys {
 	base := prefix + "/" + keyName(domain)
-	return keys{election: base + "/election", members: base + "/members/", state: base + "/state"}
+	return keys{election: base + "/election", members: base + "/members/", state: base + "/state",
+		snapshot: base + "/snapshot", approved: base + "/approved/", writer: base + "/writer", holder: base + "/writer-holder"}
 }
 
 // keyName keeps a domain name to letters, digits, dot, dash and underscore,

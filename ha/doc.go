@@ -35,5 +35,31 @@
 // success, the destructive-change budget's ledger) in one etcd key,
 // <prefix>/<domain>/state, outside the election prefix: the election treats
 // every key under its prefix as a candidate. The operator's pause flag is a
-// key of its own ([Pause]), written without leadership.
+// key of its own ([Pause]), written without leadership, and so is each
+// release of held removals ([Approve], <prefix>/<domain>/approved/...),
+// which the leader's [Ledger] counts and clears.
+//
+// After each full run the leader shares what it read
+// ([Store.SaveSnapshot]): gzip'd, in chunks of 1 MiB (etcd refuses requests
+// over 1.5 MiB by default) under <prefix>/<domain>/snapshot-data/<gen>/,
+// described at <prefix>/<domain>/snapshot with the configuration's
+// fingerprint, the DirSync cookie read before the read and its time. A new
+// leader loads it ([Store.LoadSnapshot]) and catches up with a delta from
+// that cookie instead of reading everything. A read that did not change
+// rewrites only the description; etcd keeps old revisions until it
+// compacts, so run etcd with --auto-compaction-retention.
+//
+// # Writer lock
+//
+// [WriterLock] is the group's one-writer lock (a concurrency.Mutex under
+// <prefix>/<domain>/writer). The leader takes it for each run, on its
+// election lease ([Elector.WriterLock]); a one-shot writing command on any
+// host takes it too, waits, and names the holder when the wait ends, as
+// the file lock does on one host. A one-shot command's writes of the budget
+// are fenced by the lock ([OpenWriterStore]).
+//
+// # Health
+//
+// [Elector.Ready] says whether a follower could take over: etcd answered
+// it within the lease TTL.
 package ha

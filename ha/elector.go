@@ -77,6 +77,9 @@ type Elector struct {
 	until  time.Time // leadership counts as lost after this instant
 	lost   chan struct{}
 	since  time.Time
+	// answered is when etcd last answered this instance (a lease grant or
+	// keepalive), leader or not: [Elector.Ready].
+	answered time.Time
 }
 
 // NewElector returns an elector using client c.
@@ -104,8 +107,30 @@ func NewElector(c *clientv3.Client, opts ElectorOptions) (*Elector, error) {
 		e.now = time.Now
 	}
 	e.log = e.log.With("domain", opts.Domain, "instance", e.id)
-	close(e.lost) // not leader yet: "lost" already
+	close(e.lost)        // not leader yet: "lost" already
+	e.answered = e.now() // a grace of one TTL to reach etcd the first time
 	return e, nil
+}
+
+// Ready reports whether this instance could take over now: etcd answered
+// it (a lease grant or keepalive) within the lease TTL. A follower that
+// cannot reach etcd cannot win an election; /healthz says so.
+func (e *Elector) Ready() (bool, string) {
+	e.mu.Lock()
+	ago := e.now().Sub(e.answered)
+	e.mu.Unlock()
+	if ago > e.cfg.LeaseTTL {
+		return false, fmt.Sprintf("etcd has not answered for %s (lease TTL %s)", ago.Round(time.Second), e.cfg.LeaseTTL)
+	}
+	return true, ""
+}
+
+func (e *Elector) heard(at time.Time) {
+	e.mu.Lock()
+	if at.After(e.answered) {
+		e.answered = at
+	}
+	e.mu.Unlock()
 }
 
 // Instance returns this instance's name in the group.
@@ -192,6 +217,12 @@ func (e *Elector) fenceToken() (key string, rev int64, lease clientv3.LeaseID, o
 	return e.key, e.rev, e.lease, true
 }
 
+// guard is [Store]'s proof for the leader: the election key as won.
+func (e *Elector) guard() ([]clientv3.Cmp, func(string), bool) {
+	key, rev, lease, ok := e.fenceToken()
+	return fence(key, rev, lease), func(why string) { e.step(rev, why) }, ok
+}
+
 func fence(key string, rev int64, lease clientv3.LeaseID) []clientv3.Cmp {
 	return []clientv3.Cmp{
 		clientv3.Compare(clientv3.CreateRevision(key), "=", rev),
@@ -234,6 +265,7 @@ func (e *Elector) term(ctx context.Context) error {
 		return fmt.Errorf("grant lease: %w", err)
 	}
 	lease := grant.ID
+	e.heard(e.now())
 	// Ending a term without a revoke (etcd unreachable) leaves the old
 	// key to expire; revoke it when etcd is back so no one waits on it.
 	// On a graceful stop the revoke is done before Run returns.
@@ -268,6 +300,7 @@ func (e *Elector) term(ctx context.Context) error {
 			aliveMu.Lock()
 			lastAlive = t
 			aliveMu.Unlock()
+			e.heard(t)
 			e.extend(lease, t)
 		}
 	}()

@@ -51,6 +51,14 @@ type Trigger struct {
 	// Since is when the first change of a watch run was seen; the run's
 	// end minus Since is the propagation latency.
 	Since time.Time
+	// Cookie is the DirSync cookie after the changes of a watch run: the
+	// run saves it once it applied (or held) its plan, not before.
+	Cookie []byte
+	// Takeover is set, with Full, on the first run of a leadership term:
+	// the run may continue from the group's shared state (a delta against
+	// the last full read the previous leader left) instead of reading
+	// everything.
+	Takeover bool
 }
 
 // Targeted reports whether the run may limit itself to Users and Groups.
@@ -69,6 +77,8 @@ type Event struct {
 	Full bool
 	// At is when the change was seen; the receive time when zero.
 	At time.Time
+	// Cookie is the DirSync cookie after these changes, nil when unknown.
+	Cookie []byte
 }
 
 // RunFunc is the work: import, sync or both, for one domain. It returns what
@@ -312,6 +322,10 @@ func (s *Scheduler) tick(ctx context.Context) {
 		s.log.Debug("run skipped: backing off", "trigger", kind)
 		return
 	}
+	if kind == TriggerStart && s.opts.Leader != nil && s.ranInTerm() {
+		// Elected before the schedule started: that run was the start run.
+		return
+	}
 	s.fire(ctx, Trigger{Kind: kind})
 }
 
@@ -339,8 +353,9 @@ func (s *Scheduler) fire(ctx context.Context, t Trigger) {
 		}
 		if term := l.Term(); !s.setTerm(term) {
 			// Changes seen while following were not applied here: the
-			// first run of a term reads everything.
-			t.Full = true
+			// first run of a term reads everything, or continues from
+			// the shared state the last leader left (Takeover).
+			t.Full, t.Takeover = true, true
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = l.Lead(ctx)
@@ -519,7 +534,13 @@ func (s *Scheduler) Health(maxAge time.Duration) (bool, string) {
 		return true, "ok: paused, the domain is deactivated in JumpCloud"
 	}
 	if s.opts.Leader != nil && !s.opts.Leader.Leader() {
-		// A follower runs nothing; it is healthy while it can take over.
+		// A follower runs nothing; it is healthy while it can take over,
+		// which it cannot without reaching etcd.
+		if r, ok := s.opts.Leader.(interface{ Ready() (bool, string) }); ok {
+			if ready, why := r.Ready(); !ready {
+				return false, "follower not ready to take over: " + why
+			}
+		}
 		return true, "ok: follower, ready to take over"
 	}
 	if s.lastSuccess.IsZero() {

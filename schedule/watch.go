@@ -60,6 +60,9 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 				batch.Since = at
 			}
 			batch.Full = batch.Full || ev.Full
+			if ev.Cookie != nil {
+				batch.Cookie = ev.Cookie // events come in DirSync order
+			}
 			for _, g := range ev.Users {
 				users[g] = true
 			}

@@ -28,7 +28,15 @@ type haProc struct {
 	cmd    *exec.Cmd
 	audit  string
 	stderr *bytes.Buffer
+	lw     *lockedWriter
 	exited chan struct{}
+}
+
+// logged returns what the process wrote to stderr so far.
+func (p *haProc) logged() string {
+	p.lw.mu.Lock()
+	defer p.lw.mu.Unlock()
+	return p.stderr.String()
 }
 
 // haLab is a group of `adjc schedule --watch` processes for one domain of
@@ -74,7 +82,8 @@ func (h *haLab) start(name string) *haProc {
 	for k, v := range h.fl.env() {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
-	p.cmd.Stderr = &lockedWriter{w: p.stderr}
+	p.lw = &lockedWriter{w: p.stderr}
+	p.cmd.Stderr = p.lw
 	etcdtest.DieWithParent(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		h.tb.Fatal(err)
@@ -200,6 +209,13 @@ func TestScheduleHA(t *testing.T) {
 	changes := waitBurst()
 	t.Logf("SIGKILL of %s: %s leader after %s, first change applied after %s (TTL %s); %d AD changes in the burst",
 		first.name, next.name, takeover.Round(time.Millisecond), applied.Round(time.Millisecond), ttl, changes)
+	// The new leader continued from the full read the first one shared,
+	// as a delta, instead of reading everything.
+	if l := next.logged(); !strings.Contains(l, "continuing from the shared full read") {
+		t.Errorf("new leader %s did not continue from the shared full read:\n%s", next.name, l)
+	} else if strings.Contains(l, "full_reason") && strings.Contains(l, "trigger=start") && !strings.Contains(l, "kind=delta") {
+		t.Errorf("new leader %s ran its first run full:\n%s", next.name, l)
+	}
 
 	waitConverged(t, fl, 2*time.Minute)
 	fl.checkConverged()

@@ -54,7 +54,11 @@ func watchedAttributes() []string {
 type Options struct {
 	// LDAP says how to reach and bind to the DC, as for every other command.
 	LDAP ldapx.Options
-	// Store keeps the DirSync cookie across restarts; nil keeps it in memory.
+	// Store gives the DirSync cookie to resume from and receives each new
+	// cookie as it is read (an Update of DirSyncCookie); nil keeps it in
+	// memory. A caller that saves a cookie only once the run consuming it
+	// applied (package commands) passes a store that keeps it in memory and
+	// takes the cookie from [schedule.Event.Cookie] instead.
 	Store schedule.StateStore
 	// Now stamps events; time.Now when nil.
 	Now func() time.Time
@@ -227,6 +231,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 				batch.Full = true
 			}
 			classify(changes, &batch)
+			batch.Cookie = w.cookie
 		} else {
 			batch.Full = true
 		}

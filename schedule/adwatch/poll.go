@@ -71,6 +71,40 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
 	classify(changes, &ev)
+	ev.Cookie = p.w.cookie
+	return ev, nil
+}
+
+// Reset makes the next [Poller.Poll] ask from cookie: where a new leader's
+// first run, which read from the group's shared cookie, left the stream.
+func (p *Poller) Reset(cookie []byte) { p.w.cookie = append([]byte(nil), cookie...) }
+
+// Since asks DirSync once what changed since cookie, on a connection of its
+// own: what a new leader of an HA group must catch up on before it plans
+// against the last full read the previous leader left. It returns the
+// changes as a watch event would say them and the cookie after them; the
+// store in opts is neither read nor written.
+func Since(ctx context.Context, opts Options, cookie []byte) (schedule.Event, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	if err != nil {
+		return schedule.Event{}, fmt.Errorf("adwatch: %w", err)
+	}
+	opts.Store = nil
+	w := &watcher{opts: opts, conn: conn, log: opts.Logger, dirSync: true, cookie: cookie}
+	defer func() { w.conn.Close() }()
+	ev := schedule.Event{At: opts.Now()}
+	changes, err := w.changes(ctx)
+	if err != nil {
+		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
+	}
+	classify(changes, &ev)
+	ev.Cookie = w.cookie
 	return ev, nil
 }
 
