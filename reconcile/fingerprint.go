@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -96,6 +98,7 @@ func Fingerprint(desired Directory, actual Cloud) string {
 	}
 	t.neverTouch(desired.NeverTouch)
 	t.markers(desired.Authority, actual, cus, cgs)
+	t.mapped(desired, actual, users, cus)
 	t.write(&e)
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
@@ -151,6 +154,42 @@ func (t *fpTail) markers(a Authority, actual Cloud, cus, cgs []int) {
 		t.items = append(t.items, "adjc-markers-v1")
 		t.items = append(t.items, items...)
 	}
+}
+
+// mapped adds the opt-in fields ([Directory.Mapped]) and every user's
+// values of them, which came after the markers: only when one is set, so
+// a state without field_mapping keeps its fingerprint.
+func (t *fpTail) mapped(desired Directory, actual Cloud, users, cus []int) {
+	var items []string
+	if len(desired.Mapped) > 0 {
+		m := slices.Clone(desired.Mapped)
+		slices.Sort(m)
+		items = append(items, "mapped", strings.Join(slices.Compact(m), ","))
+	}
+	for _, i := range users {
+		if u := &desired.Users[i]; len(u.Attrs) > 0 {
+			items = append(items, "ad-attrs", strings.ToLower(u.GUID), attrsText(u.Attrs))
+		}
+	}
+	for _, i := range cus {
+		if u := &actual.Users[i]; len(u.Attrs) > 0 {
+			items = append(items, "jc-attrs", u.ID, attrsText(u.Attrs))
+		}
+	}
+	if len(items) > 0 {
+		t.items = append(t.items, "adjc-mapped-v1")
+		t.items = append(t.items, items...)
+	}
+}
+
+// attrsText encodes a field map in key order, length-prefixed so no two
+// maps share an encoding.
+func attrsText(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(&b, "%d:%s%d:%s", len(k), k, len(m[k]), m[k])
+	}
+	return b.String()
 }
 
 // restrictedAll encodes every restrictedFields entry, whatever its type,

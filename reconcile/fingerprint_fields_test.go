@@ -20,6 +20,8 @@ var fingerprintExempt = map[string]string{
 	"Domain.Users[0].PwdLastSet":  "DiffToAD does not read password dates: passwords are never planned",
 	"Bound.Users[0].Markers":      "DiffToAD does not read the AD-managed markers: only import plans them",
 	"Bound.Groups[0].Bound":       "DiffToAD does not read the association flag: its scope is the association itself",
+	"Bound.Users[0].Attrs":        "opt-in fields are import-only: DiffToAD does not read them",
+	"Domain.Users[0].Attrs":       "opt-in fields are import-only: DiffToAD does not read them",
 }
 
 // mutate changes the value v points to, field by field: each call returns
@@ -68,6 +70,19 @@ func mutate(t *testing.T, path string, v reflect.Value, visit func(path string))
 			t.Fatalf("%s is empty in the seed: give it one element so its fields are walked", path)
 		}
 		mutate(t, path+"[0]", v.Index(0), visit)
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String || v.Type().Elem().Kind() != reflect.String {
+			t.Fatalf("%s: no mutation for map type %s: teach mutate, then the fingerprint", path, v.Type())
+		}
+		old := v.Interface()
+		m := reflect.MakeMap(v.Type())
+		for _, k := range v.MapKeys() {
+			m.SetMapIndex(k, v.MapIndex(k))
+		}
+		m.SetMapIndex(reflect.ValueOf("added-field"), reflect.ValueOf("x"))
+		v.Set(m)
+		visit(path)
+		v.Set(reflect.ValueOf(old))
 	default:
 		t.Fatalf("%s: no mutation for kind %s: teach mutate, then the fingerprint", path, v.Kind())
 	}
@@ -105,4 +120,33 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	check("Cloud", reflect.ValueOf(&cloud), func() string { return reconcile.Fingerprint(dir, cloud) })
 	check("Bound", reflect.ValueOf(&bound), func() string { return reconcile.FingerprintToAD(bound, domain) })
 	check("Domain", reflect.ValueOf(&domain), func() string { return reconcile.FingerprintToAD(bound, domain) })
+}
+
+// TestFingerprintCoversEveryTableField: every opt-in field of the table
+// changes the fingerprint on either side, whichever values it takes, and
+// so does opting in to it.
+func TestFingerprintCoversEveryTableField(t *testing.T) {
+	t.Parallel()
+	dir, cloud := seedDirectory(), seedCloud()
+	base := reconcile.Fingerprint(dir, cloud)
+	for _, f := range reconcile.Fields {
+		if !f.OptIn {
+			continue
+		}
+		d, c := seedDirectory(), seedCloud()
+		d.Users[0].Attrs = map[string]string{f.Name: "v"}
+		if reconcile.Fingerprint(d, c) == base {
+			t.Errorf("an AD value of %s leaves the fingerprint as it was", f.Name)
+		}
+		d, c = seedDirectory(), seedCloud()
+		c.Users[0].Attrs = map[string]string{f.Name: "v"}
+		if reconcile.Fingerprint(d, c) == base {
+			t.Errorf("a JumpCloud value of %s leaves the fingerprint as it was", f.Name)
+		}
+		d, c = seedDirectory(), seedCloud()
+		d.Mapped = []string{f.Name}
+		if reconcile.Fingerprint(d, c) == base {
+			t.Errorf("opting in to %s leaves the fingerprint as it was", f.Name)
+		}
+	}
 }
