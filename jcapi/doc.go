@@ -57,6 +57,8 @@
 //	GET /v2/activedirectories/{id}/agents    limit skip sort=id                     spec paths./activedirectories/{activedirectory_id}/agents.get
 //	POST /v2/activedirectories/{id}/agents   body {agentType}                       spec paths./activedirectories/{activedirectory_id}/agents.post
 //	GET|DELETE /v2/activedirectories/{id}/agents/{agent}  -                         spec paths./activedirectories/{activedirectory_id}/agents/{agent_id}
+//	GET /v2/activedirectories/{id}/translation-rules   limit skip; body {rules,totalCount}  spec paths./activedirectories/{activedirectory_id}/translation-rules.get
+//	POST /v2/activedirectories/{id}/translation-rules  camelCase IdmTranslationRulesInsertRequest  spec paths./activedirectories/{activedirectory_id}/translation-rules.post (schema, not the prose sample)
 //
 // Where the evidence is thin, it says so:
 //

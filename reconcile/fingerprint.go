@@ -157,23 +157,25 @@ func (t *fpTail) markers(a Authority, actual Cloud, cus, cgs []int) {
 }
 
 // mapped adds the opt-in fields ([Directory.Mapped]) and every user's
-// values of them, which came after the markers: only when one is set, so
-// a state without field_mapping keeps its fingerprint.
+// values of them, which came after the markers: only when one is mapped,
+// so a state without field_mapping keeps its fingerprint. Values of
+// fields not mapped change no plan and are left out.
 func (t *fpTail) mapped(desired Directory, actual Cloud, users, cus []int) {
-	var items []string
-	if len(desired.Mapped) > 0 {
-		m := slices.Clone(desired.Mapped)
-		slices.Sort(m)
-		items = append(items, "mapped", strings.Join(slices.Compact(m), ","))
+	if len(desired.Mapped) == 0 {
+		return
 	}
+	m := slices.Clone(desired.Mapped)
+	slices.Sort(m)
+	m = slices.Compact(m)
+	items := []string{"mapped", strings.Join(m, ",")}
 	for _, i := range users {
 		if u := &desired.Users[i]; len(u.Attrs) > 0 {
-			items = append(items, "ad-attrs", strings.ToLower(u.GUID), attrsText(u.Attrs))
+			items = append(items, "ad-attrs", strings.ToLower(u.GUID), attrsText(u.Attrs, m))
 		}
 	}
 	for _, i := range cus {
 		if u := &actual.Users[i]; len(u.Attrs) > 0 {
-			items = append(items, "jc-attrs", u.ID, attrsText(u.Attrs))
+			items = append(items, "jc-attrs", u.ID, attrsText(u.Attrs, m))
 		}
 	}
 	if len(items) > 0 {
@@ -182,11 +184,14 @@ func (t *fpTail) mapped(desired Directory, actual Cloud, users, cus []int) {
 	}
 }
 
-// attrsText encodes a field map in key order, length-prefixed so no two
-// maps share an encoding.
-func attrsText(m map[string]string) string {
+// attrsText encodes the mapped keys of a field map in key order,
+// length-prefixed so no two maps share an encoding.
+func attrsText(m map[string]string, mapped []string) string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if _, ok := slices.BinarySearch(mapped, k); !ok {
+			continue
+		}
 		fmt.Fprintf(&b, "%d:%s%d:%s", len(k), k, len(m[k]), m[k])
 	}
 	return b.String()

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,15 +75,20 @@ func mutate(t *testing.T, path string, v reflect.Value, visit func(path string))
 		if v.Type().Key().Kind() != reflect.String || v.Type().Elem().Kind() != reflect.String {
 			t.Fatalf("%s: no mutation for map type %s: teach mutate, then the fingerprint", path, v.Type())
 		}
-		old := v.Interface()
-		m := reflect.MakeMap(v.Type())
-		for _, k := range v.MapKeys() {
-			m.SetMapIndex(k, v.MapIndex(k))
+		if v.Len() == 0 {
+			t.Fatalf("%s is empty in the seed: give it the keys that matter so each is changed", path)
 		}
-		m.SetMapIndex(reflect.ValueOf("added-field"), reflect.ValueOf("x"))
-		v.Set(m)
-		visit(path)
-		v.Set(reflect.ValueOf(old))
+		old := v.Interface()
+		for _, k := range v.MapKeys() {
+			m := reflect.MakeMap(v.Type())
+			for _, k2 := range v.MapKeys() {
+				m.SetMapIndex(k2, v.MapIndex(k2))
+			}
+			m.SetMapIndex(k, reflect.ValueOf(v.MapIndex(k).String()+"-changed"))
+			v.Set(m)
+			visit(path + "[" + k.String() + "]")
+			v.Set(reflect.ValueOf(old))
+		}
 	default:
 		t.Fatalf("%s: no mutation for kind %s: teach mutate, then the fingerprint", path, v.Kind())
 	}
@@ -98,6 +104,13 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	dir.NeverTouch = reconcile.NeverTouch{Scope: "DC=example,DC=com", Entries: []reconcile.Protected{{Match: "svc", Why: "bind account"}}}
 	dir.Authority = reconcile.Authority{ID: "ad1"}
 	cloud.Users[0].Markers = markers(dir.Users[0].DN, reconcile.Authority{ID: "ad1", Password: true})
+	// Every opt-in field of the table, mapped and valued on both sides: a
+	// value left out of the fingerprint fails below.
+	dir.Mapped = reconcile.OptInFields()
+	dir.Users[0].Attrs, cloud.Users[0].Attrs = map[string]string{}, map[string]string{}
+	for _, f := range reconcile.OptInFields() {
+		dir.Users[0].Attrs[f], cloud.Users[0].Attrs[f] = "ad-"+f, "jc-"+f
+	}
 	bound := reconcile.Bound(cloud)
 	domain := reconcile.Domain{Container: "CN=Users,DC=example,DC=com", Users: dir.Users,
 		Groups:     []reconcile.DomainGroup{{GUID: "g", DN: "CN=g,CN=Users,DC=example,DC=com", Name: "g", Anchor: "a", Members: []string{"m"}}},
@@ -127,26 +140,39 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 // so does opting in to it.
 func TestFingerprintCoversEveryTableField(t *testing.T) {
 	t.Parallel()
-	dir, cloud := seedDirectory(), seedCloud()
+	seed := func() (reconcile.Directory, reconcile.Cloud) {
+		d, c := seedDirectory(), seedCloud()
+		d.Mapped = reconcile.OptInFields()
+		return d, c
+	}
+	dir, cloud := seed()
 	base := reconcile.Fingerprint(dir, cloud)
 	for _, f := range reconcile.Fields {
 		if !f.OptIn {
 			continue
 		}
-		d, c := seedDirectory(), seedCloud()
+		d, c := seed()
 		d.Users[0].Attrs = map[string]string{f.Name: "v"}
 		if reconcile.Fingerprint(d, c) == base {
 			t.Errorf("an AD value of %s leaves the fingerprint as it was", f.Name)
 		}
-		d, c = seedDirectory(), seedCloud()
+		d, c = seed()
 		c.Users[0].Attrs = map[string]string{f.Name: "v"}
 		if reconcile.Fingerprint(d, c) == base {
 			t.Errorf("a JumpCloud value of %s leaves the fingerprint as it was", f.Name)
 		}
-		d, c = seedDirectory(), seedCloud()
-		d.Mapped = []string{f.Name}
+		d, c = seed()
+		d.Mapped = slices.DeleteFunc(d.Mapped, func(n string) bool { return n == f.Name })
 		if reconcile.Fingerprint(d, c) == base {
-			t.Errorf("opting in to %s leaves the fingerprint as it was", f.Name)
+			t.Errorf("opting out of %s leaves the fingerprint as it was", f.Name)
 		}
+	}
+	// Values of fields not mapped change no plan, and no fingerprint: a
+	// state read without field_mapping keeps the fingerprint it had.
+	d, c := seedDirectory(), seedCloud()
+	plain := reconcile.Fingerprint(d, c)
+	c.Users[0].Attrs = map[string]string{"department": "Sales"}
+	if reconcile.Fingerprint(d, c) != plain {
+		t.Errorf("an unmapped JumpCloud value changed the fingerprint")
 	}
 }

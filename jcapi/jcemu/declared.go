@@ -54,6 +54,9 @@ var declared = map[string][]string{
 	"POST /api/v2/activedirectories/{id}/agents":           {"h:x-org-id"},
 	"GET /api/v2/activedirectories/{id}/agents/{agent}":    {"h:x-org-id"},
 	"DELETE /api/v2/activedirectories/{id}/agents/{agent}": {"h:x-org-id"},
+
+	"GET /api/v2/activedirectories/{id}/translation-rules":  {"limit", "skip", "h:x-org-id"},
+	"POST /api/v2/activedirectories/{id}/translation-rules": {"h:x-org-id"},
 }
 
 // Declared returns the emulator's table of declared parameters: route

@@ -70,6 +70,9 @@ type org struct {
 	Sync     map[string]map[string]any `json:"syncStatus,omitempty"`
 	Outbox   []Email                   `json:"outbox,omitempty"` // emails JumpCloud would have sent, oldest first
 
+	// Rules are the translation rules of each AD domain object, by AD id.
+	Rules map[string]*collection `json:"translationRules,omitempty"`
+
 	// unique maps "username:<lower>" and "email:<lower>" to a user id, so
 	// uniqueness checks stay O(1) with 10k users. Rebuilt on load.
 	unique map[string]string
@@ -213,6 +216,9 @@ func (o *org) init() {
 	}
 	if o.Agents == nil {
 		o.Agents = map[string]*collection{}
+	}
+	if o.Rules == nil {
+		o.Rules = map[string]*collection{}
 	}
 	if o.Members == nil {
 		o.Members = map[string][]string{}

@@ -48,6 +48,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v2/activedirectories/{id}/agents", orgScoped, (*Server).postAgent)
 	s.handle("GET /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).getAgent)
 	s.handle("DELETE /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).deleteAgent)
+	s.handle("GET /api/v2/activedirectories/{id}/translation-rules", orgScoped, (*Server).listRules)
+	s.handle("POST /api/v2/activedirectories/{id}/translation-rules", orgScoped, (*Server).postRule)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
@@ -89,6 +91,9 @@ func (o *org) validateUser(id string, d doc, put bool) *apiError {
 		}
 	}
 	if e := validateRestrictedIDs(d); e != nil {
+		return e
+	}
+	if e := o.validateProfile(id, d); e != nil {
 		return e
 	}
 	if da, ok := d["delegatedAuthority"].(map[string]any); ok {
