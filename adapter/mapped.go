@@ -1,6 +1,8 @@
 package adapter
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,4 +161,39 @@ func attrValue(attrs map[string]string, name string) string {
 		}
 	}
 	return ""
+}
+
+// ErrUnknownField is matched by the error of [Mapping] for a name in
+// field_mapping that is no opt-in field of the table.
+var ErrUnknownField = errors.New("unknown field")
+
+// Mapping decides the opt-in fields an import carries
+// ([ReadOptions.Mapped]) and the notes to show with every plan: names are
+// field_mapping's fields (JumpCloud names or AD attributes), and with
+// rules set the translation rules of AD domain object adID are read and
+// honoured as [reconcile.Mapping] says. Without rules nothing is read.
+func Mapping(ctx context.Context, c *jcapi.Client, adID string, names []string, rules bool) ([]string, []reconcile.Skip, error) {
+	configured := make([]string, 0, len(names))
+	for _, n := range names {
+		f, err := reconcile.OptInField(n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("field_mapping: %w: %w", ErrUnknownField, err)
+		}
+		configured = append(configured, f.Name)
+	}
+	var rs []reconcile.TranslationRule
+	if rules {
+		if adID == "" {
+			return nil, nil, fmt.Errorf("field_mapping: %s needs jumpcloud_domain_id", "translation-rules")
+		}
+		for r, err := range c.TranslationRules(ctx, adID) {
+			if err != nil {
+				return nil, nil, fmt.Errorf("read translation rules: %w", err)
+			}
+			rs = append(rs, reconcile.TranslationRule{ID: r.ID, Source: r.Source, Destination: r.Destination,
+				SourceType: r.SourceType, Direction: r.Direction, AppliedOn: r.AppliedOn})
+		}
+	}
+	mapped, notes := reconcile.Mapping(configured, rs)
+	return mapped, notes, nil
 }

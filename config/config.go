@@ -166,6 +166,30 @@ type Domain struct {
 	// protects its members (direct and nested) too. File only: a list does
 	// not fit a flag or a variable.
 	NeverTouch []string
+	// FieldMapping names the opt-in fields import carries on top of the
+	// fields every import does (docs/fields.md): JumpCloud field names or
+	// AD attributes, and [FieldMappingRules] to honour the translation
+	// rules the console keeps for the domain. Empty: none, and no request
+	// about them. The names are checked against the field table where
+	// the mapping is used (config knows no fields).
+	FieldMapping []string
+}
+
+// FieldMappingRules in field_mapping honours the AD domain's translation
+// rules (the console's attribute mapping); it needs jumpcloud_domain_id.
+const FieldMappingRules = "translation-rules"
+
+// MappedFields returns field_mapping without [FieldMappingRules], and
+// whether it holds that.
+func (d *Domain) MappedFields() (fields []string, rules bool) {
+	for _, f := range d.FieldMapping {
+		if f == FieldMappingRules {
+			rules = true
+			continue
+		}
+		fields = append(fields, f)
+	}
+	return fields, rules
 }
 
 func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
@@ -317,6 +341,9 @@ func (c *Config) Settings() []Setting {
 		add(d.field("welcome_email"), strconv.FormatBool(d.WelcomeEmail))
 		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
 			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
+		}
+		if len(d.FieldMapping) > 0 {
+			add(d.field("field_mapping"), strings.Join(d.FieldMapping, ","))
 		}
 	}
 	add("state_dir", c.StateDir)

@@ -35,6 +35,7 @@ const (
 	FlagUsernameAttr     = "username-attribute"
 	FlagJCDomainID       = "jumpcloud-domain-id"
 	FlagWelcomeEmail     = "welcome-email"
+	FlagFieldMapping     = "field-mapping"
 )
 
 // Environment variables read by [Load].
@@ -68,6 +69,7 @@ const (
 	EnvUsernameAttr     = "ADJC_USERNAME_ATTRIBUTE"
 	EnvJCDomainID       = "ADJC_JC_DOMAIN_ID"
 	EnvWelcomeEmail     = "ADJC_WELCOME_EMAIL"
+	EnvFieldMapping     = "ADJC_FIELD_MAPPING"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -122,6 +124,7 @@ func domainSettings() []setting {
 		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
 		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
+		{key: "field_mapping", env: EnvFieldMapping, flag: FlagFieldMapping, help: "opt-in fields import also carries, comma-separated (department,jobTitle,employeeIdentifier,phoneNumbers,manager), and translation-rules to honour the console's mapping; normally none"},
 	}
 }
 

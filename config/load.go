@@ -334,6 +334,11 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	if v := fd["never_touch"]; v.set {
 		l.sources[d.field("never_touch")] = v.src
 	}
+	d.FieldMapping = fd["field_mapping"].list
+	l.sources[d.field("field_mapping")] = Source{Kind: KindDefault}
+	if v := fd["field_mapping"]; v.set {
+		l.sources[d.field("field_mapping")] = v.src
+	}
 	for _, p := range d.passwords() {
 		*p.ref = SecretRef{Field: d.field(p.key), res: l.res}
 		if v := fd[p.key]; v.set && v.s != "" {
@@ -441,6 +446,13 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			welcome := strconv.FormatBool(d.WelcomeEmail)
 			l.set(key, &welcome, v, "")
 			d.WelcomeEmail = l.boolValue(key, welcome)
+		case "field_mapping":
+			// A variable or flag holds the list comma-separated; it
+			// replaces the file's list, as every layer does.
+			if v.set && v.src.Kind != KindFile {
+				d.FieldMapping = splitList(v.s)
+				l.sources[key] = v.src
+			}
 		}
 	}
 	for _, s := range domainSettings() {
@@ -492,8 +504,22 @@ func (l *loader) current(d *Domain, key string) string {
 		return d.JumpCloudDomainID
 	case "welcome_email":
 		return strconv.FormatBool(d.WelcomeEmail)
+	case "field_mapping":
+		return strings.Join(d.FieldMapping, ",")
 	}
 	return ""
+}
+
+// splitList reads a comma-separated list, trimming each entry; an empty
+// string is an empty list.
+func splitList(s string) []string {
+	var out []string
+	for e := range strings.SplitSeq(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // boolValue reads "true" or "false" from a variable or flag (the YAML file's

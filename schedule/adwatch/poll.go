@@ -70,7 +70,7 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	if err != nil {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
-	classify(changes, &ev)
+	classify(changes, &ev, p.w.opts.Mapped...)
 	return ev, nil
 }
 
