@@ -124,7 +124,7 @@ func domainSettings() []setting {
 		{key: "username_attribute", env: EnvUsernameAttr, flag: FlagUsernameAttr, help: "AD attribute that becomes the JumpCloud username, normally sAMAccountName"},
 		{key: "jumpcloud_domain_id", env: EnvJCDomainID, flag: FlagJCDomainID, help: "id of the JumpCloud AD domain object ('adjc connect' finds it)"},
 		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
-		{key: "field_mapping", env: EnvFieldMapping, flag: FlagFieldMapping, help: "opt-in fields import also carries, comma-separated (department,jobTitle,employeeIdentifier,phoneNumbers,manager), and translation-rules to honour the console's mapping; normally none"},
+		{key: "field_mapping", env: EnvFieldMapping, flag: FlagFieldMapping, help: "opt-in fields import also carries, comma-separated (docs/fields.md), and translation-rules to honour the console's mapping; normally none"},
 	}
 }
 
