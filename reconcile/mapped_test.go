@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/adjc/adjc/reconcile"
+	"github.com/adjc/adjc/reconcile/reconciletest"
 )
 
 // userChange returns the plan's change of a kind about user key.
@@ -138,5 +139,43 @@ func TestMappedRestricted(t *testing.T) {
 	f, ok := c.Field(reconcile.FieldRestrictedFields)
 	if !ok || f.New != "active_directory:ad1:department,email,firstname,lastname,username" {
 		t.Errorf("restrictedFields = %+v, want department added and manager not", f)
+	}
+}
+
+// TestMappedApplyConverges: applying a plan with opt-in fields (creates
+// and updates, a manager resolved on the second run) through the memory
+// target converges: the plan after is empty.
+func TestMappedApplyConverges(t *testing.T) {
+	t.Parallel()
+	dir, cloud := seedDirectory(), seedCloud()
+	dir.Mapped = reconcile.OptInFields()
+	boss := adUser("boss")
+	boss.Attrs = map[string]string{"department": "Board"}
+	dir.Users = append(dir.Users, boss)
+	dir.Groups[0].Members = append(dir.Groups[0].Members, boss.GUID)
+	dir.Users[0].Attrs = map[string]string{"department": "Sales", "phoneNumbers": "+1 555 0100", "manager": boss.DN}
+	mem := reconciletest.NewMemory(cloud)
+	for run := 1; run <= 3; run++ {
+		p := reconcile.Diff(dir, mem.Cloud(), reconcile.DefaultPolicy())
+		if run == 3 {
+			if !p.Empty() {
+				t.Fatalf("third plan = %+v, want none", p.Changes)
+			}
+			break
+		}
+		if _, err := reconcile.Apply(t.Context(), p, mem, reconcile.ApplyOptions{}); err != nil {
+			t.Fatalf("run %d: Apply() = %v", run, err)
+		}
+	}
+	var bossID string
+	for _, u := range mem.Cloud().Users {
+		if u.Username == "boss" {
+			bossID = u.ID
+		}
+	}
+	for _, u := range mem.Cloud().Users {
+		if u.Username == "user1" && (u.Attrs["manager"] != bossID || u.Attrs["department"] != "Sales") {
+			t.Errorf("user1 = %+v, want manager %s and department Sales", u.Attrs, bossID)
+		}
 	}
 }
