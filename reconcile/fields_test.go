@@ -64,9 +64,12 @@ translation rules (` + "`GET /v2/activedirectories/{id}/translation-rules`" + `)
 honours each rule that is one line of the table above: direction IMPORT or
 UNSPECIFIED, source type PATH, source the AD attribute, destination the
 JumpCloud field, applied on UPDATE (adjc keeps fields in step on every
-run). A rule for a field every import carries is honoured already. Every
-other rule is listed in ` + "`diff`" + ` and ` + "`preflight`" + ` with the reason it is not
-honoured.
+run). A rule for a field every import carries, or one field_mapping names,
+is honoured already; an EXPORT rule is honoured when it is a field ` + "`sync`" + `
+writes. Every other rule is listed in ` + "`diff`" + ` and ` + "`preflight`" + ` with the reason
+it is not honoured. Reading the rules is a request of its own, so it is
+opt-in too; with it, the change watch follows every opt-in attribute, as
+the console may change the rules at any time.
 
 Precedence: the configuration wins. A field ` + "`field_mapping`" + ` names is mapped
 from the table's AD attribute whatever a rule says; a rule that maps the
