@@ -416,24 +416,6 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 	return released
 }
 
-// plainFields appends the changes of the table's plainly compared fields
-// ([Field] with an ad reader: firstname and lastname), in table order, and
-// each distinct reason once.
-func plainFields(fields []FieldChange, why []string, u *ADUser, cu *CloudUser) ([]FieldChange, []string) {
-	for _, f := range Fields {
-		if f.ad == nil {
-			continue
-		}
-		if want, have := f.ad(u), f.cloud(cu); want != have {
-			fields = append(fields, FieldChange{f.Name, have, want})
-			if !slices.Contains(why, f.why) {
-				why = append(why, f.why)
-			}
-		}
-	}
-	return fields, why
-}
-
 // diffNewUser plans AD user i, which no JumpCloud user is anchored to.
 func (d *differ) diffNewUser(i int) {
 	s := &d.users[i]

@@ -106,3 +106,21 @@ func (d *differ) userRef(s *adUser, f Field, v string) (id string, ok bool) {
 	d.skip(KindUser, key, "%s %s is not imported by adjc: %s left unset", f.AD, v, f.Name)
 	return "", true
 }
+
+// plainFields appends the changes of the table's plainly compared fields
+// ([Field] with an ad reader: firstname and lastname), in table order, and
+// each distinct reason once.
+func plainFields(fields []FieldChange, why []string, u *ADUser, cu *CloudUser) ([]FieldChange, []string) {
+	for _, f := range Fields {
+		if f.ad == nil {
+			continue
+		}
+		if want, have := f.ad(u), f.cloud(cu); want != have {
+			fields = append(fields, FieldChange{f.Name, have, want})
+			if !slices.Contains(why, f.why) {
+				why = append(why, f.why)
+			}
+		}
+	}
+	return fields, why
+}
