@@ -192,6 +192,18 @@ func (d *Domain) MappedFields() (fields []string, rules bool) {
 	return fields, rules
 }
 
+// splitList reads a comma-separated list, trimming each entry; an empty
+// string is an empty list.
+func splitList(s string) []string {
+	var out []string
+	for e := range strings.SplitSeq(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (d *Domain) field(key string) string { return fmt.Sprintf("domains[%d].%s", d.Index, key) }
 
 // Direction is the way a command writes: import (AD → JumpCloud) or sync

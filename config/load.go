@@ -329,15 +329,12 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	var welcome string
 	l.set(d.field("welcome_email"), &welcome, fd["welcome_email"], "false")
 	d.WelcomeEmail = welcome == "true"
-	d.NeverTouch = fd["never_touch"].list
-	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
-	if v := fd["never_touch"]; v.set {
-		l.sources[d.field("never_touch")] = v.src
-	}
-	d.FieldMapping = fd["field_mapping"].list
-	l.sources[d.field("field_mapping")] = Source{Kind: KindDefault}
-	if v := fd["field_mapping"]; v.set {
-		l.sources[d.field("field_mapping")] = v.src
+	for key, dst := range map[string]*[]string{"never_touch": &d.NeverTouch, "field_mapping": &d.FieldMapping} {
+		*dst = fd[key].list
+		l.sources[d.field(key)] = Source{Kind: KindDefault}
+		if v := fd[key]; v.set {
+			l.sources[d.field(key)] = v.src
+		}
 	}
 	for _, p := range d.passwords() {
 		*p.ref = SecretRef{Field: d.field(p.key), res: l.res}
@@ -447,8 +444,7 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			l.set(key, &welcome, v, "")
 			d.WelcomeEmail = l.boolValue(key, welcome)
 		case "field_mapping":
-			// A variable or flag holds the list comma-separated; it
-			// replaces the file's list, as every layer does.
+			// A variable or flag holds the list comma-separated.
 			if v.set && v.src.Kind != KindFile {
 				d.FieldMapping = splitList(v.s)
 				l.sources[key] = v.src
@@ -508,18 +504,6 @@ func (l *loader) current(d *Domain, key string) string {
 		return strings.Join(d.FieldMapping, ",")
 	}
 	return ""
-}
-
-// splitList reads a comma-separated list, trimming each entry; an empty
-// string is an empty list.
-func splitList(s string) []string {
-	var out []string
-	for e := range strings.SplitSeq(s, ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // boolValue reads "true" or "false" from a variable or flag (the YAML file's
