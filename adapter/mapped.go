@@ -177,7 +177,8 @@ func Mapping(ctx context.Context, c *jcapi.Client, adID string, names []string, 
 	for _, n := range names {
 		f, err := reconcile.OptInField(n)
 		if err != nil {
-			return nil, nil, fmt.Errorf("field_mapping: %w: %w", ErrUnknownField, err)
+			return nil, nil, fmt.Errorf("field_mapping: %w %q: use one of %s (docs/fields.md), or translation-rules",
+				ErrUnknownField, n, strings.Join(reconcile.OptInFields(), ", "))
 		}
 		configured = append(configured, f.Name)
 	}

@@ -52,10 +52,12 @@ func mappingChecks(f Facts) []Check {
 		return []Check{check(a, "field-mapping", Pass, "import carries "+carried, "")}
 	}
 	details := make([]string, 0, len(notes))
+	keys := make([]string, 0, len(notes))
 	for _, n := range notes {
 		details = append(details, n.Key+": "+n.Reason)
+		keys = append(keys, n.Key)
 	}
 	return []Check{check(a, "field-mapping", Warn,
-		fmt.Sprintf("import carries %s; %d translation rule(s) not honoured", carried, len(notes)),
-		"change or remove those rules in the console, or map the fields in field_mapping (docs/fields.md)", details...)}
+		fmt.Sprintf("import carries %s; %d translation rule(s) not honoured: %s", carried, len(notes), strings.Join(keys, "; ")),
+		"-v says why; change or remove those rules in the console, or map the fields in field_mapping (docs/fields.md)", details...)}
 }
