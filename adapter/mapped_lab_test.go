@@ -162,12 +162,30 @@ func TestFieldMappingLab(t *testing.T) {
 		t.Fatalf("Diff after the mapped import = %v, want none", planLines(p))
 	}
 
-	// Changed in AD: updated; a manager adjc does not import is unset.
+	// Changed in AD: updated; a manager adjc does not import is unset. A
+	// targeted run (the watch's) re-reads the mapped attributes too and
+	// plans what a full run plans.
+	snapDir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, adapter.ReadOptions{RootContainer: ou, Authority: auth, Mapped: mapped, Notes: notes})
+	if err != nil || idx == nil {
+		t.Fatalf("ReadDirectoryIndex() = %v, index %v", err, idx)
+	}
+	snap := &adapter.Snapshot{Directory: snapDir, Cloud: cloud, Index: idx}
 	if err := admin.Modify(ctx, bob.DN, map[string][]string{"department": {"Marketing"}, "telephoneNumber": {"+1 555 0111"}, "manager": {carol.DN}}); err != nil {
 		t.Fatal(err)
 	}
+	fresh, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Users: []string{bob.GUID}})
+	if err != nil {
+		t.Fatalf("ReadFresh(bob) = %v", err)
+	}
+	targeted := reconcile.DiffTargeted(snap.Directory, snap.Cloud, fresh, pol)
 	dir, cloud = read(mapped, notes)
 	p = reconcile.Diff(dir, cloud, pol)
+	if got, want := planLines(targeted), planLines(p); !slices.Equal(got, want) {
+		t.Errorf("targeted plan = %v, want the full plan %v", got, want)
+	}
+	if want := "~ user " + strings.ToLower(bob.SAMAccountName) + " {department:Sales→Marketing manager:" + a.ID + "→ phoneNumbers:+1 555 0100→+1 555 0111}"; !slices.Contains(planLines(p), want) {
+		t.Errorf("plan = %v, want %q", planLines(p), want)
+	}
 	if !slices.ContainsFunc(p.Skipped, func(s reconcile.Skip) bool {
 		return strings.Contains(s.Reason, carol.DN) && strings.Contains(s.Reason, "not imported")
 	}) {
