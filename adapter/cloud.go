@@ -97,6 +97,7 @@ func cloudUser(u jcapi.SystemUser) reconcile.CloudUser {
 		Admin:     u.Sudo != nil && *u.Sudo,
 		Anchor:    userAnchor(u),
 		Markers:   userMarkers(u),
+		Attrs:     cloudAttrs(&u),
 	}
 	if u.PasswordDate != "" {
 		// password_date is only compared, to report drift: an odd format

@@ -38,6 +38,14 @@ type ReadOptions struct {
 	// Authority is the JumpCloud AD domain object the import marks its
 	// users and groups with; it is copied into [reconcile.Directory].
 	Authority reconcile.Authority
+	// Mapped names the opt-in fields to read ([reconcile.Directory.Mapped];
+	// see [Mapping]): their AD attributes are read with every user. Empty
+	// reads none, as before field_mapping existed.
+	Mapped []string
+	// Notes are what choosing Mapped found to report (translation rules
+	// adjc does not honour); they are copied into the directory's Skipped,
+	// so every plan shows them.
+	Notes []reconcile.Skip
 }
 
 // ReadDirectory reads the import scope from AD through conn and returns it
@@ -53,7 +61,21 @@ func ReadDirectory(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (rec
 		return reconcile.Directory{}, err
 	}
 	d.Authority = opts.Authority
+	mapDirectory(&d, s, opts)
 	return d, nil
+}
+
+// mapDirectory adds the opt-in fields of opts.Mapped, read with the scope,
+// and the notes about them.
+func mapDirectory(d *reconcile.Directory, s *ldapx.Scope, opts ReadOptions) {
+	d.Skipped = append(d.Skipped, opts.Notes...)
+	if len(opts.Mapped) == 0 {
+		return
+	}
+	d.Mapped = slices.Clone(opts.Mapped)
+	for i := range d.Users {
+		d.Users[i].Attrs = adAttrs(s.Users[d.Users[i].GUID], opts.Mapped)
+	}
 }
 
 // readNeverTouch reads the never-touch set of an import; the write scope
@@ -89,6 +111,7 @@ func readScope(ctx context.Context, conn *ldapx.Conn, opts ReadOptions) (s *ldap
 		NestedAdmins:      true, // split into direct and nested below
 		UsernameAttribute: attr,
 		Strategy:          opts.Strategy,
+		Attributes:        reconcile.MappedADAttributes(opts.Mapped),
 	})
 	if err != nil {
 		return nil, "", "", fmt.Errorf("read directory: %w", err)

@@ -62,6 +62,9 @@ func (t *JumpCloudTarget) CreateUser(ctx context.Context, u reconcile.UserSpec) 
 	if u.Markers.ExternallyManaged {
 		su.ExternallyManaged = jcapi.Bool(true)
 	}
+	if err := createAttrs(&su, u.Attrs); err != nil {
+		return "", mark(err)
+	}
 	created, err := t.client.CreateSystemUser(ctx, su)
 	if err != nil {
 		id, ok := t.ownUser(ctx, u, err)
@@ -135,10 +138,25 @@ func (t *JumpCloudTarget) UpdateUser(ctx context.Context, id string, u reconcile
 		ExternalSourceType: u.ExternalSourceType,
 		ExternallyManaged:  u.ExternallyManaged,
 	}
+	// cur reads the user once, for the lists a PUT replaces whole.
+	var read *jcapi.SystemUser
+	cur := func() (jcapi.SystemUser, error) {
+		if read == nil {
+			u, err := t.client.GetSystemUser(ctx, id)
+			if err != nil {
+				return u, err
+			}
+			read = &u
+		}
+		return *read, nil
+	}
+	if err := updateAttrs(&upd, u.Attrs, cur); err != nil {
+		return mark(err)
+	}
 	fields := upd != (jcapi.SystemUserUpdate{})
 	if u.Anchor != nil {
 		// PUT replaces the whole attributes list: keep the others.
-		cur, err := t.client.GetSystemUser(ctx, id)
+		cur, err := cur()
 		if err != nil {
 			return mark(err)
 		}

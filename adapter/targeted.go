@@ -39,6 +39,8 @@ type Index struct {
 	attr     string // the username attribute
 	rootDN   string // the JumpCloud group
 	adminsDN string // JumpCloud Admins; "" when there is none
+	// mapped are the opt-in fields read ([ReadOptions.Mapped]).
+	mapped []string
 	// groups maps the lower-cased DN of the JumpCloud group and of every
 	// group nested in it to the objectGUIDs of the mirrored groups that a
 	// direct member of it belongs to (itself and the groups it is nested
@@ -146,10 +148,15 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 		return reconcile.Directory{}, nil, err
 	}
 	dir.Authority = opts.Authority
+	mapDirectory(&dir, s, opts)
 	if opts.RootOnly {
 		return dir, nil, nil
 	}
-	return dir, newIndex(s, attr), nil
+	idx := newIndex(s, attr)
+	if idx != nil {
+		idx.mapped = opts.Mapped
+	}
+	return dir, idx, nil
 }
 
 // Snapshot is one full read of both sides, kept by a long-lived caller
@@ -342,7 +349,9 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		if !in {
 			continue
 		}
-		f.Users = append(f.Users, adUser(u, idx.attr))
+		fu := adUser(u, idx.attr)
+		fu.Attrs = adAttrs(u, idx.mapped)
+		f.Users = append(f.Users, fu)
 		f.Groups[u.GUID] = groups
 		if idx.adminsDN == "" {
 			continue
@@ -391,7 +400,7 @@ func readUsers(ctx context.Context, conn *ldapx.Conn, idx *Index, guids []string
 		sem <- struct{}{}
 		defer func() { <-sem }()
 		r := &reads[i]
-		r.u, r.memberOf, r.err = conn.UserWithGroups(ctx, guids[i], idx.attr)
+		r.u, r.memberOf, r.err = conn.UserWithGroups(ctx, guids[i], append([]string{idx.attr}, reconcile.MappedADAttributes(idx.mapped)...)...)
 		if r.err != nil {
 			return nil
 		}

@@ -76,7 +76,7 @@ func (e *emulatorImport) run(env map[string]string, args ...string) (string, str
 	f := NewFactory(ios, func(k string) (string, bool) { v, ok := all[k]; return v, ok })
 	f.Logger = slog.New(slog.DiscardHandler)
 	f.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
-	fixed := func(_ context.Context, d *config.Domain) (scope, error) {
+	fixed := func(_ context.Context, d *config.Domain, _ mapping) (scope, error) {
 		dir := reconcile.Directory{Users: append([]reconcile.ADUser(nil), e.users...), Authority: authority(d)}
 		return scope{dir: dir}, nil
 	}

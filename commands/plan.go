@@ -109,8 +109,8 @@ type ReadStateFunc func(ctx context.Context, cfg *config.Config, d *config.Domai
 // readState reads AD through f.DirectoryFor and JumpCloud through
 // f.JumpCloud.
 func readState(f *Factory) ReadStateFunc {
-	return readStateFrom(f, func(ctx context.Context, d *config.Domain) (scope, error) {
-		conn, dir, idx, opts, err := readDirectory(ctx, f, d)
+	return readStateFrom(f, func(ctx context.Context, d *config.Domain, m mapping) (scope, error) {
+		conn, dir, idx, opts, err := readDirectory(ctx, f, d, m)
 		if err != nil {
 			return scope{}, err
 		}
@@ -133,7 +133,7 @@ type scope struct {
 // readStateFrom is [readState] with AD read by readScope: readDirectory,
 // or in tests a fixed directory (AD has no in-memory double) while
 // JumpCloud is read and written over HTTP, from the emulator.
-func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain) (scope, error)) ReadStateFunc {
+func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain, mapping) (scope, error)) ReadStateFunc {
 	return func(ctx context.Context, cfg *config.Config, d *config.Domain) (*State, error) {
 		jc, err := f.JumpCloud(cfg)
 		if err != nil {
@@ -144,6 +144,10 @@ func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain) (
 		// 4.3 s over 10,000 users, against issue 9's 2 s). A failure on
 		// either side stops the other; AD's error wins unless it is only
 		// that stop.
+		mapping, err := fieldMapping(ctx, jc, d)
+		if err != nil {
+			return nil, err
+		}
 		readCtx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		prog := newReadProgress(f.IO, f.Logger, pipeline.Import.Command)
@@ -164,7 +168,7 @@ func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain) (
 			}
 			prog.jcDone(len(cloud.Users), len(cloud.Groups))
 		}()
-		sc, err := readScope(readCtx, d)
+		sc, err := readScope(readCtx, d, mapping)
 		dir := sc.dir
 		if err != nil {
 			cancel(err)
@@ -208,7 +212,7 @@ func readStateFrom(f *Factory, readScope func(context.Context, *config.Domain) (
 
 // readDirectory dials d and reads its import scope; on error the
 // connection is closed (and nil).
-func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Conn, reconcile.Directory, *adapter.Index, adapter.ReadOptions, error) {
+func readDirectory(ctx context.Context, f *Factory, d *config.Domain, m mapping) (*ldapx.Conn, reconcile.Directory, *adapter.Index, adapter.ReadOptions, error) {
 	conn, err := f.DirectoryFor(ctx, d, config.DirectionImport)
 	if err != nil {
 		return nil, reconcile.Directory{}, nil, adapter.ReadOptions{}, fmt.Errorf("domain %s: %w", d.Name, err)
@@ -221,6 +225,8 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		Binds:             d.Binds(),
 		NeverTouch:        d.NeverTouch,
 		Authority:         authority(d),
+		Mapped:            m.fields,
+		Notes:             m.notes,
 	}
 	dir, idx, err := adapter.ReadDirectoryIndex(ctx, conn, opts)
 	if err != nil {
@@ -234,6 +240,32 @@ func readDirectory(ctx context.Context, f *Factory, d *config.Domain) (*ldapx.Co
 		return nil, reconcile.Directory{}, nil, opts, err
 	}
 	return conn, dir, idx, opts, nil
+}
+
+// mapping is the opt-in fields an import of a domain carries, and the
+// notes about translation rules it does not honour.
+type mapping struct {
+	fields []string
+	notes  []reconcile.Skip
+}
+
+// fieldMapping resolves d's field_mapping, reading the domain's
+// translation rules only when it names translation-rules: without
+// field_mapping it asks nothing. A name that is no field is a usage
+// error.
+func fieldMapping(ctx context.Context, jc *jcapi.Client, d *config.Domain) (mapping, error) {
+	names, rules := d.MappedFields()
+	if len(names) == 0 && !rules {
+		return mapping{}, nil
+	}
+	fields, notes, err := adapter.Mapping(ctx, jc, d.JumpCloudDomainID, names, rules)
+	if errors.Is(err, adapter.ErrUnknownField) {
+		return mapping{}, &UsageError{Err: fmt.Errorf("domain %s: %w", d.Name, err)}
+	}
+	if err != nil {
+		return mapping{}, fmt.Errorf("domain %s: %w", d.Name, err)
+	}
+	return mapping{fields: fields, notes: notes}, nil
 }
 
 // authority is the AD domain object d's imports mark their objects with;

@@ -61,6 +61,7 @@ func pollDomain(f *Factory) func(context.Context, *config.Domain, schedule.State
 		return adwatch.NewPoller(ctx, adwatch.Options{
 			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
 			Store: store, Now: f.Now, Logger: f.Logger,
+			Mapped: watchedMapped(d),
 		})
 	}
 }
@@ -79,6 +80,7 @@ func watchDomain(f *Factory) func(context.Context, *config.Domain, schedule.Stat
 		return adwatch.Start(ctx, adwatch.Options{
 			LDAP:  preflight.LDAPOptions(d, a.Bind, pw, f.Logger),
 			Store: store, Now: f.Now, Logger: f.Logger,
+			Mapped: watchedMapped(d),
 		})
 	}
 }
@@ -92,6 +94,26 @@ func sinceDomain(f *Factory) func(context.Context, *config.Domain, []byte) (sche
 		if err != nil {
 			return schedule.Event{}, err
 		}
-		return adwatch.Since(ctx, adwatch.Options{LDAP: preflight.LDAPOptions(d, a.Bind, pw, f.Logger), Now: f.Now, Logger: f.Logger}, cookie)
+		return adwatch.Since(ctx, adwatch.Options{LDAP: preflight.LDAPOptions(d, a.Bind, pw, f.Logger), Now: f.Now, Logger: f.Logger, Mapped: watchedMapped(d)}, cookie)
 	}
+}
+
+// watchedMapped are the AD attributes of d's field_mapping that a watch
+// follows on top of the fields every import carries. With
+// translation-rules every opt-in attribute is followed: the rules are
+// JumpCloud's to change at any time, and a change to an attribute no rule
+// maps only starts a targeted run that plans nothing. Names that are no
+// field are left to the run, which refuses them.
+func watchedMapped(d *config.Domain) []string {
+	names, rules := d.MappedFields()
+	if rules {
+		return reconcile.MappedADAttributes(reconcile.OptInFields())
+	}
+	var fields []string
+	for _, n := range names {
+		if f, err := reconcile.OptInField(n); err == nil {
+			fields = append(fields, f.Name)
+		}
+	}
+	return reconcile.MappedADAttributes(fields)
 }

@@ -173,6 +173,42 @@ type Domain struct {
 	// protects its members (direct and nested) too. File only: a list does
 	// not fit a flag or a variable.
 	NeverTouch []string
+	// FieldMapping names the opt-in fields import carries on top of the
+	// fields every import does (docs/fields.md): JumpCloud field names or
+	// AD attributes, and [FieldMappingRules] to honour the translation
+	// rules the console keeps for the domain. Empty: none, and no request
+	// about them. The names are checked against the field table where
+	// the mapping is used (config knows no fields).
+	FieldMapping []string
+}
+
+// FieldMappingRules in field_mapping honours the AD domain's translation
+// rules (the console's attribute mapping); it needs jumpcloud_domain_id.
+const FieldMappingRules = "translation-rules"
+
+// MappedFields returns field_mapping without [FieldMappingRules], and
+// whether it holds that.
+func (d *Domain) MappedFields() (fields []string, rules bool) {
+	for _, f := range d.FieldMapping {
+		if f == FieldMappingRules {
+			rules = true
+			continue
+		}
+		fields = append(fields, f)
+	}
+	return fields, rules
+}
+
+// splitList reads a comma-separated list, trimming each entry; an empty
+// string is an empty list.
+func splitList(s string) []string {
+	var out []string
+	for e := range strings.SplitSeq(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // DelegatedAuthority is the delegated_authority setting.
@@ -343,6 +379,9 @@ func (c *Config) Settings() []Setting {
 		}
 		if len(d.NeverTouch) > 0 { // shown only when set, like an optional section
 			add(d.field("never_touch"), strings.Join(d.NeverTouch, "; "))
+		}
+		if len(d.FieldMapping) > 0 {
+			add(d.field("field_mapping"), strings.Join(d.FieldMapping, ","))
 		}
 	}
 	add("state_dir", c.StateDir)

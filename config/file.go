@@ -39,10 +39,10 @@ var (
 		"name", "mode", "ldap_url", "base_dn", "root_container", "bind", "bind_password_file",
 		"import_bind", "import_bind_password_file", "sync_bind", "sync_bind_password_file",
 		"ca_file", "start_tls", "allow_plaintext", "jumpcloud_group", "admins_group", "username_attribute",
-		"jumpcloud_domain_id", "never_touch", "welcome_email", "delegated_authority", "password_sync",
+		"jumpcloud_domain_id", "never_touch", "welcome_email", "delegated_authority", "password_sync", "field_mapping",
 	}
 	boolKeys = []string{"start_tls", "allow_plaintext", "welcome_email", "password_sync"}
-	listKeys = []string{"never_touch"}
+	listKeys = []string{"never_touch", "field_mapping"}
 )
 
 // parseFile reads the YAML in data (from path) strictly.

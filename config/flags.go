@@ -37,6 +37,7 @@ const (
 	FlagWelcomeEmail     = "welcome-email"
 	FlagDelegatedAuth    = "delegated-authority"
 	FlagPasswordSync     = "password-sync"
+	FlagFieldMapping     = "field-mapping"
 )
 
 // Environment variables read by [Load].
@@ -72,6 +73,7 @@ const (
 	EnvWelcomeEmail     = "ADJC_WELCOME_EMAIL"
 	EnvDelegatedAuth    = "ADJC_DELEGATED_AUTHORITY"
 	EnvPasswordSync     = "ADJC_PASSWORD_SYNC"
+	EnvFieldMapping     = "ADJC_FIELD_MAPPING"
 )
 
 // setting ties a YAML key to its environment variable and flag. Secrets
@@ -128,6 +130,7 @@ func domainSettings() []setting {
 		{key: "welcome_email", env: EnvWelcomeEmail, flag: FlagWelcomeEmail, boolean: true, help: "have JumpCloud send each user import creates an activation or welcome email (normally none is sent)"},
 		{key: "delegated_authority", env: EnvDelegatedAuth, flag: FlagDelegatedAuth, help: "managed users' delegatedAuthority: follow (the AD domain object's delegationState), always or never"},
 		{key: "password_sync", env: EnvPasswordSync, flag: FlagPasswordSync, boolean: true, help: "schedule also delivers the password changes caught on this DC to JumpCloud, as 'adjc password-sync' does"},
+		{key: "field_mapping", env: EnvFieldMapping, flag: FlagFieldMapping, help: "opt-in fields import also carries, comma-separated (docs/fields.md), and translation-rules to honour the console's mapping; normally none"},
 	}
 }
 

@@ -333,10 +333,12 @@ func (l *loader) fileDomain(i int, fd map[string]value) Domain {
 	var pwsync string
 	l.set(d.field("password_sync"), &pwsync, fd["password_sync"], "false")
 	d.PasswordSync = pwsync == "true"
-	d.NeverTouch = fd["never_touch"].list
-	l.sources[d.field("never_touch")] = Source{Kind: KindDefault}
-	if v := fd["never_touch"]; v.set {
-		l.sources[d.field("never_touch")] = v.src
+	for key, dst := range map[string]*[]string{"never_touch": &d.NeverTouch, "field_mapping": &d.FieldMapping} {
+		*dst = fd[key].list
+		l.sources[d.field(key)] = Source{Kind: KindDefault}
+		if v := fd[key]; v.set {
+			l.sources[d.field(key)] = v.src
+		}
 	}
 	for _, p := range d.passwords() {
 		*p.ref = SecretRef{Field: d.field(p.key), res: l.res}
@@ -451,6 +453,12 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 			pwsync := strconv.FormatBool(d.PasswordSync)
 			l.set(key, &pwsync, v, "")
 			d.PasswordSync = l.boolValue(key, pwsync)
+		case "field_mapping":
+			// A variable or flag holds the list comma-separated.
+			if v.set && v.src.Kind != KindFile {
+				d.FieldMapping = splitList(v.s)
+				l.sources[key] = v.src
+			}
 		}
 	}
 	for _, s := range domainSettings() {
@@ -506,6 +514,8 @@ func (l *loader) current(d *Domain, key string) string {
 		return string(d.DelegatedAuthority)
 	case "password_sync":
 		return strconv.FormatBool(d.PasswordSync)
+	case "field_mapping":
+		return strings.Join(d.FieldMapping, ",")
 	}
 	return ""
 }

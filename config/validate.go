@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -148,6 +149,19 @@ func (l *loader) validateDomain(d *Domain, bad func(field, v, msg, fix string)) 
 			bad(field, e, "contains a control character", "give a DN or a sAMAccountName")
 		case strings.Contains(e, "=") && !strings.Contains(strings.ToLower(e), "dc="):
 			bad(field, e, "looks like a DN but names no domain component (DC=)", "give the full DN, e.g. CN=svc-backup,OU=Service,"+orExample(d.BaseDN))
+		}
+	}
+	for i, e := range d.FieldMapping {
+		field := fmt.Sprintf("%s[%d]", d.field("field_mapping"), i)
+		switch {
+		case e == FieldMappingRules:
+			if d.JumpCloudDomainID == "" {
+				bad(field, e, "needs jumpcloud_domain_id: the rules belong to the JumpCloud AD domain object", "run 'adjc connect' to set jumpcloud_domain_id, or remove "+FieldMappingRules)
+			}
+		case !attributeName.MatchString(e):
+			bad(field, e, "not a field name", "use JumpCloud field names or AD attributes, e.g. department,jobTitle,manager (docs/fields.md), or "+FieldMappingRules)
+		case slices.Contains(d.FieldMapping[:i], e):
+			bad(field, e, "named twice", "name each field once")
 		}
 	}
 	if !attributeName.MatchString(d.UsernameAttribute) {

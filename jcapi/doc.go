@@ -58,6 +58,8 @@
 //	POST /v2/activedirectories/{id}/agents   body {agentType}                       spec paths./activedirectories/{activedirectory_id}/agents.post
 //	GET|DELETE /v2/activedirectories/{id}/agents/{agent}  -                         spec paths./activedirectories/{activedirectory_id}/agents/{agent_id}
 //	POST /insights/directory/v1/events       body {service,start_time,end_time,limit,search_after,sort}  DI spec paths./events.post, components.schemas.EventQuery; pages by X-Result-Count, X-Limit, X-Search_after (info.description "Getting All the Pages of Data"); TheJumpCloud/jcapi-powershell Get-JcSdkEvent and the PS module's Get-JCEvent send the same fields
+//	GET /v2/activedirectories/{id}/translation-rules   limit skip; body {rules,totalCount}  spec paths./activedirectories/{activedirectory_id}/translation-rules.get
+//	POST /v2/activedirectories/{id}/translation-rules  camelCase IdmTranslationRulesInsertRequest  spec paths./activedirectories/{activedirectory_id}/translation-rules.post (schema, not the prose sample)
 //
 // Where the evidence is thin, it says so:
 //

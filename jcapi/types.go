@@ -32,6 +32,11 @@ type SystemUser struct {
 	Company            string `json:"company,omitempty"`
 	Description        string `json:"description,omitempty"`
 	AlternateEmail     string `json:"alternateEmail,omitempty"`
+	// Manager is the id of another system user (systemuserreturn.manager:
+	// "Relation with another systemuser to identify the last as a
+	// manager").
+	Manager      string        `json:"manager,omitempty"`
+	PhoneNumbers []PhoneNumber `json:"phoneNumbers,omitempty"`
 
 	// State is STAGED, ACTIVATED or SUSPENDED; Suspended mirrors it.
 	State         string `json:"state,omitempty"`
@@ -63,6 +68,17 @@ type SystemUser struct {
 	Organization   string `json:"organization,omitempty"`
 	CreationSource string `json:"creationSource,omitempty"`
 }
+
+// PhoneNumber is one entry of a user's phoneNumbers
+// (systemuserputpost.phoneNumbers: number and type, free strings of up to
+// 1024 characters; the console's types are work, mobile, home, …).
+type PhoneNumber struct {
+	Number string `json:"number"`
+	Type   string `json:"type"`
+}
+
+// PhoneWork is the phoneNumbers type AD's telephoneNumber maps to.
+const PhoneWork = "work"
 
 // Attribute is a custom user attribute (components.schemas.attribute); the
 // spec caps Value at 1024 characters.
@@ -118,6 +134,13 @@ type SystemUserUpdate struct {
 	Attributes         *[]Attribute        `json:"attributes,omitempty"`
 	RestrictedFields   *[]RestrictedField  `json:"restrictedFields,omitempty"`
 	DelegatedAuthority *DelegatedAuthority `json:"delegatedAuthority,omitempty"`
+	// The opt-in fields of a field mapping (systemuserput): "" clears
+	// one. PhoneNumbers replaces the whole list.
+	Department         *string        `json:"department,omitempty"`
+	JobTitle           *string        `json:"jobTitle,omitempty"`
+	EmployeeIdentifier *string        `json:"employeeIdentifier,omitempty"`
+	Manager            *string        `json:"manager,omitempty"`
+	PhoneNumbers       *[]PhoneNumber `json:"phoneNumbers,omitempty"`
 	// ClearDelegatedAuthority sends delegatedAuthority: null.
 	ClearDelegatedAuthority bool `json:"-"`
 }

@@ -51,6 +51,13 @@ func TestEveryRequest(t *testing.T) {
 	must(err)
 	must(c.SetPassword(ctx, u.ID, secret.New("Correct-Horse-9-battery")))
 	must(c.ForceSetPassword(ctx, u.ID, secret.New("Correct-Horse-10-battery")))
+	boss, err := c.CreateSystemUser(ctx, jcapi.SystemUser{Username: "boss", Email: "boss@example.com"})
+	must(err)
+	_, err = c.UpdateSystemUser(ctx, u.ID, jcapi.SystemUserUpdate{Department: jcapi.String("Sales"), JobTitle: jcapi.String("Rep"),
+		EmployeeIdentifier: jcapi.String("E1"), Manager: jcapi.String(boss.ID),
+		PhoneNumbers: &[]jcapi.PhoneNumber{{Number: "+1 555 0100", Type: jcapi.PhoneWork}}})
+	must(err)
+	must(c.DeleteSystemUser(ctx, boss.ID))
 	must(c.SuspendSystemUser(ctx, u.ID))
 	must(c.ActivateSystemUser(ctx, u.ID, false))
 
@@ -103,6 +110,12 @@ func TestEveryRequest(t *testing.T) {
 	_, err = jcapi.Collect(c.ActiveDirectoryAgents(ctx, ad.ID))
 	drain(err)
 	must(c.DeleteAgent(ctx, ad.ID, a.ID))
+	_, err = c.CreateTranslationRule(ctx, ad.ID, jcapi.TranslationRule{Source: "department", Destination: "department",
+		SourceType: jcapi.RulePath, Direction: jcapi.RuleImport, AppliedOn: []string{jcapi.RuleOnCreate, jcapi.RuleOnUpdate}})
+	must(err)
+	rules, err := jcapi.Collect(c.TranslationRules(ctx, ad.ID))
+	drain(err)
+	require.Len(t, rules, 1)
 
 	_, err = jcapi.Collect(c.Organizations(ctx))
 	drain(err)

@@ -76,6 +76,11 @@ type ScopeOptions struct {
 	// [User]'s fields (UserFieldMapping).
 	UsernameAttribute string
 	Strategy          Strategy
+	// Attributes are further single-valued attributes read into
+	// [User.Attrs] with every user: the AD attributes of the fields a
+	// domain maps (reconcile.MappedADAttributes), so the field table, not
+	// this package, says what an import reads beyond identity and scope.
+	Attributes []string
 }
 
 // ScopedGroup is a group in scope with its memberships resolved.
@@ -138,6 +143,7 @@ func (c *Conn) ReadScope(ctx context.Context, opts ScopeOptions) (*Scope, error)
 	if opts.UsernameAttribute != "" {
 		extra = append(extra, opts.UsernameAttribute)
 	}
+	extra = append(extra, opts.Attributes...)
 	root, err := c.findGroup(ctx, opts.RootContainer, opts.JumpCloudGroup)
 	if err != nil {
 		return nil, err

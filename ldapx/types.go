@@ -93,19 +93,22 @@ type Group struct {
 	Critical   bool
 }
 
-// userAttrs are the attributes read for a [User].
-var userAttrs = []string{
-	"objectGUID", "objectSid", "sAMAccountName", "userPrincipalName", "givenName", "sn", "mail",
-	"displayName", "userAccountControl", "adminCount", "pwdLastSet", "whenChanged", "uSNChanged",
+// userAttrs are the attributes read for a [User]: identity, privilege and
+// change tracking here, and the attributes the field table maps
+// (tableUserAttrs, generated from reconcile.Fields).
+var userAttrs = append([]string{
+	"objectGUID", "objectSid", "userPrincipalName",
+	"displayName", "adminCount", "pwdLastSet", "whenChanged", "uSNChanged",
 	"isCriticalSystemObject",
-}
+}, tableUserAttrs...)
 
 // groupAttrs are the attributes read for a [Group]; "member" is read
-// separately when it is split into ranges.
-var groupAttrs = []string{
-	"objectGUID", "cn", "sAMAccountName", "description", "whenChanged", "uSNChanged", "member",
+// separately when it is split into ranges. The field table's group
+// attributes are tableGroupAttrs.
+var groupAttrs = append([]string{
+	"objectGUID", "sAMAccountName", "description", "whenChanged", "uSNChanged", "member",
 	"objectSid", "adminCount", "isCriticalSystemObject",
-}
+}, tableGroupAttrs...)
 
 func withExtra(base []string, extra ...string) []string {
 	out := append([]string{}, base...)

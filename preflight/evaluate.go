@@ -27,7 +27,7 @@ func Evaluate(f Facts) Report {
 	r := Report{Domain: f.Domain.Name, Mode: string(f.Domain.Mode)}
 	for _, fn := range []func(Facts) []Check{
 		configChecks, ldapChecks, accountChecks, directoryChecks,
-		jumpCloudChecks, passwordChecks, captureChecks, conflictChecks, clockChecks,
+		jumpCloudChecks, mappingChecks, passwordChecks, captureChecks, conflictChecks, clockChecks,
 	} {
 		r.Checks = append(r.Checks, fn(f)...)
 	}

@@ -264,4 +264,7 @@ func gatherJumpCloud(ctx context.Context, in Input, f *Facts, key secret.Secret,
 		j.Compliance, j.Policy = compliance, &policy
 	}
 	j.Domains, j.DomainsErr = jcapi.Collect(client.ActiveDirectories(ctx, jcapi.ListOptions{}))
+	if _, rules := in.Domain.MappedFields(); rules && in.Domain.JumpCloudDomainID != "" {
+		j.Rules, j.RulesErr = jcapi.Collect(client.TranslationRules(ctx, in.Domain.JumpCloudDomainID))
+	}
 }

@@ -215,4 +215,8 @@ type JumpCloudFacts struct {
 	// Domains are the org's AD domain objects.
 	Domains    []jcapi.ActiveDirectory
 	DomainsErr error
+	// Rules are the translation rules of the domain object, read only
+	// when field_mapping names translation-rules.
+	Rules    []jcapi.TranslationRule
+	RulesErr error
 }

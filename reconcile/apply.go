@@ -50,6 +50,8 @@ type UserSpec struct {
 	// says which AD domain object to associate the user with ("" for none).
 	Markers Markers
 	BindTo  string
+	// Attrs are the opt-in fields ([Field.OptIn]) to set, by field name.
+	Attrs map[string]string
 }
 
 // UserPatch lists the fields of a user to change; nil means unchanged.
@@ -73,6 +75,9 @@ type UserPatch struct {
 	// BindTo associates the user with this AD domain object; nil leaves
 	// the associations as they are.
 	BindTo *string
+	// Attrs are the opt-in fields ([Field.OptIn]) to change, by field
+	// name; "" clears one. Absent fields are left as they are.
+	Attrs map[string]string
 }
 
 // GroupSpec is a group to create.
@@ -488,9 +493,22 @@ func userSpec(c Change) UserSpec {
 			u.Markers.Restricted = ParseRestricted(f.New)
 		case FieldBound:
 			u.BindTo = f.New
+		default:
+			if optIn(f.Name) {
+				if u.Attrs == nil {
+					u.Attrs = map[string]string{}
+				}
+				u.Attrs[f.Name] = f.New
+			}
 		}
 	}
 	return u
+}
+
+// optIn reports whether name is an opt-in user field of the table.
+func optIn(name string) bool {
+	f, ok := FieldByName(KindUser, name)
+	return ok && f.OptIn
 }
 
 func userPatch(c Change) (UserPatch, error) {
@@ -537,7 +555,13 @@ func userPatch(c Change) (UserPatch, error) {
 		case FieldBound:
 			p.BindTo = &v
 		default:
-			return p, fmt.Errorf("plan field %q is not a user field", f.Name)
+			if !optIn(f.Name) {
+				return p, fmt.Errorf("plan field %q is not a user field", f.Name)
+			}
+			if p.Attrs == nil {
+				p.Attrs = map[string]string{}
+			}
+			p.Attrs[f.Name] = v
 		}
 	}
 	return p, nil

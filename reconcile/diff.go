@@ -43,6 +43,7 @@ func diffToJumpCloud(ad Directory, jc Cloud, p Policy) Plan {
 	d.indexCloud()
 	d.diffUsers()
 	d.diffRemoved()
+	d.diffMapped()
 	d.diffAdmins()
 	d.diffGroups()
 	d.report()
@@ -87,6 +88,7 @@ type adUser struct {
 	fate fate
 	jc   int    // index into Cloud.Users, -1 when created or absent
 	name string // username that JumpCloud will hold after the plan
+	chg  int    // 1 + index into differ.changes of its create, adopt or update; 0 for none
 }
 
 type differ struct {
@@ -97,6 +99,7 @@ type differ struct {
 
 	users  []adUser
 	byGUID map[string]int // lower objectGUID → index in users
+	byDN   map[string]int // lower DN → index in users, built when a field needs it
 
 	jcRole     []role
 	jcAnchor   []string       // effective anchor after adoption, lower-cased
@@ -372,7 +375,7 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 	} else {
 		d.claimEmail[strings.ToLower(email)] = i
 	}
-	fields, why = nameFields(fields, why, u, cu)
+	fields, why = plainFields(fields, why, u, cu)
 	if u.Disabled != cu.Suspended {
 		fields = append(fields, FieldChange{FieldSuspended, boolText(cu.Suspended), boolText(u.Disabled)})
 		why = append(why, map[bool]string{true: "disabled in AD", false: "enabled in AD"}[u.Disabled])
@@ -391,7 +394,7 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 		}
 	}
 	d.claimName[strings.ToLower(s.name)] = i
-	if mf := markerFields(nil, cu.Markers, wantMarkers(u, d.dir.Authority), d.dir.Authority); len(mf) > 0 {
+	if mf := markerFields(nil, cu.Markers, wantMarkers(u, d.dir.Authority, d.dir.Mapped), d.dir.Authority); len(mf) > 0 {
 		fields = append(fields, mf...)
 		why = append(why, markerReason(mf))
 		sortFields(fields)
@@ -402,26 +405,12 @@ func (d *differ) diffAnchoredUser(i int, released []release) []release {
 			Action: Update, Kind: KindUser, Key: strings.ToLower(s.name),
 			Reason: strings.Join(why, "; "), User: ref, Fields: fields,
 		})
+		s.chg = len(d.changes)
 	}
 	if why := PasswordDrift(u, cu); why != "" {
 		d.skip(KindPassword, strings.ToLower(s.name), "%s", why)
 	}
 	return released
-}
-
-// nameFields appends firstname and lastname changes, in field-name order.
-func nameFields(fields []FieldChange, why []string, u *ADUser, cu *CloudUser) ([]FieldChange, []string) {
-	n := len(fields)
-	if u.GivenName != cu.Firstname {
-		fields = append(fields, FieldChange{FieldFirstname, cu.Firstname, u.GivenName})
-	}
-	if u.Surname != cu.Lastname {
-		fields = append(fields, FieldChange{FieldLastname, cu.Lastname, u.Surname})
-	}
-	if len(fields) > n {
-		why = append(why, "name changed in AD")
-	}
-	return fields, why
 }
 
 // diffNewUser plans AD user i, which no JumpCloud user is anchored to.
@@ -475,6 +464,7 @@ func (d *differ) diffNewUser(i int) {
 				{FieldUsername, "", u.Username},
 			}),
 		})
+		s.chg = len(d.changes)
 		return
 	}
 	j, match := jU, "username"
@@ -497,7 +487,7 @@ func (d *differ) diffNewUser(i int) {
 	if !strings.EqualFold(email, cu.Email) {
 		fields = append(fields, FieldChange{FieldEmail, cu.Email, email})
 	}
-	fields, why = nameFields(fields, why, u, cu)
+	fields, why = plainFields(fields, why, u, cu)
 	if cu.Suspended {
 		fields = append(fields, FieldChange{FieldSuspended, "true", "false"})
 		why = append(why, "enabled in AD")
@@ -506,12 +496,13 @@ func (d *differ) diffNewUser(i int) {
 	if !strings.EqualFold(u.Username, cu.Username) {
 		fields = append(fields, FieldChange{FieldUsername, cu.Username, u.Username})
 	}
-	fields = markerFields(fields, cu.Markers, wantMarkers(u, d.dir.Authority), d.dir.Authority)
+	fields = markerFields(fields, cu.Markers, wantMarkers(u, d.dir.Authority, d.dir.Mapped), d.dir.Authority)
 	sortFields(fields)
 	d.changes = append(d.changes, Change{
 		Action: Adopt, Kind: KindUser, Key: ln, Reason: strings.Join(why, "; "),
 		User: &Ref{Anchor: s.guid, ID: cu.ID, Name: u.Username}, Fields: fields,
 	})
+	s.chg = len(d.changes)
 }
 
 // diffRemoved plans managed JumpCloud users whose AD object is out of scope.

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -27,7 +29,9 @@ func Fingerprint(dir Direction, ad Directory, jc Cloud) string {
 	imp := dir == ToJumpCloud
 	var userFields, groupFields []fpField
 	for _, f := range Fields {
-		if !dir.Carries(f) {
+		if !dir.Carries(f) || f.OptIn {
+			// Opt-in fields are encoded with the mapping that names
+			// them ([fpEncoder.mapped]).
 			continue
 		}
 		v, ok := fpValues[f.Object][f.Name]
@@ -143,8 +147,46 @@ func Fingerprint(dir Direction, ad Directory, jc Cloud) string {
 		}
 		e.set(g.Members, false)
 	}
+	if imp {
+		e.mapped(ad, jc, users, cus)
+	}
 	e.flush()
 	return "sha256:" + hex.EncodeToString(e.h.Sum(nil))
+}
+
+// mapped encodes the opt-in fields import carries ([Directory.Mapped]) and
+// every user's values of them on both sides. Values of fields not mapped
+// change no plan and are left out.
+func (e *fpEncoder) mapped(ad Directory, jc Cloud, users, cus []int) {
+	m := slices.Clone(ad.Mapped)
+	slices.Sort(m)
+	m = slices.Compact(m)
+	e.int(len(m))
+	for _, name := range m {
+		e.str(name)
+	}
+	if len(m) == 0 {
+		return
+	}
+	for _, i := range users {
+		e.str(attrsText(ad.Users[i].Attrs, m))
+	}
+	for _, i := range cus {
+		e.str(attrsText(jc.Users[i].Attrs, m))
+	}
+}
+
+// attrsText encodes the mapped keys of a field map in key order,
+// length-prefixed so no two maps share an encoding.
+func attrsText(m map[string]string, mapped []string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if _, ok := slices.BinarySearch(mapped, k); !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "%d:%s%d:%s", len(k), k, len(m[k]), m[k])
+	}
+	return b.String()
 }
 
 // fpField reads one mapped field's value on each side for [Fingerprint]; a

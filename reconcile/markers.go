@@ -58,10 +58,6 @@ const (
 	FieldBound = "bound"
 )
 
-// mirroredFields are the JumpCloud user fields an import writes from AD
-// (seed 001: first and last name, email, username), restricted to AD.
-var mirroredFields = []string{FieldEmail, FieldFirstname, FieldLastname, FieldUsername}
-
 // RestrictedField is one `restrictedFields` entry of a JumpCloud user: field
 // is owned by the authority of Type with id ID.
 type RestrictedField struct {
@@ -136,7 +132,10 @@ func ParseRestricted(s string) []RestrictedField {
 }
 
 // wantMarkers returns the markers an AD-managed user mirrored from u carries.
-func wantMarkers(u *ADUser, a Authority) Markers {
+// The fields restricted to AD are those it mirrors (seed 001: first and
+// last name, email, username; the [Field.Restrict] entries of the table),
+// with the opt-in ones in mapped.
+func wantMarkers(u *ADUser, a Authority, mapped []string) Markers {
 	m := Markers{ExternalDN: u.DN, ExternalSourceType: SourceActiveDirectory, ExternallyManaged: true}
 	if a.ID == "" {
 		return m
@@ -148,9 +147,9 @@ func wantMarkers(u *ADUser, a Authority) Markers {
 		m.DelegatedAuthority = a.ID
 	}
 	m.Bound = true
-	fields := mirroredFields
+	fields := restrictedFields(mapped)
 	if a.Password {
-		fields = append(slices.Clone(fields), "password")
+		fields = append(fields, "password")
 	}
 	for _, f := range fields {
 		m.Restricted = append(m.Restricted, RestrictedField{Field: f, Type: SourceActiveDirectory, ID: a.ID})
@@ -240,7 +239,7 @@ func sortFields(fields []FieldChange) {
 // each from "" as every field of a create is.
 func (d *differ) createFields(u *ADUser, fields []FieldChange) []FieldChange {
 	n := len(fields)
-	fields = markerFields(fields, Markers{}, wantMarkers(u, d.dir.Authority), d.dir.Authority)
+	fields = markerFields(fields, Markers{}, wantMarkers(u, d.dir.Authority, d.dir.Mapped), d.dir.Authority)
 	for i := n; i < len(fields); i++ {
 		fields[i].Old = ""
 	}

@@ -76,6 +76,9 @@ const (
 	// KindPassword appears only in [Plan.Skipped]: password drift adjc
 	// reports but cannot fix, since AD passwords are not readable.
 	KindPassword Kind = "password"
+	// KindRule appears only in [Plan.Skipped]: a translation rule of the
+	// AD domain that adjc does not honour ([Mapping]), with why.
+	KindRule Kind = "translation-rule"
 )
 
 // kindOrder fixes the order kinds appear in a plan: objects before the
@@ -92,8 +95,10 @@ func kindOrder(k Kind) int {
 		return 3
 	case KindPassword:
 		return 4
+	case KindRule:
+		return 5
 	}
-	return 5
+	return 6
 }
 
 // Direction says which directory a plan writes to. Both directions read

@@ -47,6 +47,10 @@ type Directory struct {
 	// Authority is the JumpCloud AD domain object imported users and
 	// groups are marked with and associated with (import only).
 	Authority Authority
+	// Mapped names the opt-in fields ([Field.OptIn]) this import carries:
+	// those field_mapping names and those the domain's translation rules
+	// map. Empty for none: then no opt-in field is compared or written.
+	Mapped []string
 }
 
 // ADUser is one Active Directory user in scope.
@@ -84,6 +88,11 @@ type ADUser struct {
 	// AD's class hierarchy; a reader that finds one holding a name sync
 	// looks for reports it so, and it is never touched.
 	Computer bool
+	// Attrs holds the values of the opt-in fields in [Directory.Mapped],
+	// by field name ([Field.Name]); an absent or empty value is an empty
+	// attribute in AD. A [ValueUserRef] holds the objectGUID of the user
+	// the attribute names when it is in scope, its DN otherwise.
+	Attrs map[string]string
 }
 
 // ADGroup is one Active Directory group: on import, one mirrored into
@@ -190,6 +199,10 @@ type CloudUser struct {
 	// Markers are the fields and the association that make the user
 	// AD-managed in the console.
 	Markers Markers
+	// Attrs holds the values of the opt-in fields ([Field.OptIn]) as
+	// JumpCloud holds them, by field name: the `work` phone number for
+	// [ValueWorkPhone], the user id for [ValueUserRef].
+	Attrs map[string]string
 }
 
 // CloudGroup is one JumpCloud user group.

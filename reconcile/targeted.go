@@ -40,7 +40,7 @@ type Fresh struct {
 // kept as it was read. Refresh is pure and does not modify its inputs.
 func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 	guids := lowerSet(f.GUIDs)
-	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch, Authority: dir.Authority}
+	out := Directory{Cycles: dir.Cycles, Skipped: dir.Skipped, NeverTouch: dir.NeverTouch, Authority: dir.Authority, Mapped: dir.Mapped}
 	for _, u := range dir.Users {
 		if !guids[strings.ToLower(u.GUID)] {
 			out.Users = append(out.Users, u)

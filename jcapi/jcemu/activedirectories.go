@@ -123,6 +123,7 @@ func (s *Server) deleteAD(c reqCtx, w http.ResponseWriter, r *http.Request) {
 	c.org.ADs.del(id)
 	delete(c.org.Bindings, id)
 	delete(c.org.Agents, id)
+	delete(c.org.Rules, id)
 	writeJSON(w, 200, d)
 }
 

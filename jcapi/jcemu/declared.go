@@ -57,6 +57,9 @@ var declared = map[string][]string{
 	// Directory Insights (directory-insights-v1-index.yaml): /events
 	// declares no parameters; x-org-id is one of its security schemes.
 	"POST /insights/directory/v1/events": {"h:x-org-id"},
+
+	"GET /api/v2/activedirectories/{id}/translation-rules":  {"limit", "skip", "h:x-org-id"},
+	"POST /api/v2/activedirectories/{id}/translation-rules": {"h:x-org-id"},
 }
 
 // Declared returns the emulator's table of declared parameters: route

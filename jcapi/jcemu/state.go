@@ -75,6 +75,9 @@ type org struct {
 	EventSeq   uint64  `json:"eventSeq,omitempty"`
 	NoInsights bool    `json:"noInsights,omitempty"`
 
+	// Rules are the translation rules of each AD domain object, by AD id.
+	Rules map[string]*collection `json:"translationRules,omitempty"`
+
 	// unique maps "username:<lower>" and "email:<lower>" to a user id, so
 	// uniqueness checks stay O(1) with 10k users. Rebuilt on load.
 	unique map[string]string
@@ -218,6 +221,9 @@ func (o *org) init() {
 	}
 	if o.Agents == nil {
 		o.Agents = map[string]*collection{}
+	}
+	if o.Rules == nil {
+		o.Rules = map[string]*collection{}
 	}
 	if o.Members == nil {
 		o.Members = map[string][]string{}

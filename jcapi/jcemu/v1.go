@@ -51,6 +51,8 @@ func (s *Server) routes() {
 	s.handle("GET /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).getAgent)
 	s.handle("DELETE /api/v2/activedirectories/{id}/agents/{agent}", orgScoped, (*Server).deleteAgent)
 	s.handle("POST /insights/directory/v1/events", orgScoped, (*Server).postEvents)
+	s.handle("GET /api/v2/activedirectories/{id}/translation-rules", orgScoped, (*Server).listRules)
+	s.handle("POST /api/v2/activedirectories/{id}/translation-rules", orgScoped, (*Server).postRule)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
@@ -100,6 +102,9 @@ func (o *org) validateUser(id string, d doc, put bool) *apiError {
 		if _, isObject := v.(map[string]any); !isObject {
 			return newError(400, "delegatedAuthority must be an object or null")
 		}
+	}
+	if e := o.validateProfile(id, d); e != nil {
+		return e
 	}
 	if da, ok := d["delegatedAuthority"].(map[string]any); ok {
 		if da["name"] != "ActiveDirectory" {

@@ -153,7 +153,7 @@ func (m *Memory) CreateUser(ctx context.Context, u reconcile.UserSpec) (string, 
 	mk.Bound = u.BindTo != ""
 	m.users = append(m.users, reconcile.CloudUser{
 		ID: id, Username: u.Username, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname, Anchor: u.Anchor,
-		Markers: mk,
+		Markers: mk, Attrs: setAttrs(nil, u.Attrs),
 	})
 	c.ID = id
 	return id, m.end(c, nil)
@@ -188,6 +188,7 @@ func (m *Memory) UpdateUser(ctx context.Context, id string, p reconcile.UserPatc
 	set(&u.Email, p.Email)
 	set(&u.Firstname, p.Firstname)
 	set(&u.Lastname, p.Lastname)
+	u.Attrs = setAttrs(u.Attrs, p.Attrs)
 	if p.Suspended != nil {
 		u.Suspended = *p.Suspended
 	}
@@ -347,3 +348,23 @@ func (m *Memory) RemoveMember(ctx context.Context, groupID, userID string) error
 }
 
 var _ reconcile.Target = (*Memory)(nil)
+
+// setAttrs returns have with the opt-in fields of set written over it
+// ("" removes one), as a new map: a state read earlier keeps its own.
+func setAttrs(have, set map[string]string) map[string]string {
+	if len(set) == 0 {
+		return have
+	}
+	out := make(map[string]string, len(have)+len(set))
+	for k, v := range have {
+		out[k] = v
+	}
+	for k, v := range set {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}

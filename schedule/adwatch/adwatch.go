@@ -67,6 +67,9 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the watch's reconnect delay (ldapx's
 	// defaults when zero).
 	MinBackoff, MaxBackoff time.Duration
+	// Mapped are the AD attributes of the opt-in fields the domain maps
+	// (reconcile.MappedADAttributes), followed on top of [Attributes].
+	Mapped []string
 }
 
 // Start checks that the DC offers change notifications, reads the DirSync
@@ -129,8 +132,14 @@ type watcher struct {
 	cookie  []byte
 }
 
-var dirSyncOptions = ldapx.DirSyncOptions{
-	Attributes: Attributes,
+// dirSyncOptions asks for the attributes adjc reads, with the mapped ones.
+func (w *watcher) dirSyncOptions() ldapx.DirSyncOptions {
+	o := dirSyncBase
+	o.Attributes = append(slices.Clone(Attributes), w.opts.Mapped...)
+	return o
+}
+
+var dirSyncBase = ldapx.DirSyncOptions{
 	// Only what the service account may read: without this flag AD demands
 	// the "Replicating Directory Changes" right, which adjc does not need.
 	ObjectSecurity: true,
@@ -157,7 +166,7 @@ func (w *watcher) prime(ctx context.Context) error {
 
 // changes returns what changed since the cookie and saves the new cookie.
 func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
-	changes, cookie, err := w.conn.DirSync(ctx, w.cookie, dirSyncOptions)
+	changes, cookie, err := w.conn.DirSync(ctx, w.cookie, w.dirSyncOptions())
 	if err != nil && ctx.Err() == nil {
 		// The DirSync connection may have dropped with the DC; try once more
 		// on a new one.
@@ -167,7 +176,7 @@ func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
 		}
 		w.conn.Close()
 		w.conn = conn
-		changes, cookie, err = w.conn.DirSync(ctx, w.cookie, dirSyncOptions)
+		changes, cookie, err = w.conn.DirSync(ctx, w.cookie, w.dirSyncOptions())
 	}
 	if err != nil {
 		return nil, err
@@ -230,7 +239,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 				w.log.Warn("dirsync failed: asking for a full run", "error", err)
 				batch.Full = true
 			}
-			classify(changes, &batch)
+			classify(changes, &batch, w.opts.Mapped...)
 			batch.Cookie = w.cookie
 		} else {
 			batch.Full = true
@@ -255,7 +264,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 // with an attribute adjc reads goes to Users. Deletions ask for a full run,
 // which only a full read can place (deleted objects lose their memberships
 // and most attributes).
-func classify(changes []ldapx.Change, ev *schedule.Event) {
+func classify(changes []ldapx.Change, ev *schedule.Event, mapped ...string) {
 	for _, c := range changes {
 		if c.Deleted {
 			ev.Full = true
@@ -265,7 +274,8 @@ func classify(changes []ldapx.Change, ev *schedule.Event) {
 		group, other := false, false // other: a relevant attribute besides member deltas
 		for name, values := range c.Attributes {
 			base, opts, _ := strings.Cut(name, ";")
-			if !slices.ContainsFunc(Attributes, func(a string) bool { return strings.EqualFold(a, base) }) {
+			if !slices.ContainsFunc(Attributes, func(a string) bool { return strings.EqualFold(a, base) }) &&
+				!slices.ContainsFunc(mapped, func(a string) bool { return strings.EqualFold(a, base) }) {
 				continue
 			}
 			switch {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/ldapx/ldaptest"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -188,5 +189,23 @@ func TestWatchedAttributes(t *testing.T) {
 		if !slices.Contains(Attributes, a) {
 			t.Errorf("Attributes = %v, lacks %s", Attributes, a)
 		}
+	}
+}
+
+// TestClassifyMapped: a change to a mapped field's attribute is a user
+// change only when the domain maps the field (opt-in: without
+// field_mapping it starts no run).
+func TestClassifyMapped(t *testing.T) {
+	t.Parallel()
+	changes := []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"department": {"Sales"}}}}
+	var got schedule.Event
+	classify(changes, &got)
+	if len(got.Users) != 0 {
+		t.Errorf("classify(department) without mapping = %+v, want nothing", got)
+	}
+	got = schedule.Event{}
+	classify(changes, &got, reconcile.MappedADAttributes([]string{"department"})...)
+	if !slices.Equal(got.Users, []string{"u"}) {
+		t.Errorf("classify(department) mapped = %+v, want user u", got)
 	}
 }

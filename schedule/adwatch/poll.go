@@ -70,7 +70,7 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	if err != nil {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
-	classify(changes, &ev)
+	classify(changes, &ev, p.w.opts.Mapped...)
 	ev.Cookie = p.w.cookie
 	return ev, nil
 }
@@ -103,7 +103,7 @@ func Since(ctx context.Context, opts Options, cookie []byte) (schedule.Event, er
 	if err != nil {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
-	classify(changes, &ev)
+	classify(changes, &ev, w.opts.Mapped...)
 	ev.Cookie = w.cookie
 	return ev, nil
 }
