@@ -161,9 +161,39 @@ type Snapshot struct {
 	Index *Index
 }
 
-// MaxTargeted is the most AD users [ReadFresh] re-reads one by one; beyond
-// it a full read is as quick.
+// MaxTargeted is the fewest AD users [ReadFresh] will re-read one by one
+// in any scope; in a larger one it re-reads as many as cost less than a
+// full read ([TargetedLimit]).
 const MaxTargeted = 50
+
+// targetedCalls is about what re-reading one changed user costs in
+// JumpCloud (the user by id, its group bindings, a search for its name) and
+// in AD (the user with its groups, its scope, its admin status).
+const targetedCalls = 3
+
+// TargetedLimit is the most changed users [ReadFresh] re-reads one by one
+// against snap before a full read is the cheaper way: a full read of
+// JumpCloud costs a page per 100 users and per 100 groups plus a member
+// list per group, a targeted one about three calls per user. It is never
+// below [MaxTargeted].
+func TargetedLimit(snap *Snapshot) int {
+	if snap == nil {
+		return MaxTargeted
+	}
+	return max(MaxTargeted, fullReadCalls(snap.Cloud)/targetedCalls)
+}
+
+// fullReadCalls estimates the JumpCloud requests of a full read of c.
+func fullReadCalls(c reconcile.Cloud) int {
+	pages := func(n int) int { return (n + 99) / 100 }
+	return pages(len(c.Users)) + pages(len(c.Groups)) + len(c.Groups)
+}
+
+// tooMany is the error of a change too large to re-read one by one.
+func tooMany(snap *Snapshot, users int) error {
+	return fullRun("%d users changed: a full read (about %d JumpCloud calls) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
+		users, fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
+}
 
 // Changed is what a watch saw change in AD since the last run.
 type Changed struct {
@@ -205,15 +235,15 @@ type Changed struct {
 // a group in scope changed otherwise than by user members, a group newly
 // nested in scope, a user of the last full read that is gone, a scope or
 // membership that moved unannounced, a scope the index and the DC disagree
-// on, more than [MaxTargeted] users.
+// on, more users than [TargetedLimit] (a full read is cheaper then).
 func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Snapshot, ch Changed) (reconcile.Fresh, error) {
 	f := reconcile.Fresh{Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
 	if snap == nil || snap.Index == nil {
 		return f, fullRun("no index of the scope from a full read")
 	}
 	idx := snap.Index
-	if len(ch.Users) > MaxTargeted {
-		return f, fullRun("%d users changed (more than %d)", len(ch.Users), MaxTargeted)
+	if len(ch.Users) > TargetedLimit(snap) {
+		return f, tooMany(snap, len(ch.Users))
 	}
 	// A group the index does not know that is gone by now (another team's
 	// group deleted right after its members changed) is passed over: it was
@@ -263,8 +293,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	}
 	slices.SortFunc(guids, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	guids = slices.CompactFunc(guids, strings.EqualFold)
-	if len(guids) > MaxTargeted {
-		return f, fullRun("%d users changed (more than %d)", len(guids), MaxTargeted)
+	if len(guids) > TargetedLimit(snap) {
+		return f, tooMany(snap, len(guids))
 	}
 	f.GUIDs = guids
 	want := lowerSet(guids)

@@ -101,8 +101,10 @@ removed from a group in scope or in the admins group) re-reads only those
 users, on both sides, and plans them against the last full read; groups
 outside the JumpCloud and admins groups' nests are passed over. A group in
 scope renamed or nested differently, a deleted object, a reconnect of the
-watch (changes may have been missed) or more than 50 users makes it a full
-run, as does a scope or membership that moved unannounced. The run's
+watch (changes may have been missed) or more changed users than a full read
+costs to re-read (at least 50; about a third of the full read's JumpCloud
+calls) makes it a full run, as does a scope or membership that moved
+unannounced. The run's
 log line says targeted=true or why it was full (full_reason).
 
 While AD or JumpCloud cannot be reached, runs are retried after a growing
@@ -213,8 +215,11 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
 		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
-		Run: func(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
-			var sum schedule.Summary
+		Run: func(ctx context.Context, t schedule.Trigger) (sum schedule.Summary, err error) {
+			// Every JumpCloud request of the run, on any client, retries
+			// included: the run's cost in the API's request budget.
+			ctx, calls := jcapi.CountCalls(ctx)
+			defer func() { sum.Calls = calls.N() }()
 			if doImport {
 				s, err := imp.run(ctx, t)
 				sum = sum.Add(s)
