@@ -18,6 +18,7 @@ import (
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 	"github.com/adjc/adjc/schedule/adwatch"
+	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 )
 
@@ -52,6 +53,11 @@ type ScheduleOptions struct {
 	// Ready, when set, is called once the schedule (and the metrics
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
+	// Clock and OnRun, when set, are the scheduler's clock and its
+	// after-run hook (schedule.Options): tests drive ticks with a fake clock
+	// and wait for each run's record instead of sleeping.
+	Clock clockwork.Clock
+	OnRun func(schedule.Record)
 
 	Interval     time.Duration
 	FullInterval time.Duration
@@ -214,7 +220,7 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 	}
 	imp := &scheduledImporter{opts: opts, cfg: cfg, d: d, pol: pol}
 	sopts := schedule.Options{
-		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state,
+		Domain: d.Name, Interval: opts.Interval, Logger: opts.Logger, Store: state, Clock: opts.Clock, OnRun: opts.OnRun,
 		Run: func(ctx context.Context, t schedule.Trigger) (sum schedule.Summary, err error) {
 			// Every JumpCloud request of the run, on any client, retries
 			// included: the run's cost in the API's request budget.
