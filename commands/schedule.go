@@ -362,6 +362,11 @@ type scheduledImporter struct {
 	lastFull     time.Time
 }
 
+// errSafetyNet is why a delta tick ran full when nothing asked for it but
+// the full interval or 'adjc schedule full-now': the safety net, which
+// should find nothing the deltas missed. It matches adapter.ErrFullRun.
+var errSafetyNet = fmt.Errorf("%w", adapter.ErrFullRun)
+
 // deltaSource says what changed in AD since it was last asked
 // (adwatch.Poller).
 type deltaSource interface {
@@ -372,7 +377,7 @@ type deltaSource interface {
 // can be decided one by one, else a full read, plan, apply with the
 // threshold, audit. It prints nothing; the scheduler logs the summary.
 func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (schedule.Summary, error) {
-	reason := ""
+	reason, safetyNet := "", false
 	switch {
 	case t.Kind == schedule.TriggerWatch:
 		sum, err := im.targeted(ctx, t)
@@ -386,12 +391,15 @@ func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (sched
 			return sum, err
 		}
 		reason = strings.TrimPrefix(err.Error(), adapter.ErrFullRun.Error()+": ")
+		safetyNet = errors.Is(err, errSafetyNet)
 	}
 	sum, err := im.full(ctx)
 	sum.FullReason = reason
-	if err == nil && t.Kind == schedule.TriggerInterval && im.delta != nil && sum.Applied > 0 {
+	if err == nil && safetyNet && sum.Applied > 0 {
 		// Deltas should leave nothing for the safety net to do: say what
-		// it corrected (console edits in JumpCloud are the expected kind).
+		// it corrected (console edits in JumpCloud are the expected kind,
+		// and AD deletions, which DirSync does not show a read-only
+		// account). A full run a delta chose applies what it was chosen for.
 		im.opts.Logger.Warn("full reconcile corrected what delta runs did not", "domain", im.d.Name, "changes", sum.Changes(), "full_reason", reason)
 	}
 	return sum, err
@@ -410,11 +418,11 @@ func (im *scheduledImporter) deltaTick(ctx context.Context) (schedule.Summary, e
 	case im.cache == nil:
 		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
 	case im.fullInterval > 0 && now.Sub(im.lastFull) >= im.fullInterval:
-		return schedule.Summary{}, fmt.Errorf("%w: full interval (%s) reached", adapter.ErrFullRun, im.fullInterval)
+		return schedule.Summary{}, fmt.Errorf("%w: full interval (%s) reached", errSafetyNet, im.fullInterval)
 	}
 	if im.cfg.StateDir != "" {
 		if asked, err := schedule.TakeFullRequest(im.cfg.StateDir, im.d.Name); err == nil && asked {
-			return schedule.Summary{}, fmt.Errorf("%w: asked for with 'adjc schedule full-now'", adapter.ErrFullRun)
+			return schedule.Summary{}, fmt.Errorf("%w: asked for with 'adjc schedule full-now'", errSafetyNet)
 		}
 	}
 	ev, err := im.delta.Poll(ctx)
