@@ -26,6 +26,11 @@ var ErrNoDirSync = errors.New("adwatch: the domain controller does not offer dir
 // cookie on.
 type Poller struct {
 	w *watcher
+	// at is the DC's commit point (server and highestCommittedUSN) read
+	// right before the last DirSync search: while it stays the same,
+	// nothing was written since, and a poll needs no search.
+	server string
+	usn    int64
 }
 
 // NewPoller dials the DC, checks that it offers DirSync and primes the
@@ -64,12 +69,24 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 // a change (a deletion). An event with nothing in it means nothing adjc reads
 // changed. An error leaves the cookie where it was: the caller runs a full
 // reconcile, and the next poll asks again from the same point.
+//
+// A poll first reads the DC's highestCommittedUSN (a root DSE read, far
+// cheaper than a DirSync search): when neither it nor the DC changed since
+// the last poll, nothing was written and the poll ends there, without a
+// search or a cookie to save.
 func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	ev := schedule.Event{At: p.w.opts.Now()}
+	server, usn, err := p.w.conn.CommitPoint(ctx)
+	if err == nil && usn > 0 && usn == p.usn && server == p.server {
+		return ev, nil
+	}
 	changes, err := p.w.changes(ctx)
 	if err != nil {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
+	// Read before the search: whatever was written after it makes the
+	// next poll search again.
+	p.server, p.usn = server, usn
 	classify(changes, &ev)
 	return ev, nil
 }
