@@ -323,7 +323,7 @@ func TestScheduleConvergenceLab(t *testing.T) {
 			return "console edit of " + cu.Username
 		},
 	}
-	const steps = 40
+	const steps = 24
 	for step := range steps {
 		for r.clock.Now().Add(2*r.interval).Sub(lastFull) >= time.Minute {
 			// One of the next two ticks (a tick may be skipped: see

@@ -20,7 +20,8 @@ var ErrNoDirSync = errors.New("adwatch: the domain controller does not offer dir
 // notifications to wait for (through firewalls, on DCs that drop persistent
 // searches, or simply without --watch). It reads only the changed objects'
 // attributes adjc maps, so a tick where nothing relevant changed costs one
-// LDAP search and no JumpCloud call.
+// LDAP search (a root DSE read alone when nothing was written at all) and no
+// JumpCloud call.
 //
 // A Poller and a watch ([Start]) must not share a store: each moves the
 // cookie on.
