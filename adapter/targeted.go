@@ -172,15 +172,16 @@ const MaxTargeted = 50
 const targetedCalls = 3
 
 // TargetedLimit is the most changed users [ReadFresh] re-reads one by one
-// against snap before a full read is the cheaper way: a full read of
+// against snap before a full run is the cheaper way: a full read of
 // JumpCloud costs a page per 100 users and per 100 groups plus a member
-// list per group, a targeted one about three calls per user. It is never
+// list per group, and a full run that applies changes reads it again
+// afterwards; a targeted one costs about three calls per user. It is never
 // below [MaxTargeted].
 func TargetedLimit(snap *Snapshot) int {
 	if snap == nil {
 		return MaxTargeted
 	}
-	return max(MaxTargeted, fullReadCalls(snap.Cloud)/targetedCalls)
+	return max(MaxTargeted, 2*fullReadCalls(snap.Cloud)/targetedCalls)
 }
 
 // fullReadCalls estimates the JumpCloud requests of a full read of c.
@@ -191,8 +192,8 @@ func fullReadCalls(c reconcile.Cloud) int {
 
 // tooMany is the error of a change too large to re-read one by one.
 func tooMany(snap *Snapshot, users int) error {
-	return fullRun("%d users changed: a full read (about %d JumpCloud calls) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
-		users, fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
+	return fullRun("%d users changed: a full run (about %d JumpCloud calls to read, and read again after applying) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
+		users, 2*fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
 }
 
 // Changed is what a watch saw change in AD since the last run.

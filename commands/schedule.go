@@ -54,10 +54,12 @@ type ScheduleOptions struct {
 	// listener, at its real address) is up; tests use it.
 	Ready func(metricsAddr string)
 	// Clock and OnRun, when set, are the scheduler's clock and its
-	// after-run hook (schedule.Options): tests drive ticks with a fake clock
-	// and wait for each run's record instead of sleeping.
-	Clock clockwork.Clock
-	OnRun func(schedule.Record)
+	// after-run hook (schedule.Options), and OnStart is called as a run
+	// starts: tests drive ticks with a fake clock and wait for each run
+	// instead of sleeping.
+	Clock   clockwork.Clock
+	OnRun   func(schedule.Record)
+	OnStart func(schedule.Trigger) // called as each run's work starts
 
 	Interval     time.Duration
 	FullInterval time.Duration
@@ -108,8 +110,8 @@ users, on both sides, and plans them against the last full read; groups
 outside the JumpCloud and admins groups' nests are passed over. A group in
 scope renamed or nested differently, a deleted object, a reconnect of the
 watch (changes may have been missed) or more changed users than a full read
-costs to re-read (at least 50; about a third of the full read's JumpCloud
-calls) makes it a full run, as does a scope or membership that moved
+costs to re-read (at least 50; about two thirds of a full read's JumpCloud
+calls, as a full run that applies reads JumpCloud twice) makes it a full run, as does a scope or membership that moved
 unannounced. The run's
 log line says targeted=true or why it was full (full_reason).
 
@@ -226,6 +228,9 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 			// included: the run's cost in the API's request budget.
 			ctx, calls := jcapi.CountCalls(ctx)
 			defer func() { sum.Calls = calls.N() }()
+			if opts.OnStart != nil {
+				opts.OnStart(t)
+			}
 			if doImport {
 				s, err := imp.run(ctx, t)
 				sum = sum.Add(s)

@@ -27,6 +27,7 @@ type tickRig struct {
 	domain   string
 	logs     *logLines
 	ran      chan schedule.Record
+	started  chan struct{}
 	cancel   context.CancelFunc
 	done     chan error
 	// start is the record of the start run (full).
@@ -46,7 +47,7 @@ func startTickRig(tb testing.TB, cfgFile string, args ...string) *tickRig {
 	f.IO.ErrOut = tbWriter{tb}
 	r := &tickRig{tb: tb, clock: clockwork.NewFakeClockAt(time.Now()), interval: 10 * time.Second,
 		state: filepath.Join(dir, "state"), logs: &logLines{w: tbWriter{tb}},
-		ran: make(chan schedule.Record, 16), done: make(chan error, 1)}
+		ran: make(chan schedule.Record, 16), started: make(chan struct{}, 16), done: make(chan error, 1)}
 	f.Logger = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	f.Now = r.clock.Now
 	f.Config = func() (*config.Config, error) {
@@ -63,6 +64,7 @@ func startTickRig(tb testing.TB, cfgFile string, args ...string) *tickRig {
 	cmd := newScheduleCmd(f, func(ctx context.Context, o *ScheduleOptions) error {
 		o.Clock = r.clock
 		o.OnRun = func(rec schedule.Record) { r.ran <- rec }
+		o.OnStart = func(schedule.Trigger) { r.started <- struct{}{} }
 		return runSchedule(ctx, o)
 	})
 	cmd.SetArgs(append([]string{"--interval", r.interval.String()}, args...))
@@ -71,6 +73,7 @@ func startTickRig(tb testing.TB, cfgFile string, args ...string) *tickRig {
 	tb.Cleanup(r.stop)
 	go func() { r.done <- cmd.ExecuteContext(ctx) }()
 	r.start = r.wait()
+	<-r.started
 	return r
 }
 
@@ -92,9 +95,9 @@ func (r *tickRig) wait() schedule.Record {
 //
 // OnRun is called inside gocron's task, just before it returns: a tick that
 // comes in that gap finds the job still running and is skipped
-// (singleton mode) and rescheduled one interval on. So when no run follows
-// a tick within a while, the clock moves on one more interval. The wait is
-// a guard against that race, not a measurement.
+// (singleton mode) and rescheduled one interval on. So when no run starts
+// within a while of a tick, the clock moves on one more interval. The wait
+// is a guard against that race, not a measurement.
 func (r *tickRig) tick() (schedule.Record, time.Duration) {
 	r.tb.Helper()
 	for range 5 {
@@ -105,8 +108,8 @@ func (r *tickRig) tick() (schedule.Record, time.Duration) {
 		start := time.Now()
 		r.clock.Advance(r.interval)
 		select {
-		case rec := <-r.ran:
-			return rec, time.Since(start)
+		case <-r.started:
+			return r.wait(), time.Since(start)
 		case err := <-r.done:
 			r.done <- err
 			r.tb.Fatalf("schedule stopped: %v", err)
