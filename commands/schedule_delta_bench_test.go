@@ -31,7 +31,8 @@ const (
 //
 //   - full: a full reconcile asked for with full-now, nothing changed (the
 //     baseline: what every tick cost before delta ticks);
-//   - noop: a delta tick where nothing changed;
+//   - noopsearch, noop: delta ticks where nothing changed, the first with a
+//     DirSync search, the second skipping it (the DC's USN stood still);
 //   - one: a delta tick after one user's givenName changed in AD;
 //   - bulk: a tick after ADJC_BENCH_BULK_CHANGES users' givenName changed
 //     (bulk-full is 1 when it ran full because that was cheaper);
@@ -125,6 +126,14 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		}
 		report("full", rec, took)
 
+		// The first poll searches DirSync (finding nothing adjc reads);
+		// the next finds the DC's highestCommittedUSN where it was and
+		// skips the search.
+		rec, took = r.tick()
+		if rec.Summary.Kind() != "delta" {
+			b.Fatalf("no-op tick ran %s: %s", rec.Summary.Kind(), rec.Summary.FullReason)
+		}
+		report("noopsearch", rec, took)
 		rec, took = r.tick()
 		if rec.Summary.Kind() != "delta" {
 			b.Fatalf("no-op tick ran %s: %s", rec.Summary.Kind(), rec.Summary.FullReason)
