@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/ldapx"
@@ -168,9 +167,40 @@ type Snapshot struct {
 	Index *Index
 }
 
-// MaxTargeted is the most AD users [ReadFresh] re-reads one by one; beyond
-// it a full read is as quick.
+// MaxTargeted is the fewest AD users [ReadFresh] will re-read one by one
+// in any scope; in a larger one it re-reads as many as cost less than a
+// full read ([TargetedLimit]).
 const MaxTargeted = 50
+
+// targetedCalls is about what re-reading one changed user costs in
+// JumpCloud (the user by id, its group bindings, a search for its name) and
+// in AD (the user with its groups, its scope, its admin status).
+const targetedCalls = 3
+
+// TargetedLimit is the most changed users [ReadFresh] re-reads one by one
+// against snap before a full run is the cheaper way: a full read of
+// JumpCloud costs a page per 100 users and per 100 groups plus a member
+// list per group, and a full run that applies changes reads it again
+// afterwards; a targeted one costs about three calls per user. It is never
+// below [MaxTargeted].
+func TargetedLimit(snap *Snapshot) int {
+	if snap == nil {
+		return MaxTargeted
+	}
+	return max(MaxTargeted, 2*fullReadCalls(snap.Cloud)/targetedCalls)
+}
+
+// fullReadCalls estimates the JumpCloud requests of a full read of c.
+func fullReadCalls(c reconcile.Cloud) int {
+	pages := func(n int) int { return (n + 99) / 100 }
+	return pages(len(c.Users)) + pages(len(c.Groups)) + len(c.Groups)
+}
+
+// tooMany is the error of a change too large to re-read one by one.
+func tooMany(snap *Snapshot, users int) error {
+	return fullRun("%d users changed: a full run (about %d JumpCloud calls to read, and read again after applying) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
+		users, 2*fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
+}
 
 // Changed is what a watch saw change in AD since the last run.
 type Changed struct {
@@ -212,15 +242,15 @@ type Changed struct {
 // a group in scope changed otherwise than by user members, a group newly
 // nested in scope, a user of the last full read that is gone, a scope or
 // membership that moved unannounced, a scope the index and the DC disagree
-// on, more than [MaxTargeted] users.
+// on, more users than [TargetedLimit] (a full read is cheaper then).
 func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Snapshot, ch Changed) (reconcile.Fresh, error) {
 	f := reconcile.Fresh{Groups: map[string][]string{}, CloudGroups: map[string][]string{}}
 	if snap == nil || snap.Index == nil {
 		return f, fullRun("no index of the scope from a full read")
 	}
 	idx := snap.Index
-	if len(ch.Users) > MaxTargeted {
-		return f, fullRun("%d users changed (more than %d)", len(ch.Users), MaxTargeted)
+	if len(ch.Users) > TargetedLimit(snap) {
+		return f, tooMany(snap, len(ch.Users))
 	}
 	// A group the index does not know that is gone by now (another team's
 	// group deleted right after its members changed) is passed over: it was
@@ -270,8 +300,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	}
 	slices.SortFunc(guids, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	guids = slices.CompactFunc(guids, strings.EqualFold)
-	if len(guids) > MaxTargeted {
-		return f, fullRun("%d users changed (more than %d)", len(guids), MaxTargeted)
+	if len(guids) > TargetedLimit(snap) {
+		return f, tooMany(snap, len(guids))
 	}
 	f.GUIDs = guids
 	want := lowerSet(guids)
@@ -459,129 +489,6 @@ func groupRole(ctx context.Context, conn *ldapx.Conn, idx *Index, guid string) (
 		return false, fmt.Errorf("read nesting of %s: %w", g.DN, err)
 	}
 	return in, nil
-}
-
-// readFreshCloud fills in the JumpCloud side of f: first the users cached
-// as anchored to f's AD users, by id; then, for names and emails those do
-// not already hold, the users holding them (a rename onto a taken name, an
-// adoption). Each user's group bindings are read with it. Reads of one step
-// run concurrently (the client bounds them), so a run costs two round
-// trips to JumpCloud rather than one per call.
-func readFreshCloud(ctx context.Context, jc *jcapi.Client, cached reconcile.Cloud, f *reconcile.Fresh) error {
-	want := lowerSet(f.GUIDs)
-	var ids []string
-	for _, cu := range cached.Users {
-		if cu.Anchor != "" && want[strings.ToLower(cu.Anchor)] {
-			ids = append(ids, cu.ID)
-		}
-	}
-	users := make([]*jcapi.SystemUser, len(ids))
-	err := each(len(ids), func(i int) error {
-		u, err := jc.GetSystemUser(ctx, ids[i])
-		if errors.Is(err, jcapi.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read jumpcloud user %s: %w", ids[i], err)
-		}
-		users[i] = &u
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	held := map[string]bool{} // "username:x", "email:y" held by an anchored user of f, lower-cased
-	var found []jcapi.SystemUser
-	for i, u := range users {
-		if u == nil {
-			f.Gone = append(f.Gone, ids[i])
-			continue
-		}
-		seen[u.ID] = true
-		found = append(found, *u)
-		held["username:"+strings.ToLower(u.Username)] = true
-		held["email:"+strings.ToLower(u.Email)] = true
-	}
-	// Filters are case-sensitive; JumpCloud compares usernames and emails
-	// without case, so ask for the value as AD has it and lower-cased.
-	type query struct{ field, value string }
-	var queries []query
-	for _, u := range f.Users {
-		email := u.Mail
-		if email == "" {
-			email = u.UPN
-		}
-		for _, q := range []query{{"username", u.Username}, {"email", email}} {
-			if q.value == "" || held[q.field+":"+strings.ToLower(q.value)] {
-				continue
-			}
-			for _, v := range slices.Compact([]string{q.value, strings.ToLower(q.value)}) {
-				queries = append(queries, query{q.field, v})
-			}
-		}
-	}
-	hits := make([][]jcapi.SystemUser, len(queries))
-	err = each(len(queries), func(i int) error {
-		// The value goes in a search body, not a query filter: it may
-		// hold a comma (jcapi.ErrCommaInFilter).
-		su, err := jc.FindSystemUsers(ctx, queries[i].field, queries[i].value)
-		if err != nil {
-			return fmt.Errorf("find jumpcloud user by %s %q: %w", queries[i].field, queries[i].value, err)
-		}
-		hits[i] = su
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, h := range hits {
-		for _, su := range h {
-			if !seen[su.ID] {
-				seen[su.ID] = true
-				found = append(found, su)
-			}
-		}
-	}
-	groups := make([][]string, len(found))
-	err = each(len(found), func(i int) error {
-		for m, err := range jc.UserMemberOf(ctx, found[i].ID) {
-			if err != nil {
-				return fmt.Errorf("read groups of jumpcloud user %s: %w", found[i].ID, err)
-			}
-			if m.Type == jcapi.TypeUserGroup {
-				groups[i] = append(groups[i], m.ID)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i, u := range found {
-		f.CloudUsers = append(f.CloudUsers, cloudUser(u))
-		f.CloudGroups[u.ID] = groups[i]
-	}
-	return nil
-}
-
-// each runs fn(0) … fn(n-1) concurrently and returns their errors, joined.
-func each(n int, fn func(i int) error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = fn(i) })
-	}
-	wg.Wait()
-	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
-}
-
-func lowerSet(l []string) map[string]bool {
-	m := make(map[string]bool, len(l))
-	for _, s := range l {
-		m[strings.ToLower(s)] = true
-	}
-	return m
 }
 
 // AdminsDN returns the DN of the admins group the index was read with, or

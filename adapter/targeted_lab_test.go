@@ -245,7 +245,7 @@ func TestReadFreshLab(t *testing.T) {
 	withGhost.Directory.Users = append(slices.Clone(snap.Directory.Users), reconcile.ADUser{GUID: ghost, Username: "ghost"})
 	mustFull("a user of the last full read gone", &withGhost, adapter.Changed{Users: []string{ghost}})
 	mustFull("no index", &adapter.Snapshot{}, users(alice))
-	mustFull("too many users", snap, adapter.Changed{Users: make([]string, adapter.MaxTargeted+1)})
+	mustFull("too many users", snap, adapter.Changed{Users: make([]string, adapter.TargetedLimit(snap)+1)})
 
 	// A JumpCloud user deleted behind adjc's back is gone, not an error.
 	if err := jc.DeleteSystemUser(context.WithoutCancel(ctx), idOf(alice)); err != nil {

@@ -256,6 +256,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u string, body []byte) (h
 		req.Header.Set("x-org-id", c.orgID)
 	}
 	start := time.Now()
+	callsFrom(ctx).add()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		// url.Error carries the URL, never headers, so the key cannot leak here.

@@ -42,6 +42,18 @@ type Change struct {
 	MembersAdded, MembersRemoved []string
 }
 
+// CommitPoint says where the DC is in its own history: its name and its
+// highestCommittedUSN, read afresh (one base search of the root DSE). Two
+// equal answers from the same DC mean nothing was written in between, so a
+// DirSync poll can be skipped; a different DC's USNs are unrelated.
+func (c *Conn) CommitPoint(ctx context.Context) (server string, usn int64, err error) {
+	e, err := c.readEntry(ctx, "", "", []string{"serverName", "highestCommittedUSN"})
+	if err != nil {
+		return "", 0, err
+	}
+	return e.GetAttributeValue("serverName"), atoi64(e.GetAttributeValue("highestCommittedUSN")), nil
+}
+
 // DirSync returns the objects changed since cookie (nil for a first, full
 // read) and the cookie to pass next time; persist it to resume later. It
 // reads the whole domain naming context, as DirSync requires, in as many

@@ -22,6 +22,8 @@ type Metrics struct {
 	paused      prometheus.Gauge
 	duration    prometheus.Histogram
 	latency     prometheus.Histogram
+	calls       *prometheus.CounterVec
+	runCalls    *prometheus.HistogramVec
 }
 
 // NewMetrics returns the metrics for domain in a registry of their own,
@@ -63,7 +65,15 @@ func NewMetrics(domain string) *Metrics {
 		Name: "adjc_run_kind_total", Help: "Runs that were not skipped, by kind: delta (planned only what changed: watch runs and delta ticks) or full (read everything).",
 		ConstLabels: prometheus.Labels{"domain": domain},
 	}, []string{"kind"})
-	m.reg.MustRegister(m.runKinds)
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "adjc_jumpcloud_calls_total", Help: "JumpCloud API requests sent by runs (retries included), by run kind: delta or full.",
+		ConstLabels: labels,
+	}, []string{"kind"})
+	m.runCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "adjc_run_jumpcloud_calls", Help: "JumpCloud API requests per run (retries included), by run kind: delta or full.",
+		Buckets: []float64{0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000}, ConstLabels: labels,
+	}, []string{"kind"})
+	m.reg.MustRegister(m.runKinds, m.calls, m.runCalls)
 	m.reg.MustRegister(m.runs, m.failures, m.changes, m.lastSuccess, m.paused, m.duration, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -107,7 +117,10 @@ func (m *Metrics) observe(rec Record, now time.Time) {
 	if rec.Paused {
 		return
 	}
-	m.runKinds.WithLabelValues(rec.Summary.Kind()).Inc()
+	kind := rec.Summary.Kind()
+	m.runKinds.WithLabelValues(kind).Inc()
+	m.calls.WithLabelValues(kind).Add(float64(rec.Summary.Calls))
+	m.runCalls.WithLabelValues(kind).Observe(float64(rec.Summary.Calls))
 	m.duration.Observe(rec.Duration.Seconds())
 	for _, c := range rec.Summary.ByKind {
 		m.changes.WithLabelValues(string(c.Kind), actionName(c.Action)).Add(float64(c.N))

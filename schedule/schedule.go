@@ -502,7 +502,7 @@ func (s *Scheduler) logRun(rec Record) {
 		return
 	}
 	attrs = append(attrs, "planned", rec.Summary.Planned, "applied", rec.Summary.Applied,
-		"failed", rec.Summary.Failed, "skipped", rec.Summary.Skipped)
+		"failed", rec.Summary.Failed, "skipped", rec.Summary.Skipped, "jumpcloud_calls", rec.Summary.Calls)
 	if rec.Trigger.Kind != TriggerWatch && rec.Summary.FullReason != "" {
 		attrs = append(attrs, "full_reason", rec.Summary.FullReason)
 	}

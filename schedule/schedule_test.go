@@ -253,7 +253,7 @@ func TestBackoffAndRecovery(t *testing.T) {
 		if !strings.Contains(log, `msg="reachable again" domain="" down_for=1m36s failed_runs=4`) {
 			t.Errorf("recovery line missing its facts:\n%s", log)
 		}
-		if !strings.Contains(log, `level=WARN msg="run failed" domain="" trigger=start duration=0s planned=0 applied=0 failed=0 skipped=0 error="read scope: the domain controller is unavailable" retry_in=8s`) {
+		if !strings.Contains(log, `level=WARN msg="run failed" domain="" trigger=start duration=0s planned=0 applied=0 failed=0 skipped=0 jumpcloud_calls=0 error="read scope: the domain controller is unavailable" retry_in=8s`) {
 			t.Errorf("failure line missing its facts:\n%s", log)
 		}
 	})

@@ -134,7 +134,7 @@ func TestMetricsEndpoint(t *testing.T) {
 			if calls == 2 {
 				return Summary{}, fmt.Errorf("read: %w", &netError{})
 			}
-			return Summary{Planned: 3, Applied: 3, ByKind: []Count{
+			return Summary{Planned: 3, Applied: 3, Calls: 7, ByKind: []Count{
 				{Kind: reconcile.KindMembership, Action: reconcile.Create, N: 1},
 				{Kind: reconcile.KindUser, Action: reconcile.Update, N: 2},
 			}}, nil
@@ -160,6 +160,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		`adjc_paused{domain="adjc.lab"} 0`,
 		`adjc_run_duration_seconds_count{domain="adjc.lab"} 1`,
 		`# TYPE adjc_propagation_latency_seconds histogram`,
+		`adjc_jumpcloud_calls_total{domain="adjc.lab",kind="full"} 7`,
+		`adjc_run_jumpcloud_calls_bucket{domain="adjc.lab",kind="full",le="3"} 0`,
+		`adjc_run_jumpcloud_calls_bucket{domain="adjc.lab",kind="full",le="10"} 1`,
 		`go_goroutines`,
 	} {
 		if code != 200 || !strings.Contains(body, want) {

@@ -38,6 +38,9 @@ type Summary struct {
 	// changed since the last run (Targeted then says whether it read
 	// anything at all): the run kind "delta" of adjc_run_kind_total.
 	Delta bool `json:"delta,omitempty"`
+	// Calls counts the JumpCloud API requests the run sent, retries
+	// included (what it cost in JumpCloud's request budget).
+	Calls int64 `json:"jumpcloud_calls"`
 }
 
 // Kind is the run's kind for metrics and logs: "delta" when it planned only
@@ -71,7 +74,7 @@ func Summarize(plan reconcile.Plan, res reconcile.Result) Summary {
 // Add returns the sum of s and o.
 func (s Summary) Add(o Summary) Summary {
 	out := Summary{Planned: s.Planned + o.Planned, Applied: s.Applied + o.Applied, Failed: s.Failed + o.Failed, Skipped: s.Skipped + o.Skipped,
-		Targeted: s.Targeted || o.Targeted, FullReason: s.FullReason}
+		Targeted: s.Targeted || o.Targeted, FullReason: s.FullReason, Delta: s.Delta || o.Delta, Calls: s.Calls + o.Calls}
 	if out.FullReason == "" {
 		out.FullReason = o.FullReason
 	}

@@ -178,6 +178,21 @@ func TestPollerLab(t *testing.T) {
 	if err != nil || slices.Contains(ev.Users, u.GUID) {
 		t.Errorf("Poll() after a modify of description = %+v, %v; want %s left out", ev, err, u.GUID)
 	}
+	// Polls where the DC's highestCommittedUSN did not move skip the
+	// DirSync search: a change after them is still seen, by the first poll
+	// after it.
+	for range 3 {
+		if _, err := p.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := admin.Modify(ctx, u.DN, map[string][]string{"sn": {"Polled again"}}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err = p.Poll(ctx)
+	if err != nil || !slices.Contains(ev.Users, u.GUID) {
+		t.Fatalf("Poll() after quiet polls and a modify of sn = %+v, %v; want user %s", ev, err, u.GUID)
+	}
 }
 
 // TestWatchedAttributes: the watch follows every AD attribute the field

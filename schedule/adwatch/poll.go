@@ -20,12 +20,18 @@ var ErrNoDirSync = errors.New("adwatch: the domain controller does not offer dir
 // notifications to wait for (through firewalls, on DCs that drop persistent
 // searches, or simply without --watch). It reads only the changed objects'
 // attributes adjc maps, so a tick where nothing relevant changed costs one
-// LDAP search and no JumpCloud call.
+// LDAP search (a root DSE read alone when nothing was written at all) and no
+// JumpCloud call.
 //
 // A Poller and a watch ([Start]) must not share a store: each moves the
 // cookie on.
 type Poller struct {
 	w *watcher
+	// at is the DC's commit point (server and highestCommittedUSN) read
+	// right before the last DirSync search: while it stays the same,
+	// nothing was written since, and a poll needs no search.
+	server string
+	usn    int64
 }
 
 // NewPoller dials the DC, checks that it offers DirSync and primes the
@@ -64,12 +70,25 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 // a change (a deletion). An event with nothing in it means nothing adjc reads
 // changed. An error leaves the cookie where it was: the caller runs a full
 // reconcile, and the next poll asks again from the same point.
+//
+// A poll first reads the DC's highestCommittedUSN (a root DSE read, far
+// cheaper than a DirSync search): when neither it nor the DC changed since
+// the last poll, nothing was written and the poll ends there, without a
+// search or a cookie to save.
 func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	ev := schedule.Event{At: p.w.opts.Now()}
+	server, usn, err := p.w.conn.CommitPoint(ctx)
+	if err == nil && usn > 0 && usn == p.usn && server == p.server {
+		ev.Cookie = p.w.cookie
+		return ev, nil
+	}
 	changes, err := p.w.changes(ctx)
 	if err != nil {
 		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
+	// Read before the search: whatever was written after it makes the
+	// next poll search again.
+	p.server, p.usn = server, usn
 	classify(changes, &ev, p.w.opts.Mapped...)
 	ev.Cookie = p.w.cookie
 	return ev, nil
@@ -77,7 +96,12 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 
 // Reset makes the next [Poller.Poll] ask from cookie: where a new leader's
 // first run, which read from the group's shared cookie, left the stream.
-func (p *Poller) Reset(cookie []byte) { p.w.cookie = append([]byte(nil), cookie...) }
+func (p *Poller) Reset(cookie []byte) {
+	p.w.cookie = append([]byte(nil), cookie...)
+	// The stream moved back: the commit point last seen no longer says
+	// that nothing changed since the cookie.
+	p.server, p.usn = "", 0
+}
 
 // Since asks DirSync once what changed since cookie, on a connection of its
 // own: what a new leader of an HA group must catch up on before it plans

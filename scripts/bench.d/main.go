@@ -30,7 +30,7 @@ import (
 
 type options struct {
 	labEnv, adjc, reconcileTest, ldapxTest string
-	pwsyncTest                             string
+	pwsyncTest, commandsTest               string
 	pwsyncChanges                          int
 	jcCache, work, jsonOut, markdown       string
 	users, groups, runs, watchSamples      int
@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.adjc, "adjc", "", "adjc `binary` to measure")
 	fs.StringVar(&o.reconcileTest, "reconcile-test", "", "compiled reconcile test `binary` (go test -c ./reconcile)")
 	fs.StringVar(&o.pwsyncTest, "pwsync-test", "", "compiled pwsync test `binary` (go test -c ./pwsync), for BenchmarkSambaCaptureLatency; optional")
+	fs.StringVar(&o.commandsTest, "commands-test", "", "compiled commands test `binary` (go test -c ./commands), for BenchmarkScheduleDeltaTicks; optional")
 	fs.IntVar(&o.pwsyncChanges, "pwsync-changes", 100, "password changes timed by the password-sync measurement")
 	fs.StringVar(&o.ldapxTest, "ldapx-test", "", "compiled ldapx test `binary` (go test -c ./ldapx), for BenchmarkPagedReadVsLdapsearch; optional")
 	fs.StringVar(&o.jcCache, "jc-cache", "", "JumpCloud emulator state `file` holding the imported org; built by a first import when missing")
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.small, "small", false, "CI size: fewer runs and samples; times are not judged")
 	fs.StringVar(&o.command, "command", "scripts/bench", "the command line to print as the way to reproduce")
 	fs.StringVar(&o.load, "load", "", "what else ran on the machine, for the report")
-	fs.StringVar(&o.only, "only", "", "comma-separated measurements to run (plan,apply,read,noop,watch,paged,pwsync); all when empty")
+	fs.StringVar(&o.only, "only", "", "comma-separated measurements to run (plan,apply,read,noop,watch,tick,paged,pwsync); all when empty")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the in-process measurements: apply, read) to `file`")
 	err := fs.Parse(args)
 	if err != nil {
@@ -121,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"read", func() ([]row, error) { return measureRead(ctx, o, lab, logf) }},
 		{"noop", func() ([]row, error) { return measureNoop(ctx, o, lab, rep, logf) }},
 		{"watch", func() ([]row, error) { return measureWatch(ctx, o, lab, logf) }},
+		{"tick", func() ([]row, error) { return measureSchedule(ctx, o, lab, logf) }},
 		{"paged", func() ([]row, error) { return measurePaged(ctx, o, lab, logf) }},
 		{"pwsync", func() ([]row, error) { return measurePasswordSync(ctx, o, lab, logf) }},
 	}
