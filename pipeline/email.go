@@ -28,12 +28,18 @@ func UsersCreated(p reconcile.Plan) int {
 // confirmation question both say it, so the choice is never implicit
 // (issue 15.2).
 func WelcomeEmailLine(n int, send bool) string {
+	return emailLine(n, "will be created", send)
+}
+
+// emailLine says that n users are created or activated (what) and whether
+// JumpCloud mails each of them; "" when n is 0.
+func emailLine(n int, what string, send bool) string {
 	if n == 0 {
 		return ""
 	}
-	s := thousands(n) + " users will be created; "
+	s := thousands(n) + " users " + what + "; "
 	if n == 1 {
-		s = "1 user will be created; "
+		s = "1 user " + what + "; "
 	}
 	if send {
 		return s + "an activation email is sent to each (welcome_email: true)"
@@ -95,17 +101,7 @@ func ActivationLine(p reconcile.Plan, send bool) string {
 			n++
 		}
 	}
-	if n == 0 {
-		return ""
-	}
-	s := thousands(n) + " users left STAGED will be activated; "
-	if n == 1 {
-		s = "1 user left STAGED will be activated; "
-	}
-	if send {
-		return s + "an activation email is sent to each (welcome_email: true)"
-	}
-	return s + "no activation email is sent (welcome_email: false)"
+	return emailLine(n, "left STAGED will be activated", send)
 }
 
 // EmailNotice is what the question before an import says about email:
