@@ -93,6 +93,10 @@ func TestOneShotWriterLock(t *testing.T) {
 		if !strings.Contains(errOut.String(), "otherhost:4242") || !strings.Contains(errOut.String(), "waiting up to "+wait.String()) {
 			t.Errorf("stderr while waiting = %q, want the holder and the wait", errOut.String())
 		}
+		// --lock-wait 0 tries once, in a group as without one.
+		if _, err := lockDomain(t.Context(), ios, cfg, d, 0); !errors.Is(err, schedule.ErrLocked) {
+			t.Fatalf("lockDomain(wait 0) while another host writes = %v; want ErrLocked at once", err)
+		}
 		other.Unlock()
 		w, err := lockDomain(t.Context(), ios, cfg, d, wait)
 		if err != nil {

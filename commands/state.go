@@ -144,6 +144,11 @@ func lockDomainHA(ctx context.Context, io *output.Streams, cfg *config.Config, d
 		return nil, err
 	}
 	wl := ha.NewWriterLock(cl, hc, d.Name, "")
+	if wait <= 0 {
+		// --lock-wait 0 tries once; WriterLock.Lock reads 0 as "for as
+		// long as ctx lasts" (the leader's per-run lock), below 0 as once.
+		wait = -1
+	}
 	err = wl.Lock(ctx, wait, func(holder string) {
 		io.WriteErrLine(fmt.Sprintf("adjc: domain %s: %v (%s, etcd lock %s): waiting up to %s", d.Name, schedule.ErrLocked, holder, wl.Key(), wait))
 	})

@@ -63,7 +63,7 @@ func NewWriterLock(c *clientv3.Client, cfg Config, domain, instance string) *Wri
 func (w *WriterLock) Key() string { return w.keys.writer }
 
 // Lock takes the lock, waiting for the holder up to wait (as long as ctx
-// allows when wait is 0). waiting, when set, is called once with the
+// allows when wait is 0; not at all when it is below 0). waiting, when set, is called once with the
 // holder's name if the lock is held. When the wait ends first, the error
 // wraps [schedule.ErrLocked] and names the holder.
 func (w *WriterLock) Lock(ctx context.Context, wait time.Duration, waiting func(holder string)) error {
@@ -115,6 +115,10 @@ func (w *WriterLock) Lock(ctx context.Context, wait time.Duration, waiting func(
 	cancel()
 	if errors.Is(err, concurrency.ErrLocked) {
 		holder := w.holder(ctx)
+		if wait < 0 {
+			// Try once: TryLock has already taken its key out of the queue.
+			return fmt.Errorf("%w (%s, etcd lock %s)", schedule.ErrLocked, holder, w.keys.writer)
+		}
 		if waiting != nil {
 			waiting(holder)
 		}
