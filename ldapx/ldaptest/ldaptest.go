@@ -226,8 +226,10 @@ func (l *Lab) Dial(t testing.TB, a Account) *ldap.Conn {
 }
 
 func (l *Lab) dial(a Account) (*ldap.Conn, error) {
+	// 30 s, not less: when go test starts every package at once on a
+	// 2-core machine, Samba's TLS handshake has been seen to take over 5 s.
 	c, err := ldap.DialURL(l.URL, ldap.DialWithTLSConfig(l.TLSConfig()),
-		ldap.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}))
+		ldap.DialWithDialer(&net.Dialer{Timeout: 30 * time.Second}))
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", l.URL, err)
 	}
