@@ -18,7 +18,7 @@ func labOptions(l *ldaptest.Lab, a ldaptest.Account) ldapx.Options {
 		BindDN:      a.Bind,
 		Password:    a.Password,
 		CAFile:      l.CAFile,
-		DialTimeout: 5 * time.Second,
+		DialTimeout: 30 * time.Second, // generous: see ldaptest.Lab.dial
 		OpTimeout:   time.Minute,
 		Logger:      slog.New(slog.DiscardHandler),
 	}
