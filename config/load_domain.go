@@ -82,13 +82,9 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 		case "ca_file":
 			l.set(key, &d.CAFile, v, "")
 		case "start_tls":
-			b := strconv.FormatBool(d.StartTLS)
-			l.set(key, &b, v, "")
-			d.StartTLS = l.boolValue(key, b)
+			l.setBool(key, &d.StartTLS, v)
 		case "allow_plaintext":
-			plain := strconv.FormatBool(d.AllowPlaintext)
-			l.set(key, &plain, v, "")
-			d.AllowPlaintext = l.boolValue(key, plain)
+			l.setBool(key, &d.AllowPlaintext, v)
 		case "jumpcloud_group":
 			l.set(key, &d.JumpCloudGroup, v, "")
 		case "admins_group":
@@ -98,15 +94,11 @@ func (l *loader) domainOverrides(c *Config, selected string) {
 		case "jumpcloud_domain_id":
 			l.set(key, &d.JumpCloudDomainID, v, "")
 		case "welcome_email":
-			welcome := strconv.FormatBool(d.WelcomeEmail)
-			l.set(key, &welcome, v, "")
-			d.WelcomeEmail = l.boolValue(key, welcome)
+			l.setBool(key, &d.WelcomeEmail, v)
 		case "delegated_authority":
 			l.set(key, (*string)(&d.DelegatedAuthority), v, string(DelegatedFollow))
 		case "password_sync":
-			pwsync := strconv.FormatBool(d.PasswordSync)
-			l.set(key, &pwsync, v, "")
-			d.PasswordSync = l.boolValue(key, pwsync)
+			l.setBool(key, &d.PasswordSync, v)
 		case "field_mapping":
 			// A variable or flag holds the list comma-separated.
 			if v.set && v.src.Kind != KindFile {
@@ -172,6 +164,14 @@ func (l *loader) current(d *Domain, key string) string {
 		return strings.Join(d.FieldMapping, ",")
 	}
 	return ""
+}
+
+// setBool is [loader.set] for a boolean setting: v (a variable or flag)
+// over the value *dst holds from the file.
+func (l *loader) setBool(key string, dst *bool, v value) {
+	s := strconv.FormatBool(*dst)
+	l.set(key, &s, v, "")
+	*dst = l.boolValue(key, s)
 }
 
 // boolValue reads "true" or "false" from a variable or flag (the YAML file's
