@@ -99,6 +99,10 @@ func newEnv(t *testing.T) *env {
 		Bind: l.Sync.Bind, BindPassword: l.Sync.Password.Reveal(),
 		RootContainer: "CN=Users," + l.BaseDN, JumpCloudGroup: "JumpCloud",
 		APIURL: srv.URL + "/api", APIKey: labKey, Now: time.Now, SkipScope: true,
+		// Other packages' lab tests create MSOL_ accounts in their temp OUs
+		// while these run; a whole-domain search would see them. CN=Users is
+		// on every domain and no test puts a sync-tool account there.
+		SyncToolBase: "CN=Users," + l.BaseDN,
 	}
 }
 
