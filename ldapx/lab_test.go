@@ -14,13 +14,15 @@ import (
 // labOptions are the Options to reach the lab DC as account a.
 func labOptions(l *ldaptest.Lab, a ldaptest.Account) ldapx.Options {
 	return ldapx.Options{
-		URL:         l.URL,
-		BindDN:      a.Bind,
-		Password:    a.Password,
-		CAFile:      l.CAFile,
-		DialTimeout: 30 * time.Second, // generous: see ldaptest.Lab.dial
-		OpTimeout:   time.Minute,
-		Logger:      slog.New(slog.DiscardHandler),
+		URL:      l.URL,
+		BindDN:   a.Bind,
+		Password: a.Password,
+		CAFile:   l.CAFile,
+		// Generous: see ldaptest.Lab.dial.
+		DialTimeout:      30 * time.Second,
+		HandshakeTimeout: 30 * time.Second,
+		OpTimeout:        time.Minute,
+		Logger:           slog.New(slog.DiscardHandler),
 	}
 }
 

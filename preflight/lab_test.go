@@ -88,7 +88,7 @@ func newEnv(t *testing.T) *env {
 	if err := emu.SetPasswordPolicy(org, "custom", jcapi.PasswordPolicy{EnableMinLength: true, MinLength: 7}); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second})
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestLabDomainAdmin(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// Its own connection: the test's may be gone by now.
-		c, err := ldapx.Dial(context.Background(), ldapx.Options{URL: e.lab.URL, BindDN: e.lab.Admin.Bind, Password: e.lab.Admin.Password, CAFile: e.lab.CAFile, DialTimeout: 30 * time.Second})
+		c, err := ldapx.Dial(context.Background(), ldapx.Options{URL: e.lab.URL, BindDN: e.lab.Admin.Bind, Password: e.lab.Admin.Password, CAFile: e.lab.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 		if err == nil {
 			defer c.Close()
 			err = c.RemoveMember(context.Background(), da, u.DN)
