@@ -138,7 +138,7 @@ func TestUnauthorizedIsTerminal(t *testing.T) {
 func TestImportFixture(t *testing.T) {
 	t.Parallel()
 	l := ldaptest.Get(t)
-	conn, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile})
+	conn, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Dial(%s) = %v", l.URL, err)
 	}

@@ -135,7 +135,7 @@ func TestReadDomainLab(t *testing.T) {
 	ctx := t.Context()
 	var entries atomic.Int64
 	dial := func(a ldaptest.Account, wrap func(ldap.Client) ldap.Client) *ldapx.Conn {
-		c, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, Wrap: wrap})
+		c, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, Wrap: wrap, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 		if err != nil {
 			t.Fatalf("Dial(%s) = %v", a.Bind, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/jcapi"
@@ -25,7 +26,7 @@ func TestFieldMappingLab(t *testing.T) {
 	l := ldaptest.Get(t)
 	ctx := t.Context()
 	dial := func(a ldaptest.Account) *ldapx.Conn {
-		c, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile})
+		c, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 		if err != nil {
 			t.Fatalf("Dial(%s) = %v", a.Bind, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -20,7 +21,7 @@ import (
 // neverTouchLab dials the lab as a, closing the connection when t ends.
 func neverTouchDial(t *testing.T, l *ldaptest.Lab, a ldaptest.Account) *ldapx.Conn {
 	t.Helper()
-	c, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile})
+	c, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Dial(%s) = %v", a.Bind, err)
 	}

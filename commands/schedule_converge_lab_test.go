@@ -146,7 +146,7 @@ func TestScheduleConvergenceLab(t *testing.T) {
 	rng := mrand.New(mrand.NewPCG(seed, 17))
 	l := ldaptest.Get(t)
 	ctx := context.Background()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Dial as admin: %v", err)
 	}

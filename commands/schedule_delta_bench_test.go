@@ -68,7 +68,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 	}
 	d := &cfg.Domains[0]
 	ctx := context.Background()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

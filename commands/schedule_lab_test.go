@@ -80,7 +80,7 @@ func startScheduleLabArgs(tb testing.TB, args ...string) *scheduleLab {
 		tb.Fatal(err)
 	}
 
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		tb.Fatalf("Dial as admin: %v", err)
 	}

@@ -56,7 +56,7 @@ func TestScheduleSyncDeltaLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Dial as admin: %v", err)
 	}

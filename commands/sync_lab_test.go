@@ -54,7 +54,7 @@ func newSyncLab(t *testing.T) *syncLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Dial as admin: %v", err)
 	}

@@ -83,7 +83,7 @@ func TestGiveUpLab(t *testing.T) {
 	var outcomes []pwsync.Outcome
 	d := pwsync.New(pwsync.Options{
 		Directory: func(ctx context.Context) (*ldapx.Conn, error) {
-			return ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile})
+			return ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 		},
 		JumpCloud: jc, ScopeGroupDN: "CN=" + s.group + "," + s.ou,
 		RetryFor: 20 * time.Second, Logger: log, Now: clock.Now, Sleep: clock.Sleep,

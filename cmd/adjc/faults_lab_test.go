@@ -70,7 +70,7 @@ func newFaultLab(t testing.TB, nUsers int) *faultLab {
 		t.Fatal(err)
 	}
 	fl.ou = l.TempOU(t)
-	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

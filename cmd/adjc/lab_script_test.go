@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/adjc/adjc/golden"
 	"github.com/adjc/adjc/jcapi"
@@ -105,7 +106,7 @@ state_dir: %s
 // CN=Users whose cn ends with suffix: what a script's sync created there.
 func deleteSuffixed(l *ldaptest.Lab, suffix string) {
 	ctx := context.Background()
-	conn, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	conn, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		return
 	}
@@ -138,7 +139,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 	if neg && (len(args) == 0 || args[0] != "bind" && args[0] != "showgroup") || len(args) == 0 {
 		ts.Fatalf("usage: ad mkou|user|group|disable|rmmember|addmember|rename|state|bind|showgroup args...")
 	}
-	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	ts.Check(err)
 	defer conn.Close()
 	c := context.Background()
@@ -152,7 +153,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		dn, err := conn.CreateOU(c, l.BaseDN, name)
 		ts.Check(err)
 		ts.Defer(func() {
-			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 			if err == nil {
 				conn.DeleteTree(context.Background(), dn)
 				conn.Close()
@@ -198,7 +199,7 @@ func cmdAD(ts *testscript.TestScript, neg bool, args []string, l *ldaptest.Lab) 
 		// the OU could not be deleted at the end: give the user back
 		// Domain Users (RID 513) first (deferred calls run last first).
 		ts.Defer(func() {
-			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+			conn, err := ldapx.Dial(context.Background(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 			if err == nil {
 				conn.Modify(context.Background(), user, map[string][]string{"primaryGroupID": {"513"}})
 				conn.Close()

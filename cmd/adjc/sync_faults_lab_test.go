@@ -66,7 +66,7 @@ func newSyncLab(t *testing.T) *syncLab {
 	if err := os.WriteFile(keyFile, []byte(syncFaultKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(t.Context(), ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

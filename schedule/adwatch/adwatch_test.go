@@ -60,7 +60,7 @@ func TestWatchLab(t *testing.T) {
 	l := ldaptest.Get(t)
 	ou := l.TempOU(t)
 	ctx := t.Context()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestWatchLab(t *testing.T) {
 	}
 	start := time.Now()
 	events, err := Start(ctx, Options{
-		LDAP:  ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile},
+		LDAP:  ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second},
 		Store: store, MinBackoff: 50 * time.Millisecond,
 	})
 	if err != nil {
@@ -141,7 +141,7 @@ func TestPollerLab(t *testing.T) {
 	l := ldaptest.Get(t)
 	ou := l.TempOU(t)
 	ctx := t.Context()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestPollerLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile}, Store: store})
+	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}, Store: store})
 	if err != nil {
 		t.Fatalf("NewPoller() = %v", err)
 	}
