@@ -244,8 +244,13 @@ type Changed struct {
 // A deleted object (ch.Deleted) is matched by objectGUID against snap: a
 // user of the last full read, on either side, is planned as out of scope,
 // as a full read would find it (disabled or deleted in JumpCloud, as the
-// policy says, and out of its groups); a group in scope is a full run; an
-// object snap never held is passed over.
+// policy says, and out of its groups); a mirrored group is deleted in
+// JumpCloud too, as the full plan would, and its members re-read (they lost
+// its membership, those of the groups it was nested in, maybe their scope),
+// unless groups were nested in it or it is the JumpCloud group (a full
+// run); an object snap never held is passed over (a group deleted from the
+// admins group's nest included: its members' admin status waits for the
+// next full run).
 //
 // It returns an error matching [ErrFullRun] when a full run must decide:
 // a group in scope changed otherwise than by user members, a group newly
@@ -289,17 +294,27 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 	}
 	guids := slices.Clone(ch.Users)
-	gone := lowerSet(nil) // deleted users of the last full read: planned, not read
+	gone := lowerSet(nil)      // deleted users of the last full read: planned, not read
+	moved := map[string]bool{} // lower GUIDs of users added to or removed from a group that matters
 	for _, g := range ch.Deleted {
 		switch {
 		case idx.isGroup[strings.ToLower(g)]:
-			return f, fullRun("group %s in scope was deleted", g)
+			members, err := deletedGroup(idx, snap.Directory, g)
+			if err != nil {
+				return f, err
+			}
+			f.DeletedGroups = append(f.DeletedGroups, g)
+			for _, m := range members {
+				if !moved[strings.ToLower(m)] {
+					moved[strings.ToLower(m)] = true
+					guids = append(guids, m)
+				}
+			}
 		case known[strings.ToLower(g)]:
 			gone[strings.ToLower(g)] = true
 			guids = append(guids, g)
 		}
 	}
-	moved := map[string]bool{} // lower GUIDs of users added to or removed from a group that matters
 	for _, g := range slices.Sorted(maps.Keys(ch.Members)) {
 		related, err := groupRole(ctx, conn, idx, g)
 		switch {
@@ -425,6 +440,32 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, err
 	}
 	return f, nil
+}
+
+// deletedGroup returns the users of the last full read that were in the
+// mirrored group guid, deleted since: they lost its membership, and those
+// of the groups it was nested in, and maybe their scope, which re-reading
+// them tells. It returns an error matching ErrFullRun for the JumpCloud
+// group itself (everything left scope) and for a group with groups nested
+// in it (the index would place their members in it still).
+func deletedGroup(idx *Index, dir reconcile.Directory, guid string) ([]string, error) {
+	i := slices.IndexFunc(dir.Groups, func(g reconcile.ADGroup) bool { return strings.EqualFold(g.GUID, guid) })
+	switch {
+	case i < 0:
+		return nil, fullRun("group %s in scope was deleted, but the last full read does not mirror it", guid)
+	case dir.Groups[i].Scope:
+		return nil, fullRun("the JumpCloud group was deleted")
+	}
+	holders := 0 // group DNs whose direct members the group gathers: itself and those nested in it
+	for _, gs := range idx.groups {
+		if slices.ContainsFunc(gs, func(g string) bool { return strings.EqualFold(g, guid) }) {
+			holders++
+		}
+	}
+	if holders != 1 {
+		return nil, fullRun("group %s in scope was deleted with groups nested in it", dir.Groups[i].Name)
+	}
+	return dir.Groups[i].Members, nil
 }
 
 // userRead is what ReadFresh asks the DC about one changed user.

@@ -453,6 +453,44 @@ func TestScheduleDeltaDeleteLab(t *testing.T) {
 	s.done <- nil
 }
 
+// TestScheduleDeltaDeleteGroupLab: a mirrored group deleted in AD is
+// deleted in JumpCloud at the next tick, a delta run, and its one member,
+// in scope through it alone, leaves JumpCloud with it.
+func TestScheduleDeltaDeleteGroupLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--interval", "10s", "--full-interval", "1h", "--max-deletes", "-1")
+	hasGroup := func() bool {
+		return slices.ContainsFunc(s.srv.UserGroups(s.org), func(g jcapi.UserGroup) bool { return strings.EqualFold(g.Name, s.group.Name) })
+	}
+	if !hasGroup() {
+		t.Fatalf("the start run did not create group %s in JumpCloud", s.group.Name)
+	}
+	if err := s.admin.Delete(context.Background(), s.group.DN); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for deadline := time.Now().Add(time.Minute); line == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "msg=\"run finished\"") && strings.Contains(l, "trigger=interval") && strings.Contains(l, "group-1") {
+				line = l
+			}
+		}
+	}
+	u, ok := s.cloudUser()
+	switch {
+	case line == "":
+		t.Fatalf("no tick deleted the group within a minute; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	case !strings.Contains(line, "kind=delta"):
+		t.Errorf("the tick that deleted the group was not a delta run: %s", line)
+	case hasGroup():
+		t.Errorf("group %s is still in JumpCloud after the tick", s.group.Name)
+	case ok && u.State != jcapi.StateSuspended:
+		t.Errorf("JumpCloud user %s, out of scope with its group, is %q after the tick, want it deleted or suspended", u.Username, u.State)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
 // TestScheduleDeletionsHiddenLab: bound as an account that may not list
 // CN=Deleted Objects, the scheduler says once that deletions wait for the
 // full run.
