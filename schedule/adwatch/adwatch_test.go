@@ -131,6 +131,18 @@ func TestWatchLab(t *testing.T) {
 			t.Fatalf("event = %+v, want %s under Members, not Groups", ev, g.GUID)
 		}
 	}
+	// A deletion is notified too, and jcimport, which may list CN=Deleted
+	// Objects, is shown the tombstone: the event names it as deleted.
+	if err := admin.Delete(ctx, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	for ev := next("a deletion"); !slices.Contains(ev.Deleted, u.GUID); ev = next("a deletion") {
+		if ev.Full {
+			t.Fatalf("event = %+v after a deletion, want %s deleted, not a full run", ev, u.GUID)
+		}
+	}
+	t.Logf("event after a deletion: %v", time.Since(deleted))
 }
 
 // TestPollerLab: a poll after a change names the changed user; a change to
