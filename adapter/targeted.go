@@ -315,6 +315,21 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			guids = append(guids, g)
 		}
 	}
+	// A deletion also removes the object from the groups it was in; a DC
+	// may report that as member values removed, naming the object by its
+	// old DN or its tombstone's. The deletion is planned from the
+	// tombstone: those values are not members to read.
+	deletedDN := lowerSet(nil)
+	for _, u := range snap.Directory.Users {
+		if gone[strings.ToLower(u.GUID)] {
+			deletedDN[strings.ToLower(u.DN)] = true
+		}
+	}
+	for _, g := range snap.Directory.Groups {
+		if slices.ContainsFunc(f.DeletedGroups, func(d string) bool { return strings.EqualFold(d, g.GUID) }) {
+			deletedDN[strings.ToLower(g.DN)] = true
+		}
+	}
 	for _, g := range slices.Sorted(maps.Keys(ch.Members)) {
 		related, err := groupRole(ctx, conn, idx, g)
 		switch {
@@ -328,6 +343,13 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			continue
 		}
 		for _, dn := range ch.Members[g] {
+			if guid, ok := tombstoneGUID(dn); ok || deletedDN[strings.ToLower(dn)] {
+				if ok && known[strings.ToLower(guid)] && !gone[strings.ToLower(guid)] {
+					gone[strings.ToLower(guid)] = true // its tombstone came in an earlier change
+					guids = append(guids, guid)
+				}
+				continue
+			}
 			u, err := conn.User(ctx, dn)
 			if errors.Is(err, ldapx.ErrNoSuchObject) {
 				return f, fullRun("member %s of group %s is not a user (nesting changed, or it is gone)", dn, g)
@@ -440,32 +462,6 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, err
 	}
 	return f, nil
-}
-
-// deletedGroup returns the users of the last full read that were in the
-// mirrored group guid, deleted since: they lost its membership, and those
-// of the groups it was nested in, and maybe their scope, which re-reading
-// them tells. It returns an error matching ErrFullRun for the JumpCloud
-// group itself (everything left scope) and for a group with groups nested
-// in it (the index would place their members in it still).
-func deletedGroup(idx *Index, dir reconcile.Directory, guid string) ([]string, error) {
-	i := slices.IndexFunc(dir.Groups, func(g reconcile.ADGroup) bool { return strings.EqualFold(g.GUID, guid) })
-	switch {
-	case i < 0:
-		return nil, fullRun("group %s in scope was deleted, but the last full read does not mirror it", guid)
-	case dir.Groups[i].Scope:
-		return nil, fullRun("the JumpCloud group was deleted")
-	}
-	holders := 0 // group DNs whose direct members the group gathers: itself and those nested in it
-	for _, gs := range idx.groups {
-		if slices.ContainsFunc(gs, func(g string) bool { return strings.EqualFold(g, guid) }) {
-			holders++
-		}
-	}
-	if holders != 1 {
-		return nil, fullRun("group %s in scope was deleted with groups nested in it", dir.Groups[i].Name)
-	}
-	return dir.Groups[i].Members, nil
 }
 
 // userRead is what ReadFresh asks the DC about one changed user.
