@@ -121,7 +121,7 @@ type convergeUser struct {
 
 // TestScheduleConvergenceLab: a random stream of AD changes (attribute
 // edits, renames, moves between OUs, nesting changes, disables, enables,
-// deletes, creations, member adds and removes) and JumpCloud console edits
+// user and group deletes, creations, member adds and removes) and JumpCloud console edits
 // is applied while `adjc schedule --import` runs with delta ticks, one
 // change per tick, ticks driven on a fake clock. Every full reconcile the
 // full interval brings may correct the console edits made since the last
@@ -179,6 +179,7 @@ func TestScheduleConvergenceLab(t *testing.T) {
 	must(admin.AddMember(ctx, scope.DN, groups[0].DN))
 	must(admin.AddMember(ctx, scope.DN, groups[1].DN))
 	nested := false
+	deletedGroup := -1 // a group deleted at the last step, to make again
 	var users []*convergeUser
 	made := 0
 	create := func() string {
@@ -295,6 +296,18 @@ func TestScheduleConvergenceLab(t *testing.T) {
 			u.groups[k] = true
 			return fmt.Sprintf("add %s to group %d", u.sam, k)
 		},
+		func() string { // group deleted; recreated at the next step (recreate)
+			k := rng.IntN(3)
+			must(admin.Delete(ctx, groups[k].DN))
+			for _, u := range users {
+				delete(u.groups, k)
+			}
+			if k > 0 {
+				nested = false // group 2 nested in group 1: that nesting went with either
+			}
+			deletedGroup = k
+			return fmt.Sprintf("delete group %d", k)
+		},
 		func() string { // nesting change
 			nested = !nested
 			if nested {
@@ -327,7 +340,19 @@ func TestScheduleConvergenceLab(t *testing.T) {
 			rec, _ := r.tick()
 			checkRun(step, "nothing (full interval due)", rec)
 		}
-		what := ops[rng.IntN(len(ops))]()
+		var what string
+		if k := deletedGroup; k >= 0 {
+			// The other operations need every group: make it again, under
+			// the same name (a new objectGUID, so a new JumpCloud group).
+			groups[k], err = admin.CreateGroup(ctx, root, fmt.Sprintf("%s G%d", prefix, k), fmt.Sprintf("%sg%dr%d", prefix, k, step))
+			must(err)
+			if k < 2 {
+				must(admin.AddMember(ctx, scope.DN, groups[k].DN))
+			}
+			deletedGroup, what = -1, fmt.Sprintf("recreate group %d", k)
+		} else {
+			what = ops[rng.IntN(len(ops))]()
+		}
 		rec, _ := r.tick()
 		checkRun(step, what, rec)
 	}
