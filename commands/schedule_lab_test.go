@@ -453,6 +453,33 @@ func TestScheduleDeltaDeleteLab(t *testing.T) {
 	s.done <- nil
 }
 
+// TestScheduleWatchDeleteLab: with --watch, a user deleted in AD is
+// notified (the notification search shows tombstones) and leaves JumpCloud
+// by a targeted watch run, not a full one.
+func TestScheduleWatchDeleteLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--watch", "--interval", "1h", "--max-deletes", "-1")
+	if err := s.admin.Delete(context.Background(), s.user.DN); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for deadline := time.Now().Add(30 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "msg=\"run finished\"") && strings.Contains(l, "trigger=watch") && strings.Contains(l, "changes=user") {
+				line = l
+			}
+		}
+	}
+	switch {
+	case line == "":
+		t.Fatalf("no watch run planned the deletion within 30 s; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	case !strings.Contains(line, "targeted=true"):
+		t.Errorf("the watch run that planned the deletion was not targeted: %s", line)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
 // TestScheduleDeltaDeleteGroupLab: a mirrored group deleted in AD is
 // deleted in JumpCloud at the next tick, a delta run, and its one member,
 // in scope through it alone, leaves JumpCloud with it.

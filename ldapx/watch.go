@@ -245,10 +245,15 @@ func (w *Watcher) run(ctx context.Context, conn *Conn, opts Options, wo WatchOpt
 	}
 }
 
-// notify runs one notification search until it fails or ctx ends.
+// notify runs one notification search until it fails or ctx ends. The
+// show-deleted control makes a deletion notified too: the tombstone is out
+// of the search's sight without it (MS-ADTS 3.1.1.3.4.1.14), so on the lab's
+// Samba DC a deleted object raised no notification at all, for
+// Administrator as for jcimport; with it, both are notified of the
+// tombstone (an account that may not list CN=Deleted Objects still is not).
 func (c *Conn) notify(ctx context.Context, base string, out chan<- Event) error {
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification()})
+		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()})
 	res := c.c.SearchAsync(ctx, req, 16)
 	for res.Next() {
 		e := res.Entry()

@@ -498,7 +498,11 @@ func (s *Scheduler) logRun(rec Record) {
 	}
 	if rec.Trigger.Kind == TriggerWatch {
 		// targeted says what the run did, not what the trigger allowed.
-		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups)+len(rec.Trigger.Members), "targeted", rec.Summary.Targeted)
+		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups)+len(rec.Trigger.Members))
+		if n := len(rec.Trigger.Deleted); n > 0 {
+			attrs = append(attrs, "deleted", n) // tombstones DirSync reported, in scope or not
+		}
+		attrs = append(attrs, "targeted", rec.Summary.Targeted)
 		if rec.Summary.FullReason != "" {
 			attrs = append(attrs, "full_reason", rec.Summary.FullReason)
 		}
