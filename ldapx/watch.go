@@ -25,7 +25,11 @@ type DirSyncOptions struct {
 	// it AD requires the "Replicating Directory Changes" right.
 	ObjectSecurity bool
 	// ShowDeleted adds the show-deleted control (1.2.840.113556.1.4.417), so
-	// deleted objects are reported with Deleted set. Samba needs it for that.
+	// deleted objects are reported with Deleted set. With ObjectSecurity
+	// they are reported only to an account that may list CN=Deleted
+	// Objects ([Conn.DeletedObjectsVisible]); on the lab's Samba such an
+	// account was shown them with or without this control, but Windows
+	// documents tombstones as visible only with it.
 	ShowDeleted bool
 }
 
