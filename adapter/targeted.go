@@ -213,6 +213,9 @@ type Changed struct {
 	// Members maps the objectGUID of a group whose members, and nothing
 	// else, changed to the DNs of the members added or removed.
 	Members map[string][]string
+	// Deleted are the objectGUIDs of objects DirSync reported deleted
+	// (tombstones); they cannot be read any more.
+	Deleted []string
 }
 
 // ReadFresh re-reads, for [reconcile.DiffTargeted], the AD users that ch
@@ -237,6 +240,17 @@ type Changed struct {
 // mirrored groups differ from snap's, is not decided here: something was
 // missed, or the service account cannot read memberOf (a user would look
 // out of scope, and be deleted).
+//
+// A deleted object (ch.Deleted) is matched by objectGUID against snap: a
+// user of the last full read, on either side, is planned as out of scope,
+// as a full read would find it (disabled or deleted in JumpCloud, as the
+// policy says, and out of its groups); a mirrored group is deleted in
+// JumpCloud too, as the full plan would, and its members re-read (they lost
+// its membership, those of the groups it was nested in, maybe their scope),
+// unless groups were nested in it or it is the JumpCloud group (a full
+// run); an object snap never held is passed over (a group deleted from the
+// admins group's nest included: its members' admin status waits for the
+// next full run).
 //
 // It returns an error matching [ErrFullRun] when a full run must decide:
 // a group in scope changed otherwise than by user members, a group newly
@@ -270,8 +284,52 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			return f, fullRun("group %s in scope or in the admins group changed", g)
 		}
 	}
+	known := lowerSet(nil) // users in the last full read, on either side
+	for _, u := range snap.Directory.Users {
+		known[strings.ToLower(u.GUID)] = true
+	}
+	for _, u := range snap.Cloud.Users {
+		if u.Anchor != "" {
+			known[strings.ToLower(u.Anchor)] = true
+		}
+	}
 	guids := slices.Clone(ch.Users)
+	gone := lowerSet(nil)      // deleted users of the last full read: planned, not read
 	moved := map[string]bool{} // lower GUIDs of users added to or removed from a group that matters
+	for _, g := range ch.Deleted {
+		switch {
+		case idx.isGroup[strings.ToLower(g)]:
+			members, err := deletedGroup(idx, snap.Directory, g)
+			if err != nil {
+				return f, err
+			}
+			f.DeletedGroups = append(f.DeletedGroups, g)
+			for _, m := range members {
+				if !moved[strings.ToLower(m)] {
+					moved[strings.ToLower(m)] = true
+					guids = append(guids, m)
+				}
+			}
+		case known[strings.ToLower(g)]:
+			gone[strings.ToLower(g)] = true
+			guids = append(guids, g)
+		}
+	}
+	// A deletion also removes the object from the groups it was in; a DC
+	// may report that as member values removed, naming the object by its
+	// old DN or its tombstone's. The deletion is planned from the
+	// tombstone: those values are not members to read.
+	deletedDN := lowerSet(nil)
+	for _, u := range snap.Directory.Users {
+		if gone[strings.ToLower(u.GUID)] {
+			deletedDN[strings.ToLower(u.DN)] = true
+		}
+	}
+	for _, g := range snap.Directory.Groups {
+		if slices.ContainsFunc(f.DeletedGroups, func(d string) bool { return strings.EqualFold(d, g.GUID) }) {
+			deletedDN[strings.ToLower(g.DN)] = true
+		}
+	}
 	for _, g := range slices.Sorted(maps.Keys(ch.Members)) {
 		related, err := groupRole(ctx, conn, idx, g)
 		switch {
@@ -285,6 +343,13 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			continue
 		}
 		for _, dn := range ch.Members[g] {
+			if guid, ok := tombstoneGUID(dn); ok || deletedDN[strings.ToLower(dn)] {
+				if ok && known[strings.ToLower(guid)] && !gone[strings.ToLower(guid)] {
+					gone[strings.ToLower(guid)] = true // its tombstone came in an earlier change
+					guids = append(guids, guid)
+				}
+				continue
+			}
 			u, err := conn.User(ctx, dn)
 			if errors.Is(err, ldapx.ErrNoSuchObject) {
 				return f, fullRun("member %s of group %s is not a user (nesting changed, or it is gone)", dn, g)
@@ -305,15 +370,6 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	}
 	f.GUIDs = guids
 	want := lowerSet(guids)
-	known := lowerSet(nil) // users in the last full read, on either side
-	for _, u := range snap.Directory.Users {
-		known[strings.ToLower(u.GUID)] = true
-	}
-	for _, u := range snap.Cloud.Users {
-		if u.Anchor != "" {
-			known[strings.ToLower(u.Anchor)] = true
-		}
-	}
 	cachedIn := map[string]bool{}
 	for _, u := range snap.Directory.Users {
 		if want[strings.ToLower(u.GUID)] {
@@ -333,13 +389,18 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			}
 		}
 	}
-	reads, err := readUsers(ctx, conn, idx, guids)
+	reads, err := readUsers(ctx, conn, idx, guids, gone)
 	if err != nil {
 		return f, err
 	}
 	for i, g := range guids {
 		if idx.isGroup[strings.ToLower(g)] {
 			return f, fullRun("group %s in scope changed", g)
+		}
+		if gone[strings.ToLower(g)] {
+			// Deleted: out of scope and of every group, which is what a
+			// full read would say (a tombstone keeps no memberships).
+			continue
 		}
 		u, memberOf, err := reads[i].u, reads[i].memberOf, reads[i].err
 		if errors.Is(err, ldapx.ErrNoSuchObject) {
@@ -415,8 +476,8 @@ type userRead struct {
 // readUsers asks the DC about each of guids at once, four at a time on the
 // one connection (a takeover's catch-up, or a burst, names several users,
 // and each costs up to three searches); ReadFresh then decides in order.
-// Objects the index knows as groups are not read.
-func readUsers(ctx context.Context, conn *ldapx.Conn, idx *Index, guids []string) ([]userRead, error) {
+// Objects the index knows as groups, and deleted ones (gone), are not read.
+func readUsers(ctx context.Context, conn *ldapx.Conn, idx *Index, guids []string, gone map[string]bool) ([]userRead, error) {
 	// The RootDSE is read once, before the reads share the connection.
 	if _, err := conn.DomainDN(ctx); err != nil {
 		return nil, err
@@ -424,7 +485,7 @@ func readUsers(ctx context.Context, conn *ldapx.Conn, idx *Index, guids []string
 	reads := make([]userRead, len(guids))
 	sem := make(chan struct{}, 4)
 	_ = each(len(guids), func(i int) error {
-		if idx.isGroup[strings.ToLower(guids[i])] {
+		if idx.isGroup[strings.ToLower(guids[i])] || gone[strings.ToLower(guids[i])] {
 			return nil
 		}
 		sem <- struct{}{}

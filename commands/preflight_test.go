@@ -66,6 +66,8 @@ func fakeDirectory(fix func(*preflight.Facts)) func(context.Context, preflight.I
 			LargeGroups: []string{"All Staff (1180 members)"},
 		}
 		f.SyncTools = []string{"MSOL_0123abcd4567"}
+		// An account nobody granted List Contents on CN=Deleted Objects.
+		f.Deletions = &preflight.DeletionFacts{Account: "svc-adjc@example.com", Container: "CN=Deleted Objects,DC=example,DC=com"}
 		if fix != nil {
 			fix(&f)
 		}

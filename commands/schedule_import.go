@@ -86,8 +86,8 @@ func (im *scheduledImporter) run(ctx context.Context, t schedule.Trigger) (sched
 	if err == nil && safetyNet && sum.Applied > 0 {
 		// Deltas should leave nothing for the safety net to do: say what
 		// it corrected (console edits in JumpCloud are the expected kind,
-		// and AD deletions, which DirSync does not show a read-only
-		// account). A full run a delta chose applies what it was chosen for.
+		// and AD deletions when the service account may not list
+		// CN=Deleted Objects, which hides them from DirSync). A full run a delta chose applies what it was chosen for.
 		im.opts.Logger.Warn("full reconcile corrected what delta runs did not", "domain", im.d.Name, "changes", sum.Changes(), "full_reason", reason)
 	}
 	return sum, err
@@ -118,11 +118,11 @@ func (im *scheduledImporter) deltaTick(ctx context.Context) (schedule.Summary, e
 	case err != nil:
 		return schedule.Summary{}, fmt.Errorf("%w: dirsync failed: %v", adapter.ErrFullRun, err)
 	case ev.Full:
-		return schedule.Summary{}, fmt.Errorf("%w: an object was deleted (only a full read can place it)", adapter.ErrFullRun)
-	case len(ev.Users)+len(ev.Groups)+len(ev.Members) == 0:
+		return schedule.Summary{}, fmt.Errorf("%w: dirsync could not say what changed", adapter.ErrFullRun)
+	case len(ev.Users)+len(ev.Groups)+len(ev.Members)+len(ev.Deleted) == 0:
 		return schedule.Summary{Delta: true}, nil
 	}
-	sum, err := im.targeted(ctx, schedule.Trigger{Kind: schedule.TriggerInterval, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Since: ev.At})
+	sum, err := im.targeted(ctx, schedule.Trigger{Kind: schedule.TriggerInterval, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Deleted: ev.Deleted, Since: ev.At})
 	sum.Delta = true
 	return sum, err
 }
@@ -133,13 +133,13 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 	switch {
 	case t.Full:
 		return schedule.Summary{}, fmt.Errorf("%w: the watch reconnected, changes may have been missed", adapter.ErrFullRun)
-	case len(t.Users)+len(t.Groups)+len(t.Members) == 0:
+	case len(t.Users)+len(t.Groups)+len(t.Members)+len(t.Deleted) == 0:
 		return schedule.Summary{}, fmt.Errorf("%w: the watch did not say what changed", adapter.ErrFullRun)
 	case im.opts.ReadFresh == nil || im.cache == nil:
 		return schedule.Summary{}, fmt.Errorf("%w: no full read to start from", adapter.ErrFullRun)
 	}
 	snap := im.cache
-	fresh, target, release, err := im.opts.ReadFresh(ctx, im.cfg, im.d, snap, adapter.Changed{Users: t.Users, Groups: t.Groups, Members: t.Members})
+	fresh, target, release, err := im.opts.ReadFresh(ctx, im.cfg, im.d, snap, adapter.Changed{Users: t.Users, Groups: t.Groups, Members: t.Members, Deleted: t.Deleted})
 	if err != nil {
 		if !errors.Is(err, adapter.ErrFullRun) {
 			im.cache = nil

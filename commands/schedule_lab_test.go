@@ -56,6 +56,13 @@ func startScheduleLab(tb testing.TB) *scheduleLab {
 
 func startScheduleLabArgs(tb testing.TB, args ...string) *scheduleLab {
 	tb.Helper()
+	return startScheduleLabAs(tb, ldaptest.Get(tb).Import, args...)
+}
+
+// startScheduleLabAs is startScheduleLabArgs bound as the read-only
+// account a (the lab's jcimport or jcreader).
+func startScheduleLabAs(tb testing.TB, a ldaptest.Account, args ...string) *scheduleLab {
+	tb.Helper()
 	l := ldaptest.Get(tb)
 	ctx := context.Background()
 	srv := jcemu.New()
@@ -135,7 +142,7 @@ domains:
     jumpcloud_domain_id: %s
 state_dir: %s
 audit_log: %s
-`, ts.URL, keyFile, l.URL, l.BaseDN, ou, l.Import.Bind, l.Import.PasswordFile, l.CAFile, ad.ID, filepath.Join(dir, "state"), filepath.Join(dir, "audit.jsonl"))
+`, ts.URL, keyFile, l.URL, l.BaseDN, ou, a.Bind, a.PasswordFile, l.CAFile, ad.ID, filepath.Join(dir, "state"), filepath.Join(dir, "audit.jsonl"))
 	if err := os.WriteFile(cfgFile, []byte(y), 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -406,6 +413,120 @@ func TestScheduleDeltaLab(t *testing.T) {
 	}
 	if body, _ := s.get("/metrics"); !strings.Contains(body, `adjc_run_kind_total{domain="adjc.lab",kind="delta"}`) {
 		t.Errorf("/metrics lacks adjc_run_kind_total for delta runs")
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// TestScheduleDeltaDeleteLab: a user deleted in AD leaves JumpCloud at the
+// next tick, and that tick is a delta run: the import account may list
+// CN=Deleted Objects, so DirSync reports the tombstone, which the tick
+// matches by objectGUID against the last full read.
+func TestScheduleDeltaDeleteLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--interval", "10s", "--full-interval", "1h", "--max-deletes", "-1")
+	if strings.Contains(strings.Join(s.logs.lines(), "\n"), "deletions in AD are not visible") {
+		t.Errorf("the log says deletions are not visible to jcimport, which may list CN=Deleted Objects")
+	}
+	if err := s.admin.Delete(context.Background(), s.user.DN); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for deadline := time.Now().Add(time.Minute); line == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "msg=\"run finished\"") && strings.Contains(l, "trigger=interval") && strings.Contains(l, "changes=user") {
+				line = l
+			}
+		}
+	}
+	u, ok := s.cloudUser()
+	switch {
+	case line == "":
+		t.Fatalf("no tick planned the deletion within a minute; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	case !strings.Contains(line, "kind=delta"):
+		t.Errorf("the tick that planned the deletion was not a delta run: %s", line)
+	case ok && u.State != jcapi.StateSuspended:
+		t.Errorf("JumpCloud user %s is %q after the tick, want it deleted or suspended", u.Username, u.State)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// TestScheduleWatchDeleteLab: with --watch, a user deleted in AD is
+// notified (the notification search shows tombstones) and leaves JumpCloud
+// by a targeted watch run, not a full one.
+func TestScheduleWatchDeleteLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--watch", "--interval", "1h", "--max-deletes", "-1")
+	if err := s.admin.Delete(context.Background(), s.user.DN); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for deadline := time.Now().Add(30 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "msg=\"run finished\"") && strings.Contains(l, "trigger=watch") && strings.Contains(l, "changes=user") {
+				line = l
+			}
+		}
+	}
+	switch {
+	case line == "":
+		t.Fatalf("no watch run planned the deletion within 30 s; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	case !strings.Contains(line, "targeted=true"):
+		t.Errorf("the watch run that planned the deletion was not targeted: %s", line)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// TestScheduleDeltaDeleteGroupLab: a mirrored group deleted in AD is
+// deleted in JumpCloud at the next tick, a delta run, and its one member,
+// in scope through it alone, leaves JumpCloud with it.
+func TestScheduleDeltaDeleteGroupLab(t *testing.T) {
+	s := startScheduleLabArgs(t, "--interval", "10s", "--full-interval", "1h", "--max-deletes", "-1")
+	hasGroup := func() bool {
+		return slices.ContainsFunc(s.srv.UserGroups(s.org), func(g jcapi.UserGroup) bool { return strings.EqualFold(g.Name, s.group.Name) })
+	}
+	if !hasGroup() {
+		t.Fatalf("the start run did not create group %s in JumpCloud", s.group.Name)
+	}
+	if err := s.admin.Delete(context.Background(), s.group.DN); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for deadline := time.Now().Add(time.Minute); line == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, l := range s.logs.lines() {
+			if strings.Contains(l, "msg=\"run finished\"") && strings.Contains(l, "trigger=interval") && strings.Contains(l, "group-1") {
+				line = l
+			}
+		}
+	}
+	u, ok := s.cloudUser()
+	switch {
+	case line == "":
+		t.Fatalf("no tick deleted the group within a minute; log:\n%s", strings.Join(s.logs.lines(), "\n"))
+	case !strings.Contains(line, "kind=delta"):
+		t.Errorf("the tick that deleted the group was not a delta run: %s", line)
+	case hasGroup():
+		t.Errorf("group %s is still in JumpCloud after the tick", s.group.Name)
+	case ok && u.State != jcapi.StateSuspended:
+		t.Errorf("JumpCloud user %s, out of scope with its group, is %q after the tick, want it deleted or suspended", u.Username, u.State)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil
+}
+
+// TestScheduleDeletionsHiddenLab: bound as an account that may not list
+// CN=Deleted Objects, the scheduler says once that deletions wait for the
+// full run.
+func TestScheduleDeletionsHiddenLab(t *testing.T) {
+	l := ldaptest.Get(t)
+	l.NeedReader(t)
+	s := startScheduleLabAs(t, l.Reader, "--interval", "1h", "--full-interval", "1h")
+	if n := strings.Count(strings.Join(s.logs.lines(), "\n"), "deletions in AD are not visible"); n != 1 {
+		t.Errorf("the log says %d times that deletions are not visible, want once; log:\n%s", n, strings.Join(s.logs.lines(), "\n"))
 	}
 	s.stop()
 	<-s.done

@@ -153,14 +153,14 @@ func (im *scheduledImporter) resume(ctx context.Context, t schedule.Trigger) (sc
 	case err != nil:
 		return schedule.Summary{}, fmt.Errorf("%w: dirsync from the shared cookie failed: %v", adapter.ErrFullRun, err)
 	case ev.Full:
-		return schedule.Summary{}, fmt.Errorf("%w: an object was deleted since the shared full read", adapter.ErrFullRun)
+		return schedule.Summary{}, fmt.Errorf("%w: dirsync could not say what changed since the shared full read", adapter.ErrFullRun)
 	}
 	im.cache, im.lastFull, im.consumed = &cache, snap.Taken, ev.Cookie
 	im.opts.Logger.Info("continuing from the shared full read", "domain", im.d.Name, "taken", snap.Taken.UTC().Format(time.RFC3339),
 		"changed_users", len(ev.Users), "changed_groups", len(ev.Groups)+len(ev.Members))
 	sum := schedule.Summary{}
-	if len(ev.Users)+len(ev.Groups)+len(ev.Members) > 0 {
-		sum, err = im.targeted(ctx, schedule.Trigger{Kind: t.Kind, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Since: ev.At})
+	if len(ev.Users)+len(ev.Groups)+len(ev.Members)+len(ev.Deleted) > 0 {
+		sum, err = im.targeted(ctx, schedule.Trigger{Kind: t.Kind, Users: ev.Users, Groups: ev.Groups, Members: ev.Members, Deleted: ev.Deleted, Since: ev.At})
 	}
 	sum.Delta = true
 	if err == nil {

@@ -108,7 +108,7 @@ func TestResumeFromSharedRead(t *testing.T) {
 	saved := *shared.snap
 	fallback("other config", func() { shared.snap.Fingerprint = "other" }, "another configuration")
 	fallback("stale", func() { *shared.snap = saved; shared.snap.Taken = x.im.opts.Now().Add(-2 * time.Hour) }, "old (full interval 1h0m0s)")
-	fallback("deletion", func() { *shared.snap = saved; since = schedule.Event{Full: true} }, "deleted")
+	fallback("dirsync unsure", func() { *shared.snap = saved; since = schedule.Event{Full: true} }, "could not say what changed")
 	fallback("missing", func() { shared.snap = nil }, "no full read shared")
 }
 

@@ -49,7 +49,7 @@ func newTargetedFixture(t *testing.T) *targetedFixture {
 			return x.mem.Cloud(), nil
 		},
 		ReadFresh: func(_ context.Context, _ *config.Config, _ *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
-			users := ch.Users
+			users := slices.Concat(ch.Users, ch.Deleted) // a deleted user is in x.ad no more
 			for _, dns := range ch.Members {
 				users = append(users, dns...) // the fixture's member DNs are GUIDs
 			}
@@ -276,8 +276,8 @@ func (f *fakeDelta) Poll(context.Context) (schedule.Event, error) {
 // TestScheduledImportDeltaTicks: without --watch, interval ticks cost what
 // changed: a tick where DirSync reports nothing reads nothing else (no AD
 // scope read, no JumpCloud call); a tick naming a user re-reads only that
-// user; the full interval, a deletion, a failing DirSync or 'schedule
-// full-now' make a tick full, and a full run finds nothing left to do.
+// user, a deletion only what it removes; the full interval, DirSync unsure
+// of what changed or failing, or 'schedule full-now' make a tick full, and a full run finds nothing left to do.
 func TestScheduledImportDeltaTicks(t *testing.T) {
 	t.Parallel()
 	x := newTargetedFixture(t)
@@ -326,8 +326,20 @@ func TestScheduledImportDeltaTicks(t *testing.T) {
 		t.Errorf("one user changed: targeted=%v applied=%d, want a targeted run applying 1", sum.Targeted, sum.Applied)
 	}
 
+	// A deleted user (a tombstone DirSync shows an account that may list
+	// CN=Deleted Objects) is a delta too: planned as out of scope.
+	bob := x.ad.Users[1].GUID
+	x.ad.Users = slices.Delete(x.ad.Users, 1, 2)
+	for i := range x.ad.Groups {
+		x.ad.Groups[i].Members = slices.DeleteFunc(x.ad.Groups[i].Members, func(m string) bool { return m == bob })
+	}
+	d.events = []schedule.Event{{Deleted: []string{bob}}}
+	if sum := step("a deletion", "delta", ""); !sum.Targeted || sum.Applied == 0 {
+		t.Errorf("a deletion: targeted=%v applied=%d, want a targeted run removing bob", sum.Targeted, sum.Applied)
+	}
+
 	d.events = []schedule.Event{{Full: true}}
-	step("a deletion", "full", "deleted")
+	step("dirsync unsure", "full", "could not say what changed")
 
 	d.err = errors.New("dirsync refused the cookie")
 	step("dirsync failing", "full", "dirsync failed")

@@ -25,7 +25,11 @@ type DirSyncOptions struct {
 	// it AD requires the "Replicating Directory Changes" right.
 	ObjectSecurity bool
 	// ShowDeleted adds the show-deleted control (1.2.840.113556.1.4.417), so
-	// deleted objects are reported with Deleted set. Samba needs it for that.
+	// deleted objects are reported with Deleted set. With ObjectSecurity
+	// they are reported only to an account that may list CN=Deleted
+	// Objects ([Conn.DeletedObjectsVisible]); on the lab's Samba such an
+	// account was shown them with or without this control, but Windows
+	// documents tombstones as visible only with it.
 	ShowDeleted bool
 }
 
@@ -245,10 +249,15 @@ func (w *Watcher) run(ctx context.Context, conn *Conn, opts Options, wo WatchOpt
 	}
 }
 
-// notify runs one notification search until it fails or ctx ends.
+// notify runs one notification search until it fails or ctx ends. The
+// show-deleted control makes a deletion notified too: the tombstone is out
+// of the search's sight without it (MS-ADTS 3.1.1.3.4.1.14), so on the lab's
+// Samba DC a deleted object raised no notification at all, for
+// Administrator as for jcimport; with it, both are notified of the
+// tombstone (an account that may not list CN=Deleted Objects still is not).
 func (c *Conn) notify(ctx context.Context, base string, out chan<- Event) error {
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification()})
+		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()})
 	res := c.c.SearchAsync(ctx, req, 16)
 	for res.Next() {
 		e := res.Entry()
@@ -275,4 +284,46 @@ func (c *Conn) notify(ctx context.Context, base string, out chan<- Event) error 
 		return err
 	}
 	return errors.New("ldapx: the notification search ended")
+}
+
+// wkDeletedObjects is the well-known GUID of a naming context's Deleted
+// Objects container (GUID_DELETED_OBJECTS_CONTAINER_W, MS-ADTS 6.1.1.4):
+// <WKGUID=…,domain> finds it whatever its name.
+const wkDeletedObjects = "18e2ea80684f11d2b9aa00c04f79f805"
+
+// DeletedObjectsVisible reports whether the bound account may list the
+// domain's Deleted Objects container, and its DN. DirSync shows a deletion
+// (a tombstone, [Change.Deleted]) only to an account that may: by default
+// only administrators and SYSTEM can, so a read-only service account needs
+// List Contents granted on the container (Microsoft KB 892806: dsacls
+// /takeownership, then /g …:LCRP; on Samba 4.17 List Contents alone made
+// DirSync report tombstones with the object-security flag).
+//
+// The probe is one search of at most one child with the show-deleted
+// control; it also answers false for a container with nothing in it (no
+// deletion within the tombstone lifetime), which cannot be told apart.
+func (c *Conn) DeletedObjectsVisible(ctx context.Context) (dn string, visible bool, err error) {
+	base, err := c.DomainDN(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	dn = "CN=Deleted Objects," + base
+	ctls := []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}
+	req := ldap.NewSearchRequest("<WKGUID="+wkDeletedObjects+","+base+">", ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+		0, 0, false, "(objectClass=*)", []string{"1.1"}, ctls)
+	if res, err := c.c.Search(req); err == nil && len(res.Entries) == 1 {
+		dn = res.Entries[0].DN
+	}
+	req = ldap.NewSearchRequest(dn, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"1.1"}, ctls)
+	res, err := c.c.Search(req)
+	switch {
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
+		return dn, true, nil
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject), ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights):
+		return dn, false, nil
+	case err != nil:
+		return dn, false, c.wrap("read", dn, "", err)
+	}
+	return dn, len(res.Entries) > 0, nil
 }

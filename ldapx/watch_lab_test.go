@@ -3,6 +3,7 @@ package ldapx_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,4 +174,75 @@ func TestWatch(t *testing.T) {
 	mu.Unlock()
 	expect(func(ev ldapx.Event) bool { return ev.Reconnected }, "the reconnect")
 	modifyUntilSeen("Two", "a modify after the reconnect")
+}
+
+// TestDirSyncDeletions deletes a user and a group and expects DirSync, run
+// as a read-only account with the object-security flag, to report both as
+// tombstones when the account may list CN=Deleted Objects (jcimport) and
+// neither when it may not (jcreader); DeletedObjectsVisible tells the two
+// apart.
+func TestDirSyncDeletions(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	l.NeedReader(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	c := dialLab(t, l, l.Admin)
+	u, err := c.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "del.user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateGroup(ctx, ou, "del.group", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddMember(ctx, g.DN, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	opts := ldapx.DirSyncOptions{Attributes: []string{"sn", "member", "sAMAccountName"}, ObjectSecurity: true, ShowDeleted: true}
+	accounts := []struct {
+		name    string
+		a       ldaptest.Account
+		visible bool
+	}{{"jcimport", l.Import, true}, {"jcreader", l.Reader, false}}
+	conns := make([]*ldapx.Conn, len(accounts))
+	cookies := make([][]byte, len(accounts))
+	for i, a := range accounts {
+		conns[i] = dialLab(t, l, a.a)
+		if _, cookies[i], err = conns[i].DirSync(ctx, nil, opts); err != nil {
+			t.Fatalf("DirSync(nil) as %s = %v", a.name, err)
+		}
+	}
+	for _, dn := range []string{u.DN, g.DN} {
+		if err := c.Delete(ctx, dn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range accounts {
+		t.Run(a.name, func(t *testing.T) {
+			changes, _, err := conns[i].DirSync(ctx, cookies[i], opts)
+			if err != nil {
+				t.Fatalf("DirSync(cookie) = %v", err)
+			}
+			deleted := map[string]string{}
+			for _, ch := range changes {
+				if ch.Deleted {
+					deleted[ch.GUID] = ch.DN
+				}
+			}
+			for _, guid := range []string{u.GUID, g.GUID} {
+				dn, ok := deleted[guid]
+				switch {
+				case ok != a.visible:
+					t.Errorf("DirSync after deleting %s: reported deleted = %v, want %v (changes %+v)", guid, ok, a.visible, changes)
+				case ok && !strings.Contains(dn, `\0ADEL:`):
+					t.Errorf("tombstone DN = %q, want one with \\0ADEL:", dn)
+				}
+			}
+			dn, visible, err := conns[i].DeletedObjectsVisible(ctx)
+			if err != nil || visible != a.visible || !strings.EqualFold(dn, "CN=Deleted Objects,"+l.BaseDN) {
+				t.Errorf("DeletedObjectsVisible() = %q, %v, %v; want CN=Deleted Objects,%s, %v", dn, visible, err, l.BaseDN, a.visible)
+			}
+		})
+	}
 }

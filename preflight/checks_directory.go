@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/ldapx"
 )
 
@@ -101,6 +102,29 @@ func directoryChecks(f Facts) []Check {
 		out = append(out, check(a, "nesting-cycles", Pass, "no group nesting cycles", ""))
 	}
 	return out
+}
+
+// deletionChecks says whether an AD deletion reaches JumpCloud at the next
+// delta run or only at the next full one: DirSync shows tombstones only to
+// an account that may list CN=Deleted Objects (by default administrators
+// and SYSTEM alone may).
+func deletionChecks(f Facts) []Check {
+	const a, n = AreaDirectory, "deletions-visible"
+	df := f.Deletions
+	switch {
+	case !slices.Contains(f.Domain.Mode.Directions(), config.DirectionImport):
+		return nil
+	case df == nil:
+		return []Check{check(a, n, Skip, "not bound to AD as the import account", "")}
+	case df.Err != nil:
+		return []Check{check(a, n, Warn, "could not tell whether deletions are visible: "+errText(df.Err), hint(df.Err, ""))}
+	case df.Visible:
+		return []Check{check(a, n, Pass, df.Account+" may list "+df.Container+": delta runs see AD deletions", "")}
+	}
+	return []Check{check(a, n, Warn,
+		df.Account+" may not list "+df.Container+" (or it is empty): AD deletions reach JumpCloud at the next full run (full_interval), not the next delta run",
+		fmt.Sprintf(`on a Windows DC, as a Domain Admin: dsacls "%s" /takeownership, then dsacls "%s" /g %s:LCRP (Microsoft KB 892806); on Samba, add the ACE (A;;LCRP;;;<account SID>) to the container through sam.ldb with the show_deleted control (samba-tool dsacl set cannot reach a deleted container)`,
+			df.Container, df.Container, df.Account))}
 }
 
 // Summarize reduces a scope to what the checks count. rootContainer

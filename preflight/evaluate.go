@@ -26,7 +26,7 @@ const (
 func Evaluate(f Facts) Report {
 	r := Report{Domain: f.Domain.Name, Mode: string(f.Domain.Mode)}
 	for _, fn := range []func(Facts) []Check{
-		configChecks, ldapChecks, accountChecks, directoryChecks,
+		configChecks, ldapChecks, accountChecks, directoryChecks, deletionChecks,
 		jumpCloudChecks, mappingChecks, passwordChecks, captureChecks, conflictChecks, clockChecks,
 	} {
 		r.Checks = append(r.Checks, fn(f)...)

@@ -160,6 +160,11 @@ func gatherAccount(ctx context.Context, in Input, f *Facts, af *AccountFacts, fi
 		af.Account = &acct
 	}
 	af.Readable, af.ReadErr = conn.SampleUsers(ctx, d.RootContainer, 50)
+	if slices.Contains(af.Directions, config.DirectionImport) && f.Deletions == nil {
+		df := &DeletionFacts{Account: af.Bind}
+		df.Container, df.Visible, df.Err = conn.DeletedObjectsVisible(ctx)
+		f.Deletions = df
+	}
 	if slices.Contains(af.Directions, config.DirectionSync) && af.Account != nil {
 		af.Rights = gatherRights(ctx, conn, d.RootContainer, f.Group, af)
 	}

@@ -497,3 +497,38 @@ func find(r Report, area Area, name string) Check {
 	}
 	return Check{}
 }
+
+// TestLabDeletionsVisible: jcimport may list CN=Deleted Objects, so the
+// check passes; jcreader may not, so it warns with the commands that grant
+// it. A deletion first, so that the container has something to list.
+func TestLabDeletionsVisible(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.lab.NeedReader(t)
+	ou := e.lab.TempOU(t)
+	u, err := e.admin.CreateUser(t.Context(), ldapx.NewUser{Container: ou, SAMAccountName: "pf.deleted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.admin.Delete(t.Context(), u.DN); err != nil {
+		t.Fatal(err)
+	}
+	e.Mode = config.ModeADAuthority
+	e.Bind, e.BindPassword = e.lab.Import.Bind, e.lab.Import.Password.Reveal()
+	e.expect(e.gather(), map[string]Status{"directory/deletions-visible": Pass})
+
+	e.Bind, e.BindPassword = e.lab.Reader.Bind, e.lab.Reader.Password.Reveal()
+	c := find(Evaluate(e.gather()), AreaDirectory, "deletions-visible")
+	container := "CN=Deleted Objects," + e.lab.BaseDN
+	if c.Status != Warn || !strings.Contains(c.Reason, "next full run") ||
+		!strings.Contains(c.Fix, `dsacls "`+container+`" /g `+e.lab.Reader.Bind+":LCRP") {
+		t.Errorf("deletions-visible as jcreader = %s (%s; fix: %s), want WARN saying deletions wait for the full run, with the dsacls grant", c.Status, c.Reason, c.Fix)
+	}
+
+	e.Mode = config.ModeJCAuthority // imports nothing: no check
+	for _, c := range Evaluate(e.gather()).Checks {
+		if c.Name == "deletions-visible" {
+			t.Errorf("mode jc-authority has a deletions-visible check: %+v", c)
+		}
+	}
+}

@@ -123,6 +123,9 @@ type Facts struct {
 	ScopeErr    error
 	SyncTools   []string // sAMAccountNames of Entra Connect / Cloud Sync accounts
 	SyncToolErr error
+	// Deletions is whether the import account is shown deletions; nil
+	// when it was not asked (no import, or not bound).
+	Deletions *DeletionFacts
 
 	JumpCloud JumpCloudFacts
 
@@ -134,6 +137,15 @@ type Facts struct {
 	// serves every direction, whose facts are then the fields above (which
 	// also hold the first account's in the per-direction case).
 	Accounts []AccountFacts
+}
+
+// DeletionFacts say whether DirSync shows the import account deletions:
+// whether it may list the Deleted Objects container.
+type DeletionFacts struct {
+	Account   string // the import account
+	Container string // CN=Deleted Objects,<domain>
+	Visible   bool
+	Err       error
 }
 
 // AccountFacts are what one bind account showed: whether it bound, who it

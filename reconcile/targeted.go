@@ -31,6 +31,10 @@ type Fresh struct {
 	CloudGroups map[string][]string
 	// Gone are IDs of cached JumpCloud users that JumpCloud no longer has.
 	Gone []string
+	// DeletedGroups are the objectGUIDs of mirrored groups deleted in AD
+	// since the full read: gone from the directory, as a full read would
+	// find them. Their members that lost memberships by it are in GUIDs.
+	DeletedGroups []string
 }
 
 // Refresh returns the state dir and cloud (read in full earlier) with what
@@ -53,8 +57,12 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 			inGroup[strings.ToLower(g)] = append(inGroup[strings.ToLower(g)], u.GUID)
 		}
 	}
-	out.Groups = make([]ADGroup, len(dir.Groups))
-	for i, g := range dir.Groups {
+	deleted := lowerSet(f.DeletedGroups)
+	out.Groups = make([]ADGroup, 0, len(dir.Groups))
+	for _, g := range dir.Groups {
+		if deleted[strings.ToLower(g.GUID)] {
+			continue
+		}
 		had := len(g.Members)
 		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return guids[strings.ToLower(m)] })
 		g.Members = append(g.Members, inGroup[strings.ToLower(g.GUID)]...)
@@ -72,7 +80,7 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 			// longer in it: that is the second read an emptied list needs.
 			g.MembersConfirmed = true
 		}
-		out.Groups[i] = g
+		out.Groups = append(out.Groups, g)
 	}
 	keep := func(l []string) []string {
 		return slices.DeleteFunc(slices.Clone(l), func(g string) bool { return guids[strings.ToLower(g)] })
@@ -122,16 +130,20 @@ func Refresh(dir Directory, cloud Cloud, f Fresh) (Directory, Cloud) {
 
 // Restrict returns the plan with only the changes about the AD users guids
 // (matched by the anchor of [Change.User]): their user, admin and membership
-// changes. Group changes and other users' changes are dropped, and so are
-// the skips, which name users by key rather than anchor. Managed and the
-// fingerprint are kept, so the deletion threshold still counts against every
-// managed user. Restrict does not modify p.
-func (p Plan) Restrict(guids []string) Plan {
-	set := lowerSet(guids)
+// changes; and the deletions of the AD groups groups (matched by the anchor
+// of [Change.Group]). Other group changes and other users' changes are
+// dropped, and so are the skips, which name users by key rather than
+// anchor. Managed and the fingerprint are kept, so the deletion threshold
+// still counts against every managed user. Restrict does not modify p.
+func (p Plan) Restrict(guids []string, groups ...string) Plan {
+	set, gset := lowerSet(guids), lowerSet(groups)
 	out := p
 	out.Changes = make([]Change, 0)
 	for _, c := range p.Changes {
-		if c.User != nil && c.User.Anchor != "" && set[strings.ToLower(c.User.Anchor)] {
+		switch {
+		case c.User != nil && c.User.Anchor != "" && set[strings.ToLower(c.User.Anchor)]:
+			out.Changes = append(out.Changes, c)
+		case c.Kind == KindGroup && c.Action == Delete && c.Group != nil && c.Group.Anchor != "" && gset[strings.ToLower(c.Group.Anchor)]:
 			out.Changes = append(out.Changes, c)
 		}
 	}
@@ -152,7 +164,7 @@ func (p Plan) Restrict(guids []string) Plan {
 // property tests check this over the scenarios of [Diff]'s tests).
 func DiffTargeted(dir Directory, cloud Cloud, f Fresh, p Policy) Plan {
 	d, c := Refresh(dir, cloud, f)
-	return Diff(ToJumpCloud, d, c, p).Restrict(f.GUIDs)
+	return Diff(ToJumpCloud, d, c, p).Restrict(f.GUIDs, f.DeletedGroups...)
 }
 
 func lowerSet(l []string) map[string]bool {
@@ -166,12 +178,16 @@ func lowerSet(l []string) map[string]bool {
 // Anchored returns cloud with the users that res created, adopted or
 // deleted as JumpCloud now holds them, as far as identity goes: a created
 // user with its new id and anchor, an adopted one with its anchor, a
-// deleted one gone. It does not modify cloud.
+// deleted one gone; and without the groups res deleted. It does not modify
+// cloud.
 func Anchored(cloud Cloud, res Result) Cloud {
 	out := Cloud{Users: slices.Clone(cloud.Users), Groups: cloud.Groups}
-	gone := map[string]bool{}
+	gone, goneGroups := map[string]bool{}, map[string]bool{}
 	for _, o := range res.Outcomes {
 		c := o.Change
+		if o.Status == StatusApplied && c.Kind == KindGroup && c.Action == Delete && c.Group != nil {
+			goneGroups[c.Group.ID] = true
+		}
 		if o.Status != StatusApplied || c.Kind != KindUser || c.User == nil {
 			continue
 		}
@@ -193,5 +209,8 @@ func Anchored(cloud Cloud, res Result) Cloud {
 		}
 	}
 	out.Users = slices.DeleteFunc(out.Users, func(u CloudUser) bool { return gone[u.ID] })
+	if len(goneGroups) > 0 {
+		out.Groups = slices.DeleteFunc(slices.Clone(cloud.Groups), func(g CloudGroup) bool { return goneGroups[g.ID] })
+	}
 	return out
 }

@@ -241,3 +241,43 @@ func TestRestrictKeepsThreshold(t *testing.T) {
 		t.Errorf("Managed = %d, want %d", got.Managed, len(c.Users))
 	}
 }
+
+// TestDiffTargetedDeletedGroup: a mirrored group deleted in AD, re-read as
+// its members (GUIDs) and the group itself (DeletedGroups), plans what a
+// full Diff over the directory without the group plans: the JumpCloud
+// group's deletion, and the members' other changes, under every policy.
+func TestDiffTargetedDeletedGroup(t *testing.T) {
+	t.Parallel()
+	for pname, pol := range map[string]reconcile.Policy{
+		"default": reconcile.DefaultPolicy(),
+		"delete all": {OnDisabled: reconcile.DispositionDelete, OnRemoved: reconcile.DispositionDelete,
+			MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit},
+	} {
+		for k := range 6 {
+			t.Run(fmt.Sprintf("%s/G%d", pname, k), func(t *testing.T) {
+				t.Parallel()
+				base := genDirectory(200, 6)
+				mem := reconciletest.NewMemory(reconcile.Cloud{})
+				if _, err := reconcile.Apply(t.Context(), reconcile.Diff(reconcile.ToJumpCloud, base, mem.Cloud(), pol), mem, reconcile.ApplyOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				cache := mem.Cloud()
+				now := cloneDirectory(base)
+				gone := now.Groups[k]
+				now.Groups = slices.Delete(now.Groups, k, k+1)
+				f := freshFrom(now, cache, gone.Members)
+				f.DeletedGroups = []string{gone.GUID}
+				full := reconcile.Diff(reconcile.ToJumpCloud, now, cache, pol)
+				got := reconcile.DiffTargeted(base, cache, f, pol)
+				if diff := cmp.Diff(lines(full), lines(got)); diff != "" {
+					t.Errorf("DiffTargeted() differs from Diff() (-full +targeted):\n%s", diff)
+				}
+				if !slices.ContainsFunc(got.Changes, func(c reconcile.Change) bool {
+					return c.Kind == reconcile.KindGroup && c.Action == reconcile.Delete && c.Group.Anchor == strings.ToLower(gone.GUID)
+				}) {
+					t.Errorf("DiffTargeted() = %v, want the deletion of group %s", lines(got), gone.Name)
+				}
+			})
+		}
+	}
+}

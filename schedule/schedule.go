@@ -45,6 +45,10 @@ type Trigger struct {
 	// else, changed to the DNs of the members added or removed, sorted and
 	// without duplicates (watch runs only).
 	Members map[string][]string
+	// Deleted are the objectGUIDs of objects DirSync reported deleted
+	// (tombstones), sorted and without duplicates; only an account that
+	// may list CN=Deleted Objects is shown them.
+	Deleted []string
 	// Full is set on a watch run when the watcher could not tell what
 	// changed (it reconnected and may have missed notifications).
 	Full bool
@@ -64,7 +68,7 @@ type Trigger struct {
 // Targeted reports whether the run may limit itself to Users and Groups.
 // Every other run must read everything (level-based, STYLE §3).
 func (t Trigger) Targeted() bool {
-	return t.Kind == TriggerWatch && !t.Full && len(t.Users)+len(t.Groups)+len(t.Members) > 0
+	return t.Kind == TriggerWatch && !t.Full && len(t.Users)+len(t.Groups)+len(t.Members)+len(t.Deleted) > 0
 }
 
 // Event is one batch of changes from a watcher (see package adwatch).
@@ -73,6 +77,8 @@ type Event struct {
 	// Members maps a group whose members alone changed to the DNs of the
 	// members added or removed.
 	Members map[string][]string
+	// Deleted are objects reported deleted (DirSync tombstones).
+	Deleted []string
 	// Full asks for a full run: changes may have been missed.
 	Full bool
 	// At is when the change was seen; the receive time when zero.
@@ -492,7 +498,11 @@ func (s *Scheduler) logRun(rec Record) {
 	}
 	if rec.Trigger.Kind == TriggerWatch {
 		// targeted says what the run did, not what the trigger allowed.
-		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups)+len(rec.Trigger.Members), "targeted", rec.Summary.Targeted)
+		attrs = append(attrs, "changed_users", len(rec.Trigger.Users), "changed_groups", len(rec.Trigger.Groups)+len(rec.Trigger.Members))
+		if n := len(rec.Trigger.Deleted); n > 0 {
+			attrs = append(attrs, "deleted", n) // tombstones DirSync reported, in scope or not
+		}
+		attrs = append(attrs, "targeted", rec.Summary.Targeted)
 		if rec.Summary.FullReason != "" {
 			attrs = append(attrs, "full_reason", rec.Summary.FullReason)
 		}

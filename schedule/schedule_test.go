@@ -420,6 +420,16 @@ func TestWatchDebounce(t *testing.T) {
 			!maps.EqualFunc(tr.Members, map[string][]string{"g": {"CN=a", "CN=b"}, "h": {"CN=c"}}, slices.Equal) {
 			t.Errorf("triggers = %+v, want a targeted run for the members 50ms after they arrived", h.triggers)
 		}
+		// Deletions alone make a targeted run, merged and sorted.
+		events <- Event{Deleted: []string{"y"}}
+		synctest.Wait()
+		events <- Event{Deleted: []string{"x", "y"}}
+		synctest.Wait()
+		h.clock.Advance(250 * time.Millisecond)
+		synctest.Wait()
+		if tr := h.triggers[len(h.triggers)-1]; len(h.triggers) != 4 || !tr.Targeted() || !slices.Equal(tr.Deleted, []string{"x", "y"}) {
+			t.Errorf("triggers = %+v, want a targeted run for the deletions x and y", h.triggers)
+		}
 		// A reconnect asks for a full run; a closed stream leaves polling.
 		events <- Event{Full: true}
 		synctest.Wait()

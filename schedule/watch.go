@@ -20,6 +20,7 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 		users   = map[string]bool{}
 		groups  = map[string]bool{}
 		members = map[string]map[string]bool{}
+		deleted = map[string]bool{}
 		timer   clockwork.Timer
 		timerC  <-chan time.Time
 		events  = s.opts.Events
@@ -69,6 +70,9 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 			for _, g := range ev.Groups {
 				groups[g] = true
 			}
+			for _, g := range ev.Deleted {
+				deleted[g] = true
+			}
 			for g, dns := range ev.Members {
 				if members[g] == nil {
 					members[g] = map[string]bool{}
@@ -81,6 +85,7 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 			t := *batch
 			t.Users = sortedKeys(users)
 			t.Groups = sortedKeys(groups)
+			t.Deleted = sortedKeys(deleted)
 			for g, dns := range members {
 				if t.Members == nil {
 					t.Members = map[string][]string{}
@@ -91,6 +96,7 @@ func (s *Scheduler) watch(ctx, runCtx context.Context) {
 			clear(users)
 			clear(groups)
 			clear(members)
+			clear(deleted)
 			s.fire(runCtx, t)
 			if events == nil {
 				return

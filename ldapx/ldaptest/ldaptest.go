@@ -49,7 +49,11 @@ type Lab struct {
 	CAFile string // PEM of the lab CA that signed the DC's certificate
 
 	Admin  Account // Administrator: full control; creates and deletes test OUs
-	Import Account // jcimport: a plain domain user, reads only
+	Import Account // jcimport: a plain domain user, reads only; may list CN=Deleted Objects
+	// Reader is jcreader: a plain domain user like jcimport, without the
+	// right to list CN=Deleted Objects (DirSync shows it no deletion).
+	// Zero in a lab set up before it existed: [Lab.NeedReader].
+	Reader Account
 	Sync   Account // jcsync: delegated create/delete, reset password and write on users and groups in CN=Users
 }
 
@@ -64,6 +68,8 @@ const (
 	envAdminPass  = "ADJC_LAB_ADMIN_PASSWORD_FILE"
 	envImportBind = "ADJC_LAB_IMPORT_BIND"
 	envImportPass = "ADJC_LAB_IMPORT_PASSWORD_FILE"
+	envReaderBind = "ADJC_LAB_READER_BIND"
+	envReaderPass = "ADJC_LAB_READER_PASSWORD_FILE"
 	envSyncBind   = "ADJC_LAB_SYNC_BIND"
 	envSyncPass   = "ADJC_LAB_SYNC_PASSWORD_FILE"
 	envRequired   = "ADJC_LAB_REQUIRED"
@@ -92,7 +98,7 @@ func find() (*Lab, error) {
 	vars := map[string]string{}
 	if os.Getenv(envURL) != "" {
 		for _, k := range []string{envDir, envURL, envBaseDN, envRealm, envCAFile, envAdminBind,
-			envAdminPass, envImportBind, envImportPass, envSyncBind, envSyncPass} {
+			envAdminPass, envImportBind, envImportPass, envReaderBind, envReaderPass, envSyncBind, envSyncPass} {
 			vars[k] = os.Getenv(k)
 		}
 	} else {
@@ -126,6 +132,11 @@ func find() (*Lab, error) {
 	}
 	if l.Sync, err = account(vars[envSyncBind], vars[envSyncPass]); err != nil {
 		return nil, err
+	}
+	if vars[envReaderBind] != "" {
+		if l.Reader, err = account(vars[envReaderBind], vars[envReaderPass]); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }
@@ -239,6 +250,15 @@ func (l *Lab) dial(a Account) (*ldap.Conn, error) {
 		return nil, fmt.Errorf("bind as %s: %w", a.Bind, err)
 	}
 	return c, nil
+}
+
+// NeedReader fails the test when the lab has no [Lab.Reader] (it was set
+// up before jcreader existed): `scripts/lab up` adds it.
+func (l *Lab) NeedReader(t testing.TB) {
+	t.Helper()
+	if l.Reader.Bind == "" {
+		t.Fatalf("the lab has no jcreader account (%s unset): run scripts/lab up", envReaderBind)
+	}
 }
 
 // TempOU creates an organizational unit for this test directly under the

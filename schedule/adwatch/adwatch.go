@@ -107,6 +107,7 @@ func Start(ctx context.Context, opts Options) (<-chan schedule.Event, error) {
 		w.log.Warn("the domain controller offers no dirsync (control " + ldapx.OIDDirSync + "): every change will start a full run")
 	}
 	if w.dirSync {
+		w.checkDeletions(ctx)
 		if err := w.prime(ctx); err != nil {
 			// Without DirSync every notification asks for a full run:
 			// slower, but still within seconds of the change.
@@ -144,6 +145,21 @@ var dirSyncBase = ldapx.DirSyncOptions{
 	// the "Replicating Directory Changes" right, which adjc does not need.
 	ObjectSecurity: true,
 	ShowDeleted:    true,
+}
+
+// checkDeletions says once, in the log, when DirSync will not show this
+// account deletions (it may not list CN=Deleted Objects): delta and watch
+// runs then miss them, and they reach JumpCloud at the next full run.
+func (w *watcher) checkDeletions(ctx context.Context) {
+	dn, visible, err := w.conn.DeletedObjectsVisible(ctx)
+	switch {
+	case err != nil:
+		w.log.Debug("could not tell whether deletions are visible", "error", err)
+	case !visible:
+		w.log.Warn("deletions in AD are not visible to the service account: they reach JumpCloud at the next full run, not the next delta run",
+			"account", w.opts.LDAP.BindDN, "container", dn,
+			"fix", "grant the account List Contents on the container ('adjc preflight' shows the command), or keep full_interval short")
+	}
 }
 
 // prime resumes from the stored cookie, or reads everything once to get one.
@@ -244,7 +260,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 		} else {
 			batch.Full = true
 		}
-		if !batch.Full && len(batch.Users)+len(batch.Groups)+len(batch.Members) == 0 {
+		if !batch.Full && len(batch.Users)+len(batch.Groups)+len(batch.Members)+len(batch.Deleted) == 0 {
 			w.log.Debug("change ignored: no attribute adjc reads changed")
 			continue
 		}
@@ -261,13 +277,17 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 // incremental values (member;range=1-1 added, member;range=0-0 removed), so
 // a run can re-read just those members; other groups (an objectClass of
 // group, a name, or a member list sent whole) go to Groups; anything else
-// with an attribute adjc reads goes to Users. Deletions ask for a full run,
-// which only a full read can place (deleted objects lose their memberships
-// and most attributes).
+// with an attribute adjc reads goes to Users. Deletions (tombstones, which
+// keep neither memberships nor most attributes) go to Deleted, by
+// objectGUID: the run matches them against its last full read, where they
+// had their place. DirSync shows tombstones only to an account that may
+// list CN=Deleted Objects; to any other a deletion is simply not reported.
 func classify(changes []ldapx.Change, ev *schedule.Event, mapped ...string) {
 	for _, c := range changes {
 		if c.Deleted {
-			ev.Full = true
+			if !slices.Contains(ev.Deleted, c.GUID) {
+				ev.Deleted = append(ev.Deleted, c.GUID)
+			}
 			continue
 		}
 		delta := len(c.MembersAdded)+len(c.MembersRemoved) > 0

@@ -37,14 +37,14 @@ func TestClassify(t *testing.T) {
 		{name: "irrelevant", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{"description": {"x"}, "lastLogon": {"1"}}}},
 			want: schedule.Event{}},
 		{name: "guid only", changes: []ldapx.Change{{GUID: "u", Attributes: map[string][]string{}}}, want: schedule.Event{}},
-		{name: "deleted", changes: []ldapx.Change{{GUID: "u", Deleted: true}}, want: schedule.Event{Full: true}},
+		{name: "deleted", changes: []ldapx.Change{{GUID: "u", Deleted: true}}, want: schedule.Event{Deleted: []string{"u"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var got schedule.Event
 			classify(tt.changes, &got)
-			if !slices.Equal(got.Users, tt.want.Users) || !slices.Equal(got.Groups, tt.want.Groups) || got.Full != tt.want.Full ||
+			if !slices.Equal(got.Users, tt.want.Users) || !slices.Equal(got.Groups, tt.want.Groups) || got.Full != tt.want.Full || !slices.Equal(got.Deleted, tt.want.Deleted) ||
 				!maps.EqualFunc(got.Members, tt.want.Members, slices.Equal) {
 				t.Errorf("classify(%+v) = %+v, want %+v", tt.changes, got, tt.want)
 			}
@@ -131,6 +131,18 @@ func TestWatchLab(t *testing.T) {
 			t.Fatalf("event = %+v, want %s under Members, not Groups", ev, g.GUID)
 		}
 	}
+	// A deletion is notified too, and jcimport, which may list CN=Deleted
+	// Objects, is shown the tombstone: the event names it as deleted.
+	if err := admin.Delete(ctx, u.DN); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	for ev := next("a deletion"); !slices.Contains(ev.Deleted, u.GUID); ev = next("a deletion") {
+		if ev.Full {
+			t.Fatalf("event = %+v after a deletion, want %s deleted, not a full run", ev, u.GUID)
+		}
+	}
+	t.Logf("event after a deletion: %v", time.Since(deleted))
 }
 
 // TestPollerLab: a poll after a change names the changed user; a change to

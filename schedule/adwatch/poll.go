@@ -58,6 +58,7 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 		conn.Close()
 		return nil, ErrNoDirSync
 	}
+	w.checkDeletions(ctx)
 	if err := w.prime(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("adwatch: dirsync: %w", err)
@@ -66,9 +67,9 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 }
 
 // Poll returns what changed since the last poll, as a watch event would say
-// it: users, groups, member changes, or Full when only a full read can place
-// a change (a deletion). An event with nothing in it means nothing adjc reads
-// changed. An error leaves the cookie where it was: the caller runs a full
+// it: users, groups, member changes and deletions (when the account is
+// shown tombstones: see ldapx.Conn.DeletedObjectsVisible). An event with
+// nothing in it means nothing adjc reads changed. An error leaves the cookie where it was: the caller runs a full
 // reconcile, and the next poll asks again from the same point.
 //
 // A poll first reads the DC's highestCommittedUSN (a root DSE read, far

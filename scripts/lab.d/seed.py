@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Seed the adjc lab DC: fixture.ldif, the generated bulk users, service
-account passwords and jcsync's delegation.
+account passwords, jcsync's delegation and jcimport's right to list deleted
+objects.
 
 Usage: seed.py LAB_DIR FIXTURE_LDIF [--admin-password]
 
@@ -126,7 +127,7 @@ def seed_bulk(db, stats):
 def seed_fixture(db, lab, path, stats):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    passwords = {"jcimport": read_secret(lab, "jcimport"), "jcsync": read_secret(lab, "jcsync")}
+    passwords = {name: read_secret(lab, name) for name in ("jcimport", "jcreader", "jcsync")}
     for changetype, msg in db.parse_ldif(text):
         if changetype == ldb.CHANGETYPE_MODIFY:
             try:
@@ -162,6 +163,24 @@ def delegate(db, stats):
         if ace not in current:
             sd.dacl_add_ace(USERS, ace)
             stats["aces"] += 1
+
+
+def grant_deleted_objects(db, stats):
+    """Let jcimport list CN=Deleted Objects, as Microsoft KB 892806 does with
+    `dsacls "CN=Deleted Objects,<domain>" /g <account>:LCRP`: DirSync then
+    reports deletions (tombstones) to it. The container is itself deleted,
+    so every read and write needs the show-deleted control, which
+    `samba-tool dsacl set` does not pass. jcreader stays without it."""
+    res = db.search(base=USERS, scope=ldb.SCOPE_SUBTREE, expression="(sAMAccountName=jcimport)", attrs=["objectSid"])
+    sid = str(ndr_unpack(security.dom_sid, res[0]["objectSid"][0]))
+    controls = ["show_deleted:1", "sd_flags:1:%d" % security.SECINFO_DACL]
+    sd = SDUtils(db)
+    dn = "CN=Deleted Objects," + BASE
+    current = sd.read_sd_on_dn(dn, controls=controls)
+    if any(str(ace.trustee) == sid for ace in current.dacl.aces):
+        return  # an unchanged re-seed must not bump uSNChanged
+    sd.update_aces_in_dacl(dn, add_aces=["(A;;LCRP;;;%s)" % sid], controls=controls)
+    stats["aces"] += 1
 
 
 def protect_privileged(db, stats):
@@ -205,6 +224,7 @@ def main():
         seed_bulk(db, stats)
         seed_fixture(db, lab, fixture, stats)
         delegate(db, stats)
+        grant_deleted_objects(db, stats)
         protect_privileged(db, stats)
     except BaseException:
         db.transaction_cancel()
@@ -214,7 +234,7 @@ def main():
         import scale
         scale.seed_scale(db, scale_spec, stats)
         protect_privileged(db, stats)
-    print("seed: %d added, %d already there, %d modifications, %d ACEs added on CN=Users, %d adminCount=1 objects protected, %.1fs"
+    print("seed: %d added, %d already there, %d modifications, %d ACEs added (CN=Users, CN=Deleted Objects), %d adminCount=1 objects protected, %.1fs"
           % (stats["added"], stats["kept"], stats["modified"], stats["aces"], stats["protected"], time.monotonic() - start))
 
 
