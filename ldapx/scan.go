@@ -44,16 +44,29 @@ type containerScan struct {
 	done bool
 }
 
+// scanLimits are scanMin, maxPausedScans and the page size (0: the
+// default); a test sets small ones on its connection to make a small OU
+// take several pages and pauses.
+type scanLimits struct {
+	min, paused int
+	page        uint32
+}
+
 // scanner holds a walk's container scans, by normalised container DN.
 type scanner struct {
 	c      *Conn
 	attrs  []string
+	limits scanLimits
 	scans  map[string]*containerScan
 	paused []*containerScan // oldest first
 }
 
 func newScanner(c *Conn, attrs []string) *scanner {
-	return &scanner{c: c, attrs: attrs, scans: map[string]*containerScan{}}
+	s := &scanner{c: c, attrs: attrs, limits: scanLimits{min: scanMin, paused: maxPausedScans}, scans: map[string]*containerScan{}}
+	if c.scanTune != nil {
+		s.limits = *c.scanTune
+	}
+	return s
 }
 
 // close abandons the scans still paused.
@@ -98,14 +111,14 @@ func (s *scanner) scanContainers(ctx context.Context, todo []string, pre map[str
 	}
 	for _, k := range slices.Sorted(maps.Keys(wanted)) {
 		n := wanted[k]
-		if n < scanMin {
+		if n < s.limits.min {
 			continue
 		}
 		sc := s.scans[k]
 		switch {
 		case sc == nil:
 			sc = &containerScan{base: parents[k]}
-			sc.next, sc.stop = iter.Pull2(s.c.pages(ctx, Query{Base: parents[k], Scope: ldap.ScopeSingleLevel, Filter: scanFilter, Attributes: s.attrs}))
+			sc.next, sc.stop = iter.Pull2(s.c.pages(ctx, Query{Base: parents[k], Scope: ldap.ScopeSingleLevel, Filter: scanFilter, Attributes: s.attrs, PageSize: s.limits.page}))
 			s.scans[k] = sc
 		case sc.done:
 			continue
@@ -118,7 +131,7 @@ func (s *scanner) scanContainers(ctx context.Context, todo []string, pre map[str
 		}
 		s.c.log.Debug("ldap container scan", "base", parents[k], "wanted", n, "read", read, "finished", sc.done)
 		if !sc.done {
-			if len(s.paused) == maxPausedScans {
+			if len(s.paused) > 0 && len(s.paused) >= s.limits.paused {
 				s.end(s.paused[0])
 				s.paused = s.paused[1:]
 			}
