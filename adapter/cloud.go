@@ -66,56 +66,23 @@ func userAnchor(u jcapi.SystemUser) string {
 // ReadCloud reads every JumpCloud system user and user group, with each
 // group's direct members, as the engine's actual state.
 func ReadCloud(ctx context.Context, c *jcapi.Client) (reconcile.Cloud, error) {
-	// Users are listed while groups and their members are: the listings
-	// are independent, and one after the other the users' pages left the
-	// client's calls in flight idle. The client bounds them all together.
 	var cl reconcile.Cloud
-	err := readAll(ctx,
-		func(ctx context.Context) error {
-			for u, err := range c.SystemUsers(ctx, jcapi.ListOptions{}) {
-				if err != nil {
-					return fmt.Errorf("read jumpcloud: %w", err)
-				}
-				cl.Users = append(cl.Users, cloudUser(u))
-			}
-			return nil
-		},
-		func(ctx context.Context) error {
-			for g, err := range c.UserGroups(ctx, jcapi.ListOptions{}) {
-				if err != nil {
-					return fmt.Errorf("read jumpcloud: %w", err)
-				}
-				cl.Groups = append(cl.Groups, reconcile.CloudGroup{ID: g.ID, Name: g.Name, Anchor: GroupAnchor(g.Description)})
-			}
-			if err := readMembers(ctx, c, cl.Groups); err != nil {
-				return fmt.Errorf("read jumpcloud: %w", err)
-			}
-			return nil
-		})
-	if err != nil {
-		return reconcile.Cloud{}, err
+	for u, err := range c.SystemUsers(ctx, jcapi.ListOptions{}) {
+		if err != nil {
+			return reconcile.Cloud{}, fmt.Errorf("read jumpcloud: %w", err)
+		}
+		cl.Users = append(cl.Users, cloudUser(u))
+	}
+	for g, err := range c.UserGroups(ctx, jcapi.ListOptions{}) {
+		if err != nil {
+			return reconcile.Cloud{}, fmt.Errorf("read jumpcloud: %w", err)
+		}
+		cl.Groups = append(cl.Groups, reconcile.CloudGroup{ID: g.ID, Name: g.Name, Anchor: GroupAnchor(g.Description)})
+	}
+	if err := readMembers(ctx, c, cl.Groups); err != nil {
+		return reconcile.Cloud{}, fmt.Errorf("read jumpcloud: %w", err)
 	}
 	return cl, nil
-}
-
-// readAll runs the reads at once; the first to fail cancels the others,
-// and its error is returned (not the others' cancellations).
-func readAll(ctx context.Context, reads ...func(context.Context) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for _, read := range reads {
-		wg.Go(func() {
-			if err := read(ctx); err != nil {
-				once.Do(func() { first = err })
-				cancel(err)
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 func cloudUser(u jcapi.SystemUser) reconcile.CloudUser {

@@ -34,32 +34,16 @@ func userMarkers(u jcapi.SystemUser) reconcile.Markers {
 // associated with it directly (GET /v2/activedirectories/{id}/associations,
 // targets user and user_group).
 func ReadCloudFor(ctx context.Context, c *jcapi.Client, adID string) (reconcile.Cloud, error) {
-	if adID == "" {
-		return ReadCloud(ctx, c)
+	cl, err := ReadCloud(ctx, c)
+	if err != nil || adID == "" {
+		return cl, err
 	}
-	// The associations are read while the users and groups are: neither
-	// needs the other, and one after the other their 110 pages on the
-	// 10,000-user bench org were a second sequential walk after ReadCloud's.
-	// The client's bound on calls in flight and its rate limit hold for
-	// all of them together.
-	var cl reconcile.Cloud
 	bound := map[string]bool{}
-	err := readAll(ctx,
-		func(ctx context.Context) (err error) {
-			cl, err = ReadCloud(ctx, c)
-			return err
-		},
-		func(ctx context.Context) error {
-			for a, err := range c.ActiveDirectoryAssociations(ctx, adID, jcapi.TypeUser, jcapi.TypeUserGroup) {
-				if err != nil {
-					return fmt.Errorf("read jumpcloud: associations of active directory %s: %w", adID, err)
-				}
-				bound[a.To.Type+"/"+a.To.ID] = true
-			}
-			return nil
-		})
-	if err != nil {
-		return reconcile.Cloud{}, err
+	for a, err := range c.ActiveDirectoryAssociations(ctx, adID, jcapi.TypeUser, jcapi.TypeUserGroup) {
+		if err != nil {
+			return reconcile.Cloud{}, fmt.Errorf("read jumpcloud: associations of active directory %s: %w", adID, err)
+		}
+		bound[a.To.Type+"/"+a.To.ID] = true
 	}
 	for i := range cl.Users {
 		cl.Users[i].Markers.Bound = bound[jcapi.TypeUser+"/"+cl.Users[i].ID]
