@@ -67,6 +67,8 @@ type Conn struct {
 	log       *slog.Logger
 	transport Transport
 	rootDSE   *RootDSE
+	// scanTune replaces the walk's container-scan limits; tests only.
+	scanTune *scanLimits
 }
 
 // Dial connects to opts.URL, sets up TLS, and binds as opts.BindDN.

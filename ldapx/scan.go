@@ -2,6 +2,7 @@ package ldapx
 
 import (
 	"context"
+	"iter"
 	"maps"
 	"slices"
 
@@ -25,17 +26,78 @@ const scanMin = 200
 // scanFilter is what a container scan reads: what the walk can use.
 const scanFilter = "(|(objectClass=user)(objectClass=group))"
 
+// maxPausedScans is how many container scans the walk keeps paused (a
+// paged search stopped at a page boundary, to be resumed at a later level)
+// at once; when one more would pause, the oldest is abandoned and its
+// container's DNs are resolved in batches from then on. A DC keeps a few
+// paged searches per connection (AD's MaxResultSetsPerConn: 10), and the
+// walk must stay well under that.
+const maxPausedScans = 4
+
+// containerScan is one container paged through a level at a time: pulled
+// from [Conn.pages] and paused only at a page boundary, so that the
+// connection is free for the walk's other searches in between.
+type containerScan struct {
+	base string
+	next func() (*ldap.Entry, error, bool)
+	stop func()
+	done bool
+}
+
+// scanLimits are scanMin, maxPausedScans and the page size (0: the
+// default); a test sets small ones on its connection to make a small OU
+// take several pages and pauses.
+type scanLimits struct {
+	min, paused int
+	page        uint32
+}
+
+// scanner holds a walk's container scans, by normalised container DN.
+type scanner struct {
+	c      *Conn
+	attrs  []string
+	limits scanLimits
+	scans  map[string]*containerScan
+	paused []*containerScan // oldest first
+}
+
+func newScanner(c *Conn, attrs []string) *scanner {
+	s := &scanner{c: c, attrs: attrs, limits: scanLimits{min: scanMin, paused: maxPausedScans}, scans: map[string]*containerScan{}}
+	if c.scanTune != nil {
+		s.limits = *c.scanTune
+	}
+	return s
+}
+
+// close abandons the scans still paused.
+func (s *scanner) close() {
+	for _, sc := range s.paused {
+		s.end(sc)
+	}
+	s.paused = nil
+}
+
+func (s *scanner) end(sc *containerScan) {
+	if !sc.done {
+		sc.done = true
+		sc.stop()
+	}
+}
+
 // scanContainers pages, one level, through each container holding at least
 // scanMin of todo's DNs, and keeps every user and group it reads in pre
 // (by normalised DN), wanted now or not: a group found there may be reached
 // at the next level. Out-of-scope objects in pre are never added to the
-// graph; the walk only takes what it reaches. A container is read for at
-// most twice as many entries as it has wanted DNs, so a big OU with few
-// in-scope users costs at most twice the entries the batches would have
-// read; DNs not found by then are resolved in batches as before. A
-// container is scanned once per walk (scanned): paging it again would return
-// the same first entries.
-func (c *Conn) scanContainers(ctx context.Context, todo, attrs []string, pre map[string]*ldap.Entry, scanned map[string]bool) error {
+// graph; the walk only takes what it reaches. At one level a container is
+// read for twice as many entries as it has wanted DNs, rounded up to the
+// end of the page the DC is sending (its entries are already paid for), so
+// a big OU with few in-scope users costs at most about twice the entries
+// the batches would have read; DNs not found by then are resolved in
+// batches as before. The scan then pauses, and a later level that again
+// wants scanMin or more of the container's DNs resumes it where it
+// stopped: paging it from the start again would return the same first
+// entries.
+func (s *scanner) scanContainers(ctx context.Context, todo []string, pre map[string]*ldap.Entry) error {
 	wanted := map[string]int{}
 	parents := map[string]string{}
 	for _, dn := range todo {
@@ -49,23 +111,58 @@ func (c *Conn) scanContainers(ctx context.Context, todo, attrs []string, pre map
 	}
 	for _, k := range slices.Sorted(maps.Keys(wanted)) {
 		n := wanted[k]
-		if n < scanMin || scanned[k] {
+		if n < s.limits.min {
 			continue
 		}
-		scanned[k] = true
-		read := 0
-		for e, err := range c.Search(ctx, Query{Base: parents[k], Scope: ldap.ScopeSingleLevel, Filter: scanFilter, Attributes: attrs}) {
-			if err != nil {
-				return err
-			}
-			pre[normDN(e.DN)] = e
-			if read++; read >= 2*n {
-				break
-			}
+		sc := s.scans[k]
+		switch {
+		case sc == nil:
+			sc = &containerScan{base: parents[k]}
+			sc.next, sc.stop = iter.Pull2(s.c.pages(ctx, Query{Base: parents[k], Scope: ldap.ScopeSingleLevel, Filter: scanFilter, Attributes: s.attrs, PageSize: s.limits.page}))
+			s.scans[k] = sc
+		case sc.done:
+			continue
+		default:
+			s.paused = slices.DeleteFunc(s.paused, func(p *containerScan) bool { return p == sc })
 		}
-		c.log.Debug("ldap container scan", "base", parents[k], "wanted", n, "read", read)
+		read, err := s.read(sc, 2*n, pre)
+		if err != nil {
+			return err
+		}
+		s.c.log.Debug("ldap container scan", "base", parents[k], "wanted", n, "read", read, "finished", sc.done)
+		if !sc.done {
+			if len(s.paused) > 0 && len(s.paused) >= s.limits.paused {
+				s.end(s.paused[0])
+				s.paused = s.paused[1:]
+			}
+			s.paused = append(s.paused, sc)
+		}
 	}
 	return nil
+}
+
+// read pulls entries of sc into pre until at least want are read and a
+// page has ended, or the container has no more.
+func (s *scanner) read(sc *containerScan, want int, pre map[string]*ldap.Entry) (int, error) {
+	read := 0
+	for {
+		e, err, ok := sc.next()
+		switch {
+		case !ok:
+			sc.done = true
+			return read, nil
+		case err != nil:
+			s.end(sc)
+			return read, err
+		case e == nil: // a page boundary
+			if read >= want {
+				return read, nil
+			}
+		default:
+			pre[normDN(e.DN)] = e
+			read++
+		}
+	}
 }
 
 // addEntry puts one entry the walk reached into g: a group (with all its

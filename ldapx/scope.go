@@ -223,7 +223,8 @@ func (c *Conn) walk(ctx context.Context, domain string, root Group, extra []stri
 	frontier := root.Members
 	attrs := withExtra(userAttrs, append(extra, "objectClass", "cn", "description", "member")...)
 	pre := map[string]*ldap.Entry{} // read by scanContainers, not yet reached
-	scanned := map[string]bool{}
+	scans := newScanner(c, attrs)
+	defer scans.close()
 	for len(frontier) > 0 {
 		var todo []string
 		seen := map[string]bool{}
@@ -245,7 +246,7 @@ func (c *Conn) walk(ctx context.Context, domain string, root Group, extra []stri
 			todo = append(todo, dn)
 		}
 		frontier = nil
-		if err := c.scanContainers(ctx, todo, attrs, pre, scanned); err != nil {
+		if err := scans.scanContainers(ctx, todo, pre); err != nil {
 			return nil, err
 		}
 		var rest []string

@@ -36,6 +36,25 @@ type Query struct {
 // result with success is read as it is.
 func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error] {
 	return func(yield func(*ldap.Entry, error) bool) {
+		for e, err := range c.pages(ctx, q) {
+			if e == nil && err == nil {
+				continue // a page boundary
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+}
+
+// pages is [Conn.Search] that also yields (nil, nil) after each whole page
+// that has another after it, before asking for that one: a consumer that
+// stops there (or, through iter.Pull, pauses there) leaves no page half
+// read, so the connection is free for other searches meanwhile (go-ldap
+// hands a connection's messages to their searches one by one, and an
+// unread entry would hold up every other search on it).
+func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error] {
+	return func(yield func(*ldap.Entry, error) bool) {
 		size := q.PageSize
 		if size == 0 {
 			size = DefaultPageSize
@@ -98,6 +117,10 @@ func (c *Conn) Search(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error
 				return
 			}
 			paging.SetCookie(cookie)
+			if !yield(nil, nil) {
+				c.abandonPaging(req, paging)
+				return
+			}
 		}
 	}
 }

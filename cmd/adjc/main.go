@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -21,6 +22,15 @@ func main() {
 // run builds the real Factory, runs the command line and reports its error
 // once. Only this package touches os.Args, os.Environ and the signals.
 func run() error {
+	if path := os.Getenv("ADJC_CPUPROFILE"); path != "" {
+		// Undocumented, for profiling a whole process (scripts/bench's
+		// noop-cycle): where a run's time goes, start to exit.
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	// SIGTERM too: `schedule` runs under service managers that stop with it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,8 @@
+package ldapx
+
+// SetScanLimits gives c's walks small container-scan limits (scanMin,
+// maxPausedScans, page size), so that a test's small OUs take several
+// pages, pauses and resumptions.
+func SetScanLimits(c *Conn, min, paused int, page uint32) {
+	c.scanTune = &scanLimits{min: min, paused: paused, page: page}
+}
