@@ -161,10 +161,24 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 // Snapshot is one full read of both sides, kept by a long-lived caller
 // (`schedule`) so that a run for a few changed users re-reads only them.
 type Snapshot struct {
+	// Directory and Cloud are the full read as it was made; targeted runs
+	// fold what they read and apply into [Snapshot.Base], not into them.
 	Directory reconcile.Directory
 	Cloud     reconcile.Cloud
 	// Index is nil when targeted reads are not possible.
 	Index *Index
+
+	base *reconcile.Base
+}
+
+// Base returns the state targeted runs plan against: the full read,
+// indexed once ([reconcile.NewBase]), with what targeted runs since read
+// and applied folded in.
+func (s *Snapshot) Base() *reconcile.Base {
+	if s.base == nil {
+		s.base = reconcile.NewBase(s.Directory, s.Cloud)
+	}
+	return s.base
 }
 
 // MaxTargeted is the fewest AD users [ReadFresh] will re-read one by one
@@ -304,35 +318,12 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, tooMany(snap, len(guids))
 	}
 	f.GUIDs = guids
-	want := lowerSet(guids)
-	known := lowerSet(nil) // users in the last full read, on either side
-	for _, u := range snap.Directory.Users {
-		known[strings.ToLower(u.GUID)] = true
-	}
-	for _, u := range snap.Cloud.Users {
-		if u.Anchor != "" {
-			known[strings.ToLower(u.Anchor)] = true
-		}
-	}
-	cachedIn := map[string]bool{}
-	for _, u := range snap.Directory.Users {
-		if want[strings.ToLower(u.GUID)] {
-			cachedIn[strings.ToLower(u.GUID)] = true
-		}
-	}
-	cachedGroups := map[string][]string{}
-	for _, g := range snap.Directory.Groups {
-		if g.Scope {
-			// The JumpCloud group's membership is scope itself (cachedIn);
-			// the index lists the groups nested in it.
-			continue
-		}
-		for _, m := range g.Members {
-			if want[strings.ToLower(m)] {
-				cachedGroups[strings.ToLower(m)] = append(cachedGroups[strings.ToLower(m)], g.GUID)
-			}
-		}
-	}
+	// What the last full read (and the targeted runs since) hold, looked
+	// up user by user: a user in it on either side, in scope, its groups
+	// (the JumpCloud group's membership is scope itself; the index lists
+	// the groups nested in it).
+	base := snap.Base()
+	known := func(g string) bool { return base.HasUser(g) || base.HasAnchor(g) }
 	reads, err := readUsers(ctx, conn, idx, guids)
 	if err != nil {
 		return f, err
@@ -343,7 +334,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 		u, memberOf, err := reads[i].u, reads[i].memberOf, reads[i].err
 		if errors.Is(err, ldapx.ErrNoSuchObject) {
-			if known[strings.ToLower(g)] {
+			if known(g) {
 				return f, fullRun("user %s, in the last full read, is no longer a user", g)
 			}
 			// A group whose name changed (DirSync did not say it is a
@@ -371,9 +362,9 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		if chain != in {
 			return f, fullRun("scope of %s changed since the last full read (nesting changed)", u.DN)
 		}
-		had := cachedGroups[strings.ToLower(g)]
+		had := base.Groups(g)
 		slices.Sort(had)
-		if !moved[strings.ToLower(g)] && (in != cachedIn[strings.ToLower(g)] || !slices.Equal(groups, had)) {
+		if !moved[strings.ToLower(g)] && (in != base.HasUser(g) || !slices.Equal(groups, had)) {
 			return f, fullRun("group memberships of %s changed unannounced", u.DN)
 		}
 		if !in {
@@ -397,7 +388,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			f.NestedAdmins = append(f.NestedAdmins, u.GUID)
 		}
 	}
-	if err := readFreshCloud(ctx, jc, snap.Cloud, &f); err != nil {
+	if err := readFreshCloud(ctx, jc, base, &f); err != nil {
 		return f, err
 	}
 	return f, nil

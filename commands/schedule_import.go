@@ -147,7 +147,13 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 		return schedule.Summary{}, err
 	}
 	defer release()
-	plan := reconcile.DiffTargeted(snap.Directory, snap.Cloud, fresh, im.pol)
+	// The plan of DiffTargeted, computed over the users it concerns: the
+	// cache is folded into in place, and dropped unless the run applies
+	// all of its plan.
+	base := snap.Base()
+	im.cache = nil
+	base.Refresh(fresh)
+	plan := base.Plan(fresh.GUIDs, im.pol)
 	for _, c := range plan.Changes {
 		if c.Group != nil && c.Group.ID == "" {
 			// The group would be created by the full plan, which a
@@ -157,13 +163,12 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 	}
 	sum, res, err := applyScheduledResult(ctx, im.opts, im.cfg, im.d, plan, target, im.opts.Concurrency, im.pol)
 	sum.Targeted = true
-	dir, cloud := reconcile.Refresh(snap.Directory, snap.Cloud, fresh)
-	im.cache = nil
 	if err == nil && sum.Applied == sum.Planned {
 		// Users this run created, adopted or deleted carry other anchors
 		// now: the cache says so, so that the next targeted run reads them
 		// by id. Field values left stale are re-read with the user.
-		im.cache = &adapter.Snapshot{Directory: dir, Cloud: reconcile.Anchored(cloud, res), Index: snap.Index}
+		base.Anchored(res)
+		im.cache = snap
 	}
 	return sum, err
 }
@@ -208,6 +213,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		cloud = c
 	}
 	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	im.cache.Base() // indexed now, not in the first delta tick
 	im.lastFull = im.opts.Now()
 	im.share(ctx, pos, taken)
 	return sum, nil
