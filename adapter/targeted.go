@@ -167,6 +167,9 @@ type Snapshot struct {
 	Cloud     reconcile.Cloud
 	// Index is nil when targeted reads are not possible.
 	Index *Index
+	// ReadCalls is the JumpCloud requests the full read took (0 when not
+	// counted): what [TargetedLimit] weighs a targeted run against.
+	ReadCalls int64 `json:",omitempty"`
 
 	base *reconcile.Base
 }
@@ -187,33 +190,50 @@ func (s *Snapshot) Base() *reconcile.Base {
 const MaxTargeted = 50
 
 // targetedCalls is about what re-reading one changed user costs in
-// JumpCloud (the user by id, its group bindings, a search for its name) and
-// in AD (the user with its groups, its scope, its admin status).
+// JumpCloud: the user by id and its group bindings, and a search for its
+// username or email when it holds a new one (a rename, a user to create
+// or adopt). In AD it costs three searches by GUID and DN, all indexed.
 const targetedCalls = 3
 
 // TargetedLimit is the most changed users [ReadFresh] re-reads one by one
-// against snap before a full run is the cheaper way: a full read of
-// JumpCloud costs a page per 100 users and per 100 groups plus a member
-// list per group, and a full run that applies changes reads it again
-// afterwards; a targeted one costs about three calls per user. It is never
-// below [MaxTargeted].
+// against snap before a full run is the cheaper way, in JumpCloud calls
+// (the API's request budget, and most of the time of either way): a full
+// run reads JumpCloud once to plan and, when it applies changes, once more
+// afterwards, each read costing what the last full read took
+// ([Snapshot.ReadCalls]; estimated from the sizes when unknown: a page per
+// 100 users and per 100 groups plus a member list per group), while a
+// targeted run costs about three calls a user ([targetedCalls]). The
+// writes are the same either way. It is never below [MaxTargeted].
 func TargetedLimit(snap *Snapshot) int {
 	if snap == nil {
 		return MaxTargeted
 	}
-	return max(MaxTargeted, 2*fullReadCalls(snap.Cloud)/targetedCalls)
+	return max(MaxTargeted, 2*FullReadCalls(snap)/targetedCalls)
 }
 
-// fullReadCalls estimates the JumpCloud requests of a full read of c.
-func fullReadCalls(c reconcile.Cloud) int {
+// FullReadCalls is the JumpCloud requests of one full read of snap's org:
+// what the last one took when it was counted, else an estimate from the
+// numbers of users and groups.
+func FullReadCalls(snap *Snapshot) int {
+	if snap.ReadCalls > 0 {
+		return int(snap.ReadCalls)
+	}
+	users, groups := len(snap.Cloud.Users), len(snap.Cloud.Groups)
+	if snap.base != nil {
+		users, groups = snap.base.Size()
+	}
 	pages := func(n int) int { return (n + 99) / 100 }
-	return pages(len(c.Users)) + pages(len(c.Groups)) + len(c.Groups)
+	return pages(users) + pages(groups) + groups
 }
+
+// TargetedCalls is about the JumpCloud requests of re-reading n changed
+// users one by one.
+func TargetedCalls(n int) int { return n * targetedCalls }
 
 // tooMany is the error of a change too large to re-read one by one.
 func tooMany(snap *Snapshot, users int) error {
-	return fullRun("%d users changed: a full run (about %d JumpCloud calls to read, and read again after applying) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
-		users, 2*fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
+	return fullRun("%d users changed: a full run (about %d JumpCloud calls: %d to read, as the last full read took, and as many to read again after applying) is cheaper than re-reading them one by one (about %d, %d a user; the limit here is %d users)",
+		users, 2*FullReadCalls(snap), FullReadCalls(snap), TargetedCalls(users), targetedCalls, TargetedLimit(snap))
 }
 
 // Changed is what a watch saw change in AD since the last run.

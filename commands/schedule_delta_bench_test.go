@@ -35,7 +35,11 @@ const (
 //     DirSync search, the second skipping it (the DC's USN stood still);
 //   - one: a delta tick after one user's givenName changed in AD;
 //   - bulk: a tick after ADJC_BENCH_BULK_CHANGES users' givenName changed
-//     (bulk-full is 1 when it ran full because that was cheaper);
+//     (bulk-full is 1 when it ran full because that was cheaper), then
+//     bulk-other: the same users changed again, run the other way (a full
+//     run asked for, or targeted reads however many users changed), and
+//     bulk-cheaper is 1 when the way the tick chose cost no more calls
+//     and no more time than the other;
 //   - interval: the full run the full interval (1 min here) brings.
 //
 // The changed names are put back in AD before the interval run. Run it
@@ -147,14 +151,34 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		}
 		report("one", rec, took)
 
+		// The bulk change, the way the tick chose; then the same change
+		// again (other names, the same users) the other way: a full run
+		// asked for, or targeted reads however many users changed.
 		rename(users[1:bulk+1], "Bulk")
 		rec, took = r.tick()
 		report("bulk", rec, took)
+		chose := rec.Summary.Kind()
 		full := 0.0
-		if rec.Summary.Kind() == "full" {
+		if chose == "full" {
 			full = 1
+			r.forceTargeted.Store(true)
+		} else {
+			r.requestFull()
 		}
 		b.ReportMetric(full, "bulk-full")
+		rename(users[1:bulk+1], "Other")
+		alt, altTook := r.tick()
+		r.forceTargeted.Store(false)
+		if alt.Summary.Kind() == chose || alt.Summary.Applied != rec.Summary.Applied {
+			b.Fatalf("bulk change the other way ran %s (applied %d), after %s (applied %d): %s",
+				alt.Summary.Kind(), alt.Summary.Applied, chose, rec.Summary.Applied, alt.Summary.FullReason)
+		}
+		report("bulk-other", alt, altTook)
+		cheaper := 0.0
+		if rec.Summary.Calls <= alt.Summary.Calls && took <= altTook {
+			cheaper = 1
+		}
+		b.ReportMetric(cheaper, "bulk-cheaper")
 
 		// Put the names back (a tick applies them), then tick until the
 		// full interval brings its full run.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
@@ -184,7 +185,10 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	}
 	im.consumed = pos
 	taken := im.opts.Now()
-	st, err := im.opts.ReadState(ctx, im.cfg, im.d)
+	// The JumpCloud requests of the read are what the next delta ticks
+	// weigh re-reading changed users against (adapter.TargetedLimit).
+	rctx, readCalls := jcapi.CountCalls(ctx)
+	st, err := im.opts.ReadState(rctx, im.cfg, im.d)
 	if err != nil {
 		return schedule.Summary{}, err
 	}
@@ -212,7 +216,7 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		}
 		cloud = c
 	}
-	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index, ReadCalls: readCalls.N()}
 	im.cache.Base() // indexed now, not in the first delta tick
 	im.lastFull = im.opts.Now()
 	im.share(ctx, pos, taken)
