@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +23,30 @@ import (
 const (
 	envBenchConfig = "ADJC_BENCH_SCHEDULE_CONFIG" // adjc config of a domain already imported
 	envBenchBulk   = "ADJC_BENCH_BULK_CHANGES"    // users changed in the one big tick (default 1000)
+	// envBenchProfile, when set, is a file prefix: the no-op tick with a
+	// DirSync search and the one-user tick are CPU-profiled to
+	// <prefix>-noopsearch.prof and <prefix>-one.prof.
+	envBenchProfile = "ADJC_BENCH_TICK_CPUPROFILE"
 )
+
+// profiled runs tick under the CPU profiler when envBenchProfile is set.
+func profiled(b *testing.B, name string, tick func() (schedule.Record, time.Duration)) (schedule.Record, time.Duration) {
+	prefix := os.Getenv(envBenchProfile)
+	if prefix == "" {
+		return tick()
+	}
+	f, err := os.Create(prefix + "-" + name + ".prof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.SetCPUProfileRate(1000) // a tick is tens of milliseconds
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	return tick()
+}
 
 // BenchmarkScheduleDeltaTicks measures what scheduled ticks cost, in real
 // time and JumpCloud calls, on an org that matches its domain (scripts/bench
@@ -47,6 +72,9 @@ const (
 // variables), or by hand against an imported lab:
 //
 //	ADJC_BENCH_SCHEDULE_CONFIG=adjc.yaml go test ./commands -run '^$' -bench ScheduleDeltaTicks -benchtime 1x
+//
+// ADJC_BENCH_TICK_CPUPROFILE=/tmp/tick (passed through scripts/bench too)
+// CPU-profiles the no-op tick with a search and the one-user tick.
 func BenchmarkScheduleDeltaTicks(b *testing.B) {
 	cfgFile := os.Getenv(envBenchConfig)
 	if cfgFile == "" {
@@ -133,7 +161,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		// The first poll searches DirSync (finding nothing adjc reads);
 		// the next finds the DC's highestCommittedUSN where it was and
 		// skips the search.
-		rec, took = r.tick()
+		rec, took = profiled(b, "noopsearch", r.tick)
 		if rec.Summary.Kind() != "delta" {
 			b.Fatalf("no-op tick ran %s: %s", rec.Summary.Kind(), rec.Summary.FullReason)
 		}
@@ -145,7 +173,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		report("noop", rec, took)
 
 		rename(users[:1], "One")
-		rec, took = r.tick()
+		rec, took = profiled(b, "one", r.tick)
 		if rec.Summary.Kind() != "delta" || rec.Summary.Applied != 1 {
 			b.Fatalf("one-user tick ran %s, applied %d: %s", rec.Summary.Kind(), rec.Summary.Applied, rec.Summary.FullReason)
 		}
