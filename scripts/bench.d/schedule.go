@@ -16,6 +16,7 @@ func measureSchedule(ctx context.Context, o options, l *lab, logf logFunc) ([]ro
 	bulk := max(100, o.users/10) // 1,000 on the 10,000-user fixture, 100 (a fifth) in --small
 	scope := fmt.Sprintf("%d users / %d groups", o.users, o.groups)
 	full, fullCalls := "full scheduled run (full-now), nothing changed", "its JumpCloud calls"
+	syncFull, syncFullCalls := "full sync run (full-now), nothing changed", "its JumpCloud calls"
 	rows := []row{
 		{Name: "tick-noop", Unit: "s", Target: "≤ 0.05 s", TargetMax: 0.05 + 1e-9, Baseline: full,
 			What: "adjc schedule --import, delta tick, nothing written in AD since the last (highestCommittedUSN read, no DirSync search), " + scope},
@@ -37,6 +38,14 @@ func measureSchedule(ctx context.Context, o options, l *lab, logf logFunc) ([]ro
 			What: "delta tick, nothing adjc reads changed, with a DirSync search (the domain was written to)"},
 		{Name: "calls-per-hour", Unit: "calls", Baseline: "every 90 s tick full",
 			What: "JumpCloud calls per idle hour at 90 s ticks, --full-interval 1h: one full run and 39 no-op delta ticks"},
+		{Name: "tick-sync-noop", Unit: "s", Target: "≤ 0.05 s", TargetMax: 0.05 + 1e-9, Baseline: syncFull,
+			What: "adjc schedule --sync (two-way), delta tick from Directory Insights events, nothing changed, " + scope},
+		{Name: "tick-sync-noop-calls", Unit: "calls", Target: "≤ 2 calls", TargetMax: 2.5, Baseline: syncFullCalls,
+			What: "JumpCloud API calls of that tick"},
+		{Name: "tick-sync-one", Unit: "s", Baseline: syncFull,
+			What: "sync delta tick after one bound JumpCloud user's lastname changed through the API: event read, user re-read on both sides, written to AD"},
+		{Name: "tick-sync-one-calls", Unit: "calls", Baseline: syncFullCalls,
+			What: "JumpCloud API calls of that tick"},
 	}
 	if o.commandsTest == "" {
 		rows[0].Note = "not run: no -commands-test binary"
@@ -61,10 +70,21 @@ func measureSchedule(ctx context.Context, o options, l *lab, logf logFunc) ([]ro
 			env = append(env, k+"="+v)
 		}
 		m, err := goBench(ctx, o.commandsTest, "^BenchmarkScheduleDeltaTicks$", env)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		ms, err := goBench(ctx, o.commandsTest, "^BenchmarkScheduleSyncDeltaTicks$", env)
 		e.close()
 		if err != nil {
 			return nil, err
 		}
+		for j, k := range []string{"syncnoop-s", "syncnoop-calls", "syncone-s", "syncone-calls"} {
+			rows[10+j].Runs = append(rows[10+j].Runs, ms[k])
+			rows[10+j].BaselineRuns = append(rows[10+j].BaselineRuns, ms["syncfull-"+k[strings.Index(k, "-")+1:]])
+		}
+		logf("sync run %d: full %.3f s / %.0f calls; no-op tick %.4f s / %.0f calls; one change %.3f s / %.0f calls",
+			i+1, ms["syncfull-s"], ms["syncfull-calls"], ms["syncnoop-s"], ms["syncnoop-calls"], ms["syncone-s"], ms["syncone-calls"])
 		for j, k := range []string{"noop-s", "noop-calls", "one-s", "one-calls", "bulk-s", "bulk-calls", "interval-s", "interval-calls"} {
 			rows[j].Runs = append(rows[j].Runs, m[k])
 			if strings.HasPrefix(k, "bulk-") {
