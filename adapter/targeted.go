@@ -160,6 +160,8 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 
 // Snapshot is one full read of both sides, kept by a long-lived caller
 // (`schedule`) so that a run for a few changed users re-reads only them.
+// Make a new one rather than change a copy's fields: a copy shares the
+// state [Snapshot.Base] indexed.
 type Snapshot struct {
 	// Directory and Cloud are the full read as it was made; targeted runs
 	// fold what they read and apply into [Snapshot.Base], not into them.
