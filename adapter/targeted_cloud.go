@@ -120,11 +120,5 @@ func each(n int, fn func(i int) error) error {
 	wg.Wait()
 	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
 }
-
-func lowerSet(l []string) map[string]bool {
-	m := make(map[string]bool, len(l))
-	for _, s := range l {
-		m[strings.ToLower(s)] = true
-	}
 	return m
 }
