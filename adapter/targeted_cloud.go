@@ -120,5 +120,3 @@ func each(n int, fn func(i int) error) error {
 	wg.Wait()
 	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
 }
-	return m
-}
