@@ -13,12 +13,12 @@ import (
 // them tells. It returns an error matching ErrFullRun for the JumpCloud
 // group itself (everything left scope) and for a group with groups nested
 // in it (the index would place their members in it still).
-func deletedGroup(idx *Index, dir reconcile.Directory, guid string) ([]string, error) {
-	i := slices.IndexFunc(dir.Groups, func(g reconcile.ADGroup) bool { return strings.EqualFold(g.GUID, guid) })
+func deletedGroup(idx *Index, base *reconcile.Base, guid string) ([]string, error) {
+	g, ok := base.Group(guid)
 	switch {
-	case i < 0:
+	case !ok:
 		return nil, fullRun("group %s in scope was deleted, but the last full read does not mirror it", guid)
-	case dir.Groups[i].Scope:
+	case g.Scope:
 		return nil, fullRun("the JumpCloud group was deleted")
 	}
 	holders := 0 // group DNs whose direct members the group gathers: itself and those nested in it
@@ -28,9 +28,9 @@ func deletedGroup(idx *Index, dir reconcile.Directory, guid string) ([]string, e
 		}
 	}
 	if holders != 1 {
-		return nil, fullRun("group %s in scope was deleted with groups nested in it", dir.Groups[i].Name)
+		return nil, fullRun("group %s in scope was deleted with groups nested in it", g.Name)
 	}
-	return dir.Groups[i].Members, nil
+	return g.Members, nil
 }
 
 // tombstoneGUID returns the objectGUID in the DN of a deleted object:
@@ -50,4 +50,12 @@ func tombstoneGUID(dn string) (string, bool) {
 		}
 	}
 	return guid, true
+}
+
+func lowerSet(l []string) map[string]bool {
+	m := make(map[string]bool, len(l))
+	for _, s := range l {
+		m[strings.ToLower(s)] = true
+	}
+	return m
 }

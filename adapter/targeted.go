@@ -160,11 +160,30 @@ func ReadDirectoryIndex(ctx context.Context, conn *ldapx.Conn, opts ReadOptions)
 
 // Snapshot is one full read of both sides, kept by a long-lived caller
 // (`schedule`) so that a run for a few changed users re-reads only them.
+// Make a new one rather than change a copy's fields: a copy shares the
+// state [Snapshot.Base] indexed.
 type Snapshot struct {
+	// Directory and Cloud are the full read as it was made; targeted runs
+	// fold what they read and apply into [Snapshot.Base], not into them.
 	Directory reconcile.Directory
 	Cloud     reconcile.Cloud
 	// Index is nil when targeted reads are not possible.
 	Index *Index
+	// ReadCalls is the JumpCloud requests the full read took (0 when not
+	// counted): what [TargetedLimit] weighs a targeted run against.
+	ReadCalls int64 `json:",omitempty"`
+
+	base *reconcile.Base
+}
+
+// Base returns the state targeted runs plan against: the full read,
+// indexed once ([reconcile.NewBase]), with what targeted runs since read
+// and applied folded in.
+func (s *Snapshot) Base() *reconcile.Base {
+	if s.base == nil {
+		s.base = reconcile.NewBase(s.Directory, s.Cloud)
+	}
+	return s.base
 }
 
 // MaxTargeted is the fewest AD users [ReadFresh] will re-read one by one
@@ -173,33 +192,50 @@ type Snapshot struct {
 const MaxTargeted = 50
 
 // targetedCalls is about what re-reading one changed user costs in
-// JumpCloud (the user by id, its group bindings, a search for its name) and
-// in AD (the user with its groups, its scope, its admin status).
+// JumpCloud: the user by id and its group bindings, and a search for its
+// username or email when it holds a new one (a rename, a user to create
+// or adopt). In AD it costs three searches by GUID and DN, all indexed.
 const targetedCalls = 3
 
 // TargetedLimit is the most changed users [ReadFresh] re-reads one by one
-// against snap before a full run is the cheaper way: a full read of
-// JumpCloud costs a page per 100 users and per 100 groups plus a member
-// list per group, and a full run that applies changes reads it again
-// afterwards; a targeted one costs about three calls per user. It is never
-// below [MaxTargeted].
+// against snap before a full run is the cheaper way, in JumpCloud calls
+// (the API's request budget, and most of the time of either way): a full
+// run reads JumpCloud once to plan and, when it applies changes, once more
+// afterwards, each read costing what the last full read took
+// ([Snapshot.ReadCalls]; estimated from the sizes when unknown: a page per
+// 100 users and per 100 groups plus a member list per group), while a
+// targeted run costs about three calls a user ([targetedCalls]). The
+// writes are the same either way. It is never below [MaxTargeted].
 func TargetedLimit(snap *Snapshot) int {
 	if snap == nil {
 		return MaxTargeted
 	}
-	return max(MaxTargeted, 2*fullReadCalls(snap.Cloud)/targetedCalls)
+	return max(MaxTargeted, 2*FullReadCalls(snap)/targetedCalls)
 }
 
-// fullReadCalls estimates the JumpCloud requests of a full read of c.
-func fullReadCalls(c reconcile.Cloud) int {
+// FullReadCalls is the JumpCloud requests of one full read of snap's org:
+// what the last one took when it was counted, else an estimate from the
+// numbers of users and groups.
+func FullReadCalls(snap *Snapshot) int {
+	if snap.ReadCalls > 0 {
+		return int(snap.ReadCalls)
+	}
+	users, groups := len(snap.Cloud.Users), len(snap.Cloud.Groups)
+	if snap.base != nil {
+		users, groups = snap.base.Size()
+	}
 	pages := func(n int) int { return (n + 99) / 100 }
-	return pages(len(c.Users)) + pages(len(c.Groups)) + len(c.Groups)
+	return pages(users) + pages(groups) + groups
 }
+
+// TargetedCalls is about the JumpCloud requests of re-reading n changed
+// users one by one.
+func TargetedCalls(n int) int { return n * targetedCalls }
 
 // tooMany is the error of a change too large to re-read one by one.
 func tooMany(snap *Snapshot, users int) error {
-	return fullRun("%d users changed: a full run (about %d JumpCloud calls to read, and read again after applying) is cheaper than re-reading them one by one (about %d; the limit here is %d)",
-		users, 2*fullReadCalls(snap.Cloud), users*targetedCalls, TargetedLimit(snap))
+	return fullRun("%d users changed: a full run (about %d JumpCloud calls: %d to read, as the last full read took, and as many to read again after applying) is cheaper than re-reading them one by one (about %d, %d a user; the limit here is %d users)",
+		users, 2*FullReadCalls(snap), FullReadCalls(snap), TargetedCalls(users), targetedCalls, TargetedLimit(snap))
 }
 
 // Changed is what a watch saw change in AD since the last run.
@@ -284,22 +320,19 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			return f, fullRun("group %s in scope or in the admins group changed", g)
 		}
 	}
-	known := lowerSet(nil) // users in the last full read, on either side
-	for _, u := range snap.Directory.Users {
-		known[strings.ToLower(u.GUID)] = true
-	}
-	for _, u := range snap.Cloud.Users {
-		if u.Anchor != "" {
-			known[strings.ToLower(u.Anchor)] = true
-		}
-	}
+	// What the last full read (and the targeted runs since) hold, looked
+	// up user by user: a user in it on either side, in scope, its groups
+	// (the JumpCloud group's membership is scope itself; the index lists
+	// the groups nested in it).
+	base := snap.Base()
+	known := func(g string) bool { return base.HasUser(g) || base.HasAnchor(g) }
 	guids := slices.Clone(ch.Users)
 	gone := lowerSet(nil)      // deleted users of the last full read: planned, not read
 	moved := map[string]bool{} // lower GUIDs of users added to or removed from a group that matters
 	for _, g := range ch.Deleted {
 		switch {
 		case idx.isGroup[strings.ToLower(g)]:
-			members, err := deletedGroup(idx, snap.Directory, g)
+			members, err := deletedGroup(idx, base, g)
 			if err != nil {
 				return f, err
 			}
@@ -310,7 +343,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 					guids = append(guids, m)
 				}
 			}
-		case known[strings.ToLower(g)]:
+		case known(g):
 			gone[strings.ToLower(g)] = true
 			guids = append(guids, g)
 		}
@@ -320,13 +353,13 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 	// old DN or its tombstone's. The deletion is planned from the
 	// tombstone: those values are not members to read.
 	deletedDN := lowerSet(nil)
-	for _, u := range snap.Directory.Users {
-		if gone[strings.ToLower(u.GUID)] {
+	for g := range gone {
+		if u, ok := base.User(g); ok {
 			deletedDN[strings.ToLower(u.DN)] = true
 		}
 	}
-	for _, g := range snap.Directory.Groups {
-		if slices.ContainsFunc(f.DeletedGroups, func(d string) bool { return strings.EqualFold(d, g.GUID) }) {
+	for _, d := range f.DeletedGroups {
+		if g, ok := base.Group(d); ok {
 			deletedDN[strings.ToLower(g.DN)] = true
 		}
 	}
@@ -344,7 +377,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 		for _, dn := range ch.Members[g] {
 			if guid, ok := tombstoneGUID(dn); ok || deletedDN[strings.ToLower(dn)] {
-				if ok && known[strings.ToLower(guid)] && !gone[strings.ToLower(guid)] {
+				if ok && known(guid) && !gone[strings.ToLower(guid)] {
 					gone[strings.ToLower(guid)] = true // its tombstone came in an earlier change
 					guids = append(guids, guid)
 				}
@@ -369,26 +402,6 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		return f, tooMany(snap, len(guids))
 	}
 	f.GUIDs = guids
-	want := lowerSet(guids)
-	cachedIn := map[string]bool{}
-	for _, u := range snap.Directory.Users {
-		if want[strings.ToLower(u.GUID)] {
-			cachedIn[strings.ToLower(u.GUID)] = true
-		}
-	}
-	cachedGroups := map[string][]string{}
-	for _, g := range snap.Directory.Groups {
-		if g.Scope {
-			// The JumpCloud group's membership is scope itself (cachedIn);
-			// the index lists the groups nested in it.
-			continue
-		}
-		for _, m := range g.Members {
-			if want[strings.ToLower(m)] {
-				cachedGroups[strings.ToLower(m)] = append(cachedGroups[strings.ToLower(m)], g.GUID)
-			}
-		}
-	}
 	reads, err := readUsers(ctx, conn, idx, guids, gone)
 	if err != nil {
 		return f, err
@@ -404,7 +417,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		}
 		u, memberOf, err := reads[i].u, reads[i].memberOf, reads[i].err
 		if errors.Is(err, ldapx.ErrNoSuchObject) {
-			if known[strings.ToLower(g)] {
+			if known(g) {
 				return f, fullRun("user %s, in the last full read, is no longer a user", g)
 			}
 			// A group whose name changed (DirSync did not say it is a
@@ -432,9 +445,9 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		if chain != in {
 			return f, fullRun("scope of %s changed since the last full read (nesting changed)", u.DN)
 		}
-		had := cachedGroups[strings.ToLower(g)]
+		had := base.Groups(g)
 		slices.Sort(had)
-		if !moved[strings.ToLower(g)] && (in != cachedIn[strings.ToLower(g)] || !slices.Equal(groups, had)) {
+		if !moved[strings.ToLower(g)] && (in != base.HasUser(g) || !slices.Equal(groups, had)) {
 			return f, fullRun("group memberships of %s changed unannounced", u.DN)
 		}
 		if !in {
@@ -458,7 +471,7 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 			f.NestedAdmins = append(f.NestedAdmins, u.GUID)
 		}
 	}
-	if err := readFreshCloud(ctx, jc, snap.Cloud, &f); err != nil {
+	if err := readFreshCloud(ctx, jc, base, &f); err != nil {
 		return f, err
 	}
 	return f, nil

@@ -18,14 +18,8 @@ import (
 // adoption). Each user's group bindings are read with it. Reads of one step
 // run concurrently (the client bounds them), so a run costs two round
 // trips to JumpCloud rather than one per call.
-func readFreshCloud(ctx context.Context, jc *jcapi.Client, cached reconcile.Cloud, f *reconcile.Fresh) error {
-	want := lowerSet(f.GUIDs)
-	var ids []string
-	for _, cu := range cached.Users {
-		if cu.Anchor != "" && want[strings.ToLower(cu.Anchor)] {
-			ids = append(ids, cu.ID)
-		}
-	}
+func readFreshCloud(ctx context.Context, jc *jcapi.Client, cached *reconcile.Base, f *reconcile.Fresh) error {
+	ids := cached.AnchoredTo(f.GUIDs)
 	users := make([]*jcapi.SystemUser, len(ids))
 	err := each(len(ids), func(i int) error {
 		u, err := jc.GetSystemUser(ctx, ids[i])
@@ -125,12 +119,4 @@ func each(n int, fn func(i int) error) error {
 	}
 	wg.Wait()
 	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
-}
-
-func lowerSet(l []string) map[string]bool {
-	m := make(map[string]bool, len(l))
-	for _, s := range l {
-		m[strings.ToLower(s)] = true
-	}
-	return m
 }

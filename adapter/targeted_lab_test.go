@@ -242,7 +242,8 @@ func TestReadFreshLab(t *testing.T) {
 	if f, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Users: []string{ghost}}); err != nil || len(f.Users) > 0 {
 		t.Errorf("no such object: ReadFresh() = %v, %v, want nothing", f.Users, err)
 	}
-	withGhost := *snap
+	// A new Snapshot: a copy of snap would share the state it indexed.
+	withGhost := adapter.Snapshot{Cloud: snap.Cloud, Index: snap.Index, Directory: snap.Directory}
 	withGhost.Directory.Users = append(slices.Clone(snap.Directory.Users), reconcile.ADUser{GUID: ghost, Username: "ghost"})
 	mustFull("a user of the last full read gone", &withGhost, adapter.Changed{Users: []string{ghost}})
 	mustFull("no index", &adapter.Snapshot{}, users(alice))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +23,30 @@ import (
 const (
 	envBenchConfig = "ADJC_BENCH_SCHEDULE_CONFIG" // adjc config of a domain already imported
 	envBenchBulk   = "ADJC_BENCH_BULK_CHANGES"    // users changed in the one big tick (default 1000)
+	// envBenchProfile, when set, is a file prefix: the no-op tick with a
+	// DirSync search and the one-user tick are CPU-profiled to
+	// <prefix>-noopsearch.prof and <prefix>-one.prof.
+	envBenchProfile = "ADJC_BENCH_TICK_CPUPROFILE"
 )
+
+// profiled runs tick under the CPU profiler when envBenchProfile is set.
+func profiled(b *testing.B, name string, tick func() (schedule.Record, time.Duration)) (schedule.Record, time.Duration) {
+	prefix := os.Getenv(envBenchProfile)
+	if prefix == "" {
+		return tick()
+	}
+	f, err := os.Create(prefix + "-" + name + ".prof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.SetCPUProfileRate(1000) // a tick is tens of milliseconds
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	return tick()
+}
 
 // BenchmarkScheduleDeltaTicks measures what scheduled ticks cost, in real
 // time and JumpCloud calls, on an org that matches its domain (scripts/bench
@@ -35,7 +60,11 @@ const (
 //     DirSync search, the second skipping it (the DC's USN stood still);
 //   - one: a delta tick after one user's givenName changed in AD;
 //   - bulk: a tick after ADJC_BENCH_BULK_CHANGES users' givenName changed
-//     (bulk-full is 1 when it ran full because that was cheaper);
+//     (bulk-full is 1 when it ran full because that was cheaper), then
+//     bulk-other: the same users changed again, run the other way (a full
+//     run asked for, or targeted reads however many users changed), and
+//     bulk-cheaper is 1 when the way the tick chose cost no more calls
+//     and no more time than the other;
 //   - interval: the full run the full interval (1 min here) brings.
 //
 // The changed names are put back in AD before the interval run. Run it
@@ -43,6 +72,9 @@ const (
 // variables), or by hand against an imported lab:
 //
 //	ADJC_BENCH_SCHEDULE_CONFIG=adjc.yaml go test ./commands -run '^$' -bench ScheduleDeltaTicks -benchtime 1x
+//
+// ADJC_BENCH_TICK_CPUPROFILE=/tmp/tick (passed through scripts/bench too)
+// CPU-profiles the no-op tick with a search and the one-user tick.
 func BenchmarkScheduleDeltaTicks(b *testing.B) {
 	cfgFile := os.Getenv(envBenchConfig)
 	if cfgFile == "" {
@@ -129,7 +161,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		// The first poll searches DirSync (finding nothing adjc reads);
 		// the next finds the DC's highestCommittedUSN where it was and
 		// skips the search.
-		rec, took = r.tick()
+		rec, took = profiled(b, "noopsearch", r.tick)
 		if rec.Summary.Kind() != "delta" {
 			b.Fatalf("no-op tick ran %s: %s", rec.Summary.Kind(), rec.Summary.FullReason)
 		}
@@ -141,20 +173,40 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		report("noop", rec, took)
 
 		rename(users[:1], "One")
-		rec, took = r.tick()
+		rec, took = profiled(b, "one", r.tick)
 		if rec.Summary.Kind() != "delta" || rec.Summary.Applied != 1 {
 			b.Fatalf("one-user tick ran %s, applied %d: %s", rec.Summary.Kind(), rec.Summary.Applied, rec.Summary.FullReason)
 		}
 		report("one", rec, took)
 
+		// The bulk change, the way the tick chose; then the same change
+		// again (other names, the same users) the other way: a full run
+		// asked for, or targeted reads however many users changed.
 		rename(users[1:bulk+1], "Bulk")
 		rec, took = r.tick()
 		report("bulk", rec, took)
+		chose := rec.Summary.Kind()
 		full := 0.0
-		if rec.Summary.Kind() == "full" {
+		if chose == "full" {
 			full = 1
+			r.forceTargeted.Store(true)
+		} else {
+			r.requestFull()
 		}
 		b.ReportMetric(full, "bulk-full")
+		rename(users[1:bulk+1], "Other")
+		alt, altTook := r.tick()
+		r.forceTargeted.Store(false)
+		if alt.Summary.Kind() == chose || alt.Summary.Applied != rec.Summary.Applied {
+			b.Logf("bulk change the other way ran %s (applied %d), after %s (applied %d): %s",
+				alt.Summary.Kind(), alt.Summary.Applied, chose, rec.Summary.Applied, alt.Summary.FullReason)
+		}
+		report("bulk-other", alt, altTook)
+		cheaper := 0.0
+		if rec.Summary.Calls <= alt.Summary.Calls && took <= altTook {
+			cheaper = 1
+		}
+		b.ReportMetric(cheaper, "bulk-cheaper")
 
 		// Put the names back (a tick applies them), then tick until the
 		// full interval brings its full run.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
+	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
@@ -147,7 +148,13 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 		return schedule.Summary{}, err
 	}
 	defer release()
-	plan := reconcile.DiffTargeted(snap.Directory, snap.Cloud, fresh, im.pol)
+	// The plan of DiffTargeted, computed over the users it concerns: the
+	// cache is folded into in place, and dropped unless the run applies
+	// all of its plan.
+	base := snap.Base()
+	im.cache = nil
+	base.Refresh(fresh)
+	plan := base.Plan(fresh.GUIDs, im.pol, fresh.DeletedGroups...)
 	for _, c := range plan.Changes {
 		if c.Group != nil && c.Group.ID == "" {
 			// The group would be created by the full plan, which a
@@ -157,13 +164,12 @@ func (im *scheduledImporter) targeted(ctx context.Context, t schedule.Trigger) (
 	}
 	sum, res, err := applyScheduledResult(ctx, im.opts, im.cfg, im.d, plan, target, im.opts.Concurrency, im.pol)
 	sum.Targeted = true
-	dir, cloud := reconcile.Refresh(snap.Directory, snap.Cloud, fresh)
-	im.cache = nil
 	if err == nil && sum.Applied == sum.Planned {
 		// Users this run created, adopted or deleted carry other anchors
 		// now: the cache says so, so that the next targeted run reads them
 		// by id. Field values left stale are re-read with the user.
-		im.cache = &adapter.Snapshot{Directory: dir, Cloud: reconcile.Anchored(cloud, res), Index: snap.Index}
+		base.Anchored(res)
+		im.cache = snap
 	}
 	return sum, err
 }
@@ -179,7 +185,10 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 	}
 	im.consumed = pos
 	taken := im.opts.Now()
-	st, err := im.opts.ReadState(ctx, im.cfg, im.d)
+	// The JumpCloud requests of the read are what the next delta ticks
+	// weigh re-reading changed users against (adapter.TargetedLimit).
+	rctx, readCalls := jcapi.CountCalls(ctx)
+	st, err := im.opts.ReadState(rctx, im.cfg, im.d)
 	if err != nil {
 		return schedule.Summary{}, err
 	}
@@ -207,7 +216,8 @@ func (im *scheduledImporter) full(ctx context.Context) (schedule.Summary, error)
 		}
 		cloud = c
 	}
-	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index}
+	im.cache = &adapter.Snapshot{Directory: st.Directory, Cloud: cloud, Index: st.Index, ReadCalls: readCalls.N()}
+	im.cache.Base() // indexed now, not in the first delta tick
 	im.lastFull = im.opts.Now()
 	im.share(ctx, pos, taken)
 	return sum, nil

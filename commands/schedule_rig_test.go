@@ -3,14 +3,18 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/adjc/adjc/adapter"
 	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/output"
+	"github.com/adjc/adjc/reconcile"
 	"github.com/adjc/adjc/schedule"
 )
 
@@ -32,6 +36,9 @@ type tickRig struct {
 	done     chan error
 	// start is the record of the start run (full).
 	start schedule.Record
+	// forceTargeted makes delta ticks re-read changed users one by one
+	// however many they are (the benchmark's other way of a bulk change).
+	forceTargeted atomic.Bool
 }
 
 // startTickRig starts the schedule of cfgFile's one domain with args (e.g.
@@ -63,6 +70,18 @@ func startTickRig(tb testing.TB, cfgFile string, args ...string) *tickRig {
 	}
 	cmd := newScheduleCmd(f, func(ctx context.Context, o *ScheduleOptions) error {
 		o.Clock = r.clock
+		if read := o.ReadFresh; read != nil {
+			o.ReadFresh = func(ctx context.Context, cfg *config.Config, d *config.Domain, snap *adapter.Snapshot, ch adapter.Changed) (reconcile.Fresh, reconcile.Target, func(), error) {
+				if snap != nil && r.forceTargeted.Load() {
+					// A full read that took ever so many calls: no change
+					// is too large to re-read one by one.
+					calls := snap.ReadCalls
+					snap.ReadCalls = math.MaxInt32
+					defer func() { snap.ReadCalls = calls }()
+				}
+				return read(ctx, cfg, d, snap, ch)
+			}
+		}
 		o.OnRun = func(rec schedule.Record) { r.ran <- rec }
 		o.OnStart = func(schedule.Trigger) { r.started <- struct{}{} }
 		return runSchedule(ctx, o)

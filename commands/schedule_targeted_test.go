@@ -86,14 +86,13 @@ func (x *targetedFixture) freshFor(snap *adapter.Snapshot, users []string) recon
 			}
 		}
 	}
-	for _, cu := range snap.Cloud.Users {
-		if !slices.Contains(users, cu.Anchor) {
-			continue
-		}
-		if now, ok := byID[cu.ID]; ok {
+	// The ids the state kept has for the users (the full read, with what
+	// targeted runs since created and deleted), as adapter.ReadFresh asks.
+	for _, id := range snap.Base().AnchoredTo(users) {
+		if now, ok := byID[id]; ok {
 			add(now)
 		} else {
-			f.Gone = append(f.Gone, cu.ID)
+			f.Gone = append(f.Gone, id)
 		}
 	}
 	for _, u := range x.ad.Users {
@@ -354,4 +353,53 @@ func TestScheduledImportDeltaTicks(t *testing.T) {
 	now = now.Add(time.Hour)
 	step("full interval", "full", "full interval")
 	step("after the full interval", "delta", "")
+}
+
+// TestDeltaTickCostsWhatChanged guards against a delta tick growing with
+// the scope again, without timing it: among 3,000 users in scope, a tick
+// after one user changed reads nothing in full (no AD scope read, no
+// JumpCloud re-read), plans over that user and its JumpCloud user alone,
+// and makes the one JumpCloud write; the next tick for another user works
+// from the state the first left, still without a full read.
+func TestDeltaTickCostsWhatChanged(t *testing.T) {
+	t.Parallel()
+	x := newTargetedFixture(t)
+	for i := range 3000 {
+		name := fmt.Sprintf("user%04d", i)
+		x.ad.Users = append(x.ad.Users, reconcile.ADUser{GUID: guid(1000 + i), Username: name, GivenName: name, Surname: "S", Mail: name + "@example.com"})
+		x.ad.Groups[0].Members = append(x.ad.Groups[0].Members, guid(1000+i))
+	}
+	ctx := t.Context()
+	d := &fakeDelta{}
+	x.im.delta, x.im.fullInterval = d, time.Hour
+	if _, err := x.im.run(ctx, schedule.Trigger{Kind: schedule.TriggerStart}); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{17, 2345} {
+		full, cloudRead, calls := x.full, x.cloudRead, len(x.mem.Calls())
+		x.ad.Users[3+i].Surname = "Changed"
+		d.events = []schedule.Event{{Users: []string{guid(1000 + i)}}}
+		sum, err := x.im.run(ctx, schedule.Trigger{Kind: schedule.TriggerInterval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Kind() != "delta" || sum.Applied != 1 {
+			t.Fatalf("tick after user %d changed: kind %s applied %d (%s), want a delta applying 1", i, sum.Kind(), sum.Applied, sum.FullReason)
+		}
+		if x.full != full || x.cloudRead != cloudRead {
+			t.Errorf("tick after user %d changed: %d full reads, %d JumpCloud re-reads, want none", i, x.full-full, x.cloudRead-cloudRead)
+		}
+		if n := len(x.mem.Calls()) - calls; n != 1 {
+			t.Errorf("tick after user %d changed: %d JumpCloud writes, want 1", i, n)
+		}
+		if x.im.cache == nil {
+			t.Fatalf("tick after user %d changed dropped the state it plans against", i)
+		}
+		if ad, jc := x.im.cache.Base().Planned(); ad != 1 || jc != 1 {
+			t.Errorf("tick after user %d changed planned over %d AD and %d JumpCloud users, want 1 and 1", i, ad, jc)
+		}
+	}
+	if again := reconcile.Diff(reconcile.ToJumpCloud, x.ad, x.mem.Cloud(), x.im.pol); !again.Empty() {
+		t.Errorf("after the ticks a full Diff plans %v", again.Changes)
+	}
 }
