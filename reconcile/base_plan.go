@@ -179,10 +179,7 @@ func (b *Base) Anchored(res Result) {
 		}
 		switch c.Action {
 		case Create:
-			u := CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
-			if f, ok := c.Field(FieldEmail); ok {
-				u.Email = f.New
-			}
+			u := created(o)
 			b.appendJC(u)
 		case Adopt:
 			for _, i := range slices.Clone(b.jcKeys["id:"+strings.ToLower(c.User.ID)]) {

@@ -193,10 +193,7 @@ func Anchored(cloud Cloud, res Result) Cloud {
 		}
 		switch c.Action {
 		case Create:
-			u := CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
-			if f, ok := c.Field(FieldEmail); ok {
-				u.Email = f.New
-			}
+			u := created(o)
 			out.Users = append(out.Users, u)
 		case Adopt:
 			for i := range out.Users {
@@ -213,4 +210,15 @@ func Anchored(cloud Cloud, res Result) Cloud {
 		out.Groups = slices.DeleteFunc(slices.Clone(cloud.Groups), func(g CloudGroup) bool { return goneGroups[g.ID] })
 	}
 	return out
+}
+
+// created is the JumpCloud user the applied creation o made, as far as a
+// targeted run needs it: its id, anchor, username and email.
+func created(o Outcome) CloudUser {
+	c := o.Change
+	u := CloudUser{ID: o.ID, Anchor: c.User.Anchor, Username: c.User.Name}
+	if f, ok := c.Field(FieldEmail); ok {
+		u.Email = f.New
+	}
+	return u
 }
