@@ -156,7 +156,9 @@ func (w *watcher) checkDeletions(ctx context.Context) {
 	case err != nil:
 		w.log.Debug("could not tell whether deletions are visible", "error", err)
 	case !visible:
-		w.log.Warn("deletions in AD are not visible to the service account: they reach JumpCloud at the next full run, not the next delta run",
+		// An empty container looks the same: a new domain, or none deleted
+		// within the tombstone lifetime.
+		w.log.Warn("deletions in AD are not visible to the service account (it may not list the deleted objects container, or nothing is in it yet): they reach JumpCloud at the next full run, not the next delta run",
 			"account", w.opts.LDAP.BindDN, "container", dn,
 			"fix", "grant the account List Contents on the container ('adjc preflight' shows the command), or keep full_interval short")
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Seed the adjc lab DC: fixture.ldif, the generated bulk users, service
-account passwords, jcsync's delegation and jcimport's right to list deleted
+account passwords, jcsync's delegation and jcimport's and jcsync's right to list deleted
 objects.
 
 Usage: seed.py LAB_DIR FIXTURE_LDIF [--admin-password]
@@ -166,21 +166,24 @@ def delegate(db, stats):
 
 
 def grant_deleted_objects(db, stats):
-    """Let jcimport list CN=Deleted Objects, as Microsoft KB 892806 does with
+    """Let the accounts that read AD for import (jcimport, and jcsync, which
+    the lab's two-way config binds as for both directions) list CN=Deleted
+    Objects, as Microsoft KB 892806 does with
     `dsacls "CN=Deleted Objects,<domain>" /g <account>:LCRP`: DirSync then
-    reports deletions (tombstones) to it. The container is itself deleted,
-    so every read and write needs the show-deleted control, which
+    reports deletions (tombstones) to them. The container is itself
+    deleted, so every read and write needs the show-deleted control, which
     `samba-tool dsacl set` does not pass. jcreader stays without it."""
-    res = db.search(base=USERS, scope=ldb.SCOPE_SUBTREE, expression="(sAMAccountName=jcimport)", attrs=["objectSid"])
-    sid = str(ndr_unpack(security.dom_sid, res[0]["objectSid"][0]))
     controls = ["show_deleted:1", "sd_flags:1:%d" % security.SECINFO_DACL]
     sd = SDUtils(db)
     dn = "CN=Deleted Objects," + BASE
-    current = sd.read_sd_on_dn(dn, controls=controls)
-    if any(str(ace.trustee) == sid for ace in current.dacl.aces):
-        return  # an unchanged re-seed must not bump uSNChanged
-    sd.update_aces_in_dacl(dn, add_aces=["(A;;LCRP;;;%s)" % sid], controls=controls)
-    stats["aces"] += 1
+    for account in ("jcimport", "jcsync"):
+        res = db.search(base=USERS, scope=ldb.SCOPE_SUBTREE, expression="(sAMAccountName=%s)" % account, attrs=["objectSid"])
+        sid = str(ndr_unpack(security.dom_sid, res[0]["objectSid"][0]))
+        current = sd.read_sd_on_dn(dn, controls=controls)
+        if any(str(ace.trustee) == sid for ace in current.dacl.aces):
+            continue  # an unchanged re-seed must not bump uSNChanged
+        sd.update_aces_in_dacl(dn, add_aces=["(A;;LCRP;;;%s)" % sid], controls=controls)
+        stats["aces"] += 1
 
 
 def protect_privileged(db, stats):
