@@ -89,15 +89,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		bulk = n
 	}
 	l := ldaptest.Get(b)
-	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		if k == config.EnvConfig {
-			return cfgFile, true
-		}
-		return "", false
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := loadBenchConfig(b, cfgFile)
 	d := &cfg.Domains[0]
 	ctx := context.Background()
 	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
@@ -224,4 +216,20 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 		report("interval", rec, took)
 		r.stop()
 	}
+}
+
+// loadBenchConfig loads the adjc config at path as adjc does when
+// ADJC_CONFIG names it, and nothing else from the environment.
+func loadBenchConfig(b *testing.B, path string) *config.Config {
+	b.Helper()
+	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
+		if k == config.EnvConfig {
+			return path, true
+		}
+		return "", false
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/adjc/adjc/config"
 	"github.com/adjc/adjc/jcapi"
 	"github.com/adjc/adjc/jcapi/jcemu"
 	"github.com/adjc/adjc/ldapx"
@@ -61,15 +60,7 @@ func BenchmarkScheduleSyncDeltaTicks(b *testing.B) {
 	if err := os.WriteFile(twoWay, []byte(text), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := config.Load(config.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		if k == config.EnvConfig {
-			return twoWay, true
-		}
-		return "", false
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := loadBenchConfig(b, twoWay)
 	d := &cfg.Domains[0]
 	ctx := context.Background()
 	ios, _, _, _ := output.Test()
@@ -77,7 +68,7 @@ func BenchmarkScheduleSyncDeltaTicks(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile})
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

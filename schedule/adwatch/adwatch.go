@@ -78,15 +78,9 @@ type Options struct {
 // for good (for example, the password was changed); the scheduler then
 // keeps polling.
 func Start(ctx context.Context, opts Options) (<-chan schedule.Event, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	conn, err := dial(ctx, &opts)
 	if err != nil {
-		return nil, fmt.Errorf("adwatch: %w", err)
+		return nil, err
 	}
 	w := &watcher{opts: opts, conn: conn, log: opts.Logger}
 	ok := false
@@ -138,6 +132,22 @@ func (w *watcher) dirSyncOptions() ldapx.DirSyncOptions {
 	o := dirSyncBase
 	o.Attributes = append(slices.Clone(Attributes), w.opts.Mapped...)
 	return o
+}
+
+// dial fills in the defaults of opts (the clock, a discarding logger) and
+// connects to the DC as opts.LDAP says.
+func dial(ctx context.Context, opts *Options) (*ldapx.Conn, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	if err != nil {
+		return nil, fmt.Errorf("adwatch: %w", err)
+	}
+	return conn, nil
 }
 
 var dirSyncBase = ldapx.DirSyncOptions{

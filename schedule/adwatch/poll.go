@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/adjc/adjc/ldapx"
 	"github.com/adjc/adjc/schedule"
@@ -38,15 +36,9 @@ type Poller struct {
 // cookie (resuming from the store's, or reading the domain once for a new
 // one).
 func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	conn, err := dial(ctx, &opts)
 	if err != nil {
-		return nil, fmt.Errorf("adwatch: %w", err)
+		return nil, err
 	}
 	w := &watcher{opts: opts, conn: conn, log: opts.Logger, dirSync: true}
 	root, err := conn.RootDSE(ctx)
@@ -110,15 +102,9 @@ func (p *Poller) Reset(cookie []byte) {
 // changes as a watch event would say them and the cookie after them; the
 // store in opts is neither read nor written.
 func Since(ctx context.Context, opts Options, cookie []byte) (schedule.Event, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	conn, err := ldapx.Dial(ctx, opts.LDAP)
+	conn, err := dial(ctx, &opts)
 	if err != nil {
-		return schedule.Event{}, fmt.Errorf("adwatch: %w", err)
+		return schedule.Event{}, err
 	}
 	opts.Store = nil
 	w := &watcher{opts: opts, conn: conn, log: opts.Logger, dirSync: true, cookie: cookie}
