@@ -3,6 +3,8 @@ package ldapx
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,36 @@ type DirSyncOptions struct {
 	// account was shown them with or without this control, but Windows
 	// documents tombstones as visible only with it.
 	ShowDeleted bool
+	// ChangedAfter and ChangedThrough, when ChangedThrough is set, narrow
+	// the search to objects whose uSNChanged lies in (ChangedAfter,
+	// ChangedThrough], one equality term per USN (at most
+	// [MaxDirSyncWindow]). uSNChanged is indexed for equality on every DC;
+	// Samba's default store cannot answer the range that DirSync itself
+	// adds from the cookie (uSNChanged>=N) from an index, and so reads
+	// every user and group of the domain on each search. The returned
+	// cookie still moves to the DC's present USN: a caller narrowing the
+	// search must know nothing was written after ChangedThrough, or search
+	// again from the same cookie (see adwatch.Poller).
+	ChangedAfter, ChangedThrough int64
+}
+
+// MaxDirSyncWindow bounds the USN window of a narrowed DirSync search: its
+// filter has one term per USN.
+const MaxDirSyncWindow = 256
+
+// usnWindowFilter is filter narrowed to uSNChanged in (after, through].
+func usnWindowFilter(filter string, after, through int64) string {
+	var b strings.Builder
+	b.WriteString("(&(|")
+	for u := after + 1; u <= through; u++ {
+		b.WriteString("(uSNChanged=")
+		b.WriteString(strconv.FormatInt(u, 10))
+		b.WriteByte(')')
+	}
+	b.WriteString(")")
+	b.WriteString(filter)
+	b.WriteString(")")
+	return b.String()
 }
 
 // Change is one object reported by [Conn.DirSync].
@@ -70,6 +102,12 @@ func (c *Conn) DirSync(ctx context.Context, cookie []byte, opts DirSyncOptions) 
 	filter := opts.Filter
 	if filter == "" {
 		filter = "(|(objectClass=user)(objectClass=group))"
+	}
+	if opts.ChangedThrough > 0 {
+		if n := opts.ChangedThrough - opts.ChangedAfter; n < 1 || n > MaxDirSyncWindow {
+			return nil, nil, fmt.Errorf("ldapx: dirsync USN window of %d (must be 1 to %d)", n, MaxDirSyncWindow)
+		}
+		filter = usnWindowFilter(filter, opts.ChangedAfter, opts.ChangedThrough)
 	}
 	attrs := withExtra(opts.Attributes, "objectGUID", "isDeleted")
 	var flags int64 = dirSyncIncrementalValues

@@ -194,21 +194,35 @@ func (w *watcher) prime(ctx context.Context) error {
 
 // changes returns what changed since the cookie and saves the new cookie.
 func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
-	changes, cookie, err := w.conn.DirSync(ctx, w.cookie, w.dirSyncOptions())
+	changes, cookie, err := w.search(ctx, w.dirSyncOptions())
+	if err != nil {
+		return nil, err
+	}
+	w.keep(cookie)
+	return changes, nil
+}
+
+// search asks DirSync what changed since the cookie, as o says, and
+// returns the changes with the cookie after them; the watcher's own
+// cookie stays where it was until [watcher.keep].
+func (w *watcher) search(ctx context.Context, o ldapx.DirSyncOptions) ([]ldapx.Change, []byte, error) {
+	changes, cookie, err := w.conn.DirSync(ctx, w.cookie, o)
 	if err != nil && ctx.Err() == nil {
 		// The DirSync connection may have dropped with the DC; try once more
 		// on a new one.
 		conn, derr := ldapx.Dial(ctx, w.opts.LDAP)
 		if derr != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		w.conn.Close()
 		w.conn = conn
-		changes, cookie, err = w.conn.DirSync(ctx, w.cookie, w.dirSyncOptions())
+		changes, cookie, err = w.conn.DirSync(ctx, w.cookie, o)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return changes, cookie, err
+}
+
+// keep moves the watcher on to cookie and saves it in the store.
+func (w *watcher) keep(cookie []byte) {
 	w.cookie = cookie
 	if w.opts.Store != nil {
 		err := w.opts.Store.Update(func(st *schedule.State) { st.DirSyncCookie = cookie })
@@ -221,7 +235,6 @@ func (w *watcher) changes(ctx context.Context) ([]ldapx.Change, error) {
 			w.log.Warn("dirsync cookie not saved", "error", err)
 		}
 	}
-	return changes, nil
 }
 
 func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedule.Event) {

@@ -1,6 +1,7 @@
 package adwatch
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -204,6 +205,78 @@ func TestPollerLab(t *testing.T) {
 	ev, err = p.Poll(ctx)
 	if err != nil || !slices.Contains(ev.Users, u.GUID) {
 		t.Fatalf("Poll() after quiet polls and a modify of sn = %+v, %v; want user %s", ev, err, u.GUID)
+	}
+}
+
+// TestPollerNarrowedLab: polls after a few writes narrow their DirSync
+// search to the USNs spent since the last poll, and a write that lands
+// between reading the commit point and the search (outside the window,
+// yet inside the cookie the search returns) is still reported: the poll
+// sees the commit point move and asks again from the old cookie.
+func TestPollerNarrowedLab(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	ctx := t.Context()
+	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	a, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.narrow.a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.narrow.b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}})
+	if err != nil {
+		t.Fatalf("NewPoller() = %v", err)
+	}
+	t.Cleanup(p.Close)
+
+	// The lab is shared: other tests' writes may widen a window past its
+	// bound or move the commit point during a search, and such a poll
+	// searches the whole domain. Some of five polls are narrowed.
+	for i := range 5 {
+		if err := admin.Modify(ctx, a.DN, map[string][]string{"sn": {fmt.Sprint("Narrow ", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := p.Poll(ctx)
+		if err != nil || !slices.Contains(ev.Users, a.GUID) {
+			t.Fatalf("Poll() after a modify of sn = %+v, %v; want user %s", ev, err, a.GUID)
+		}
+	}
+	narrowed, whole := p.Searches()
+	t.Logf("narrowed %d, whole %d", narrowed, whole)
+	if narrowed == 0 {
+		t.Fatalf("Searches() = %d narrowed, %d whole after five small polls; want some narrowed", narrowed, whole)
+	}
+
+	// b changes after the poll read the commit point, before it searched.
+	if err := admin.Modify(ctx, a.DN, map[string][]string{"sn": {"Narrow last"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.beforeSearch = func() {
+		p.beforeSearch = nil
+		if err := admin.Modify(ctx, b.DN, map[string][]string{"sn": {"Written mid-poll"}}); err != nil {
+			t.Error(err)
+		}
+	}
+	seen := map[string]bool{}
+	for range 3 {
+		ev, err := p.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range ev.Users {
+			seen[g] = true
+		}
+	}
+	if !seen[a.GUID] || !seen[b.GUID] {
+		t.Errorf("polls after a write during a narrowed poll saw a=%v b=%v; want both", seen[a.GUID], seen[b.GUID])
 	}
 }
 

@@ -30,7 +30,17 @@ type Poller struct {
 	// nothing was written since, and a poll needs no search.
 	server string
 	usn    int64
+	// narrowedN and wholeN count the DirSync searches kept, narrowed to a
+	// USN window or over the whole domain ([Poller.Searches]).
+	narrowedN, wholeN int
+	// beforeSearch, when set (tests), runs between reading the commit
+	// point and a narrowed search.
+	beforeSearch func()
 }
+
+// Searches says how many polls' DirSync searches were narrowed to a USN
+// window and how many searched the whole domain.
+func (p *Poller) Searches() (narrowed, whole int) { return p.narrowedN, p.wholeN }
 
 // NewPoller dials the DC, checks that it offers DirSync and primes the
 // cookie (resuming from the store's, or reading the domain once for a new
@@ -51,11 +61,17 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 		return nil, ErrNoDirSync
 	}
 	w.checkDeletions(ctx)
+	p := &Poller{w: w}
+	// Read before priming, so the first poll can already skip or narrow
+	// its search; unknown, it searches the whole domain.
+	if server, usn, err := conn.CommitPoint(ctx); err == nil {
+		p.server, p.usn = server, usn
+	}
 	if err := w.prime(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
-	return &Poller{w: w}, nil
+	return p, nil
 }
 
 // Poll returns what changed since the last poll, as a watch event would say
@@ -67,7 +83,9 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 // A poll first reads the DC's highestCommittedUSN (a root DSE read, far
 // cheaper than a DirSync search): when neither it nor the DC changed since
 // the last poll, nothing was written and the poll ends there, without a
-// search or a cookie to save.
+// search or a cookie to save. When a few USNs were spent since, the search
+// is narrowed to the objects whose uSNChanged is one of them (see
+// [Poller.narrowed]).
 func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	ev := schedule.Event{At: p.w.opts.Now()}
 	server, usn, err := p.w.conn.CommitPoint(ctx)
@@ -75,17 +93,71 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 		ev.Cookie = p.w.cookie
 		return ev, nil
 	}
-	changes, err := p.w.changes(ctx)
-	if err != nil {
-		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
+	var changes []ldapx.Change
+	ok := false
+	if err == nil {
+		changes, ok, server, usn = p.narrowed(ctx, server, usn)
 	}
-	// Read before the search: whatever was written after it makes the
-	// next poll search again.
-	p.server, p.usn = server, usn
+	if !ok {
+		if changes, err = p.w.changes(ctx); err != nil {
+			return ev, fmt.Errorf("adwatch: dirsync: %w", err)
+		}
+		// Read before the search: whatever was written after it makes the
+		// next poll search again.
+		p.server, p.usn = server, usn
+		p.wholeN++
+	}
 	classify(changes, &ev, p.w.opts.Mapped...)
 	ev.Cookie = p.w.cookie
 	return ev, nil
 }
+
+// narrowed asks DirSync only about objects whose uSNChanged lies between
+// the last poll's commit point and this one's (usn, read just before),
+// when that window is small: the DC answers from its uSNChanged index
+// instead of visiting every user and group in the domain (on the lab's
+// Samba that visit was most of a one-change tick on 10,000 users).
+//
+// The window is sound only if nothing was written between reading usn and
+// the search, since the cookie the search returns moves past such writes
+// whether the filter let them through or not. So the commit point is read
+// again afterwards: unchanged, the result is kept; moved, the cookie is
+// dropped and the search asked again from the old cookie with the wider
+// window, a few times, before the caller falls back to an unnarrowed
+// search. It returns the commit point last read, for that fallback.
+func (p *Poller) narrowed(ctx context.Context, server string, usn int64) ([]ldapx.Change, bool, string, int64) {
+	for range narrowTries {
+		if p.usn <= 0 || server != p.server || usn <= p.usn || usn-p.usn > ldapx.MaxDirSyncWindow {
+			return nil, false, server, usn
+		}
+		o := p.w.dirSyncOptions()
+		o.ChangedAfter, o.ChangedThrough = p.usn, usn
+		if p.beforeSearch != nil {
+			p.beforeSearch()
+		}
+		changes, cookie, err := p.w.search(ctx, o)
+		if err != nil {
+			p.w.log.Debug("narrowed dirsync failed: searching the whole domain", "error", err)
+			return nil, false, server, usn
+		}
+		again, usnAgain, err := p.w.conn.CommitPoint(ctx)
+		if err != nil {
+			return nil, false, server, usn
+		}
+		if again == server && usnAgain == usn {
+			p.w.keep(cookie)
+			p.usn = usn
+			p.narrowedN++
+			return changes, true, server, usn
+		}
+		server, usn = again, usnAgain
+	}
+	return nil, false, server, usn
+}
+
+// narrowTries bounds how often [Poller.narrowed] searches again when the
+// DC keeps being written to while it searches.
+const narrowTries = 3
 
 // Reset makes the next [Poller.Poll] ask from cookie: where a new leader's
 // first run, which read from the group's shared cookie, left the stream.
