@@ -47,6 +47,9 @@ type Index struct {
 	groups map[string][]string
 	// isGroup holds the lower-cased objectGUIDs of the same groups.
 	isGroup map[string]bool
+	// adminsNest holds the lower-cased objectGUIDs of the groups nested in
+	// the admins group (when nested admins count).
+	adminsNest map[string]bool
 }
 
 // newIndex builds the index of a scope read by ReadScope, and checks it:
@@ -58,6 +61,10 @@ func newIndex(s *ldapx.Scope, attr string) *Index {
 	idx := &Index{attr: attr, rootDN: s.Root.DN, groups: map[string][]string{}, isGroup: map[string]bool{}}
 	if s.AdminsGroup != nil {
 		idx.adminsDN = s.AdminsGroup.DN
+	}
+	idx.adminsNest = map[string]bool{}
+	for g := range s.AdminsNest {
+		idx.adminsNest[strings.ToLower(g)] = true
 	}
 	byGUID := map[string]ldapx.ScopedGroup{strings.ToLower(s.Root.GUID): s.Root}
 	for g, sg := range s.Groups {
@@ -284,9 +291,8 @@ type Changed struct {
 // JumpCloud too, as the full plan would, and its members re-read (they lost
 // its membership, those of the groups it was nested in, maybe their scope),
 // unless groups were nested in it or it is the JumpCloud group (a full
-// run); an object snap never held is passed over (a group deleted from the
-// admins group's nest included: its members' admin status waits for the
-// next full run).
+// run); a group nested in the admins group (its members' admin status
+// changes) is a full run; any other object snap never held is passed over.
 //
 // It returns an error matching [ErrFullRun] when a full run must decide:
 // a group in scope changed otherwise than by user members, a group newly
@@ -346,6 +352,8 @@ func ReadFresh(ctx context.Context, conn *ldapx.Conn, jc *jcapi.Client, snap *Sn
 		case known(g):
 			gone[strings.ToLower(g)] = true
 			guids = append(guids, g)
+		case idx.adminsNest[strings.ToLower(g)]:
+			return f, fullRun("group %s nested in the admins group was deleted", g)
 		}
 	}
 	// A deletion also removes the object from the groups it was in; a DC

@@ -111,6 +111,10 @@ type Scope struct {
 	// AdminsOutOfScope lists admin-group members that are users but are not
 	// in scope (DNs, sorted); they are not made administrators.
 	AdminsOutOfScope []string
+	// AdminsNest holds the GUIDs of the groups nested in the admins group
+	// (with NestedAdmins only; the admins group itself is not in it): the
+	// deletion of one changes its members' admin status.
+	AdminsNest map[string]bool
 	// Cycles lists each nesting loop once, as the sorted DNs of its groups.
 	Cycles [][]string
 	// Other lists member DNs that are neither users nor groups, or that could
@@ -377,6 +381,12 @@ func (c *Conn) readAdmins(ctx context.Context, domain string, opts ScopeOptions,
 		}
 		for _, u := range g.users {
 			userDNs = append(userDNs, u.DN)
+		}
+		s.AdminsNest = map[string]bool{}
+		for _, ng := range g.groups {
+			if !strings.EqualFold(ng.GUID, admins.GUID) {
+				s.AdminsNest[ng.GUID] = true
+			}
 		}
 	} else {
 		userDNs = admins.Members
