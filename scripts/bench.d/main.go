@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return o.only == "" || strings.Contains(","+o.only+",", ","+name+",")
 	}
 
-	rep := &report{Started: time.Now().UTC(), Machine: machine(), Load: o.load, Command: o.command, Small: o.small,
+	rep := &report{Started: time.Now().UTC(), Machine: machine(), Load: o.load, Command: o.command, Small: o.small, Partial: o.only != "",
 		Fixture: fmt.Sprintf("%d users, %d groups (scripts/lab.d/scale.py)", o.users, o.groups)}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	steps := []struct {

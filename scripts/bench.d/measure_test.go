@@ -17,3 +17,16 @@ func TestBenchMetric(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutEvents: the cached org keeps everything but its event history.
+func TestWithoutEvents(t *testing.T) {
+	in := `{"nextId":7,"orgs":{"o1":{"users":{"ids":["a"]},"events":[{"x":1}],"eventSeq":3}},"apiKeys":[]}`
+	out, err := withoutEvents([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"apiKeys":[],"nextId":7,"orgs":{"o1":{"eventSeq":3,"users":{"ids":["a"]}}}}`
+	if string(out) != want {
+		t.Errorf("withoutEvents() = %s, want %s", out, want)
+	}
+}

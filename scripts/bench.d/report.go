@@ -51,7 +51,10 @@ type report struct {
 	Command string    `json:"command"`
 	Fixture string    `json:"fixture"`
 	Small   bool      `json:"small"`
-	Rows    []row     `json:"rows"`
+	// Partial: run with --only, so BENCHMARKS.md keeps the rows it did not
+	// measure (see [report.updateMarkdown]).
+	Partial bool  `json:"partial,omitempty"`
+	Rows    []row `json:"rows"`
 }
 
 func median(v []float64) float64 {
@@ -201,28 +204,110 @@ const (
 
 // updateMarkdown replaces what lies between the markers in path (creating
 // the file with them when missing), so the hand-written analysis around the
-// table survives a new run.
+// table survives a new run. A partial run (--only) replaces only the rows
+// it measured and their notes, keeps the others and the header of the run
+// they came from, and adds a line saying what it re-measured, when and
+// under what load.
 func (r *report) updateMarkdown(path string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\nTaken %s on %s.\n\n", markBegin, r.Started.Format("2006-01-02 15:04 MST"), r.Machine)
-	if r.Load != "" {
-		fmt.Fprintf(&b, "Load during the run: %s.\n\n", r.Load)
-	}
-	fmt.Fprintf(&b, "Fixture: %s. Reproduce with `%s`.\n\n", r.Fixture, r.Command)
-	b.WriteString(r.markdownTable())
-	b.WriteString("\n" + markEnd)
 	s := string(old)
 	i, j := strings.Index(s, markBegin), strings.Index(s, markEnd)
-	if i < 0 || j < i {
-		s = strings.TrimRight(s, "\n") + "\n\n" + b.String() + "\n"
+	var block string
+	if r.Partial && i >= 0 && j > i {
+		block = r.mergeInto(s[i+len(markBegin) : j])
 	} else {
-		s = s[:i] + b.String() + s[j+len(markEnd):]
+		var b strings.Builder
+		fmt.Fprintf(&b, "\n\nTaken %s on %s.\n\n", r.Started.Format("2006-01-02 15:04 MST"), r.Machine)
+		if r.Load != "" {
+			fmt.Fprintf(&b, "Load during the run: %s.\n\n", r.Load)
+		}
+		fmt.Fprintf(&b, "Fixture: %s. Reproduce with `%s`.\n\n", r.Fixture, r.Command)
+		b.WriteString(r.markdownTable())
+		b.WriteString("\n")
+		block = b.String()
+	}
+	block = markBegin + block + markEnd
+	if i < 0 || j < i {
+		s = strings.TrimRight(s, "\n") + "\n\n" + block + "\n"
+	} else {
+		s = s[:i] + block + s[j+len(markEnd):]
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// mergeInto is the marked block old with this run's rows in place of the
+// rows of the same names (new ones appended) and their notes likewise.
+func (r *report) mergeInto(old string) string {
+	fresh := r.markdownTable()
+	rowOf := func(line string) string { // a data row's measurement name
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| measurement ") {
+			return ""
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		return name
+	}
+	noteOf := func(line string) string {
+		if !strings.HasPrefix(line, "- `") {
+			return ""
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "- `"), "`")
+		return name
+	}
+	newRows, newNotes := map[string]string{}, map[string]string{}
+	var names []string
+	for line := range strings.SplitSeq(fresh, "\n") {
+		if n := rowOf(line); n != "" {
+			newRows[n] = line
+			names = append(names, n)
+		}
+		if n := noteOf(line); n != "" {
+			newNotes[n] = line
+		}
+	}
+	var pre, rows, notes []string
+	done := map[string]bool{}
+	for line := range strings.SplitSeq(strings.Trim(old, "\n"), "\n") {
+		switch {
+		case rowOf(line) != "":
+			n := rowOf(line)
+			if nl, ok := newRows[n]; ok {
+				line, done[n] = nl, true
+			}
+			rows = append(rows, line)
+		case noteOf(line) != "":
+			if _, ok := newRows[noteOf(line)]; !ok {
+				notes = append(notes, line)
+			}
+		case strings.HasPrefix(line, "| measurement ") || strings.HasPrefix(line, "|---"):
+		case len(rows) == 0:
+			pre = append(pre, line)
+		}
+	}
+	for _, n := range names {
+		if !done[n] {
+			rows = append(rows, newRows[n])
+		}
+		if nl, ok := newNotes[n]; ok {
+			notes = append(notes, nl)
+		}
+	}
+	for len(pre) > 0 && pre[len(pre)-1] == "" {
+		pre = pre[:len(pre)-1]
+	}
+	load := ""
+	if r.Load != "" {
+		load = ", load: " + r.Load
+	}
+	pre = append(pre, "", fmt.Sprintf("Re-measured %s with `%s`%s: %s.", r.Started.Format("2006-01-02 15:04 MST"), r.Command, load, strings.Join(names, ", ")))
+	header := fmt.Sprintf("| %s |\n|%s", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+	out := "\n\n" + strings.Join(pre, "\n") + "\n\n" + header + "\n" + strings.Join(rows, "\n") + "\n\n"
+	if len(notes) > 0 {
+		out += strings.Join(notes, "\n") + "\n"
+	}
+	return out + "\n"
 }
 
 // machine describes the host: CPU model and count, memory, kernel, Samba.
