@@ -249,6 +249,18 @@ func TestReadFreshLab(t *testing.T) {
 	mustFull("no index", &adapter.Snapshot{}, users(alice))
 	mustFull("too many users", snap, adapter.Changed{Users: make([]string, adapter.TargetedLimit(snap)+1)})
 
+	// A group nested in the admins group, deleted: its members' admin
+	// status changes, which only a full read tells (the last full read
+	// must know the group is in the nest, so read one).
+	snap = snapshot()
+	if err := admin.Delete(ctx, helpers.DN); err != nil {
+		t.Fatal(err)
+	}
+	mustFull("a group nested in the admins group deleted", snap, adapter.Changed{Deleted: []string{helpers.GUID}})
+	if _, err := adapter.ReadFresh(ctx, conn, jc, snap, adapter.Changed{Deleted: []string{ghost}}); err != nil {
+		t.Errorf("an object the last full read did not hold deleted: ReadFresh() = %v, want nil", err)
+	}
+
 	// A JumpCloud user deleted behind adjc's back is gone, not an error.
 	if err := jc.DeleteSystemUser(context.WithoutCancel(ctx), idOf(alice)); err != nil {
 		t.Fatal(err)
