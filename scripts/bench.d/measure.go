@@ -366,8 +366,13 @@ func measureNoop(ctx context.Context, o options, l *lab, rep *report, logf logFu
 		What:     fmt.Sprintf("adjc import --yes, nothing changed, %d users / %d groups, end to end", o.users, o.groups),
 		Baseline: "ldapsearch of the scope"}
 	for i := range o.runs {
+		cmd := adjcCmd(ctx, o, cfg, "import", "--yes", "-o", "plain")
+		if p := os.Getenv("ADJC_BENCH_NOOP_CPUPROFILE"); p != "" {
+			// The whole process's CPU profile, one file per run.
+			cmd.Env = append(cmd.Env, fmt.Sprintf("ADJC_CPUPROFILE=%s.%d", p, i+1))
+		}
 		start := time.Now()
-		out, err := adjcCmd(ctx, o, cfg, "import", "--yes", "-o", "plain").CombinedOutput()
+		out, err := cmd.CombinedOutput()
 		secs := time.Since(start).Seconds()
 		if err != nil {
 			return rows, fmt.Errorf("adjc import: %v\n%s", err, tail(out))
