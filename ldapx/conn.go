@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/adjc/adjc/secret"
@@ -69,6 +72,60 @@ type Conn struct {
 	rootDSE   *RootDSE
 	// scanTune replaces the walk's container-scan limits; tests only.
 	scanTune *scanLimits
+
+	// The wire ([wire]) carries the paged searches of full reads once
+	// [Conn.ReadScope] turned it on (wireOn); it is dialled at the first
+	// such page. wireOff: not to be used (a test's Wrap, a failed dial, a
+	// closed Conn).
+	wireMu  sync.Mutex
+	wire    *wire
+	wireOn  int // full reads under way
+	wireOff bool
+	// wirePages counts the pages the wire carried (tests).
+	wirePages atomic.Int64
+}
+
+// wireStart and wireEnd bracket a full read: the wire lives for its
+// duration only, so an idle one is never left for the DC to time out.
+func (c *Conn) wireStart() {
+	c.wireMu.Lock()
+	c.wireOn++
+	c.wireMu.Unlock()
+}
+
+func (c *Conn) wireEnd() {
+	c.wireMu.Lock()
+	defer c.wireMu.Unlock()
+	if c.wireOn--; c.wireOn == 0 && c.wire != nil {
+		c.wire.close()
+		c.wire = nil
+	}
+}
+
+// wireFor returns the wire for a new paged search, dialling it first if
+// needed, or nil when the search goes through go-ldap's connection: the
+// wire is off, or busy with another search's page (searches on one Conn
+// may run side by side; go-ldap's connection takes turns better).
+func (c *Conn) wireFor(ctx context.Context) *wire {
+	c.wireMu.Lock()
+	defer c.wireMu.Unlock()
+	if c.wireOn == 0 || c.wireOff || c.opts.Wrap != nil {
+		return nil
+	}
+	if c.wire == nil {
+		w, err := dialWire(ctx, c.opts, c.transport)
+		if err != nil {
+			c.log.Debug("ldap second connection for full reads failed: reading through the first", "error", err)
+			c.wireOff = true
+			return nil
+		}
+		c.wire = w
+	}
+	if !c.wire.mu.TryLock() {
+		return nil
+	}
+	c.wire.mu.Unlock()
+	return c.wire
 }
 
 // Dial connects to opts.URL, sets up TLS, and binds as opts.BindDN.
@@ -105,6 +162,18 @@ func newConn(c ldap.Client, transport Transport, opts Options) *Conn {
 // dial opens the TCP connection and TLS (LDAPS, or StartTLS on an
 // ldap:// URL when opts.StartTLS); it does not bind.
 func dial(ctx context.Context, opts Options) (*ldap.Conn, Transport, error) {
+	nc, transport, err := dialNet(ctx, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	c := ldap.NewConn(nc, transport.Encrypted())
+	c.Start()
+	return c, transport, nil
+}
+
+// dialNet opens the network connection [dial] speaks LDAP over: TCP, then
+// TLS as the URL and StartTLS say.
+func dialNet(ctx context.Context, opts Options) (net.Conn, Transport, error) {
 	ep, err := parseEndpoint(opts.URL)
 	if err != nil {
 		return nil, "", err
@@ -136,9 +205,7 @@ func dial(ctx context.Context, opts Options) (*ldap.Conn, Transport, error) {
 		}
 		nc, transport = tc, TransportStartTLS
 	}
-	c := ldap.NewConn(nc, transport.Encrypted())
-	c.Start()
-	return c, transport, nil
+	return nc, transport, nil
 }
 
 func (c *Conn) bind(ctx context.Context) error {
@@ -159,7 +226,15 @@ func (c *Conn) bind(ctx context.Context) error {
 }
 
 // Close unbinds and closes the connection.
-func (c *Conn) Close() error { return c.c.Close() }
+func (c *Conn) Close() error {
+	c.wireMu.Lock()
+	c.wire.close()
+	c.wire, c.wireOff = nil, true
+	c.wireMu.Unlock()
+	// A full read still under way gets errors from here on, as it
+	// would from go-ldap's closed connection.
+	return c.c.Close()
+}
 
 // Encrypted reports whether the connection uses TLS (LDAPS or StartTLS).
 func (c *Conn) Encrypted() bool { return c.transport.Encrypted() }

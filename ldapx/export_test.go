@@ -6,3 +6,6 @@ package ldapx
 func SetScanLimits(c *Conn, min, paused int, page uint32) {
 	c.scanTune = &scanLimits{min: min, paused: paused, page: page}
 }
+
+// WirePages is how many search pages c's second connection carried.
+func WirePages(c *Conn) int64 { return c.wirePages.Load() }

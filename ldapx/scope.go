@@ -127,6 +127,8 @@ type Scope struct {
 // group nested under it with flattened memberships, the admins, and any
 // nesting cycles.
 func (c *Conn) ReadScope(ctx context.Context, opts ScopeOptions) (*Scope, error) {
+	c.wireStart()
+	defer c.wireEnd()
 	domain, err := c.DomainDN(ctx)
 	if err != nil {
 		return nil, err

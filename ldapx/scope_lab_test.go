@@ -24,6 +24,11 @@ func TestReadScopeFixture(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadScope(%v) = %v", st, err)
 			}
+			// The full read's pages went over its second connection, and
+			// the same fixture came out of it (below).
+			if ldapx.WirePages(c) == 0 {
+				t.Errorf("ReadScope(%v) carried no page over its second connection", st)
+			}
 			// The lab is shared: other tests may nest their own temporary
 			// OUs' objects under JumpCloud while this runs. Judge only the
 			// fixture's containers.

@@ -63,6 +63,8 @@ func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error]
 		req := ldap.NewSearchRequest(q.Base, q.Scope, ldap.NeverDerefAliases, 0, 0, false,
 			q.Filter, q.Attributes, append(append([]ldap.Control{}, q.Controls...), paging))
 		seen := newSeenSet()
+		w := c.wireFor(ctx) // nil: go-ldap's connection, for every page
+		abandon := func() { c.abandonPaging(ctx, w, req, paging) }
 		for page := 1; ; page++ {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
@@ -70,7 +72,19 @@ func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error]
 			}
 			start := time.Now()
 			pageCtx, cancel := context.WithCancel(ctx)
-			res := c.c.SearchAsync(pageCtx, req, 64)
+			var res ldap.Response
+			if w != nil {
+				w.mu.Lock()
+				p, err := w.page(pageCtx, req)
+				w.mu.Unlock()
+				c.wirePages.Add(1)
+				if err != nil {
+					p = &wirePage{err: err}
+				}
+				res = p
+			} else {
+				res = c.c.SearchAsync(pageCtx, req, 64)
+			}
 			var cookie []byte
 			paged := false
 			n := 0
@@ -79,7 +93,7 @@ func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error]
 					n++
 					if first, dup := seen.add(e); dup {
 						cancel()
-						c.abandonPaging(req, paging)
+						abandon()
 						yield(nil, &Error{Op: "search", DN: q.Base, Kind: ErrInconsistentRead,
 							Reason: fmt.Sprintf("page %d returned %s, already returned on page %d", page, e.DN, first),
 							Hint:   "nothing was planned from this read; the next run reads again (a DC or proxy that replays pages needs fixing if it persists)"})
@@ -88,7 +102,7 @@ func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error]
 					seen.page(e, page)
 					if !yield(e, nil) {
 						cancel()
-						c.abandonPaging(req, paging)
+						abandon()
 						return
 					}
 				}
@@ -118,7 +132,7 @@ func (c *Conn) pages(ctx context.Context, q Query) iter.Seq2[*ldap.Entry, error]
 			}
 			paging.SetCookie(cookie)
 			if !yield(nil, nil) {
-				c.abandonPaging(req, paging)
+				abandon()
 				return
 			}
 		}
@@ -165,12 +179,19 @@ func pagingRefused(err error) bool {
 }
 
 // abandonPaging tells the server to drop a paged search's state, by asking
-// for a page of size 0 with the current cookie (RFC 2696 §3).
-func (c *Conn) abandonPaging(req *ldap.SearchRequest, paging *ldap.ControlPaging) {
+// for a page of size 0 with the current cookie (RFC 2696 §3), on the
+// connection the search ran on (w, or go-ldap's when nil).
+func (c *Conn) abandonPaging(ctx context.Context, w *wire, req *ldap.SearchRequest, paging *ldap.ControlPaging) {
 	if len(paging.Cookie) == 0 {
 		return
 	}
 	paging.PagingSize = 0
+	if w != nil {
+		w.mu.Lock()
+		_, _ = w.page(context.WithoutCancel(ctx), req)
+		w.mu.Unlock()
+		return
+	}
 	_, _ = c.c.Search(req)
 }
 
