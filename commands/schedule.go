@@ -100,6 +100,7 @@ func newScheduleCmd(f *Factory, runF func(context.Context, *ScheduleOptions) err
 		ReadState: readState(f), SyncState: readSyncState(f), JumpCloud: f.JumpCloud, Watch: watchDomain(f),
 		ReadFresh: readFresh(f), ReadCloud: readCloud(f), Poll: pollDomain(f), Password: newPasswordSyncOptions(f),
 		ReadSyncAD: readSyncAD(f), Since: sinceDomain(f)}
+	fullNow := false
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run import and sync every 90 seconds, or as AD changes, until stopped",
@@ -157,6 +158,9 @@ EXIT STATUS
   error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fullNow {
+				return requestFullNow(f)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -164,6 +168,7 @@ EXIT STATUS
 		},
 	}
 	fs := cmd.Flags()
+	fs.BoolVar(&fullNow, "full-now", false, "do not start: ask the scheduler running for the domain for a full reconcile at its next tick ('adjc schedule full-now')")
 	fs.DurationVar(&opts.Interval, "interval", schedule.DefaultInterval, "time between full runs (at least 10s)")
 	fs.BoolVar(&opts.WatchChanges, "watch", false, "also run as soon as AD reports a change (change notifications)")
 	fs.DurationVar(&opts.FullInterval, "full-interval", time.Hour, "without --watch, ticks are delta runs (DirSync: only what changed) and a full reconcile runs this often")
@@ -226,6 +231,14 @@ func runSchedule(ctx context.Context, opts *ScheduleOptions) error {
 		return err
 	}
 	defer lock.Release()
+	stopFullNow := onFullNowSignal(func() {
+		if err := schedule.RequestFull(cfg.StateDir, d.Name, opts.Now()); err != nil {
+			log.Warn("full reconcile asked for by signal, but the request was not saved", "error", err)
+			return
+		}
+		log.Info("full reconcile asked for by signal: the next tick reads everything")
+	})
+	defer stopFullNow()
 	store, err := schedule.OpenStore(cfg.StateDir, d.Name)
 	if err != nil {
 		return err

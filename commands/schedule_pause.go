@@ -93,24 +93,30 @@ func newScheduleFullNowCmd(f *Factory) *cobra.Command {
 changed in AD since the last tick and only that is read and planned. A full
 reconcile, which also corrects what deltas cannot see (edits made in the
 JumpCloud console), runs at start, every --full-interval, after any error, and
-at the next tick after this command.
+at the next tick after this command ('adjc schedule --full-now' says the same;
+so does SIGUSR1 sent to the running scheduler, outside Windows).
 
 EXIT STATUS
   0 on success, 2 for a usage or configuration error.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, d, err := configDomain(f.Config)
-			if err != nil {
-				return err
-			}
-			if cfg.StateDir == "" {
-				return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the request is kept there")
-			}
-			if err := schedule.RequestFull(cfg.StateDir, d.Name, f.Now()); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(f.IO.Out, "The next scheduled tick for %s reads everything.\n", d.Name)
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return requestFullNow(f) },
 	}
+}
+
+// requestFullNow leaves a full-reconcile request for the domain's
+// scheduler in the state folder: `adjc schedule full-now`, and `adjc
+// schedule --full-now`, which says the same as a flag.
+func requestFullNow(f *Factory) error {
+	cfg, d, err := configDomain(f.Config)
+	if err != nil {
+		return err
+	}
+	if cfg.StateDir == "" {
+		return Usagef("no state folder: set state_dir (or $ADJC_STATE_DIR): the request is kept there")
+	}
+	if err := schedule.RequestFull(cfg.StateDir, d.Name, f.Now()); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f.IO.Out, "The next scheduled tick for %s reads everything.\n", d.Name)
+	return err
 }

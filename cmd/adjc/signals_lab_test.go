@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,6 +82,65 @@ func TestScheduleSignals(t *testing.T) {
 		}
 	})
 
+	t.Run("SIGUSR1 and --full-now ask for a full reconcile", func(t *testing.T) {
+		fl := newFaultLab(t, 6)
+		audit := filepath.Join(fl.dir, "state", "audit.jsonl")
+		cmd := exec.Command(bin, "schedule", "--interval", "10s", "--concurrency", "1", "--audit-log", audit)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		for k, v := range fl.env() {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		stderr := &lockedBuffer{}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+		// runs waits for the n-th "run finished" line and returns it.
+		runs := func(n int, why string) string {
+			t.Helper()
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				var done []string
+				for _, l := range strings.Split(stderr.String(), "\n") {
+					if strings.Contains(l, "run finished") {
+						done = append(done, l)
+					}
+				}
+				if len(done) >= n {
+					return done[n-1]
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no run %d (%s) after 2 minutes; stderr:\n%s", n, why, stderr.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if l := runs(2, "a tick after the start run"); !strings.Contains(l, "kind=delta") {
+			t.Fatalf("the tick after the start run: %s, want kind=delta", l)
+		}
+		if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		if l := runs(3, "the tick after SIGUSR1"); !strings.Contains(l, "kind=full") || !strings.Contains(l, "full-now") {
+			t.Errorf("the tick after SIGUSR1: %s, want kind=full asked for with full-now", l)
+		}
+		if out, errOut, code := fl.run("schedule", "--full-now"); code != 0 || !strings.Contains(out, "reads everything") {
+			t.Fatalf("schedule --full-now: exit %d\n%s%s", code, out, errOut)
+		}
+		if l := runs(4, "the tick after --full-now"); !strings.Contains(l, "kind=full") || !strings.Contains(l, "full-now") {
+			t.Errorf("the tick after schedule --full-now: %s, want kind=full asked for with full-now", l)
+		}
+		if l := runs(5, "the tick after that"); !strings.Contains(l, "kind=delta") {
+			t.Errorf("the tick after the full one: %s, want kind=delta again", l)
+		}
+		if !strings.Contains(stderr.String(), "full reconcile asked for by signal") {
+			t.Errorf("no log line for the signal; stderr:\n%s", stderr.String())
+		}
+	})
+
 	t.Run("a second signal exits at once", func(t *testing.T) {
 		fl := newFaultLab(t, 6)
 		// Slow enough that the run cannot finish between the two signals.
@@ -103,4 +164,22 @@ func TestScheduleSignals(t *testing.T) {
 		}
 		checkAuditWhole(t, audit)
 	})
+}
+
+// lockedBuffer is a bytes.Buffer a test may read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
