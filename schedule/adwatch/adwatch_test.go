@@ -58,14 +58,8 @@ func TestClassify(t *testing.T) {
 // yields none. The DirSync cookie lands in the store.
 func TestWatchLab(t *testing.T) {
 	t.Parallel()
-	l := ldaptest.Get(t)
-	ou := l.TempOU(t)
+	l, ou, admin := labAdmin(t)
 	ctx := t.Context()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
 	u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.user"})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +70,7 @@ func TestWatchLab(t *testing.T) {
 	}
 	start := time.Now()
 	events, err := Start(ctx, Options{
-		LDAP:  ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second},
+		LDAP:  labOptions(l, l.Import),
 		Store: store, MinBackoff: 50 * time.Millisecond,
 	})
 	if err != nil {
@@ -151,14 +145,8 @@ func TestWatchLab(t *testing.T) {
 // between names nothing — a delta tick that costs one DirSync search.
 func TestPollerLab(t *testing.T) {
 	t.Parallel()
-	l := ldaptest.Get(t)
-	ou := l.TempOU(t)
+	l, ou, admin := labAdmin(t)
 	ctx := t.Context()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
 	u, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.poll"})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +155,7 @@ func TestPollerLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}, Store: store})
+	p, err := NewPoller(ctx, Options{LDAP: labOptions(l, l.Import), Store: store})
 	if err != nil {
 		t.Fatalf("NewPoller() = %v", err)
 	}
@@ -215,14 +203,8 @@ func TestPollerLab(t *testing.T) {
 // sees the commit point move and asks again from the old cookie.
 func TestPollerNarrowedLab(t *testing.T) {
 	t.Parallel()
-	l := ldaptest.Get(t)
-	ou := l.TempOU(t)
+	l, ou, admin := labAdmin(t)
 	ctx := t.Context()
-	admin, err := ldapx.Dial(ctx, ldapx.Options{URL: l.URL, BindDN: l.Admin.Bind, Password: l.Admin.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
 	a, err := admin.CreateUser(ctx, ldapx.NewUser{Container: ou, SAMAccountName: "adwatch.narrow.a"})
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +213,7 @@ func TestPollerNarrowedLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPoller(ctx, Options{LDAP: ldapx.Options{URL: l.URL, BindDN: l.Import.Bind, Password: l.Import.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}})
+	p, err := NewPoller(ctx, Options{LDAP: labOptions(l, l.Import)})
 	if err != nil {
 		t.Fatalf("NewPoller() = %v", err)
 	}
@@ -308,4 +290,24 @@ func TestClassifyMapped(t *testing.T) {
 	if !slices.Equal(got.Users, []string{"u"}) {
 		t.Errorf("classify(department) mapped = %+v, want user u", got)
 	}
+}
+
+// labAdmin gives a lab test the lab, a temporary OU and a connection as
+// Administrator to change things in it.
+func labAdmin(t *testing.T) (*ldaptest.Lab, string, *ldapx.Conn) {
+	t.Helper()
+	l := ldaptest.Get(t)
+	ou := l.TempOU(t)
+	admin, err := ldapx.Dial(t.Context(), labOptions(l, l.Admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return l, ou, admin
+}
+
+// labOptions dials the lab as a: the DC may be slow to answer a handshake
+// while it serves another package's long search.
+func labOptions(l *ldaptest.Lab, a ldaptest.Account) ldapx.Options {
+	return ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}
 }
