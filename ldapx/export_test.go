@@ -9,3 +9,7 @@ func SetScanLimits(c *Conn, min, paused int, page uint32) {
 
 // WirePages is how many search pages c's second connection carried.
 func WirePages(c *Conn) int64 { return c.wirePages.Load() }
+
+// BreakWireDial makes c's second connection fail to dial (a DC that
+// refuses another connection for the account), as if url answered.
+func BreakWireDial(c *Conn, url string) { c.opts.URL = url }

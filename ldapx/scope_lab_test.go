@@ -115,3 +115,38 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// TestReadScopeWithoutWire: when the second connection cannot be opened,
+// the full read goes through the first one and reads the same scope.
+func TestReadScopeWithoutWire(t *testing.T) {
+	t.Parallel()
+	l := ldaptest.Get(t)
+	opts := ldapx.ScopeOptions{UsernameAttribute: "sAMAccountName"}
+	want, err := dialLab(t, l, l.Import).ReadScope(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialLab(t, l, l.Import)
+	ldapx.BreakWireDial(c, "ldaps://127.0.0.1:1") // nothing listens there
+	got, err := c.ReadScope(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("ReadScope() with no second connection = %v", err)
+	}
+	if n := ldapx.WirePages(c); n != 0 {
+		t.Errorf("%d pages went over a connection that could not be opened", n)
+	}
+	// The lab is shared: judge the fixture's own users only.
+	fixture := func(s *ldapx.Scope) []string {
+		var out []string
+		for _, u := range s.Users {
+			if strings.HasSuffix(u.DN, ",OU=Bulk,"+l.BaseDN) || strings.HasSuffix(u.DN, ",OU=Staff,"+l.BaseDN) {
+				out = append(out, u.GUID)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if w, g := fixture(want), fixture(got); !slices.Equal(w, g) || len(g) == 0 {
+		t.Errorf("ReadScope() without the second connection read %d fixture users, with it %d", len(g), len(w))
+	}
+}
