@@ -125,6 +125,18 @@ type watcher struct {
 	log     *slog.Logger
 	dirSync bool
 	cookie  []byte
+	// server and usn are the DC's commit point (its name and
+	// highestCommittedUSN) read right before the last DirSync search that
+	// moved the cookie: while they stay the same, nothing was written
+	// since ([watcher.poll]).
+	server string
+	usn    int64
+	// narrowedN and wholeN count the searches [watcher.poll] kept,
+	// narrowed to a USN window or over the whole domain.
+	narrowedN, wholeN int
+	// beforeSearch, when set (tests), runs between reading the commit
+	// point and a narrowed search.
+	beforeSearch func()
 }
 
 // dirSyncOptions asks for the attributes adjc reads, with the mapped ones.
@@ -175,7 +187,12 @@ func (w *watcher) checkDeletions(ctx context.Context) {
 }
 
 // prime resumes from the stored cookie, or reads everything once to get one.
+// It reads the commit point first, so the first poll after it can already
+// skip or narrow its search.
 func (w *watcher) prime(ctx context.Context) error {
+	if server, usn, err := w.conn.CommitPoint(ctx); err == nil {
+		w.server, w.usn = server, usn
+	}
 	if w.opts.Store != nil {
 		w.cookie = w.opts.Store.State().DirSyncCookie
 	}
@@ -272,7 +289,7 @@ func (w *watcher) run(ctx context.Context, lw *ldapx.Watcher, out chan<- schedul
 		}
 		batch := schedule.Event{At: at, Full: full}
 		if w.dirSync {
-			changes, err := w.changes(ctx)
+			changes, err := w.poll(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return

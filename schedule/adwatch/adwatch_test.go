@@ -1,9 +1,13 @@
 package adwatch
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,9 +73,11 @@ func TestWatchLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
+	var logs lockedBuffer
 	events, err := Start(ctx, Options{
 		LDAP:  labOptions(l, l.Import),
 		Store: store, MinBackoff: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatalf("Start() = %v", err)
@@ -138,6 +144,12 @@ func TestWatchLab(t *testing.T) {
 		}
 	}
 	t.Logf("event after a deletion: %v", time.Since(deleted))
+	// The watch's DirSync searches after a notification are narrowed to
+	// the USNs spent since the last one, as the poller's are (the shared
+	// lab may widen some past the bound).
+	if !strings.Contains(logs.String(), "narrowed=true") {
+		t.Errorf("no narrowed DirSync search in the watch's log:\n%s", logs.String())
+	}
 }
 
 // TestPollerLab: a poll after a change names the changed user; a change to
@@ -241,8 +253,8 @@ func TestPollerNarrowedLab(t *testing.T) {
 	if err := admin.Modify(ctx, a.DN, map[string][]string{"sn": {"Narrow last"}}); err != nil {
 		t.Fatal(err)
 	}
-	p.beforeSearch = func() {
-		p.beforeSearch = nil
+	p.w.beforeSearch = func() {
+		p.w.beforeSearch = nil
 		if err := admin.Modify(ctx, b.DN, map[string][]string{"sn": {"Written mid-poll"}}); err != nil {
 			t.Error(err)
 		}
@@ -310,4 +322,22 @@ func labAdmin(t *testing.T) (*ldaptest.Lab, string, *ldapx.Conn) {
 // while it serves another package's long search.
 func labOptions(l *ldaptest.Lab, a ldaptest.Account) ldapx.Options {
 	return ldapx.Options{URL: l.URL, BindDN: a.Bind, Password: a.Password, CAFile: l.CAFile, DialTimeout: 30 * time.Second, HandshakeTimeout: 30 * time.Second}
+}
+
+// lockedBuffer collects a logger's output while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -25,22 +25,11 @@ var ErrNoDirSync = errors.New("adwatch: the domain controller does not offer dir
 // cookie on.
 type Poller struct {
 	w *watcher
-	// at is the DC's commit point (server and highestCommittedUSN) read
-	// right before the last DirSync search: while it stays the same,
-	// nothing was written since, and a poll needs no search.
-	server string
-	usn    int64
-	// narrowedN and wholeN count the DirSync searches kept, narrowed to a
-	// USN window or over the whole domain ([Poller.Searches]).
-	narrowedN, wholeN int
-	// beforeSearch, when set (tests), runs between reading the commit
-	// point and a narrowed search.
-	beforeSearch func()
 }
 
 // Searches says how many polls' DirSync searches were narrowed to a USN
 // window and how many searched the whole domain.
-func (p *Poller) Searches() (narrowed, whole int) { return p.narrowedN, p.wholeN }
+func (p *Poller) Searches() (narrowed, whole int) { return p.w.narrowedN, p.w.wholeN }
 
 // NewPoller dials the DC, checks that it offers DirSync and primes the
 // cookie (resuming from the store's, or reading the domain once for a new
@@ -61,55 +50,58 @@ func NewPoller(ctx context.Context, opts Options) (*Poller, error) {
 		return nil, ErrNoDirSync
 	}
 	w.checkDeletions(ctx)
-	p := &Poller{w: w}
-	// Read before priming, so the first poll can already skip or narrow
-	// its search; unknown, it searches the whole domain.
-	if server, usn, err := conn.CommitPoint(ctx); err == nil {
-		p.server, p.usn = server, usn
-	}
 	if err := w.prime(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
-	return p, nil
+	return &Poller{w: w}, nil
 }
 
 // Poll returns what changed since the last poll, as a watch event would say
 // it: users, groups, member changes and deletions (when the account is
 // shown tombstones: see ldapx.Conn.DeletedObjectsVisible). An event with
-// nothing in it means nothing adjc reads changed. An error leaves the cookie where it was: the caller runs a full
-// reconcile, and the next poll asks again from the same point.
-//
-// A poll first reads the DC's highestCommittedUSN (a root DSE read, far
-// cheaper than a DirSync search): when neither it nor the DC changed since
-// the last poll, nothing was written and the poll ends there, without a
-// search or a cookie to save. When a few USNs were spent since, the search
-// is narrowed to the objects whose uSNChanged is one of them (see
-// [Poller.narrowed]).
+// nothing in it means nothing adjc reads changed. An error leaves the
+// cookie where it was: the caller runs a full reconcile, and the next poll
+// asks again from the same point. What a poll costs: see [watcher.poll].
 func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 	ev := schedule.Event{At: p.w.opts.Now()}
-	server, usn, err := p.w.conn.CommitPoint(ctx)
-	if err == nil && usn > 0 && usn == p.usn && server == p.server {
-		ev.Cookie = p.w.cookie
-		return ev, nil
-	}
-	var changes []ldapx.Change
-	ok := false
-	if err == nil {
-		changes, ok, server, usn = p.narrowed(ctx, server, usn)
-	}
-	if !ok {
-		if changes, err = p.w.changes(ctx); err != nil {
-			return ev, fmt.Errorf("adwatch: dirsync: %w", err)
-		}
-		// Read before the search: whatever was written after it makes the
-		// next poll search again.
-		p.server, p.usn = server, usn
-		p.wholeN++
+	changes, err := p.w.poll(ctx)
+	if err != nil {
+		return ev, fmt.Errorf("adwatch: dirsync: %w", err)
 	}
 	classify(changes, &ev, p.w.opts.Mapped...)
 	ev.Cookie = p.w.cookie
 	return ev, nil
+}
+
+// poll returns what changed since the cookie and moves the cookie on, as
+// cheaply as the DC allows. It first reads the DC's highestCommittedUSN (a
+// root DSE read, far cheaper than a DirSync search): when neither it nor
+// the DC changed since the last search, nothing was written and the poll
+// ends there, without a search or a cookie to save. When a few USNs were
+// spent since, the search is narrowed to the objects whose uSNChanged is
+// one of them (see [watcher.narrowed]); otherwise it covers the domain.
+func (w *watcher) poll(ctx context.Context) ([]ldapx.Change, error) {
+	server, usn, err := w.conn.CommitPoint(ctx)
+	if err == nil && usn > 0 && usn == w.usn && server == w.server {
+		return nil, nil
+	}
+	var changes []ldapx.Change
+	ok := false
+	if err == nil {
+		changes, ok, server, usn = w.narrowed(ctx, server, usn)
+	}
+	if !ok {
+		if changes, err = w.changes(ctx); err != nil {
+			return nil, err
+		}
+		// Read before the search: whatever was written after it makes the
+		// next poll search again.
+		w.server, w.usn = server, usn
+		w.wholeN++
+	}
+	w.log.Debug("dirsync", "narrowed", ok, "changes", len(changes), "usn", w.usn)
+	return changes, nil
 }
 
 // narrowed asks DirSync only about objects whose uSNChanged lies between
@@ -125,29 +117,29 @@ func (p *Poller) Poll(ctx context.Context) (schedule.Event, error) {
 // dropped and the search asked again from the old cookie with the wider
 // window, a few times, before the caller falls back to an unnarrowed
 // search. It returns the commit point last read, for that fallback.
-func (p *Poller) narrowed(ctx context.Context, server string, usn int64) ([]ldapx.Change, bool, string, int64) {
+func (w *watcher) narrowed(ctx context.Context, server string, usn int64) ([]ldapx.Change, bool, string, int64) {
 	for range narrowTries {
-		if p.usn <= 0 || server != p.server || usn <= p.usn || usn-p.usn > ldapx.MaxDirSyncWindow {
+		if w.usn <= 0 || server != w.server || usn <= w.usn || usn-w.usn > ldapx.MaxDirSyncWindow {
 			return nil, false, server, usn
 		}
-		o := p.w.dirSyncOptions()
-		o.ChangedAfter, o.ChangedThrough = p.usn, usn
-		if p.beforeSearch != nil {
-			p.beforeSearch()
+		o := w.dirSyncOptions()
+		o.ChangedAfter, o.ChangedThrough = w.usn, usn
+		if w.beforeSearch != nil {
+			w.beforeSearch()
 		}
-		changes, cookie, err := p.w.search(ctx, o)
+		changes, cookie, err := w.search(ctx, o)
 		if err != nil {
-			p.w.log.Debug("narrowed dirsync failed: searching the whole domain", "error", err)
+			w.log.Debug("narrowed dirsync failed: searching the whole domain", "error", err)
 			return nil, false, server, usn
 		}
-		again, usnAgain, err := p.w.conn.CommitPoint(ctx)
+		again, usnAgain, err := w.conn.CommitPoint(ctx)
 		if err != nil {
 			return nil, false, server, usn
 		}
 		if again == server && usnAgain == usn {
-			p.w.keep(cookie)
-			p.usn = usn
-			p.narrowedN++
+			w.keep(cookie)
+			w.usn = usn
+			w.narrowedN++
 			return changes, true, server, usn
 		}
 		server, usn = again, usnAgain
@@ -155,7 +147,7 @@ func (p *Poller) narrowed(ctx context.Context, server string, usn int64) ([]ldap
 	return nil, false, server, usn
 }
 
-// narrowTries bounds how often [Poller.narrowed] searches again when the
+// narrowTries bounds how often [watcher.narrowed] searches again when the
 // DC keeps being written to while it searches.
 const narrowTries = 3
 
@@ -165,7 +157,7 @@ func (p *Poller) Reset(cookie []byte) {
 	p.w.cookie = append([]byte(nil), cookie...)
 	// The stream moved back: the commit point last seen no longer says
 	// that nothing changed since the cookie.
-	p.server, p.usn = "", 0
+	p.w.server, p.w.usn = "", 0
 }
 
 // Since asks DirSync once what changed since cookie, on a connection of its
