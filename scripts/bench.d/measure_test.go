@@ -30,3 +30,15 @@ func TestWithoutEvents(t *testing.T) {
 		t.Errorf("withoutEvents() = %s, want %s", out, want)
 	}
 }
+
+// TestDur: adjc's JSON log writes durations in seconds; the watch rows'
+// run times and adjc's own propagation latency read them so (they read 0
+// while the bench took them for nanoseconds).
+func TestDur(t *testing.T) {
+	if got := dur(0.4531); got != "453ms" {
+		t.Errorf("dur(0.4531) = %q, want 453ms", got)
+	}
+	if got := dur("x"); got != "x" {
+		t.Errorf("dur(\"x\") = %q, want it as it was", got)
+	}
+}

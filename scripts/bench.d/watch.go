@@ -182,7 +182,7 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 			return nil, err
 		}
 		if v, ok := m["propagation_latency"].(float64); ok {
-			internal = append(internal, v/1e9)
+			internal = append(internal, v) // seconds: adjc's JSON log writes durations so
 		}
 		logf("watch sample %d: %.3f s (run %s, targeted %v)", i+1, lat, dur(m["duration"]), m["targeted"])
 		time.Sleep(300 * time.Millisecond)
@@ -194,10 +194,11 @@ func measureWatch(ctx context.Context, o options, l *lab, logf logFunc) ([]row, 
 	return []row{p50, p99}, nil
 }
 
-// dur formats a slog JSON duration (nanoseconds).
+// dur formats a duration from adjc's JSON log, which writes durations in
+// seconds (commands' durationSeconds), not slog's nanoseconds.
 func dur(v any) string {
 	if f, ok := v.(float64); ok {
-		return time.Duration(f).Round(time.Millisecond).String()
+		return time.Duration(f * float64(time.Second)).Round(time.Millisecond).String()
 	}
 	return fmt.Sprint(v)
 }
