@@ -132,15 +132,7 @@ func BenchmarkScheduleDeltaTicks(b *testing.B) {
 	}
 	defer restore()
 
-	report := func(name string, rec schedule.Record, took time.Duration) {
-		if rec.Err != nil {
-			b.Fatalf("%s tick: %v", name, rec.Err)
-		}
-		b.ReportMetric(took.Seconds(), name+"-s")
-		b.ReportMetric(float64(rec.Summary.Calls), name+"-calls")
-		b.ReportMetric(float64(rec.Summary.Applied), name+"-applied")
-		b.Logf("%s: %v, %d JumpCloud calls, kind %s, applied %d %s", name, took.Round(time.Millisecond), rec.Summary.Calls, rec.Summary.Kind(), rec.Summary.Applied, rec.Summary.FullReason)
-	}
+	report := func(name string, rec schedule.Record, took time.Duration) { reportTick(b, name, rec, took) }
 	for b.Loop() {
 		r := startTickRig(b, cfgFile, "--import", "--full-interval", "1m")
 		r.requestFull()
@@ -232,4 +224,18 @@ func loadBenchConfig(b *testing.B, path string) *config.Config {
 		b.Fatal(err)
 	}
 	return cfg
+}
+
+// reportTick reports a benchmarked tick's time, JumpCloud calls and applied
+// changes as metrics named name-s, name-calls and name-applied, which
+// scripts/bench reads; a failed tick ends the benchmark.
+func reportTick(b *testing.B, name string, rec schedule.Record, took time.Duration) {
+	b.Helper()
+	if rec.Err != nil {
+		b.Fatalf("%s tick: %v", name, rec.Err)
+	}
+	b.ReportMetric(took.Seconds(), name+"-s")
+	b.ReportMetric(float64(rec.Summary.Calls), name+"-calls")
+	b.ReportMetric(float64(rec.Summary.Applied), name+"-applied")
+	b.Logf("%s: %v, %d JumpCloud calls, kind %s, applied %d %s", name, took.Round(time.Millisecond), rec.Summary.Calls, rec.Summary.Kind(), rec.Summary.Applied, rec.Summary.FullReason)
 }

@@ -19,19 +19,8 @@ import (
 // adopt or collide with; and the plan applied keeps both in step.
 func TestBaseEqualsDiffTargeted(t *testing.T) {
 	t.Parallel()
-	policies := map[string]reconcile.Policy{
-		"default": reconcile.DefaultPolicy(),
-		"suspend all": {OnDisabled: reconcile.DispositionSuspend, OnRemoved: reconcile.DispositionSuspend,
-			MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit},
-		"delete all": {OnDisabled: reconcile.DispositionDelete, OnRemoved: reconcile.DispositionDelete,
-			MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit, NestedAdmins: true},
-	}
-	local := []reconcile.CloudUser{
-		{ID: "jc-only-1", Username: "u000034", Email: "someone@corp.example"},
-		{ID: "jc-only-2", Username: "other", Email: "u000065@example.com", Suspended: true},
-		{ID: "jc-only-3", Username: "u000100r", Email: "x@corp.example"},
-	}
-	for pname, pol := range policies {
+	local := targetedLocal()
+	for pname, pol := range targetedPolicies() {
 		t.Run(pname, func(t *testing.T) {
 			t.Parallel()
 			now := genDirectory(200, 6)

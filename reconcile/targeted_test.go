@@ -112,28 +112,37 @@ var mutations = []struct {
 	}},
 }
 
-// TestDiffTargetedEqualsFull is the property a watch run rests on: when
-// only some users changed in AD since the last full read, the targeted plan
-// (the cache refreshed with what is re-read about those users) has exactly
-// the changes of a full Diff over a complete fresh read, under every policy.
-func TestDiffTargetedEqualsFull(t *testing.T) {
-	t.Parallel()
-	policies := map[string]reconcile.Policy{
+// targetedPolicies are the policies the targeted-plan properties hold
+// under: the default, and every disposition suspending or deleting.
+func targetedPolicies() map[string]reconcile.Policy {
+	return map[string]reconcile.Policy{
 		"default": reconcile.DefaultPolicy(),
 		"suspend all": {OnDisabled: reconcile.DispositionSuspend, OnRemoved: reconcile.DispositionSuspend,
 			MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit},
 		"delete all": {OnDisabled: reconcile.DispositionDelete, OnRemoved: reconcile.DispositionDelete,
 			MaxDeletes: reconcile.NoLimit, MaxDeletePercent: reconcile.NoLimit, NestedAdmins: true},
 	}
-	// JumpCloud-only users a targeted user may adopt or collide with: one
-	// holds the username of a disabled, never imported AD user, one the
-	// email of another.
-	local := []reconcile.CloudUser{
+}
+
+// targetedLocal are JumpCloud-only users a targeted user may adopt or
+// collide with, over genDirectory's users: one holds the username of a
+// disabled, never imported AD user, one the email of another.
+func targetedLocal() []reconcile.CloudUser {
+	return []reconcile.CloudUser{
 		{ID: "jc-only-1", Username: "u000034", Email: "someone@corp.example"},
 		{ID: "jc-only-2", Username: "other", Email: "u000065@example.com", Suspended: true},
 		{ID: "jc-only-3", Username: "u000100r", Email: "x@corp.example"},
 	}
-	for pname, pol := range policies {
+}
+
+// TestDiffTargetedEqualsFull is the property a watch run rests on: when
+// only some users changed in AD since the last full read, the targeted plan
+// (the cache refreshed with what is re-read about those users) has exactly
+// the changes of a full Diff over a complete fresh read, under every policy.
+func TestDiffTargetedEqualsFull(t *testing.T) {
+	t.Parallel()
+	local := targetedLocal()
+	for pname, pol := range targetedPolicies() {
 		t.Run(pname, func(t *testing.T) {
 			t.Parallel()
 			base := genDirectory(200, 6)
